@@ -1,0 +1,143 @@
+"""Settings, read from the environment and an optional `.env` file, validated at start-up.
+
+Every setting is listed with its default and meaning in `.env.example`; keep the two in step.
+Nothing here runs at import time: call `load_settings()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PUBLIC_MODELDERM_URL = "https://t.modelderm.com/api"
+# The API's README documents `test` as the key anyone may use.
+PUBLIC_MODELDERM_KEY = "test"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/modelderm-bot.sqlite3"
+
+TOKEN_HELP = (
+    "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram, "
+    "then put its token in the environment or in a .env file "
+    "(see .env.example)."
+)
+
+
+class ConfigError(Exception):
+    """A configuration mistake, explained in one sentence a person can act on."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_file_base_url: str = "https://api.telegram.org/file/bot"
+
+    # Model Dermatology API
+    modelderm_api_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [PUBLIC_MODELDERM_URL]
+    )
+    modelderm_api_key: SecretStr = SecretStr(PUBLIC_MODELDERM_KEY)
+    modelderm_request_timeout_s: float = Field(default=60.0, gt=0)
+    modelderm_deadline_s: float = Field(default=180.0, gt=0)
+    modelderm_max_attempts: int = Field(default=4, ge=1, le=20)
+    modelderm_backoff_base_s: float = Field(default=1.0, ge=0)
+    modelderm_backoff_max_s: float = Field(default=20.0, ge=0)
+
+    # Photos
+    photo_side_px: int = Field(default=512, ge=128, le=2048)
+    photo_format: Literal["jpeg", "webp"] = "jpeg"
+    photo_quality: int = Field(default=88, ge=30, le=100)
+    photo_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    photo_max_pixels: int = Field(default=50_000_000, ge=10_000)
+    photo_workers: int = Field(default=2, ge=1, le=32)
+
+    # Storage
+    database_url: str = DEFAULT_DATABASE_URL
+    retention_days: int = Field(default=90, ge=1)
+    # Keyed hash for exports, so that research CSVs carry no Telegram ids.
+    export_hash_key: SecretStr | None = None
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("modelderm_api_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        # Operators write a comma-separated list in .env; JSON lists are accepted as well.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("modelderm_api_urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("give at least one Model Dermatology API URL")
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return [url.rstrip("/") for url in value]
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _blank_token_is_missing(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _check_backoff(self) -> Settings:
+        if self.modelderm_backoff_max_s < self.modelderm_backoff_base_s:
+            raise ValueError("MODELDERM_BACKOFF_MAX_S must not be below MODELDERM_BACKOFF_BASE_S")
+        return self
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+    def require_token(self) -> str:
+        """The bot token, or a ConfigError telling the operator how to get one."""
+        if self.telegram_bot_token is None:
+            raise ConfigError(TOKEN_HELP)
+        return self.telegram_bot_token.get_secret_value()
+
+    def sqlite_path(self) -> Path | None:
+        """The database file when the URL names a SQLite file, so it can be created."""
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix):
+            rest = self.database_url[len(prefix) :]
+            if rest and rest != ":memory:":
+                return Path(rest.split("?", 1)[0])
+        return None
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+    """Read and validate the settings; raise ConfigError with one plain sentence if wrong."""
+    try:
+        return Settings(_env_file=env_file, **overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "_".join(str(part) for part in first["loc"]).upper() or "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"The setting {name} is invalid: {message}.") from None
+    except ValueError as exc:  # e.g. malformed JSON list
+        raise ConfigError(f"A setting could not be read: {exc}.") from None

@@ -1,0 +1,51 @@
+"""Logging set-up that never lets a secret through.
+
+The bot token is part of every Telegram URL (`/bot<token>/sendMessage`) and httpx logs request
+URLs at INFO, PTB at DEBUG, and exceptions quote URLs too. Redacting the final formatted text
+(message, arguments and traceback alike) is the only place that catches all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+
+# Telegram tokens look like `123456789:AA...` (35 characters after the colon).
+_TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+REDACTED = "<redacted>"
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then removes known secrets and anything shaped like a bot token."""
+
+    def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
+        super().__init__(fmt)
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(super().format(record))
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return _TOKEN_SHAPE.sub(REDACTED, text)
+
+
+def configure_logging(level: int, secrets: Iterable[str] = ()) -> None:
+    """Send logs to stderr through the redacting formatter; idempotent."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # httpx logs one INFO line per request (each a Telegram URL with the token, every
+    # long-poll); below DEBUG that is noise even when redacted.
+    if level > logging.DEBUG:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    DEFAULT_DATABASE_URL,
+    PUBLIC_MODELDERM_KEY,
+    PUBLIC_MODELDERM_URL,
+    ConfigError,
+    load_settings,
+)
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = load_settings()
+    assert settings.modelderm_api_urls == [PUBLIC_MODELDERM_URL]
+    assert settings.modelderm_api_key.get_secret_value() == PUBLIC_MODELDERM_KEY
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.sqlite_path() == Path("data/modelderm-bot.sqlite3")
+    assert settings.telegram_bot_token is None
+
+
+def test_missing_token_names_the_setting_and_how_to_get_one() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings().require_token()
+    assert "TELEGRAM_BOT_TOKEN" in str(caught.value)
+    assert "@BotFather" in str(caught.value)
+
+
+def test_api_urls_are_an_ordered_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELDERM_API_URLS", "http://b.example/api/, http://a.example/api")
+    assert load_settings().modelderm_api_urls == ["http://b.example/api", "http://a.example/api"]
+
+
+def test_dot_env_file_is_read(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("TELEGRAM_BOT_TOKEN=123:abc\nLOG_LEVEL=debug\n", encoding="utf-8")
+    settings = load_settings(env_file=env)
+    assert settings.require_token() == "123:abc"
+    assert settings.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("MODELDERM_API_URLS", "ftp://x", "MODELDERM_API_URLS"),
+        ("MODELDERM_API_URLS", " , ", "MODELDERM_API_URLS"),
+        ("MODELDERM_MAX_ATTEMPTS", "0", "MODELDERM_MAX_ATTEMPTS"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
+        ("PHOTO_FORMAT", "gif", "PHOTO_FORMAT"),
+    ],
+)
+def test_bad_setting_is_one_sentence_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    text = str(caught.value)
+    assert named in text
+    assert "\n" not in text
