@@ -1,0 +1,1 @@
+"""The Telegram conversation: consent, photos, questionnaire, summary, analysis, result."""

@@ -1,0 +1,70 @@
+"""The steps of a case's conversation and the order the questions come in.
+
+The current step is stored on the case row, so the conversation continues after a restart exactly
+where the person left it (see flow.mmd beside this file).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Step(StrEnum):
+    SUBJECT = "subject"
+    PATIENT_REF = "patient_ref"
+    PHOTOS = "photos"
+    BIRTH_YEAR = "birth_year"
+    SEX = "sex"
+    SKIN_TYPE = "skin_type"
+    BODY_SITE = "body_site"
+    BODY_SITE_TEXT = "body_site_text"
+    ITCH = "itch"
+    PAIN = "pain"
+    ONSET = "onset"
+    SUMMARY = "summary"
+    CHANGE = "change"
+
+
+QUESTIONS: tuple[Step, ...] = (
+    Step.BIRTH_YEAR,
+    Step.SEX,
+    Step.SKIN_TYPE,
+    Step.BODY_SITE,
+    Step.ITCH,
+    Step.PAIN,
+    Step.ONSET,
+)
+
+# Steps where the person is expected to type rather than press a button.
+TYPED_STEPS = frozenset({Step.PATIENT_REF, Step.BIRTH_YEAR, Step.BODY_SITE_TEXT})
+
+# Body sites offered as buttons; the stored value is the English word the API's examples use.
+BODY_SITES: tuple[str, ...] = (
+    "face",
+    "scalp",
+    "neck",
+    "chest",
+    "back",
+    "belly",
+    "arm",
+    "hand",
+    "leg",
+    "foot",
+    "genital",
+)
+
+
+def step_after(step: Step, *, editing: bool) -> Step:
+    """The step that follows `step` once it is answered (or skipped)."""
+    if step is Step.SUBJECT:
+        return Step.PHOTOS
+    if step is Step.PATIENT_REF:
+        return Step.SUMMARY if editing else Step.PHOTOS
+    if step is Step.PHOTOS:
+        return Step.SUMMARY if editing else QUESTIONS[0]
+    if step is Step.BODY_SITE_TEXT:
+        step = Step.BODY_SITE
+    if editing:
+        return Step.SUMMARY
+    index = QUESTIONS.index(step)
+    return QUESTIONS[index + 1] if index + 1 < len(QUESTIONS) else Step.SUMMARY
