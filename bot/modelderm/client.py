@@ -297,7 +297,8 @@ def _detail(body: bytes) -> str:
 def _describe(exc: AnswerError | ServerError) -> str:
     if isinstance(exc, ServerError):
         return str(exc)
-    return f"unreadable answer ({exc.reason}{': ' + exc.excerpt if exc.excerpt else ''})"
+    short = excerpt(exc.excerpt, 60)
+    return f"unreadable answer ({exc.reason}{': ' + short if short else ''})"
 
 
 def _describe_transport_error(exc: httpx.HTTPError, timeout: float) -> str:
