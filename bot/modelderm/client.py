@@ -305,15 +305,23 @@ def _describe_transport_error(exc: httpx.HTTPError, timeout: float) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {timeout:.1f}s"
     if isinstance(exc, httpx.ConnectError):
-        text = str(exc).lower()
-        if "refused" in text:
-            return "connection refused"
-        return "could not connect"
+        return "connection refused" if _caused_by_refusal(exc) else "could not connect"
     if isinstance(exc, httpx.RemoteProtocolError):
         return "connection dropped without an answer"
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
         return "connection broken"
     return f"HTTP failure ({type(exc).__name__})"
+
+
+def _caused_by_refusal(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _retry_after(value: str | None) -> float | None:
