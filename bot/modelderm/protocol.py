@@ -238,7 +238,9 @@ def excerpt(body: bytes | str, limit: int = EXCERPT_MAX_LEN) -> str:
     elif _HTML_MARK.search(text):
         text = _HTML_TAG.sub(" ", text)
     text = "".join(
-        " " if ch.isspace() else ch for ch in text if unicodedata.category(ch) not in {"Cc", "Cf"}
+        " " if ch.isspace() else ch
+        for ch in text
+        if ch.isspace() or unicodedata.category(ch) not in {"Cc", "Cf"}
     )
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
