@@ -144,7 +144,7 @@ class ModelDermClient:
         started = time.monotonic()
 
         def down(reason: str) -> ServerStatus:
-            return ServerStatus(url, False, None, "", None, reason)
+            return ServerStatus(url, False, None, "", None, self._redact(reason))
 
         try:
             response = await self._http.get(
@@ -226,6 +226,8 @@ class ModelDermClient:
                     outcome = _describe_transport_error(exc, timeout)
                 else:
                     outcome = _describe(exc)
+                # A server may echo what it was sent; the key stays out of logs and errors.
+                outcome = self._redact(outcome)
                 failures.append(AttemptRecord(server, outcome, round(elapsed, 3)))
                 log.warning(
                     "ModelDerm attempt %d/%d on %s failed after %.2fs: %s",
@@ -254,6 +256,9 @@ class ModelDermClient:
         if rejected and len(rejected) == len(self.urls):
             raise DiagnosisFailed(failures, retryable=False)
         raise DiagnosisFailed(failures, retryable=True, stopped_because=stopped_because)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, "<redacted>") if self._api_key else text
 
     def _next_server(self, attempt: int, rejected: set[str]) -> str | None:
         """Attempt n goes to server n (wrapping around), skipping servers that refused."""

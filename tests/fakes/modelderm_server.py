@@ -208,7 +208,8 @@ class FakeModelDerm:
         return app
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.build_app(), access_log=None)
+        # In-flight slow answers are abandoned at shutdown rather than waited for.
+        self._runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         await site.start()
