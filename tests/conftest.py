@@ -8,6 +8,8 @@ import pytest
 
 from bot.config import Settings
 
+pytest_plugins = ["tests.fakes.telegram_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(
