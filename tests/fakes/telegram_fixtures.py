@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
@@ -33,17 +34,33 @@ async def fake_bot(fake_telegram: FakeTelegram) -> AsyncIterator[Bot]:
         yield bot
 
 
+def loopback_request(connection_pool_size: int = 1) -> HTTPXRequest:
+    """PTB's HTTP client without certificate loading: the fake is plain HTTP on loopback, and
+    loading the CA bundle costs ~50 ms per client, twice per Bot, in every test."""
+    return HTTPXRequest(connection_pool_size=connection_pool_size, httpx_kwargs={"verify": False})
+
+
 def bot_for(fake: FakeTelegram) -> Bot:
-    return Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url)
+    """A real `telegram.Bot` pointed at `fake` (call initialize/shutdown or use `async with`)."""
+    return Bot(
+        fake.token,
+        base_url=fake.base_url,
+        base_file_url=fake.base_file_url,
+        request=loopback_request(256),
+        get_updates_request=loopback_request(1),
+    )
 
 
 def application_builder(fake: FakeTelegram) -> ApplicationBuilder:
-    """An ApplicationBuilder already pointed at `fake` (add handlers after build())."""
+    """An ApplicationBuilder already pointed at `fake` (add handlers after build()).
+    Pool sizes are ApplicationBuilder's defaults (256 for calls, 1 for getUpdates)."""
     return (
         ApplicationBuilder()
         .token(fake.token)
         .base_url(fake.base_url)
         .base_file_url(fake.base_file_url)
+        .request(loopback_request(256))
+        .get_updates_request(loopback_request(1))
     )
 
 

@@ -166,7 +166,7 @@ class ApiCall:
     method: str
     params: JSON
     files: list[str]
-    status: int = 200
+    status: int = 0  # 0 until answered: a long poll can be cancelled when its client leaves
     description: str | None = None
     result: Any = None  # the answer's "result" (when record_calls is on)
 
@@ -514,6 +514,7 @@ class FakeTelegram:
             if self.response_delay and method.lower() != "getupdates":
                 await asyncio.sleep(self.response_delay)
             result = await handler(params)
+            call.status = 200
             if self.record_calls:
                 call.result = result
         except ApiError as error:
@@ -1180,6 +1181,7 @@ def _chat_member(user: JSON, status: str) -> JSON:
                 "send_video_notes",
                 "send_voice_notes",
                 "edit_tag",
+                "react_to_messages",
             )
         }
     elif status == "kicked":

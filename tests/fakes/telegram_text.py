@@ -198,7 +198,9 @@ def parse_markdown(text: str, *, v2: bool) -> tuple[str, list[JSON]]:
                 end = text.find(")", end + 1)
             if end < 0:
                 raise EntityParseError(f"Can't find end of a URL at byte offset {byte_at(i)}")
-            url = text[i + 2 : end].replace("\\)", ")").replace("\\\\", "\\")
+            url = text[i + 2 : end]
+            if v2:
+                url = re.sub(r"\\(.)", r"\1", url)
             if length > start:
                 entities.append(
                     {"type": "text_link", "offset": start, "length": length - start, "url": url}
