@@ -704,3 +704,21 @@ async def test_plugin_fixtures_work_together(
 ) -> None:
     await fake_bot.send_message(tg_user.chat_id, "hi")
     assert (await tg_user.next_reply()).text == "hi"
+
+
+async def test_album_arrives_in_quick_succession_possibly_split(bot: Bot, alice: FakeUser) -> None:
+    await bot.send_message(alice.chat_id, "Send your photos")
+    question = await alice.next_reply()
+    sender = asyncio.create_task(alice.send_album([jpeg(), jpeg(), jpeg()], gap=0.05))
+    first_batch = await bot.get_updates(timeout=5)
+    assert len(first_batch) == 1  # a long poll answers as soon as the first item is there
+    await sender
+    rest = await bot.get_updates(offset=first_batch[-1].update_id + 1, timeout=0)
+    messages = [u.message for u in (*first_batch, *rest) if u.message]
+    assert len(messages) == 3 and len({m.media_group_id for m in messages}) == 1
+    assert [m.message_id for m in messages] == [question.message_id + i for i in (1, 2, 3)]
+    reply = await alice.send("these are all", reply_to=question)
+    [update] = await bot.get_updates(offset=rest[-1].update_id + 1, timeout=0)
+    assert update.message and update.message.reply_to_message
+    assert update.message.reply_to_message.text == "Send your photos"
+    assert reply.reply_to_message_id == question.message_id
