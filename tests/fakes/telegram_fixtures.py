@@ -51,7 +51,7 @@ def bot_for(fake: FakeTelegram) -> Bot:
     )
 
 
-def application_builder(fake: FakeTelegram) -> ApplicationBuilder:
+def application_builder(fake: FakeTelegram) -> ApplicationBuilder:  # type: ignore[type-arg]
     """An ApplicationBuilder already pointed at `fake` (add handlers after build()).
     Pool sizes are ApplicationBuilder's defaults (256 for calls, 1 for getUpdates)."""
     return (

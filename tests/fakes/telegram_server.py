@@ -1086,8 +1086,9 @@ class FakeTelegram:
             elif item["type"] == "document":
                 content["document"] = self._document(source, f"document_{index}")
             else:
-                stored = source if isinstance(source, StoredFile) else None
-                if stored is None:
+                if isinstance(source, StoredFile):
+                    stored = source
+                else:
                     stored = self.files.add(source[0], f"{item['type']}s", "")
                 described = self.files.describe(stored)
                 content[item["type"]] = {**described, "duration": int(item.get("duration") or 0)}

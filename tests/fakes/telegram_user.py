@@ -395,6 +395,8 @@ class FakeUser:
         Reply-keyboard buttons: sends the label as text (or the contact/location the button
         requests); the Press has it as `sent`.
         """
+        if message is not None and message.deleted:
+            raise AssertionError(f"message {message.message_id} was deleted: nothing to press")
         candidates = [message] if message is not None else reversed(self.messages)
         for candidate in candidates:
             button = candidate.button(label)
