@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import Settings
 
-pytest_plugins = ["tests.fakes.modelderm_fixtures"]
+pytest_plugins = ["tests.fakes.modelderm_fixtures", "tests.fakes.telegram_fixtures"]
 
 
 @pytest.fixture(autouse=True)
