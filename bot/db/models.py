@@ -22,12 +22,25 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, relationship
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, relationship
 
 from bot.db.base import Base, utcnow
 from bot.modelderm.diagnosis import Diagnosis
 from bot.questionnaire import Questionnaire
+
+__all__ = [
+    "MAX_PHOTOS",
+    "AppendOnlyError",
+    "Base",
+    "Case",
+    "CasePhoto",
+    "CaseStatus",
+    "ConsentDecision",
+    "ConsentRecord",
+    "Subject",
+    "User",
+]
 
 MAX_PHOTOS = 5
 
