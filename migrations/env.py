@@ -1,8 +1,9 @@
 """Alembic environment (async), for SQLite and PostgreSQL.
 
 The database URL is, in order: `config.attributes["database_url"]` (set by `bot.db.migrate`),
-the `sqlalchemy.url` option (e.g. `alembic -x`-less runs with a URL in the config), else the bot's
-own settings (DATABASE_URL from the environment or .env).
+`alembic -x url=...`, a `sqlalchemy.url` option if an ini file is given, else the bot's own
+settings (DATABASE_URL from the environment or .env). From the repository root the plain
+`alembic` command works too (it reads `[tool.alembic]` in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ target_metadata = Base.metadata
 
 
 def _database_url() -> str:
-    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    url = config.attributes.get("database_url") or context.get_x_argument(True).get("url")
+    if not url and config.file_config.has_section(config.config_ini_section):
+        url = config.get_main_option("sqlalchemy.url")
     return str(url) if url else load_settings().database_url
 
 
