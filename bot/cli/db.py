@@ -10,15 +10,16 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from bot.config import Settings, load_settings
 from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# SQLAlchemy is imported inside the commands so that `--help` of every command stays fast.
 
 T = TypeVar("T")
 
@@ -85,6 +86,8 @@ def _positive_int(text: str) -> int:
 
 
 def _settings() -> Settings:
+    from sqlalchemy.engine import make_url
+
     settings = load_settings()
     secrets = [make_url(settings.database_url).password or ""]
     if settings.export_hash_key is not None:
@@ -98,6 +101,8 @@ def _settings() -> Settings:
 
 @contextlib.contextmanager
 def _database_errors() -> Iterator[None]:
+    from sqlalchemy.exc import SQLAlchemyError
+
     # The URL may carry a password, so the message names the failure, never the URL.
     try:
         yield
