@@ -24,6 +24,8 @@ def handle(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level_number, secrets=[token])
     # Imported here so that `--help` and configuration errors stay fast and import nothing heavy.
     from bot.app import run_bot
+    from bot.cli.db import apply_migrations
 
+    apply_migrations(settings)
     run_bot(settings)
     return 0

@@ -1,0 +1,229 @@
+"""`migrate`, `purge`, `export` and `erase`: the database from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
+from bot.config import Settings, load_settings
+from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# SQLAlchemy is imported inside the commands so that `--help` of every command stays fast.
+
+T = TypeVar("T")
+
+KEY_HELP = (
+    "EXPORT_HASH_KEY is not set: exports replace Telegram ids with a keyed hash, so set a secret "
+    "key first (for example the output of "
+    "`python -c 'import secrets; print(secrets.token_hex(32))'`) in .env, and keep it: "
+    "the same key gives the same hash for the same person in every export."
+)
+
+
+def register(subparsers: Any) -> None:
+    migrate = subparsers.add_parser(
+        "migrate",
+        help="create or update the database schema",
+        description="Apply every pending database migration (DATABASE_URL). The run command "
+        "does this at start-up too.",
+    )
+    migrate.set_defaults(handler=handle_migrate)
+
+    purge = subparsers.add_parser(
+        "purge",
+        help="delete finished cases older than the retention period",
+        description="Delete completed, failed and cancelled cases (and cases abandoned while "
+        "being collected) older than RETENTION_DAYS. Consent records are kept.",
+    )
+    purge.add_argument(
+        "--days", type=_positive_int, metavar="N", help="retention in days (default: setting)"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    purge.set_defaults(handler=handle_purge)
+
+    export = subparsers.add_parser(
+        "export",
+        help="write all cases as CSV, without Telegram ids",
+        description="Write every case as CSV for audit or research. Telegram ids are replaced "
+        "by a keyed hash (EXPORT_HASH_KEY); patient references and photo ids are never included.",
+    )
+    export.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="CSV file to write (default: stdout)"
+    )
+    export.set_defaults(handler=handle_export)
+
+    erase = subparsers.add_parser(
+        "erase",
+        help="erase one person's data (e.g. a request by e-mail)",
+        description="Delete a person's cases, answers, photo references and profile. Their "
+        "consent records are kept, with a withdrawal appended, as the proof the law requires.",
+    )
+    erase.add_argument(
+        "--telegram-user-id", type=_positive_int, required=True, metavar="N", dest="telegram_id"
+    )
+    erase.set_defaults(handler=handle_erase)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def _settings() -> Settings:
+    from sqlalchemy.engine import make_url
+
+    settings = load_settings()
+    secrets = [make_url(settings.database_url).password or ""]
+    if settings.export_hash_key is not None:
+        secrets.append(settings.export_hash_key.get_secret_value())
+    configure_logging(settings.log_level_number, secrets=[str(s) for s in secrets])
+    if settings.log_level_number > logging.DEBUG:
+        # Alembic narrates every step at INFO; the commands print their own one-line outcome.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    return settings
+
+
+@contextlib.contextmanager
+def _database_errors() -> Iterator[None]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    # The URL may carry a password, so the message names the failure, never the URL.
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+        raise CommandError(f"the database failed: {reason}", EXIT_FAILED) from None
+    except OSError as exc:
+        raise CommandError(f"the database could not be reached: {exc.strerror}") from None
+
+
+def _require_migrated(url: str) -> None:
+    from bot.db.migrate import current_revision, head_revision
+
+    if current_revision(url) != head_revision():
+        raise CommandError(
+            "the database schema is not up to date; run `python -m bot migrate` first.",
+            EXIT_USAGE,
+        )
+
+
+def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from bot.db.session import create_engine, create_sessionmaker
+
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine).begin() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def handle_migrate(args: argparse.Namespace) -> int:
+    from bot.db.migrate import current_revision
+
+    settings = _settings()
+    with _database_errors():
+        before = current_revision(settings.database_url)
+        apply_migrations(settings)
+        after = current_revision(settings.database_url)
+    if before == after:
+        print(f"database schema already up to date (revision {after})")
+    else:
+        print(f"database schema upgraded from revision {before or 'none'} to {after}")
+    return EXIT_OK
+
+
+def handle_purge(args: argparse.Namespace) -> int:
+    from bot.db.retention import purge_expired_cases
+
+    settings = _settings()
+    days = args.days or settings.retention_days
+    with _database_errors():
+        _require_migrated(settings.database_url)
+        count = _in_session(settings, lambda s: purge_expired_cases(s, days, dry_run=args.dry_run))
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} {count} case(s) finished or abandoned more than {days} day(s) ago")
+    return EXIT_OK
+
+
+def handle_export(args: argparse.Namespace) -> int:
+    from bot.db.export import export_cases_csv
+
+    settings = _settings()
+    key = settings.export_hash_key.get_secret_value() if settings.export_hash_key else ""
+    if not key:
+        raise CommandError(KEY_HELP, EXIT_USAGE)
+    output: Path | None = args.output
+    with _database_errors():
+        _require_migrated(settings.database_url)
+        if output is None:
+            rows = _export(settings, sys.stdout, key, export_cases_csv)
+        else:
+            # Written next to the target and renamed, so a failed export leaves no half file.
+            partial = output.with_name(output.name + ".partial")
+            try:
+                with partial.open("w", newline="", encoding="utf-8") as out:
+                    rows = _export(settings, out, key, export_cases_csv)
+                os.replace(partial, output)
+            finally:
+                partial.unlink(missing_ok=True)
+    print(f"exported {rows} case(s) to {output or 'stdout'}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _export(
+    settings: Settings,
+    out: TextIO,
+    key: str,
+    export: Callable[[AsyncSession, TextIO, bytes], Awaitable[int]],
+) -> int:
+    return _in_session(settings, lambda s: export(s, out, key.encode("utf-8")))
+
+
+def handle_erase(args: argparse.Namespace) -> int:
+    from bot.db.erasure import erase_user
+
+    settings = _settings()
+    with _database_errors():
+        _require_migrated(settings.database_url)
+        erasure = _in_session(
+            settings, lambda s: erase_user(s, args.telegram_id, chat_type="operator")
+        )
+    print(
+        f"Telegram user {args.telegram_id}: deleted {erasure.cases_deleted} case(s)"
+        + (" and the profile" if erasure.profile_deleted else "; no profile was stored")
+        + "; consent records kept"
+        + ("; withdrawal recorded" if erasure.withdrawal is not None else "")
+        + "."
+    )
+    return EXIT_OK
+
+
+def apply_migrations(settings: Settings) -> None:
+    """Bring the schema up to date (the run command calls this before starting the bot)."""
+    from bot.db.migrate import MigrationsNotFound, upgrade_to_head
+
+    with _database_errors():
+        try:
+            upgrade_to_head(settings.database_url)
+        except MigrationsNotFound as exc:
+            raise CommandError(str(exc), EXIT_USAGE) from None

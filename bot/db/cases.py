@@ -1,0 +1,322 @@
+"""Cases and their photos, through their life: collecting -> submitted -> completed.
+
+A submission that fails goes to pending_retry (and back to submitted when retried) or to
+failed. Every change first locks the case row with an UPDATE, which blocks a concurrent writer
+of the same case on PostgreSQL (row lock) and on SQLite (the database write lock) alike, so
+two tasks adding photos never both take the same position or a sixth one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import utcnow
+from bot.db.consent import require_current_consent
+from bot.db.errors import CaseAlreadyOpen, CaseFull, CaseNotFound, CaseStateError
+from bot.db.models import MAX_PHOTOS, Case, CasePhoto, CaseStatus, Subject, User
+from bot.db.users import touch_user
+from bot.modelderm.diagnosis import Diagnosis
+from bot.questionnaire import Questionnaire
+
+PATIENT_REF_MAX = 40
+ERROR_TEXT_MAX = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRef:
+    """Telegram's reference to a photo; the bytes are fetched only when the case is sent."""
+
+    file_id: str
+    file_unique_id: str
+    file_size: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoAdded:
+    photo: CasePhoto
+    # True when this very photo was already on the case (Telegram resends, double taps).
+    duplicate: bool
+    count: int
+
+
+async def _lock(session: AsyncSession, public_id: uuid.UUID, now: dt.datetime) -> Case:
+    case = await session.scalar(
+        update(Case)
+        .where(Case.public_id == public_id)
+        .values(updated_at=now)
+        .returning(Case)
+        .execution_options(populate_existing=True)
+    )
+    if case is None:
+        raise CaseNotFound(public_id)
+    # The RETURNING above loads columns only; load the photos now that the row is locked.
+    await session.refresh(case, ["photos", "user"])
+    return case
+
+
+def _require(case: Case, action: str, *allowed: CaseStatus) -> None:
+    if case.status not in allowed:
+        raise CaseStateError(case.public_id, case.status, action)
+
+
+async def create_case(
+    session: AsyncSession,
+    telegram_user_id: int,
+    *,
+    language: str | None = None,
+    subject: Subject = Subject.OWN,
+    patient_ref: str | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Start collecting a new case; CaseAlreadyOpen if one is still being collected."""
+    now = now or utcnow()
+    user = await touch_user(session, telegram_user_id, language, now=now)
+    existing = await session.scalar(
+        select(Case.public_id).where(Case.user_id == user.id, Case.status == CaseStatus.COLLECTING)
+    )
+    if existing is not None:
+        raise CaseAlreadyOpen(existing)
+    case = Case(
+        user=user,
+        subject=subject,
+        patient_ref=_clean_ref(patient_ref),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    await session.refresh(case, ["photos"])
+    return case
+
+
+async def open_case(session: AsyncSession, telegram_user_id: int) -> Case | None:
+    """The case the person is collecting now, if any."""
+    return await session.scalar(
+        select(Case)
+        .join(Case.user)
+        .where(User.telegram_user_id == telegram_user_id, Case.status == CaseStatus.COLLECTING)
+    )
+
+
+async def get_case(session: AsyncSession, public_id: uuid.UUID) -> Case:
+    case = await session.scalar(select(Case).where(Case.public_id == public_id))
+    if case is None:
+        raise CaseNotFound(public_id)
+    return case
+
+
+async def add_photo(
+    session: AsyncSession,
+    public_id: uuid.UUID,
+    photo: PhotoRef,
+    *,
+    now: dt.datetime | None = None,
+) -> PhotoAdded:
+    """Add a photo at the next position; the same photo twice is kept once; CaseFull at six."""
+    now = now or utcnow()
+    case = await _lock(session, public_id, now)
+    _require(case, "add a photo to", CaseStatus.COLLECTING)
+    for existing in case.photos:
+        if existing.file_unique_id == photo.file_unique_id:
+            return PhotoAdded(existing, duplicate=True, count=len(case.photos))
+    if len(case.photos) >= MAX_PHOTOS:
+        raise CaseFull(public_id, MAX_PHOTOS)
+    taken = {p.position for p in case.photos}
+    position = next(n for n in range(1, MAX_PHOTOS + 1) if n not in taken)
+    added = CasePhoto(
+        position=position,
+        file_id=photo.file_id,
+        file_unique_id=photo.file_unique_id,
+        file_size=photo.file_size,
+        width=photo.width,
+        height=photo.height,
+        added_at=now,
+    )
+    case.photos.append(added)
+    await session.flush()
+    return PhotoAdded(added, duplicate=False, count=len(case.photos))
+
+
+async def set_answers(
+    session: AsyncSession,
+    public_id: uuid.UUID,
+    questionnaire: Questionnaire,
+    *,
+    now: dt.datetime | None = None,
+) -> Case:
+    case = await _lock(session, public_id, now or utcnow())
+    _require(case, "change the answers of", CaseStatus.COLLECTING)
+    case.answers = questionnaire.to_dict()
+    await session.flush()
+    return case
+
+
+def _clean_ref(patient_ref: str | None) -> str | None:
+    if patient_ref is None:
+        return None
+    cleaned = " ".join(patient_ref.split())[:PATIENT_REF_MAX]
+    return cleaned or None
+
+
+async def set_subject(
+    session: AsyncSession,
+    public_id: uuid.UUID,
+    subject: Subject,
+    patient_ref: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Whose skin it is; a reference is kept only for someone else's skin."""
+    case = await _lock(session, public_id, now or utcnow())
+    _require(case, "change whose skin is in", CaseStatus.COLLECTING)
+    case.subject = subject
+    case.patient_ref = _clean_ref(patient_ref) if subject is Subject.OTHER_WITH_PERMISSION else None
+    await session.flush()
+    return case
+
+
+async def mark_submitted(
+    session: AsyncSession, public_id: uuid.UUID, *, now: dt.datetime | None = None
+) -> Case:
+    """About to send: requires an accepted consent to the current terms (ConsentRequired).
+
+    This is the storage half of "no photo leaves without consent": call it, and commit, before
+    the photos are downloaded and sent. The consent is linked to the case as proof.
+    """
+    now = now or utcnow()
+    case = await _lock(session, public_id, now)
+    _require(case, "submit", CaseStatus.COLLECTING, CaseStatus.PENDING_RETRY)
+    if not case.photos:
+        raise CaseStateError(case.public_id, "without photos", "submit")
+    consent = await require_current_consent(session, case.user.telegram_user_id)
+    case.status = CaseStatus.SUBMITTED
+    case.consent_record_id = consent.id
+    case.submitted_at = now
+    case.last_attempt_at = now
+    case.next_attempt_at = None
+    case.attempts += 1
+    await session.flush()
+    return case
+
+
+async def mark_completed(
+    session: AsyncSession,
+    public_id: uuid.UUID,
+    diagnosis: Diagnosis,
+    *,
+    now: dt.datetime | None = None,
+) -> Case:
+    now = now or utcnow()
+    case = await _lock(session, public_id, now)
+    _require(case, "complete", CaseStatus.SUBMITTED)
+    case.status = CaseStatus.COMPLETED
+    case.diagnosis = diagnosis.to_dict()
+    case.server = diagnosis.server or None
+    case.latency_s = diagnosis.latency_s
+    case.completed_at = now
+    case.last_error = None
+    await session.flush()
+    return case
+
+
+async def mark_pending_retry(
+    session: AsyncSession,
+    public_id: uuid.UUID,
+    error: str,
+    next_attempt_at: dt.datetime,
+    *,
+    now: dt.datetime | None = None,
+) -> Case:
+    """The API failed for now; keep everything and try again at `next_attempt_at`."""
+    case = await _lock(session, public_id, now or utcnow())
+    _require(case, "park for retry", CaseStatus.SUBMITTED)
+    case.status = CaseStatus.PENDING_RETRY
+    case.last_error = error[:ERROR_TEXT_MAX]
+    case.next_attempt_at = next_attempt_at
+    await session.flush()
+    return case
+
+
+async def mark_failed(
+    session: AsyncSession,
+    public_id: uuid.UUID,
+    error: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Give up on the case (e.g. the API refused it, or retries ran out)."""
+    now = now or utcnow()
+    case = await _lock(session, public_id, now)
+    _require(case, "fail", CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY)
+    case.status = CaseStatus.FAILED
+    case.last_error = error[:ERROR_TEXT_MAX]
+    case.failed_at = now
+    case.next_attempt_at = None
+    await session.flush()
+    return case
+
+
+async def cancel_case(
+    session: AsyncSession, public_id: uuid.UUID, *, now: dt.datetime | None = None
+) -> Case:
+    """The person stopped; a case being sent right now cannot be cancelled."""
+    now = now or utcnow()
+    case = await _lock(session, public_id, now)
+    _require(case, "cancel", CaseStatus.COLLECTING, CaseStatus.PENDING_RETRY)
+    case.status = CaseStatus.CANCELLED
+    case.cancelled_at = now
+    case.next_attempt_at = None
+    await session.flush()
+    return case
+
+
+async def recent_cases(session: AsyncSession, telegram_user_id: int, limit: int = 10) -> list[Case]:
+    """The person's latest cases, newest first."""
+    result = await session.scalars(
+        select(Case)
+        .join(Case.user)
+        .where(User.telegram_user_id == telegram_user_id)
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(limit)
+    )
+    return list(result)
+
+
+async def due_for_retry(
+    session: AsyncSession, *, now: dt.datetime | None = None, limit: int = 20
+) -> list[Case]:
+    """Parked cases whose next attempt time has come, the longest waiting first."""
+    result = await session.scalars(
+        select(Case)
+        .where(Case.status == CaseStatus.PENDING_RETRY, Case.next_attempt_at <= (now or utcnow()))
+        .order_by(Case.next_attempt_at, Case.id)
+        .limit(limit)
+    )
+    return list(result)
+
+
+async def requeue_interrupted(session: AsyncSession, *, now: dt.datetime | None = None) -> int:
+    """At start-up: cases left `submitted` by a stopped bot are parked for an immediate retry.
+
+    Nothing a person sent is lost to a restart. Returns how many were parked.
+    """
+    now = now or utcnow()
+    result = await session.execute(
+        update(Case)
+        .where(Case.status == CaseStatus.SUBMITTED)
+        .values(
+            status=CaseStatus.PENDING_RETRY,
+            next_attempt_at=now,
+            updated_at=now,
+            last_error="interrupted: the bot stopped while sending",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

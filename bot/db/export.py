@@ -1,0 +1,117 @@
+"""CSV export of cases for audit and research, without anything that names a person.
+
+Telegram ids become a keyed hash (HMAC-SHA256): stable per person for a given key, so cases of
+one person can be grouped, but not reversible without the key. Patient references and Telegram
+file ids are never exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
+
+from bot.db.models import Case, CasePhoto, User
+from bot.questionnaire import Questionnaire
+
+TOP_CONDITIONS = 5
+_QUESTIONNAIRE_FIELDS = tuple(Questionnaire().to_dict())
+COLUMNS: tuple[str, ...] = (
+    "case_id",
+    "user_hash",
+    "status",
+    "subject",
+    "created_at",
+    "submitted_at",
+    "completed_at",
+    "failed_at",
+    "cancelled_at",
+    "photos",
+    *_QUESTIONNAIRE_FIELDS,
+    *(f"{kind}_{n}" for n in range(1, TOP_CONDITIONS + 1) for kind in ("condition", "probability")),
+    "malignancy_output",
+    "meta_used",
+    "photos_analysed",
+    "server",
+    "latency_s",
+    "attempts",
+)
+
+
+def user_hash(key: bytes, telegram_user_id: int) -> str:
+    return hmac.new(key, str(telegram_user_id).encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    text = str(value)
+    # Spreadsheets run cells starting like a formula; free text (body site) must not.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _conditions(diagnosis: dict[str, Any] | None) -> list[Any]:
+    cells: list[Any] = []
+    ranked: Sequence[dict[str, Any]] = (diagnosis or {}).get("conditions") or []
+    for n in range(TOP_CONDITIONS):
+        if n < len(ranked):
+            cells += [ranked[n].get("name"), ranked[n].get("probability")]
+        else:
+            cells += [None, None]
+    return cells
+
+
+async def export_cases_csv(session: AsyncSession, out: TextIO, key: bytes) -> int:
+    """Write every case as one CSV row to `out`, oldest first; returns the number of rows."""
+    if not key:
+        raise ValueError("an export needs a non-empty hash key")
+    photo_count = (
+        select(func.count(CasePhoto.id)).where(CasePhoto.case_id == Case.id).scalar_subquery()
+    )
+    query = (
+        select(Case, User.telegram_user_id, photo_count)
+        .join(Case.user)
+        # Photos are counted above, the user joined here: no per-row loading.
+        .options(raiseload(Case.photos), raiseload(Case.user))
+        .order_by(Case.created_at, Case.id)
+        .execution_options(yield_per=500)
+    )
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    rows = 0
+    stream = await session.stream(query)
+    async for case, telegram_user_id, photos in stream:
+        answers = case.answers or {}
+        diagnosis = case.diagnosis or {}
+        row = [
+            case.public_id,
+            user_hash(key, telegram_user_id),
+            case.status.value,
+            case.subject.value,
+            case.created_at,
+            case.submitted_at,
+            case.completed_at,
+            case.failed_at,
+            case.cancelled_at,
+            photos,
+            *(answers.get(name) for name in _QUESTIONNAIRE_FIELDS),
+            *_conditions(case.diagnosis),
+            diagnosis.get("malignancy_output"),
+            diagnosis.get("meta_used"),
+            diagnosis.get("photos_analysed"),
+            case.server,
+            case.latency_s,
+            case.attempts,
+        ]
+        writer.writerow([_cell(v) for v in row])
+        rows += 1
+    return rows

@@ -1,0 +1,227 @@
+"""The stored records: User, ConsentRecord (append-only), Case and its CasePhoto references."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, relationship
+
+from bot.db.base import Base, utcnow
+from bot.modelderm.diagnosis import Diagnosis
+from bot.questionnaire import Questionnaire
+
+__all__ = [
+    "MAX_PHOTOS",
+    "AppendOnlyError",
+    "Base",
+    "Case",
+    "CasePhoto",
+    "CaseStatus",
+    "ConsentDecision",
+    "ConsentRecord",
+    "Subject",
+    "User",
+]
+
+MAX_PHOTOS = 5
+
+
+def _enum(kind: type[StrEnum], name: str) -> Enum:
+    # Stored as the values (plain words), in a VARCHAR with a CHECK: portable and readable.
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class ConsentDecision(StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class CaseStatus(StrEnum):
+    COLLECTING = "collecting"
+    SUBMITTED = "submitted"
+    PENDING_RETRY = "pending_retry"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Subject(StrEnum):
+    """Whose skin the photos show."""
+
+    OWN = "own"
+    OTHER_WITH_PERMISSION = "other_with_permission"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(unique=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    cases: Mapped[list[Case]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
+    )
+
+
+class ConsentRecord(Base):
+    """One decision about one terms text. Append-only: the proof of who agreed to what, when.
+
+    The Telegram user id is stored directly, not as a key to `users`, so the proof still names
+    the person after their profile and cases are erased.
+    """
+
+    __tablename__ = "consent_records"
+    __table_args__ = (Index("ix_consent_records_person_latest", "telegram_user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int]
+    decision: Mapped[ConsentDecision] = mapped_column(_enum(ConsentDecision, "consent_decision"))
+    terms_version: Mapped[str] = mapped_column(String(32))
+    # SHA-256 (hex) of the exact text shown, in the language shown.
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    # Telegram's chat type (private, group, ...) or `operator` for a request handled by hand.
+    chat_type: Mapped[str | None] = mapped_column(String(16))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    """One skin problem: photos, answers, and what the API concluded."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        # At most one case being collected per person: a second would silently split photos.
+        Index(
+            "uq_cases_one_collecting_per_user",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'collecting'"),
+            postgresql_where=text("status = 'collecting'"),
+        ),
+        Index("ix_cases_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(
+        _enum(CaseStatus, "case_status"), default=CaseStatus.COLLECTING
+    )
+    subject: Mapped[Subject] = mapped_column(_enum(Subject, "case_subject"), default=Subject.OWN)
+    # A short label the sender chose for someone else's skin; never sent to the API or exported.
+    patient_ref: Mapped[str | None] = mapped_column(String(40))
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    diagnosis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    server: Mapped[str | None] = mapped_column(String(255))
+    latency_s: Mapped[float | None] = mapped_column(Float)
+    # Submissions so far (each may hold several HTTP tries, counted in the diagnosis).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The consent this case was sent under: the proof link from a photo to an agreement.
+    consent_record_id: Mapped[int | None] = mapped_column(ForeignKey("consent_records.id"))
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+    last_attempt_at: Mapped[dt.datetime | None]
+    next_attempt_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="cases", lazy="joined", innerjoin=True)
+    photos: Mapped[list[CasePhoto]] = relationship(
+        back_populates="case",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CasePhoto.position",
+        lazy="selectin",
+    )
+    consent: Mapped[ConsentRecord | None] = relationship(lazy="raise")
+
+    @property
+    def telegram_user_id(self) -> int:
+        return self.user.telegram_user_id
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        return Questionnaire.from_dict(self.answers or {})
+
+    @property
+    def result(self) -> Diagnosis | None:
+        return None if self.diagnosis is None else Diagnosis.from_dict(self.diagnosis)
+
+
+class CasePhoto(Base):
+    """A photo as Telegram's reference to it; the bytes stay on Telegram until submission."""
+
+    __tablename__ = "case_photos"
+    __table_args__ = (
+        UniqueConstraint("case_id", "position"),
+        UniqueConstraint("case_id", "file_unique_id"),
+        CheckConstraint(f"position BETWEEN 1 AND {MAX_PHOTOS}", name="position_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_unique_id: Mapped[str] = mapped_column(String(64))
+    file_size: Mapped[int | None]
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="photos", lazy="raise")
+
+
+class AppendOnlyError(RuntimeError):
+    """Something tried to change or delete a consent record, which is the legal proof."""
+
+
+def _refuse_change(mapper: Mapper[Any], connection: Connection, target: ConsentRecord) -> None:
+    raise AppendOnlyError(f"consent record {target.id} is append-only")
+
+
+event.listen(ConsentRecord, "before_update", _refuse_change)
+event.listen(ConsentRecord, "before_delete", _refuse_change)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state: ORMExecuteState) -> None:
+    # Bulk UPDATE/DELETE statements bypass the per-object events above.
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ is ConsentRecord for mapper in state.all_mappers
+    ):
+        raise AppendOnlyError("consent records are append-only")

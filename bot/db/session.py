@@ -1,0 +1,64 @@
+"""Engines and session factories. Nothing connects until a session is used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+from bot.config import Settings
+
+# Seconds a SQLite writer waits for another to finish before giving up.
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def database_url(settings_or_url: Settings | str | URL) -> URL:
+    if isinstance(settings_or_url, Settings):
+        return make_url(settings_or_url.database_url)
+    return make_url(settings_or_url)
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The database file of a SQLite URL (None for other databases and in-memory ones)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.database.startswith("file:"):
+        return None
+    return Path(url.database)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers go on while one writer writes; foreign keys are off by default in SQLite
+    # and cascades (erase, purge) depend on them.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.close()
+
+
+def create_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) -> AsyncEngine:
+    """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+    A SQLite file's directory is created on first use, so the default needs no set-up.
+    """
+    url = database_url(settings_or_url)
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if url.get_backend_name() == "postgresql":
+        kwargs["pool_pre_ping"] = True
+    engine = _create_async_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """One session per unit of work: `async with sessionmaker.begin() as session: ...`."""
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,66 @@
+"""Alembic environment (async), for SQLite and PostgreSQL.
+
+The database URL is, in order: `config.attributes["database_url"]` (set by `bot.db.migrate`),
+`alembic -x url=...`, a `sqlalchemy.url` option if an ini file is given, else the bot's own
+settings (DATABASE_URL from the environment or .env). From the repository root the plain
+`alembic` command works too (it reads `[tool.alembic]` in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from bot.config import load_settings
+from bot.db.models import Base
+from bot.db.session import create_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _database_url() -> str:
+    url = config.attributes.get("database_url") or context.get_x_argument(True).get("url")
+    if not url and config.file_config.has_section(config.config_ini_section):
+        url = config.get_main_option("sqlalchemy.url")
+    return str(url) if url else load_settings().database_url
+
+
+def _configure(**kwargs: object) -> None:
+    context.configure(
+        target_metadata=target_metadata,
+        # SQLite cannot ALTER most things; batch mode recreates the table instead.
+        render_as_batch=True,
+        compare_type=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def run_migrations_offline() -> None:
+    _configure(url=_database_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run_sync(connection: Connection) -> None:
+    _configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations() -> None:
+    # The bot's own engine factory: the same SQLite pragmas and directory creation as at run time.
+    engine = create_engine(_database_url())
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run_sync)
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    asyncio.run(run_async_migrations())

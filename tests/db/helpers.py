@@ -1,0 +1,70 @@
+"""Small builders shared by the storage tests."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db import cases, consent
+from bot.db.cases import PhotoRef
+from bot.db.models import ConsentDecision
+from bot.modelderm.diagnosis import Condition, Diagnosis
+from bot.questionnaire import Onset, Questionnaire, Severity, Sex
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def photo(n: int, case_tag: str = "") -> PhotoRef:
+    return PhotoRef(
+        file_id=f"AgACAgIAAxkBAAI{case_tag}file{n:03d}",
+        file_unique_id=f"AQAD{case_tag}uniq{n:03d}",
+        file_size=100_000 + n,
+        width=1280,
+        height=960,
+    )
+
+
+QUESTIONNAIRE = Questionnaire(
+    birth_year=1978,
+    sex=Sex.FEMALE,
+    skin_type=3,
+    body_site="left forearm",
+    itch=Severity.MILD_TO_MODERATE,
+    pain=Severity.NONE,
+    onset=Onset.UNDER_A_MONTH,
+)
+
+DIAGNOSIS = Diagnosis(
+    conditions=(
+        Condition("Insect bite", 0.2728),
+        Condition("Melanocytic nevus", 0.2456),
+        Condition("Xerotic eczema", 0.0761),
+    ),
+    malignancy_output=4,
+    meta_used=True,
+    photos_analysed=2,
+    echoed_metadata={"race": "3", "sex": "2", "age": "47", "loc": "left forearm"},
+    server="http://127.0.0.1:8123/api",
+    latency_s=2.5,
+    attempts=2,
+)
+
+
+async def accept_terms(sessions: Sessions, telegram_user_id: int) -> None:
+    async with sessions.begin() as session:
+        await consent.record_consent(
+            session,
+            telegram_user_id,
+            ConsentDecision.ACCEPTED,
+            language="en",
+            chat_type="private",
+        )
+
+
+async def case_with_photos(sessions: Sessions, telegram_user_id: int, count: int) -> uuid.UUID:
+    async with sessions.begin() as session:
+        case = await cases.create_case(session, telegram_user_id, language="en")
+        for n in range(1, count + 1):
+            await cases.add_photo(session, case.public_id, photo(n, str(telegram_user_id)))
+        return case.public_id

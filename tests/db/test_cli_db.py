@@ -1,0 +1,116 @@
+"""migrate, purge, export and erase as an operator runs them: a subprocess on a SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.db import cases, consent
+from bot.db.models import ConsentDecision
+from bot.db.session import create_engine, create_sessionmaker
+from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
+from tests.test_cli_run import run_cli
+
+PERSON = 9_100_200_300
+OLD = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+
+
+async def _fill(url: str) -> None:
+    engine = create_engine(url)
+    sessions = create_sessionmaker(engine)
+    try:
+        await accept_terms(sessions, PERSON)
+        for when in (OLD, None):
+            async with sessions.begin() as session:
+                case = await cases.create_case(session, PERSON, now=when)
+                await cases.add_photo(session, case.public_id, photo(1, str(when)), now=when)
+                await cases.set_answers(session, case.public_id, QUESTIONNAIRE, now=when)
+                await cases.mark_submitted(session, case.public_id, now=when)
+                await cases.mark_completed(session, case.public_id, DIAGNOSIS, now=when)
+    finally:
+        await engine.dispose()
+
+
+async def _history(url: str) -> list[ConsentDecision]:
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return [r.decision for r in await consent.consent_history(session, PERSON)]
+    finally:
+        await engine.dispose()
+
+
+async def test_operator_commands(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'state' / 'bot.sqlite3'}"
+    env = {"DATABASE_URL": url}
+
+    before = await asyncio.to_thread(run_cli, "purge", cwd=tmp_path, env=env)
+    assert before.returncode == 2 and "python -m bot migrate" in before.stderr
+
+    migrated = await asyncio.to_thread(run_cli, "migrate", cwd=tmp_path, env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "upgraded from revision none to 0001" in migrated.stdout
+    again = await asyncio.to_thread(run_cli, "migrate", cwd=tmp_path, env=env)
+    assert again.returncode == 0 and "already up to date" in again.stdout
+
+    await _fill(url)
+
+    no_key = await asyncio.to_thread(run_cli, "export", cwd=tmp_path, env=env)
+    assert no_key.returncode == 2 and "EXPORT_HASH_KEY" in no_key.stderr
+    assert no_key.stdout == ""
+    keyed = {**env, "EXPORT_HASH_KEY": "operator-secret"}
+    exported = await asyncio.to_thread(run_cli, "export", cwd=tmp_path, env=keyed)
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert len(rows) == 2 and str(PERSON) not in exported.stdout
+    assert "operator-secret" not in exported.stdout + exported.stderr
+    target = tmp_path / "cases.csv"
+    to_file = await asyncio.to_thread(
+        run_cli, "export", "--output", str(target), cwd=tmp_path, env=keyed
+    )
+    assert to_file.returncode == 0 and target.read_text() == exported.stdout
+
+    dry = await asyncio.to_thread(run_cli, "purge", "--dry-run", cwd=tmp_path, env=env)
+    assert dry.returncode == 0 and "would delete 1 case" in dry.stdout
+    purged = await asyncio.to_thread(run_cli, "purge", "--days", "30", cwd=tmp_path, env=env)
+    assert purged.returncode == 0 and "deleted 1 case" in purged.stdout
+    bad_days = await asyncio.to_thread(run_cli, "purge", "--days", "0", cwd=tmp_path, env=env)
+    assert bad_days.returncode == 2
+
+    erased = await asyncio.to_thread(
+        run_cli, "erase", "--telegram-user-id", str(PERSON), cwd=tmp_path, env=env
+    )
+    assert erased.returncode == 0, erased.stderr
+    assert "deleted 1 case(s) and the profile" in erased.stdout
+    assert await _history(url) == [ConsentDecision.ACCEPTED, ConsentDecision.WITHDRAWN]
+    after = await asyncio.to_thread(run_cli, "export", cwd=tmp_path, env=keyed)
+    assert list(csv.DictReader(io.StringIO(after.stdout))) == []
+
+
+async def test_unreachable_database_exits_1_without_the_password(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": "postgresql+asyncpg://bot:hunter2secret@127.0.0.1:9/bot"}
+    result = await asyncio.to_thread(run_cli, "migrate", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "hunter2secret" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_applies_pending_migrations_before_starting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.app
+    from bot.cli import main
+    from bot.db.migrate import current_revision, head_revision
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:" + "A" * 35)
+    seen: list[str | None] = []
+    monkeypatch.setattr(bot.app, "run_bot", lambda settings: seen.append(current_revision(url)))
+    assert main(["run"]) == 0
+    assert seen == [head_revision()]
