@@ -1,0 +1,170 @@
+"""Drawing the result card and encoding it as a small PNG."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from functools import partial
+
+from PIL import Image, ImageDraw, ImageOps
+
+from bot.card.fonts import font
+from bot.card.layout import (
+    RGB,
+    Box,
+    CardAdvice,
+    CardLayout,
+    CardRow,
+    Ink,
+    Tier,
+    layout_card,
+)
+
+BACKGROUND: RGB = (255, 255, 255)
+INK: dict[Ink, RGB] = {Ink.TEXT: (26, 26, 26), Ink.MUTED: (84, 84, 84)}
+BAR_TRACK: RGB = (228, 233, 238)
+# Okabe-Ito blue: neutral, so the bars do not compete with the advice colours.
+BAR_FILL: RGB = (0, 114, 178)
+# Okabe-Ito vermillion, orange and bluish green stay distinguishable with the common colour
+# vision deficiencies; the word and the icon's shape carry the tier as well.
+TIER_COLOUR: dict[Tier, RGB] = {
+    Tier.SEE_DERMATOLOGIST_SOON: (213, 94, 0),
+    Tier.SEE_DOCTOR: (230, 159, 0),
+    Tier.SELF_CARE: (0, 158, 115),
+}
+PHOTO_RADIUS = 16
+# The photo makes most of the PNG's bytes; 256 shared colours with dithering keep it under
+# ~150 KB where true colour would take ~300 KB.
+PALETTE_COLOURS = 256
+
+
+def _tint(colour: RGB, strength: float) -> RGB:
+    r, g, b = colour
+    return (
+        round(255 + (r - 255) * strength),
+        round(255 + (g - 255) * strength),
+        round(255 + (b - 255) * strength),
+    )
+
+
+def _square_photo(photo: bytes | Image.Image, side: int) -> Image.Image:
+    image = Image.open(io.BytesIO(photo)) if isinstance(photo, bytes) else photo
+    if image.format == "JPEG":
+        # Decode at a reduced scale when the JPEG is much larger than the card needs.
+        image.draft("RGB", (side, side))
+    image = ImageOps.exif_transpose(image).convert("RGB")
+    return ImageOps.fit(image, (side, side), Image.Resampling.LANCZOS)
+
+
+def _paste_photo(card: Image.Image, photo: bytes | Image.Image, box: Box) -> None:
+    side = box[2] - box[0]
+    mask = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, side - 1, side - 1), PHOTO_RADIUS, fill=255)
+    card.paste(_square_photo(photo, side), box[:2], mask)
+
+
+def _draw_icon(draw: ImageDraw.ImageDraw, tier: Tier, box: Box, colour: RGB) -> None:
+    """A shape per tier, so the tier reads without colour: triangle with "!" (urgent), rounded
+    square with a cross (see a doctor), circle with a tick (self-care)."""
+    left, top, right, bottom = box
+    size = right - left
+    cx = left + size / 2
+    white = BACKGROUND
+    if tier is Tier.SEE_DERMATOLOGIST_SOON:
+        draw.polygon([(cx, top + 2), (right, bottom - 4), (left, bottom - 4)], fill=colour)
+        stem = size * 0.06
+        draw.rounded_rectangle(
+            (cx - stem, top + size * 0.32, cx + stem, top + size * 0.64), stem, fill=white
+        )
+        dot = size * 0.065
+        draw.ellipse((cx - dot, top + size * 0.72, cx + dot, top + size * 0.72 + 2 * dot), white)
+    elif tier is Tier.SEE_DOCTOR:
+        draw.rounded_rectangle(box, size * 0.18, fill=colour)
+        arm, half = size * 0.3, size * 0.08
+        cy = top + size / 2
+        draw.rectangle((cx - arm, cy - half, cx + arm, cy + half), fill=white)
+        draw.rectangle((cx - half, cy - arm, cx + half, cy + arm), fill=white)
+    else:
+        draw.ellipse(box, fill=colour)
+        points = [
+            (left + size * 0.27, top + size * 0.52),
+            (left + size * 0.43, top + size * 0.68),
+            (left + size * 0.74, top + size * 0.35),
+        ]
+        draw.line(points, fill=white, width=round(size * 0.11), joint="curve")
+
+
+def draw_card(photo: bytes | Image.Image, layout: CardLayout) -> Image.Image:
+    card = Image.new("RGB", (layout.width, layout.height), BACKGROUND)
+    _paste_photo(card, photo, layout.photo_box)
+    draw = ImageDraw.Draw(card)
+
+    for bar in layout.bars:
+        left, top, right, bottom = bar.box
+        radius = (bottom - top) // 2
+        draw.rounded_rectangle(bar.box, radius, fill=BAR_TRACK)
+        if bar.fraction > 0:
+            # Even "<1%" gets a visible sliver, so a bar never looks like a missing value.
+            filled = max(round((right - left) * bar.fraction), bottom - top)
+            draw.rounded_rectangle((left, top, left + filled, bottom), radius, fill=BAR_FILL)
+
+    colour = TIER_COLOUR[layout.tier]
+    draw.rounded_rectangle(layout.advice_box, 18, fill=_tint(colour, 0.16), outline=colour, width=4)
+    _draw_icon(draw, layout.tier, layout.icon_box, colour)
+
+    for text in layout.texts:
+        draw.text(
+            (text.x, text.y),
+            text.text,
+            fill=INK[text.ink],
+            font=font(text.weight, text.size),
+            anchor="ra" if text.align_right else "la",
+        )
+    return card
+
+
+def encode_png(card: Image.Image) -> bytes:
+    paletted = card.quantize(
+        PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG
+    )
+    out = io.BytesIO()
+    paletted.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def render_card(
+    photo: bytes | Image.Image,
+    rows: Sequence[CardRow],
+    advice: CardAdvice,
+    disclaimer: str,
+    *,
+    title: str,
+    language: str,
+) -> bytes:
+    """The result card as PNG bytes: the analysed photo, up to five conditions as bars with
+    percentages, the advice tier (colour, icon and word) and the disclaimer.
+
+    `language` is the person's language code (e.g. "en", "ko", "es"); the texts must already be
+    in it. Raises ValueError for an unknown advice tier."""
+    del language  # Wrapping rules are the same for the supported languages.
+    layout = layout_card(rows, advice, disclaimer, title=title)
+    return encode_png(draw_card(photo, layout))
+
+
+async def render_card_async(
+    photo: bytes | Image.Image,
+    rows: Sequence[CardRow],
+    advice: CardAdvice,
+    disclaimer: str,
+    *,
+    title: str,
+    language: str,
+    executor: Executor | None = None,
+) -> bytes:
+    """render_card in a worker thread (or `executor`), keeping the event loop free."""
+    job = partial(render_card, photo, rows, advice, disclaimer, title=title, language=language)
+    if executor is None:
+        return await asyncio.to_thread(job)
+    return await asyncio.get_running_loop().run_in_executor(executor, job)
