@@ -112,10 +112,12 @@ class CardLayout:
 
 
 def percent_label(probability: float) -> str:
-    """Whole percent as a person reads it; never "0%" for a value that is not zero."""
+    """Whole percent as a person reads it; never "0%" or "100%" for a value that is neither."""
     value = max(0.0, min(1.0, probability)) * 100
     if 0 < value < 1:
         return "<1%"
+    if 99 < value < 100:
+        return ">99%"
     return f"{value:.0f}%"
 
 
@@ -155,7 +157,7 @@ def layout_card(
 
     rank_face = font(Weight.BOLD, ROW_SIZE)
     rank_width = round(rank_face.getlength(f"{MAX_ROWS}.")) + 14
-    percent_width = round(rank_face.getlength("100%")) + 20
+    percent_width = max(round(rank_face.getlength(p)) for p in ("100%", ">99%", "<1%")) + 20
     name_left = MARGIN + rank_width
     name_width = CONTENT - rank_width - percent_width
     for rank, row in enumerate(rows[:MAX_ROWS], start=1):

@@ -65,35 +65,43 @@ def _paste_photo(card: Image.Image, photo: bytes | Image.Image, box: Box) -> Non
     card.paste(_square_photo(photo, side), box[:2], mask)
 
 
-def _draw_icon(draw: ImageDraw.ImageDraw, tier: Tier, box: Box, colour: RGB) -> None:
+ICON_SUPERSAMPLE = 4
+
+
+def _draw_icon_shape(draw: ImageDraw.ImageDraw, tier: Tier, size: int, colour: RGB) -> None:
     """A shape per tier, so the tier reads without colour: triangle with "!" (urgent), rounded
     square with a cross (see a doctor), circle with a tick (self-care)."""
-    left, top, right, bottom = box
-    size = right - left
-    cx = left + size / 2
+    cx = size / 2
     white = BACKGROUND
     if tier is Tier.SEE_DERMATOLOGIST_SOON:
-        draw.polygon([(cx, top + 2), (right, bottom - 4), (left, bottom - 4)], fill=colour)
+        draw.polygon([(cx, size * 0.03), (size, size * 0.94), (0, size * 0.94)], fill=colour)
         stem = size * 0.06
-        draw.rounded_rectangle(
-            (cx - stem, top + size * 0.32, cx + stem, top + size * 0.64), stem, fill=white
-        )
+        draw.rounded_rectangle((cx - stem, size * 0.32, cx + stem, size * 0.64), stem, fill=white)
         dot = size * 0.065
-        draw.ellipse((cx - dot, top + size * 0.72, cx + dot, top + size * 0.72 + 2 * dot), white)
+        draw.ellipse((cx - dot, size * 0.72, cx + dot, size * 0.72 + 2 * dot), white)
     elif tier is Tier.SEE_DOCTOR:
-        draw.rounded_rectangle(box, size * 0.18, fill=colour)
+        draw.rounded_rectangle((0, 0, size - 1, size - 1), size * 0.18, fill=colour)
         arm, half = size * 0.3, size * 0.08
-        cy = top + size / 2
-        draw.rectangle((cx - arm, cy - half, cx + arm, cy + half), fill=white)
-        draw.rectangle((cx - half, cy - arm, cx + half, cy + arm), fill=white)
+        draw.rectangle((cx - arm, cx - half, cx + arm, cx + half), fill=white)
+        draw.rectangle((cx - half, cx - arm, cx + half, cx + arm), fill=white)
     else:
-        draw.ellipse(box, fill=colour)
+        draw.ellipse((0, 0, size - 1, size - 1), fill=colour)
         points = [
-            (left + size * 0.27, top + size * 0.52),
-            (left + size * 0.43, top + size * 0.68),
-            (left + size * 0.74, top + size * 0.35),
+            (size * 0.27, size * 0.52),
+            (size * 0.43, size * 0.68),
+            (size * 0.74, size * 0.35),
         ]
         draw.line(points, fill=white, width=round(size * 0.11), joint="curve")
+
+
+def _paste_icon(card: Image.Image, tier: Tier, box: Box, colour: RGB) -> None:
+    # Drawn large and scaled down: Pillow's shapes have no anti-aliasing of their own.
+    side = box[2] - box[0]
+    big = side * ICON_SUPERSAMPLE
+    icon = Image.new("RGBA", (big, big), (*BACKGROUND, 0))
+    _draw_icon_shape(ImageDraw.Draw(icon), tier, big, colour)
+    icon = icon.resize((side, side), Image.Resampling.LANCZOS)
+    card.paste(icon, box[:2], icon)
 
 
 def draw_card(photo: bytes | Image.Image, layout: CardLayout) -> Image.Image:
@@ -112,7 +120,7 @@ def draw_card(photo: bytes | Image.Image, layout: CardLayout) -> Image.Image:
 
     colour = TIER_COLOUR[layout.tier]
     draw.rounded_rectangle(layout.advice_box, 18, fill=_tint(colour, 0.16), outline=colour, width=4)
-    _draw_icon(draw, layout.tier, layout.icon_box, colour)
+    _paste_icon(card, layout.tier, layout.icon_box, colour)
 
     for text in layout.texts:
         draw.text(
@@ -130,7 +138,8 @@ def encode_png(card: Image.Image) -> bytes:
         PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG
     )
     out = io.BytesIO()
-    paletted.save(out, "PNG", optimize=True)
+    # zlib level 6: 4% larger than optimize=True at a fifth of the time (about 25 ms).
+    paletted.save(out, "PNG", compress_level=6)
     return out.getvalue()
 
 
