@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -414,3 +415,16 @@ async def test_the_event_loop_keeps_running_while_a_card_renders() -> None:
     done.set()
     await task
     assert ticks > 1
+
+
+def test_a_photo_that_compresses_badly_is_drawn_smaller_to_keep_the_card_small() -> None:
+    # Pure noise is the worst case for PNG: at full size it alone would exceed the budget.
+    noise = Image.frombytes("RGB", (512, 512), random.Random(8).randbytes(512 * 512 * 3))
+    sample = SAMPLES["en"]
+    png = render_card(
+        noise, sample.rows, sample.advice, sample.disclaimer, title=sample.title, language="en"
+    )
+    image = _open(png)
+    assert len(png) <= 150_000
+    assert image.width == 720
+    assert image.height < _layout(sample).height

@@ -140,16 +140,21 @@ def _lines(
 
 
 def layout_card(
-    rows: Sequence[CardRow], advice: CardAdvice, disclaimer: str, *, title: str
+    rows: Sequence[CardRow],
+    advice: CardAdvice,
+    disclaimer: str,
+    *,
+    title: str,
+    photo_side: int = PHOTO_SIDE,
 ) -> CardLayout:
     tier = Tier(advice.tier)
     texts: list[PlacedText] = []
     bars: list[Bar] = []
 
     y = MARGIN
-    photo_left = (WIDTH - PHOTO_SIDE) // 2
-    photo_box = (photo_left, y, photo_left + PHOTO_SIDE, y + PHOTO_SIDE)
-    y += PHOTO_SIDE + 28
+    photo_left = (WIDTH - photo_side) // 2
+    photo_box = (photo_left, y, photo_left + photo_side, y + photo_side)
+    y += photo_side + 28
 
     placed, y = _lines(title, MARGIN, y, CONTENT, Weight.BOLD, TITLE_SIZE, Ink.TEXT)
     texts += placed
