@@ -56,6 +56,7 @@ def _tint(colour: RGB, strength: float) -> RGB:
 
 def decode_photo(photo: bytes | Image.Image) -> Image.Image:
     """The photo upright, in RGB, cropped to its central square."""
+    image: Image.Image
     if isinstance(photo, bytes):
         image = Image.open(io.BytesIO(photo))
         if image.format == "JPEG":
