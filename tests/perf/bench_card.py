@@ -1,0 +1,112 @@
+"""Result card rendering time and PNG size per language.
+
+    PYTHONPATH=. python tests/perf/bench_card.py [--runs 30] [--photo PHOTO.jpg]
+
+Without --photo it uses a made-up 512 px photo with skin-like tones and sensor noise (noise is
+what makes a PNG big, so this errs on the large side). Prints median and p95 milliseconds and the
+PNG size per language, then one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import time
+from pathlib import Path
+
+from PIL import Image, ImageFilter
+
+from bot.card import CardAdvice, CardRow, render_card
+
+SAMPLES = {
+    "en": (
+        "Most likely conditions",
+        [
+            ("Insect bite", 0.273),
+            ("Melanocytic nevus", 0.246),
+            ("Seborrheic keratosis/irritated", 0.12),
+            ("Post-inflammatory hyperpigmentation", 0.051),
+            ("Dermatofibroma", 0.004),
+        ],
+        CardAdvice("see_dermatologist_soon", "See a dermatologist soon"),
+        "Not a diagnosis. The Model Dermatology algorithm is not certified by the FDA or CE; its "
+        "output can be wrong. Show the skin problem to a doctor.",
+    ),
+    "ko": (
+        "가능성이 높은 피부 질환",
+        [
+            ("곤충 물림", 0.273),
+            ("멜라닌세포 모반", 0.246),
+            ("지루각화증", 0.12),
+            ("염증후 과다색소침착", 0.051),
+            ("피부섬유종", 0.004),
+        ],
+        CardAdvice("see_doctor", "의사의 진료를 받으세요"),
+        "이것은 진단이 아닙니다. Model Dermatology 알고리즘은 FDA나 CE 인증을 받지 않았으며 "
+        "결과가 틀릴 수 있습니다. 피부 문제를 의사에게 보여 주세요.",
+    ),
+    "es": (
+        "Afecciones más probables",
+        [
+            ("Picadura de insecto", 0.273),
+            ("Nevo melanocítico", 0.246),
+            ("Queratosis seborreica irritada", 0.12),
+            ("Hiperpigmentación postinflamatoria", 0.051),
+            ("Dermatofibroma", 0.004),
+        ],
+        CardAdvice("self_care", "Cuidados en casa; consulte si empeora"),
+        "Esto no es un diagnóstico. El algoritmo de Model Dermatology no está certificado por la "
+        "FDA ni la CE; puede equivocarse. Muestre el problema a un médico.",
+    ),
+}
+
+
+def made_up_photo(side: int = 512) -> bytes:
+    skin = Image.new("RGB", (side, side), (214, 170, 140))
+    lesion = Image.new("L", (side, side), 0)
+    lesion.paste(255, (side // 3, side // 3, 2 * side // 3, 2 * side // 3))
+    lesion = lesion.filter(ImageFilter.GaussianBlur(side // 12))
+    skin.paste((120, 70, 50), (0, 0), lesion)
+    noise = Image.effect_noise((side, side), 24).convert("RGB")
+    photo = Image.blend(skin, noise, 0.12)
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--photo", type=Path)
+    args = parser.parse_args()
+    photo = args.photo.read_bytes() if args.photo else made_up_photo()
+
+    result: dict[str, float | int] = {"runs": args.runs}
+    for language, (title, rows, advice, disclaimer) in SAMPLES.items():
+        card_rows = [CardRow(name, p) for name, p in rows]
+        # The first card loads the font; a running bot pays that once.
+        render_card(photo, card_rows, advice, disclaimer, title=title, language=language)
+        times = []
+        png = b""
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            png = render_card(photo, card_rows, advice, disclaimer, title=title, language=language)
+            times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        median = statistics.median(times)
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        height = Image.open(io.BytesIO(png)).height
+        print(
+            f"{language}: median {median:.1f} ms, p95 {p95:.1f} ms, "
+            f"{len(png)} bytes, 720x{height} px"
+        )
+        result[f"{language}_ms"] = round(median, 1)
+        result[f"{language}_p95_ms"] = round(p95, 1)
+        result[f"{language}_bytes"] = len(png)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
