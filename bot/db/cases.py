@@ -144,6 +144,24 @@ async def add_photo(
     return PhotoAdded(added, duplicate=False, count=len(case.photos))
 
 
+async def remove_photo(
+    session: AsyncSession,
+    public_id: uuid.UUID,
+    position: int,
+    *,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Remove the photo at `position` from a collecting case; False if there is none."""
+    case = await _lock(session, public_id, now or utcnow())
+    _require(case, "remove a photo from", CaseStatus.COLLECTING)
+    for photo in case.photos:
+        if photo.position == position:
+            case.photos.remove(photo)
+            await session.flush()
+            return True
+    return False
+
+
 async def set_answers(
     session: AsyncSession,
     public_id: uuid.UUID,
@@ -273,8 +291,41 @@ async def cancel_case(
     case.status = CaseStatus.CANCELLED
     case.cancelled_at = now
     case.next_attempt_at = None
+    # The person discarded it: keep the row for counts, not their answers or photo references.
+    case.answers = None
+    case.patient_ref = None
+    case.photos.clear()
     await session.flush()
     return case
+
+
+async def mark_delivered(
+    session: AsyncSession, public_id: uuid.UUID, *, now: dt.datetime | None = None
+) -> Case:
+    """The result reached the person's chat."""
+    now = now or utcnow()
+    case = await _lock(session, public_id, now)
+    _require(case, "deliver", CaseStatus.COMPLETED)
+    case.delivered_at = now
+    await session.flush()
+    return case
+
+
+async def undelivered_results(
+    session: AsyncSession, *, completed_before: dt.datetime, limit: int = 20
+) -> list[Case]:
+    """Completed cases whose result was never recorded as sent (a crash or Telegram outage)."""
+    result = await session.scalars(
+        select(Case)
+        .where(
+            Case.status == CaseStatus.COMPLETED,
+            Case.delivered_at.is_(None),
+            Case.completed_at <= completed_before,
+        )
+        .order_by(Case.completed_at, Case.id)
+        .limit(limit)
+    )
+    return list(result)
 
 
 async def recent_cases(session: AsyncSession, telegram_user_id: int, limit: int = 10) -> list[Case]:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     text,
 )
 from sqlalchemy.engine import Connection
@@ -150,6 +151,10 @@ class Case(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The consent this case was sent under: the proof link from a photo to an agreement.
     consent_record_id: Mapped[int | None] = mapped_column(ForeignKey("consent_records.id"))
+    # Where the conversation of a collecting case stands (bot/conversation/steps.py), so that it
+    # continues after a restart; `editing` sends it back to the summary after one answer.
+    step: Mapped[str] = mapped_column(String(24), default="subject", server_default="subject")
+    editing: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -159,6 +164,8 @@ class Case(Base):
     cancelled_at: Mapped[dt.datetime | None]
     last_attempt_at: Mapped[dt.datetime | None]
     next_attempt_at: Mapped[dt.datetime | None]
+    # When the result reached the person: a completed case without it is delivered again.
+    delivered_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(back_populates="cases", lazy="joined", innerjoin=True)
     photos: Mapped[list[CasePhoto]] = relationship(

@@ -194,13 +194,45 @@ async def test_giving_up_marks_the_case_failed(sessions: Sessions) -> None:
             await cases.mark_submitted(session, public_id)
 
 
-async def test_cancelled_case_keeps_its_time(sessions: Sessions) -> None:
-    public_id = await case_with_photos(sessions, USER, 1)
+async def test_cancelled_case_keeps_its_time_but_not_the_persons_data(sessions: Sessions) -> None:
+    public_id = await case_with_photos(sessions, USER, 2)
+    async with sessions.begin() as session:
+        await cases.set_subject(session, public_id, Subject.OTHER_WITH_PERMISSION, "PT-9")
+        await cases.set_answers(session, public_id, QUESTIONNAIRE)
     async with sessions.begin() as session:
         case = await cases.cancel_case(session, public_id, now=T0)
     assert (case.status, case.cancelled_at) == (CaseStatus.CANCELLED, T0)
     async with sessions() as session:
         assert await cases.open_case(session, USER) is None
+        stored = await cases.get_case(session, public_id)
+        assert (stored.photos, stored.answers, stored.patient_ref) == ([], None, None)
+
+
+async def test_a_photo_can_be_removed_and_its_place_taken_again(sessions: Sessions) -> None:
+    public_id = await case_with_photos(sessions, USER, 3)
+    async with sessions.begin() as session:
+        assert await cases.remove_photo(session, public_id, 2)
+        assert not await cases.remove_photo(session, public_id, 2)
+    async with sessions.begin() as session:
+        added = await cases.add_photo(session, public_id, photo(9))
+    assert (added.photo.position, added.count) == (2, 3)
+
+
+async def test_results_not_marked_delivered_are_found_again(sessions: Sessions) -> None:
+    await accept_terms(sessions, USER)
+    public_id = await case_with_photos(sessions, USER, 1)
+    async with sessions.begin() as session:
+        await cases.mark_submitted(session, public_id, now=T0)
+        await cases.mark_completed(session, public_id, DIAGNOSIS, now=T0)
+    later = T0 + dt.timedelta(minutes=5)
+    async with sessions() as session:
+        lost = await cases.undelivered_results(session, completed_before=later)
+        assert [c.public_id for c in lost] == [public_id]
+        assert await cases.undelivered_results(session, completed_before=T0 - dt.timedelta(1)) == []
+    async with sessions.begin() as session:
+        await cases.mark_delivered(session, public_id, now=later)
+    async with sessions() as session:
+        assert await cases.undelivered_results(session, completed_before=later) == []
 
 
 async def test_restart_requeues_cases_left_submitted(sessions: Sessions) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.db import cases, consent
+from bot.db.migrate import head_revision
 from bot.db.models import ConsentDecision
 from bot.db.session import create_engine, create_sessionmaker
 from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
@@ -54,7 +55,7 @@ async def test_operator_commands(tmp_path: Path) -> None:
 
     migrated = await asyncio.to_thread(run_cli, "migrate", cwd=tmp_path, env=env)
     assert migrated.returncode == 0, migrated.stderr
-    assert "upgraded from revision none to 0001" in migrated.stdout
+    assert f"upgraded from revision none to {head_revision()}" in migrated.stdout
     again = await asyncio.to_thread(run_cli, "migrate", cwd=tmp_path, env=env)
     assert again.returncode == 0 and "already up to date" in again.stdout
 
