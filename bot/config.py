@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     # Keyed hash for exports, so that research CSVs carry no Telegram ids.
     export_hash_key: SecretStr | None = None
 
+    # Conversation and analysis
+    # Quiet time after a photo before acknowledging, so an album gets one answer, not one each.
+    album_quiet_s: float = Field(default=1.2, ge=0.05, le=10)
+    # How often the background job looks for cases waiting for a retry, and their backoff.
+    retry_interval_s: float = Field(default=30.0, ge=0.1)
+    retry_base_s: float = Field(default=60.0, ge=0.1)
+    retry_max_s: float = Field(default=3600.0, ge=0.1)
+    # Advice rules (a heuristic, see bot/advice.py); the malignancy output's scale is undocumented.
+    advice_malignant_threshold: float = Field(default=0.10, ge=0, le=1)
+    advice_malignancy_output_threshold: int | None = 10
+    advice_see_doctor_threshold: float = Field(default=0.20, ge=0, le=1)
+    advice_rules_file: str | None = None
+    result_top_n: int = Field(default=5, ge=1, le=10)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("modelderm_api_urls", mode="before")
@@ -97,9 +111,16 @@ class Settings(BaseSettings):
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("telegram_bot_token", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "export_hash_key",
+        "advice_malignancy_output_threshold",
+        "advice_rules_file",
+        mode="before",
+    )
     @classmethod
-    def _blank_token_is_missing(cls, value: object) -> object:
+    def _blank_is_unset(cls, value: object) -> object:
+        # `.env.example` lists optional settings with empty values; empty means "not set".
         if isinstance(value, str) and not value.strip():
             return None
         return value

@@ -61,3 +61,19 @@ def test_bad_setting_is_one_sentence_naming_it(
     text = str(caught.value)
     assert named in text
     assert "\n" not in text
+
+
+def test_env_example_loads_as_is_and_matches_every_setting(tmp_path: Path) -> None:
+    from bot.config import Settings
+
+    example = Path(__file__).resolve().parents[1] / ".env.example"
+    names = {
+        line.split("=", 1)[0].strip().lower()
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    }
+    assert names == set(Settings.model_fields), names ^ set(Settings.model_fields)
+    settings = load_settings(env_file=example)
+    assert settings.telegram_bot_token is None
+    assert settings.advice_rules_file is None
+    assert settings == load_settings(env_file=None)
