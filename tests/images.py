@@ -100,22 +100,6 @@ def overexposed(image: Image.Image, factor: float = 1.8) -> Image.Image:
     return ImageEnhance.Brightness(image).enhance(factor)
 
 
-def with_marker(
-    width: int,
-    height: int,
-    corner: str = "top-left",
-    *,
-    background: tuple[int, int, int] = (200, 200, 200),
-) -> Image.Image:
-    """A flat image with a red square in one corner: shows where "up" ended."""
-    image = Image.new("RGB", (width, height), background)
-    s = min(width, height) // 4
-    x = 0 if "left" in corner else width - s
-    y = 0 if "top" in corner else height - s
-    image.paste((255, 0, 0), (x, y, x + s, y + s))
-    return image
-
-
 def exif_bytes(
     *, orientation: int | None = None, gps: bool = False, maker_note: bool = False
 ) -> bytes:
