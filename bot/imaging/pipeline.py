@@ -26,6 +26,9 @@ Order of the steps, and why:
 8. Encode as JPEG or WebP from a fresh image with empty `info`: no EXIF, GPS, maker notes,
    thumbnails, XMP, ICC or comments can be carried over.
 
+Truncated files are refused as CORRUPT because Pillow refuses them, as long as nobody sets the
+global `PIL.ImageFile.LOAD_TRUNCATED_IMAGES` (this project never does; a test would catch it).
+
 Animated images (GIF, animated WebP, APNG) are refused: an animation is not a photo of a skin
 problem, and its first frame is often a blank or a title card. Containers of several still
 images (multi-page TIFF, HEIF collections) give their first/primary image, which is the photo.
