@@ -54,9 +54,10 @@ class Settings(BaseSettings):
     modelderm_backoff_max_s: float = Field(default=20.0, ge=0)
 
     # Photos
+    # Defaults measured and explained in bot/imaging/pipeline.py and the README ("Photos").
     photo_side_px: int = Field(default=512, ge=128, le=2048)
-    photo_format: Literal["jpeg", "webp"] = "jpeg"
-    photo_quality: int = Field(default=88, ge=30, le=100)
+    photo_format: Literal["jpeg", "webp"] = "webp"
+    photo_quality: int = Field(default=85, ge=30, le=100)
     photo_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     photo_max_pixels: int = Field(default=50_000_000, ge=10_000)
     photo_workers: int = Field(default=2, ge=1, le=32)

@@ -1,0 +1,115 @@
+"""Runs `prepare()` off the event loop, a bounded number at a time.
+
+Pillow releases the GIL while it decodes, resizes and encodes, so worker threads give real
+parallelism on a multi-core machine without a process pool's cost of copying megabytes of photo
+bytes. The semaphore makes a burst (a group of people sending five 12 MP photos each) wait in
+line as cheap coroutines instead of piling up full-size decodes: at most `workers` photos are
+ever being decoded at once, which bounds memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from bot.imaging.pipeline import (
+    DEFAULT_FORMAT,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_QUALITY,
+    DEFAULT_SIDE,
+    PhotoFormat,
+    PreparedPhoto,
+    prepare,
+)
+from bot.imaging.quality import DEFAULT_THRESHOLDS, QualityThresholds
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+
+class PhotoPreparer:
+    def __init__(
+        self,
+        *,
+        side: int = DEFAULT_SIDE,
+        fmt: PhotoFormat = DEFAULT_FORMAT,
+        quality: int = DEFAULT_QUALITY,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        workers: int = 2,
+        thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self._prepare = functools.partial(
+            prepare,
+            side=side,
+            fmt=fmt,
+            quality=quality,
+            max_bytes=max_bytes,
+            max_pixels=max_pixels,
+            thresholds=thresholds,
+        )
+        self.workers = workers
+        # Threads start on first use, not here.
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="photo")
+        self._slots = asyncio.Semaphore(workers)
+        self._closed = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PhotoPreparer:
+        return cls(
+            side=settings.photo_side_px,
+            fmt=settings.photo_format,
+            quality=settings.photo_quality,
+            max_bytes=settings.photo_max_bytes,
+            max_pixels=settings.photo_max_pixels,
+            workers=settings.photo_workers,
+        )
+
+    async def prepare(self, data: bytes) -> PreparedPhoto:
+        """`prepare(data)` on a worker thread; raises PhotoRejected like it."""
+        if self._closed:
+            raise RuntimeError("PhotoPreparer is closed")
+        await self._slots.acquire()
+        loop = asyncio.get_running_loop()
+        try:
+            work: Future[PreparedPhoto] = self._executor.submit(self._prepare, data)
+        except BaseException:
+            self._slots.release()
+            raise
+
+        def free_slot(_: Future[PreparedPhoto]) -> None:
+            # The slot is freed when the thread is done, not when the caller stops waiting: a
+            # cancelled caller must not let more decodes run at once than there are workers.
+            # RuntimeError: the loop has closed, so nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._slots.release)
+
+        work.add_done_callback(free_slot)
+        return await asyncio.wrap_future(work)
+
+    def close(self) -> None:
+        """Wait for running work to finish and stop the threads; idempotent."""
+        self._closed = True
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+    async def __aenter__(self) -> PhotoPreparer:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
