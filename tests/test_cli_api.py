@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -12,12 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from PIL import Image
+
 from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
+from tests.images import blurred, encode, jpeg_bytes, make_skin_photo, png_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-WEBP = b"RIFF\x40\x00\x00\x00WEBPVP8 " + b"\x00" * 64
+# Real photos in the three formats, one of them a 12 MP phone-sized JPEG with GPS EXIF.
+PHONE = make_skin_photo(1600, 1200, seed=1)
+JPEG = jpeg_bytes(make_skin_photo(4032, 3024, seed=2), exif_orientation=6, gps=True)
+PNG = png_bytes(PHONE)
+WEBP = encode(make_skin_photo(900, 700, seed=3), "WEBP")
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -90,8 +96,13 @@ def test_diagnose_prints_ranked_conditions_and_the_disclaimer_when_first_server_
     assert "not certified by the FDA or CE" in out
     assert "doctor" in out
     (request,) = threaded_modelderm_server.requests
-    assert [f.content_type for f in request.files] == ["image/jpeg", "image/png", "image/webp"]
-    assert [f.data for f in request.files] == [JPEG, PNG, WEBP]
+    # Sent as the bot sends photos: prepared squares, small, without any metadata.
+    assert [f.content_type for f in request.files] == ["image/webp"] * 3
+    for sent in request.files:
+        assert len(sent.data) < 100_000
+        with Image.open(io.BytesIO(sent.data)) as image:
+            assert image.size == (512, 512)
+            assert not image.getexif()
     assert request.metadata == {
         "id": "",
         "race": "2",
@@ -159,7 +170,7 @@ def test_diagnose_json_prints_the_typed_result_and_the_disclaimer(
     [
         (["6"], "at most 5"),
         (["missing"], "cannot read"),
-        (["text"], "not a JPEG, PNG or WebP"),
+        (["text"], "is not a photo"),
         (["--skin-type=9"], "invalid choice"),
         (["--itch=terrible"], "invalid choice"),
         (["--birth-year=1850"], "year of birth"),
@@ -249,3 +260,19 @@ def test_status_exits_1_when_all_servers_are_down(
     assert result.stdout.strip() == (
         f"{threaded_modelderm_server.url}  down  HTTP 502 (502 Proxy Error)"
     )
+
+
+def test_diagnose_notes_a_blurred_photo_but_still_sends_it(
+    threaded_modelderm_server: FakeModelDerm, tmp_path: Path
+) -> None:
+    path = tmp_path / "shaky.jpg"
+    path.write_bytes(jpeg_bytes(blurred(make_skin_photo(1200, 900, seed=4), 6)))
+    result = run_cli(
+        "diagnose",
+        str(path),
+        cwd=tmp_path,
+        env={"MODELDERM_API_URLS": threaded_modelderm_server.url},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "shaky.jpg looks blurry" in result.stderr
+    assert len(threaded_modelderm_server.requests) == 1

@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from bot.config import Settings, load_settings
+from bot.imaging import PhotoRejected, prepare
+from bot.imaging.quality import QualityIssue
 from bot.logs import configure_logging
 from bot.modelderm.client import ModelDermClient, PhotoUpload, ServerStatus
 from bot.modelderm.diagnosis import Diagnosis
@@ -43,19 +46,13 @@ ONSET_CHOICES = {
 }
 SEX_CHOICES = {"male": Sex.MALE, "female": Sex.FEMALE, **{s.value: s for s in Sex}}
 
-# Magic numbers of the formats the API's examples send.
-_MAGIC: tuple[tuple[bytes, int, str], ...] = (
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"WEBP", 8, "image/webp"),
-)
-
 
 def register(subparsers: Any) -> None:
     diagnose: argparse.ArgumentParser = subparsers.add_parser(
         "diagnose",
         help="send up to five photos of one skin problem to the API and print the result",
-        description="Send up to five photos of one skin problem (JPEG, PNG or WebP) as one case "
+        description="Send up to five photos of one skin problem (JPEG, PNG, WebP, HEIC or TIFF), "
+        "prepared as the bot prepares them (square, small, no metadata), as one case "
         "to the Model Dermatology API and print the most likely conditions. "
         "Not a diagnosis: the algorithm is not certified by the FDA or CE.",
     )
@@ -95,8 +92,8 @@ def register(subparsers: Any) -> None:
 
 def handle_diagnose(args: argparse.Namespace) -> int:
     questionnaire = _questionnaire(args)
-    photos = read_photos(args.images)
     settings = _settings()
+    photos = read_photos(args.images, settings)
     try:
         diagnosis = asyncio.run(_diagnose(settings, photos, questionnaire, args.case_id))
     except DiagnosisFailed as exc:
@@ -123,8 +120,12 @@ def _questionnaire(args: argparse.Namespace) -> Questionnaire:
         raise CommandError(str(exc), EXIT_USAGE) from None
 
 
-def read_photos(paths: Sequence[Path]) -> list[PhotoUpload]:
-    """The files as they are, as uploads. (Later: prepared by the imaging module first.)"""
+def read_photos(paths: Sequence[Path], settings: Settings) -> list[PhotoUpload]:
+    """The files, checked and prepared as the bot prepares photos (square, small, no metadata).
+
+    A file that is not a usable photo stops the command before anything is sent; quality advice
+    (blurred, dark...) is printed to stderr and the photo is still sent, as in the chat.
+    """
     if len(paths) > MAX_PHOTOS:
         raise CommandError(
             f"give at most {MAX_PHOTOS} images of one skin problem, not {len(paths)}", EXIT_USAGE
@@ -135,21 +136,29 @@ def read_photos(paths: Sequence[Path]) -> list[PhotoUpload]:
             data = path.read_bytes()
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror or exc}", EXIT_USAGE) from None
-        mime_type = sniff_image_type(data)
-        if mime_type is None:
-            raise CommandError(f"{path} is not a JPEG, PNG or WebP image", EXIT_USAGE)
-        photos.append(PhotoUpload(data, mime_type, path.name))
+        try:
+            prepared = prepare(
+                data,
+                side=settings.photo_side_px,
+                fmt=settings.photo_format,
+                quality=settings.photo_quality,
+                max_bytes=settings.photo_max_bytes,
+                max_pixels=settings.photo_max_pixels,
+            )
+        except PhotoRejected as exc:
+            raise CommandError(f"{path}: {exc.message}", EXIT_USAGE) from None
+        for issue in prepared.quality.warnings:
+            print(f"note: {path} {QUALITY_NOTES[issue]}", file=sys.stderr)
+        photos.append(PhotoUpload(prepared.data, prepared.mime_type, prepared.filename))
     return photos
 
 
-def sniff_image_type(data: bytes) -> str | None:
-    """The MIME type from the file's first bytes; the name may lie."""
-    for magic, offset, mime_type in _MAGIC:
-        if data[offset : offset + len(magic)] == magic:
-            if mime_type == "image/webp" and not data.startswith(b"RIFF"):
-                continue
-            return mime_type
-    return None
+QUALITY_NOTES = {
+    QualityIssue.TOO_SMALL: "is small (under 300 px); a closer photo would help",
+    QualityIssue.BLURRY: "looks blurry; a sharper photo would help",
+    QualityIssue.TOO_DARK: "looks too dark; a photo in daylight would help",
+    QualityIssue.OVEREXPOSED: "looks overexposed; a photo without direct flash would help",
+}
 
 
 def _settings() -> Settings:
