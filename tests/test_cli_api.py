@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from PIL import Image
 
 from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
