@@ -175,7 +175,7 @@ def change_screen(view: CaseView) -> Screen:
     return Screen(text("change_which"), InlineKeyboardMarkup(rows))
 
 
-def consent_keyboard(terms_version: int) -> InlineKeyboardMarkup:
+def consent_keyboard(terms_version: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
@@ -213,17 +213,17 @@ def delete_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def photo_warning_keyboard(view: CaseView, position: int) -> InlineKeyboardMarkup:
+def photo_warning_keyboard(public_id: str, position: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
                     text("photo_keep"),
-                    callback_data=case_button(view.public_id, Step.PHOTOS, f"keep{position}"),
+                    callback_data=case_button(public_id, Step.PHOTOS, f"keep{position}"),
                 ),
                 InlineKeyboardButton(
                     text("photo_replace"),
-                    callback_data=case_button(view.public_id, Step.PHOTOS, f"replace{position}"),
+                    callback_data=case_button(public_id, Step.PHOTOS, f"replace{position}"),
                 ),
             ]
         ]

@@ -41,7 +41,6 @@ MESSAGES: dict[str, str] = {
         "Please write to me directly: {link}"
     ),
     # --- consent
-    "consent_intro": "Before any photo leaves this chat, please read this:",
     "consent_renew": (
         "The terms have changed since you last agreed. Please read them again before your "
         "next check:"
@@ -232,8 +231,12 @@ MESSAGES: dict[str, str] = {
     ),
     "pending_result_intro": "Here is the result of the check you sent earlier.",
     "analysis_failed": (
-        "Sorry, the AI service could not analyse this check ({reason}). Your photos were not "
-        "kept by me. Please try again with /new."
+        "Sorry, the AI service could not analyse this check. Please try again with /new, "
+        "perhaps with other photos."
+    ),
+    "pending_dropped_no_consent": (
+        "Your check that was waiting for the AI service was not sent, because you withdrew "
+        "your consent. It has been discarded."
     ),
     "analysis_busy": "This check is already being analysed. The result will come here.",
     # --- commands
@@ -284,6 +287,7 @@ MESSAGES: dict[str, str] = {
     # --- buttons that no longer apply
     "stale_button": "This button belongs to an earlier step and no longer works.",
     "busy_try_again": "One moment, please: I am still handling your previous message.",
+    "idle_hint": "To start a skin check, send /new. /help explains how it works.",
     "unknown_command": "I do not know that command. /help lists what I can do.",
     "error_generic": (
         "Sorry, something went wrong on my side. What you sent so far is kept; please try "

@@ -86,7 +86,7 @@ def test_foreign_or_malformed_button_data_decodes_to_nothing() -> None:
     for data in (None, "", "x", "c|abc|nostep|1", "c|a|b", "g|only"):
         assert decode(data) is None
     assert decode(global_button("delete", "yes")) == GlobalButton("delete", "yes")
-    keyboard = consent_keyboard(3)
+    keyboard = consent_keyboard("3")
     data = keyboard.inline_keyboard[0][0].callback_data
     assert decode(data if isinstance(data, str) else None) == GlobalButton("consent", "3:yes")
 

@@ -1,0 +1,124 @@
+"""The person's own data and the service: /help, /history, /privacy, /withdraw, /delete, /status."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Message, Update
+
+from bot import terms
+from bot.conversation.common import BotContext, chat_id_of, drop_buttons, say, user_id_of
+from bot.conversation.result import percent, short_case_id
+from bot.conversation.screens import delete_keyboard
+from bot.conversation.texts import raw, text
+from bot.db.cases import recent_cases
+from bot.db.consent import current_consent, withdraw_consent
+from bot.db.erasure import erase_user
+from bot.db.models import ConsentDecision
+
+HISTORY_LENGTH = 10
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/help: how it works and the commands."""
+    await say(context, chat_id_of(update), "help")
+
+
+async def history(update: Update, context: BotContext) -> None:
+    """/history: recent checks with date, state and the top condition."""
+    async with context.services.sessions.begin() as session:
+        cases = await recent_cases(session, user_id_of(update), limit=HISTORY_LENGTH)
+        lines = []
+        for case in cases:
+            result = case.result
+            top = (
+                f"{result.conditions[0].name} {percent(result.conditions[0].probability)}"
+                if result is not None and result.conditions
+                else text("history_no_result")
+            )
+            ref = f" · {case.patient_ref}" if case.patient_ref else ""
+            lines.append(
+                text(
+                    "history_line",
+                    date=case.created_at.strftime("%Y-%m-%d"),
+                    status=text(f"status_{case.status.value}"),
+                    top=f"{top} ({short_case_id(str(case.public_id))})",
+                    ref=ref,
+                )
+            )
+    if not lines:
+        await say(context, chat_id_of(update), "history_empty")
+        return
+    body = "\n".join([text("history_title"), "", *lines])
+    await context.bot.send_message(chat_id_of(update), body)
+
+
+async def privacy(update: Update, context: BotContext) -> None:
+    """/privacy: the terms, the person's consent status, how to withdraw and erase."""
+    user = update.effective_user
+    language = user.language_code if user else None
+    async with context.services.sessions.begin() as session:
+        record = await current_consent(session, user_id_of(update))
+    if record is None:
+        status = text("privacy_consent_none")
+    else:
+        when = record.recorded_at.strftime("%Y-%m-%d %H:%M UTC")
+        if record.decision is ConsentDecision.WITHDRAWN:
+            status = text("privacy_consent_withdrawn", when=when)
+        elif record.decision is ConsentDecision.DECLINED:
+            status = text("privacy_consent_declined", when=when)
+        elif record.terms_version != terms.TERMS_VERSION:
+            status = text("privacy_consent_outdated")
+        else:
+            status = text("privacy_consent_accepted", when=when, version=record.terms_version)
+    body = raw(
+        "privacy",
+        terms=html.escape(terms.terms_text(language), quote=False),
+        consent=status,
+    )
+    await context.bot.send_message(chat_id_of(update), body)
+
+
+async def withdraw(update: Update, context: BotContext) -> None:
+    """/withdraw: nothing of this person is sent from now on."""
+    chat_type = update.effective_chat.type if update.effective_chat else None
+    async with context.services.sessions.begin() as session:
+        record = await withdraw_consent(session, user_id_of(update), chat_type=chat_type)
+    await say(
+        context, chat_id_of(update), "withdrawn" if record is not None else "withdraw_nothing"
+    )
+
+
+async def delete(update: Update, context: BotContext) -> None:
+    """/delete: ask before erasing."""
+    await context.bot.send_message(
+        chat_id_of(update), text("delete_confirm"), reply_markup=delete_keyboard()
+    )
+
+
+async def on_delete_answer(update: Update, context: BotContext, value: str) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await drop_buttons(query.message if isinstance(query.message, Message) else None)
+    if value != "yes":
+        await say(context, chat_id_of(update), "delete_kept")
+        return
+    chat_type = update.effective_chat.type if update.effective_chat else None
+    async with context.services.sessions.begin() as session:
+        await erase_user(session, user_id_of(update), chat_type=chat_type)
+    await say(context, chat_id_of(update), "deleted")
+
+
+async def api_status(update: Update, context: BotContext) -> None:
+    """/status: is the Model Dermatology API up?"""
+    lines = [text("api_status_title")]
+    for number, server in enumerate(await context.services.api.status(), start=1):
+        if server.up:
+            message = f" · {server.message}" if server.message else ""
+            lines.append(
+                text("api_status_up", number=number, users=server.current_users, message=message)
+            )
+        else:
+            lines.append(text("api_status_down", number=number, reason=server.reason or "?"))
+    await context.bot.send_message(chat_id_of(update), "\n".join(lines))

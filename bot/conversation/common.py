@@ -1,0 +1,81 @@
+"""What every handler needs: the typed context, the case's view, and showing a screen."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from telegram import Message, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.conversation.screens import CaseView, Screen, screen
+from bot.conversation.steps import Step
+from bot.conversation.texts import text
+from bot.db.models import Case, Subject
+from bot.services import Services
+
+SERVICES_KEY = "services"
+
+
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The callback context, with the shared services one attribute away."""
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data[SERVICES_KEY]
+        return services
+
+
+BotApplication = Application[
+    ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
+]
+
+
+def view_of(case: Case) -> CaseView:
+    return CaseView(
+        public_id=str(case.public_id),
+        step=Step(case.step) if case.step else Step.SUBJECT,
+        photo_count=len(case.photos),
+        subject_is_own=case.subject is Subject.OWN,
+        patient_ref=case.patient_ref,
+        questionnaire=case.questionnaire,
+        editing=case.editing,
+    )
+
+
+async def send_screen(
+    context: BotContext, chat_id: int, view: CaseView, *, before: str | None = None
+) -> Message:
+    """Show the case's current step, optionally after a sentence (e.g. "Kept.")."""
+    shown: Screen = screen(view)
+    body = shown.text if before is None else f"{before}\n\n{shown.text}"
+    return await context.bot.send_message(chat_id, body, reply_markup=shown.keyboard)
+
+
+async def say(context: BotContext, chat_id: int, key: str, **values: Any) -> Message:
+    return await context.bot.send_message(chat_id, text(key, **values))
+
+
+async def drop_buttons(message: Message | None) -> None:
+    """Remove the buttons of a message that has been answered, so it cannot be pressed again."""
+    if message is None or not getattr(message, "reply_markup", None):
+        return
+    # Too old to edit, already edited or deleted: the stale-button check still protects it.
+    with contextlib.suppress(BadRequest):
+        await message.edit_reply_markup(reply_markup=None)
+
+
+def user_id_of(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+def chat_id_of(update: Update) -> int:
+    assert update.effective_chat is not None
+    return update.effective_chat.id
+
+
+def language_of(update: Update) -> str | None:
+    user = update.effective_user
+    return user.language_code if user is not None else None

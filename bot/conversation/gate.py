@@ -1,0 +1,115 @@
+"""/start, /new and the consent gate: nothing is collected before the terms are accepted."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Update
+
+from bot import terms
+from bot.conversation.common import (
+    BotContext,
+    chat_id_of,
+    drop_buttons,
+    language_of,
+    say,
+    send_screen,
+    user_id_of,
+    view_of,
+)
+from bot.conversation.screens import CaseView, consent_keyboard
+from bot.conversation.texts import text
+from bot.db.cases import create_case, open_case
+from bot.db.consent import current_consent, is_current_acceptance, record_consent
+from bot.db.models import ConsentDecision
+from bot.db.users import touch_user
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """/start: say what the bot does and does not do, then begin (or resume) a check."""
+    await say(context, chat_id_of(update), "welcome")
+    await begin(update, context)
+
+
+async def new(update: Update, context: BotContext) -> None:
+    """/new: begin a check, or show the one in progress."""
+    await begin(update, context)
+
+
+async def begin(update: Update, context: BotContext) -> None:
+    """The consent gate if needed, else the open case's current step, else a new case."""
+    user_id, language = user_id_of(update), language_of(update)
+    resumed: CaseView | None = None
+    started: CaseView | None = None
+    async with context.services.sessions.begin() as session:
+        await touch_user(session, user_id, language)
+        consent = await current_consent(session, user_id)
+        if is_current_acceptance(consent):
+            case = await open_case(session, user_id)
+            if case is not None:
+                resumed = view_of(case)
+            else:
+                started = view_of(await create_case(session, user_id, language=language))
+    chat_id = chat_id_of(update)
+    if resumed is not None:
+        await send_screen(context, chat_id, resumed, before=text("case_in_progress"))
+    elif started is not None:
+        await send_screen(context, chat_id, started)
+    else:
+        renewing = consent is not None and consent.decision is ConsentDecision.ACCEPTED
+        await show_gate(context, chat_id, language, renewing=renewing)
+
+
+async def show_gate(
+    context: BotContext, chat_id: int, language: str | None, *, renewing: bool = False
+) -> None:
+    # Exactly the versioned text whose hash the consent record stores, after at most a notice.
+    body = html.escape(terms.terms_text(language), quote=False)
+    if renewing:
+        body = f"{text('consent_renew')}\n\n{body}"
+    await context.bot.send_message(
+        chat_id, body, reply_markup=consent_keyboard(terms.TERMS_VERSION)
+    )
+
+
+async def on_consent(update: Update, context: BotContext, value: str) -> None:
+    """The person pressed "I agree" or "I do not agree" under a terms text."""
+    query = update.callback_query
+    assert query is not None
+    version, _, answer = value.rpartition(":")
+    if version != terms.TERMS_VERSION:
+        # A gate shown before the terms changed: the person has not seen the current text.
+        await query.answer(text("stale_button"))
+        await drop_buttons(query.message)  # type: ignore[arg-type]
+        await show_gate(context, chat_id_of(update), language_of(update), renewing=True)
+        return
+    await query.answer()
+    user_id, language = user_id_of(update), language_of(update)
+    chat_type = update.effective_chat.type if update.effective_chat else None
+    accepted = answer == "yes"
+    view: CaseView | None = None
+    async with context.services.sessions.begin() as session:
+        await touch_user(session, user_id, language)
+        latest = await current_consent(session, user_id)
+        if not (accepted and is_current_acceptance(latest)):
+            latest = await record_consent(
+                session,
+                user_id,
+                ConsentDecision.ACCEPTED if accepted else ConsentDecision.DECLINED,
+                language=language,
+                chat_type=chat_type,
+                terms_version=version,
+            )
+        when = latest.recorded_at if latest is not None else None
+        if accepted:
+            case = await open_case(session, user_id)
+            if case is None:
+                case = await create_case(session, user_id, language=language)
+            view = view_of(case)
+    await drop_buttons(query.message)  # type: ignore[arg-type]
+    chat_id = chat_id_of(update)
+    if view is None:
+        await say(context, chat_id, "consent_declined")
+        return
+    stamp = when.strftime("%Y-%m-%d %H:%M UTC") if when else ""
+    await send_screen(context, chat_id, view, before=text("consent_accepted", when=stamp))

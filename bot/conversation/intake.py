@@ -1,0 +1,266 @@
+"""Photos in: checked when they arrive, kept as Telegram file ids, acknowledged once per batch.
+
+Each photo is downloaded once on arrival only to check it (a corrupt file or a PDF is refused now,
+not minutes later at submission, and blur or darkness can be pointed out while the person still
+has the camera out); the bytes are then dropped and only Telegram's file id is stored. An album
+arrives as separate updates with no end marker, so acknowledgements wait for a short quiet time
+and answer the whole batch at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+
+from bot.conversation.callbacks import CaseButton, case_ref
+from bot.conversation.common import (
+    BotContext,
+    chat_id_of,
+    drop_buttons,
+    say,
+    send_screen,
+    user_id_of,
+    view_of,
+)
+from bot.conversation.screens import MAX_PHOTOS, photo_warning_keyboard
+from bot.conversation.steps import Step
+from bot.conversation.texts import text
+from bot.db.cases import PhotoRef, add_photo, open_case, remove_photo
+from bot.db.errors import CaseFull, StorageError
+from bot.imaging import PhotoRejected, RejectionReason
+from bot.imaging.quality import QualityIssue
+
+BATCHES = "photo_batches"
+
+WARNING_TEXT = {
+    QualityIssue.TOO_SMALL: "photo_warning_small",
+    QualityIssue.BLURRY: "photo_warning_blurry",
+    QualityIssue.TOO_DARK: "photo_warning_dark",
+    QualityIssue.OVEREXPOSED: "photo_warning_overexposed",
+}
+
+# Telegram's own MIME types for files that are certainly not photos; anything else is
+# downloaded and identified from its bytes, since names and MIME types often lie.
+CERTAINLY_NOT_PHOTOS = ("video/", "audio/", "text/", "application/pdf", "application/zip")
+
+
+@dataclass
+class PhotoBatch:
+    """Photos of one chat that arrived close together, waiting for one acknowledgement."""
+
+    public_id: uuid.UUID
+    first: int | None = None
+    count: int = 0
+    refused: int = 0
+    warnings: list[tuple[int, tuple[QualityIssue, ...]]] = field(default_factory=list)
+    flush: asyncio.Task[None] | None = None
+
+
+def rejection_text(error: PhotoRejected) -> str:
+    match error.reason:
+        case RejectionReason.NOT_AN_IMAGE:
+            return text("photo_not_image")
+        case RejectionReason.UNSUPPORTED_FORMAT | RejectionReason.ANIMATED:
+            return text("photo_unsupported")
+        case RejectionReason.TOO_MANY_BYTES:
+            return text(
+                "photo_too_big",
+                size=_megabytes(error.size_bytes or 0),
+                limit=_megabytes(error.max_bytes or 0),
+            )
+        case RejectionReason.TOO_MANY_PIXELS:
+            return text("photo_too_many_pixels")
+    return text("photo_corrupt")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+async def on_photo(update: Update, context: BotContext) -> None:
+    """A photo, or an image sent as a file (uncompressed)."""
+    message = update.effective_message
+    assert message is not None
+    chat_id = chat_id_of(update)
+    if message.photo:
+        size = message.photo[-1]
+        ref = PhotoRef(size.file_id, size.file_unique_id, size.file_size, size.width, size.height)
+    elif message.document is not None:
+        document = message.document
+        if (document.mime_type or "").startswith(CERTAINLY_NOT_PHOTOS):
+            await say(context, chat_id, "photo_not_image")
+            return
+        ref = PhotoRef(document.file_id, document.file_unique_id, document.file_size)
+    else:
+        return
+    await take_photo(update, context, ref)
+
+
+async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None:
+    services = context.services
+    user_id, chat_id = user_id_of(update), chat_id_of(update)
+    async with services.sessions.begin() as session:
+        case = await open_case(session, user_id)
+        public_id = None if case is None else case.public_id
+        full = case is not None and len(case.photos) >= MAX_PHOTOS
+    if public_id is None:
+        await say(context, chat_id, "idle_hint")
+        return
+    batch = _batch(context, chat_id, public_id)
+    if full:
+        batch.refused += 1
+        _schedule(context, chat_id, batch)
+        return
+    if ref.file_size is not None and ref.file_size > services.settings.photo_max_bytes:
+        error = PhotoRejected.too_many_bytes(ref.file_size, services.settings.photo_max_bytes)
+        await context.bot.send_message(chat_id, rejection_text(error))
+        return
+    try:
+        telegram_file = await context.bot.get_file(ref.file_id)
+        data = bytes(await telegram_file.download_as_bytearray())
+    except TelegramError:
+        await say(context, chat_id, "photo_download_failed")
+        return
+    try:
+        prepared = await services.photos.prepare(data)
+    except PhotoRejected as error:
+        await context.bot.send_message(chat_id, rejection_text(error))
+        return
+    del data
+    ref = PhotoRef(
+        ref.file_id,
+        ref.file_unique_id,
+        ref.file_size,
+        prepared.source_width,
+        prepared.source_height,
+    )
+    async with services.sessions.begin() as session:
+        try:
+            added = await add_photo(session, public_id, ref)
+        except CaseFull:
+            added = None
+        except StorageError:
+            # Cancelled or sent while this photo was being checked: nothing to add it to.
+            await say(context, chat_id, "idle_hint")
+            return
+    if added is None:
+        batch.refused += 1
+    elif not added.duplicate:
+        position = added.photo.position
+        batch.first = position if batch.first is None else min(batch.first, position)
+        batch.count = added.count
+        if prepared.quality.warnings:
+            batch.warnings.append((position, prepared.quality.warnings))
+    _schedule(context, chat_id, batch)
+
+
+def _batch(context: BotContext, chat_id: int, public_id: uuid.UUID) -> PhotoBatch:
+    batches: dict[int, PhotoBatch] = context.services.scratch.setdefault(BATCHES, {})
+    batch = batches.get(chat_id)
+    if batch is None or batch.public_id != public_id:
+        batch = batches[chat_id] = PhotoBatch(public_id)
+    return batch
+
+
+def _schedule(context: BotContext, chat_id: int, batch: PhotoBatch) -> None:
+    if batch.flush is not None:
+        batch.flush.cancel()
+    batch.flush = context.services.spawn(
+        _acknowledge_later(context, chat_id, batch), name=f"photo-ack-{chat_id}"
+    )
+
+
+async def _acknowledge_later(context: BotContext, chat_id: int, batch: PhotoBatch) -> None:
+    await asyncio.sleep(context.services.settings.album_quiet_s)
+    batches: dict[int, PhotoBatch] = context.services.scratch.get(BATCHES, {})
+    if batches.get(chat_id) is batch:
+        del batches[chat_id]
+    for position, issues in batch.warnings:
+        problems = ", ".join(text(WARNING_TEXT[issue]) for issue in issues)
+        await context.bot.send_message(
+            chat_id,
+            text("photo_warning", number=position, problems=problems),
+            reply_markup=photo_warning_keyboard(str(batch.public_id), position),
+        )
+    lines = []
+    if batch.first is not None:
+        if batch.first >= batch.count:
+            lines.append(text("photos_received", count=batch.count, max=MAX_PHOTOS))
+        else:
+            lines.append(
+                text("photos_received_many", first=batch.first, count=batch.count, max=MAX_PHOTOS)
+            )
+    if batch.refused:
+        lines.append(text("photo_sixth_refused", max=MAX_PHOTOS))
+    async with context.services.sessions.begin() as session:
+        case = await open_case(session, chat_id)
+        view = view_of(case) if case is not None and case.public_id == batch.public_id else None
+    if view is None:
+        return
+    await send_screen(context, chat_id, view, before="\n".join(lines) or None)
+
+
+async def on_photo_decision(update: Update, context: BotContext, pressed: CaseButton) -> None:
+    """ "Keep it" / "Replace it" under a quality warning."""
+    query = update.callback_query
+    assert query is not None
+    keep = pressed.value.startswith("keep")
+    try:
+        position = int(pressed.value.removeprefix("keep").removeprefix("replace"))
+    except ValueError:
+        position = 0
+    view = None
+    async with context.services.sessions.begin() as session:
+        case = await open_case(session, user_id_of(update))
+        valid = case is not None and case_ref(str(case.public_id)) == pressed.ref
+        if valid and case is not None and not keep:
+            valid = await remove_photo(session, case.public_id, position)
+            if valid:
+                if case.step != Step.PHOTOS:
+                    # Back to photos, and to the summary after "Done": answers are kept.
+                    case.editing = case.step not in (Step.SUBJECT, Step.PATIENT_REF)
+                    case.step = Step.PHOTOS
+                await session.refresh(case, ["photos"])
+                view = view_of(case)
+    if not valid:
+        await query.answer(text("stale_button"))
+        return
+    await query.answer(text("photo_kept") if keep else None)
+    await drop_buttons(query.message if isinstance(query.message, Message) else None)
+    if view is not None:
+        await send_screen(
+            context, chat_id_of(update), view, before=text("photo_removed", number=position)
+        )
+
+
+UNSUPPORTED_KIND = (
+    ("video", "media_video"),
+    ("video_note", "media_video"),
+    ("animation", "media_video"),
+    ("sticker", "media_sticker"),
+    ("voice", "media_voice"),
+    ("audio", "media_audio"),
+    ("location", "media_location"),
+    ("venue", "media_location"),
+    ("contact", "media_contact"),
+)
+
+
+async def on_unsupported(update: Update, context: BotContext) -> None:
+    """Videos, stickers, voice and the like: say what works instead; the flow goes on."""
+    message = update.effective_message
+    assert message is not None
+    kind = next((key for attr, key in UNSUPPORTED_KIND if getattr(message, attr, None)), None)
+    chat_id = chat_id_of(update)
+    sentence = text("unsupported_media", kind=text(kind or "media_other"))
+    async with context.services.sessions.begin() as session:
+        case = await open_case(session, user_id_of(update))
+        view = None if case is None else view_of(case)
+    if view is None:
+        await context.bot.send_message(chat_id, f"{sentence}\n\n{text('idle_hint')}")
+    else:
+        await send_screen(context, chat_id, view, before=sentence)

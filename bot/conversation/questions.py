@@ -1,0 +1,228 @@
+"""Answers to the case's steps: whose skin, the questionnaire, the summary and its buttons.
+
+`apply_button` and `apply_text` change a collecting case in the open session and say what to show
+next; the handlers around them do the Telegram side. Every question can be skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from telegram import Update
+
+from bot.conversation.callbacks import CaseButton, case_ref
+from bot.conversation.common import (
+    BotContext,
+    chat_id_of,
+    drop_buttons,
+    say,
+    send_screen,
+    user_id_of,
+    view_of,
+)
+from bot.conversation.screens import BODY_SITE_MAX, PATIENT_REF_MAX, CaseView
+from bot.conversation.steps import BODY_SITES, QUESTIONS, Step, step_after
+from bot.conversation.texts import text
+from bot.db.cases import open_case
+from bot.db.models import Case, Subject
+from bot.modelderm.protocol import clean_free_text
+from bot.questionnaire import (
+    OLDEST_BIRTH_YEAR,
+    Onset,
+    Severity,
+    Sex,
+    youngest_birth_year,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What to show after an answer: the next screen, a sentence first, or another action."""
+
+    view: CaseView | None = None
+    note: str | None = None
+    submit: bool = False
+    cancel: bool = False
+    stale: bool = False
+
+
+STALE = Outcome(stale=True)
+
+
+def _answered(case: Case, step: Step, **answer: object) -> Outcome:
+    if answer:
+        case.answers = dataclasses.replace(case.questionnaire, **answer).to_dict()  # type: ignore[arg-type]
+    return _go(case, step_after(step, editing=case.editing))
+
+
+def _go(case: Case, step: Step, *, editing: bool | None = None, note: str | None = None) -> Outcome:
+    case.step = step
+    if editing is not None:
+        case.editing = editing
+    if step is Step.SUMMARY:
+        case.editing = False
+    return Outcome(view=view_of(case), note=note)
+
+
+SEX_CODES = frozenset(s.value for s in Sex)
+SEVERITY_CODES = frozenset(s.value for s in Severity)
+ONSET_CODES = frozenset(o.value for o in Onset)
+
+FIELD_OF = {
+    Step.BIRTH_YEAR: "birth_year",
+    Step.SEX: "sex",
+    Step.SKIN_TYPE: "skin_type",
+    Step.BODY_SITE: "body_site",
+    Step.BODY_SITE_TEXT: "body_site",
+    Step.ITCH: "itch",
+    Step.PAIN: "pain",
+    Step.ONSET: "onset",
+}
+
+
+def apply_button(case: Case, step: Step, value: str) -> Outcome:
+    """The person pressed `value` on the screen of `step` (the case's current step)."""
+    if value == "skip" and step in FIELD_OF:
+        return _answered(case, step, **{FIELD_OF[step]: None})
+    match step:
+        case Step.SUBJECT if value == "own":
+            case.subject, case.patient_ref = Subject.OWN, None
+            return _go(case, Step.SUMMARY if case.editing else Step.PHOTOS)
+        case Step.SUBJECT if value == "other":
+            case.subject = Subject.OTHER_WITH_PERMISSION
+            return _go(case, Step.PATIENT_REF)
+        case Step.PATIENT_REF if value == "skip":
+            return _go(case, step_after(step, editing=case.editing))
+        case Step.PHOTOS if value == "done":
+            if not case.photos:
+                return Outcome(view=view_of(case), note=text("photos_none_yet"))
+            return _go(case, step_after(step, editing=case.editing))
+        case Step.SEX if value in SEX_CODES:
+            return _answered(case, step, sex=Sex(value))
+        case Step.SKIN_TYPE if value in {"1", "2", "3", "4", "5", "6"}:
+            return _answered(case, step, skin_type=int(value))
+        case Step.BODY_SITE if value in BODY_SITES:
+            return _answered(case, step, body_site=value)
+        case Step.BODY_SITE if value == "other":
+            return _go(case, Step.BODY_SITE_TEXT)
+        case Step.ITCH if value in SEVERITY_CODES:
+            return _answered(case, step, itch=Severity(value))
+        case Step.PAIN if value in SEVERITY_CODES:
+            return _answered(case, step, pain=Severity(value))
+        case Step.ONSET if value in ONSET_CODES:
+            return _answered(case, step, onset=Onset(value))
+        case Step.SUMMARY if value == "send":
+            return Outcome(submit=True)
+        case Step.SUMMARY if value == "cancel":
+            return Outcome(cancel=True)
+        case Step.SUMMARY if value == "change":
+            return _go(case, Step.CHANGE)
+        case Step.CHANGE if value == "back":
+            return _go(case, Step.SUMMARY)
+        case Step.CHANGE if value in {Step.PHOTOS, Step.PATIENT_REF, *QUESTIONS}:
+            target = Step(value)
+            if target is Step.PATIENT_REF and case.subject is Subject.OWN:
+                return STALE
+            return _go(case, target, editing=True)
+    return STALE
+
+
+def parse_birth_year(typed: str) -> int | None:
+    """A year typed in any digits (int() reads Arabic-Indic, full-width...), or None."""
+    cleaned = typed.strip().replace(" ", "")
+    if not cleaned.isdecimal() or len(cleaned) != 4:
+        return None
+    year = int(cleaned)
+    return year if OLDEST_BIRTH_YEAR <= year <= youngest_birth_year() else None
+
+
+def apply_text(case: Case, typed: str) -> Outcome:
+    """The person typed `typed` while the case is at its current step."""
+    step = Step(case.step)
+    if step is Step.PATIENT_REF:
+        ref = clean_free_text(typed, PATIENT_REF_MAX + 1)
+        if not ref or len(ref) > PATIENT_REF_MAX:
+            return Outcome(
+                view=view_of(case), note=text("patient_ref_invalid", max=PATIENT_REF_MAX)
+            )
+        case.patient_ref = ref
+        return _go(case, step_after(step, editing=case.editing))
+    if step is Step.BIRTH_YEAR:
+        year = parse_birth_year(typed)
+        if year is None:
+            note = text(
+                "q_birth_year_invalid", oldest=OLDEST_BIRTH_YEAR, youngest=youngest_birth_year()
+            )
+            return Outcome(view=view_of(case), note=note)
+        return _answered(case, step, birth_year=year)
+    if step in (Step.BODY_SITE, Step.BODY_SITE_TEXT):
+        # Typing the place at the buttons' step is as clear an answer as pressing "Other".
+        site = clean_free_text(typed, BODY_SITE_MAX + 1)
+        if not site or len(site) > BODY_SITE_MAX:
+            return Outcome(view=view_of(case), note=text("q_body_site_invalid", max=BODY_SITE_MAX))
+        return _answered(case, step, body_site=site)
+    if step is Step.PHOTOS:
+        return Outcome(view=view_of(case), note=text("text_at_photos"))
+    return Outcome(view=view_of(case), note=text("use_buttons"))
+
+
+async def on_case_button(update: Update, context: BotContext, pressed: CaseButton) -> None:
+    """A button of a case's screen; presses for another case or an earlier step are stale."""
+    from bot.conversation import analysis, intake
+
+    query = update.callback_query
+    assert query is not None
+    user_id, chat_id = user_id_of(update), chat_id_of(update)
+    if pressed.step is Step.PHOTOS and pressed.value.startswith(("keep", "replace")):
+        await intake.on_photo_decision(update, context, pressed)
+        return
+    async with context.services.sessions.begin() as session:
+        case = await open_case(session, user_id)
+        current = case is not None and case_ref(str(case.public_id)) == pressed.ref
+        if case is None or not current or Step(case.step) is not pressed.step:
+            outcome = STALE
+        else:
+            outcome = apply_button(case, pressed.step, pressed.value)
+        public_id = case.public_id if case is not None else None
+    if outcome.stale:
+        await query.answer(text("stale_button"))
+        return
+    await query.answer()
+    await drop_buttons(query.message)  # type: ignore[arg-type]
+    if outcome.submit and public_id is not None:
+        await analysis.submit(update, context, public_id)
+    elif outcome.cancel and public_id is not None:
+        await cancel_case_of(context, user_id, chat_id)
+    elif outcome.view is not None:
+        await send_screen(context, chat_id, outcome.view, before=outcome.note)
+
+
+async def on_text(update: Update, context: BotContext) -> None:
+    """Typed text: an answer at a typed step, otherwise a pointer back to the buttons."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    async with context.services.sessions.begin() as session:
+        case = await open_case(session, user_id_of(update))
+        outcome = None if case is None else apply_text(case, message.text)
+    chat_id = chat_id_of(update)
+    if outcome is None:
+        await say(context, chat_id, "idle_hint")
+    elif outcome.view is not None:
+        await send_screen(context, chat_id, outcome.view, before=outcome.note)
+
+
+async def cancel_case_of(context: BotContext, user_id: int, chat_id: int) -> None:
+    """Discard the open case (its photos are references only, nothing else to delete)."""
+    from bot.db.cases import cancel_case
+
+    async with context.services.sessions.begin() as session:
+        case = await open_case(session, user_id)
+        if case is not None:
+            await cancel_case(session, case.public_id)
+    await say(context, chat_id, "cancelled" if case is not None else "nothing_to_cancel")
+
+
+async def cancel(update: Update, context: BotContext) -> None:
+    """/cancel: discard the check in progress, at any step."""
+    await cancel_case_of(context, user_id_of(update), chat_id_of(update))

@@ -1,0 +1,88 @@
+"""The long-lived clients the bot shares between updates, opened and closed with the app.
+
+Created in `post_init` and closed in `post_shutdown` (see bot/app.py), never at import time, and
+reached by handlers through the typed context (`context.services`), not module globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.advice import AdviceRules
+from bot.config import Settings
+from bot.db.session import create_engine, create_sessionmaker
+from bot.imaging import PhotoPreparer
+from bot.modelderm.client import ModelDermClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    api: ModelDermClient
+    photos: PhotoPreparer
+    advice_rules: AdviceRules
+    # Analyses and acknowledgements running in the background, awaited or cancelled on shutdown.
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Per-chat state that is only worth keeping while the process runs (album batching).
+    scratch: dict[str, dict[int, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        engine = create_engine(settings)
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.modelderm_request_timeout_s),
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            follow_redirects=False,
+        )
+        rules = AdviceRules(
+            malignant_threshold=settings.advice_malignant_threshold,
+            malignancy_output_threshold=settings.advice_malignancy_output_threshold,
+            see_doctor_threshold=settings.advice_see_doctor_threshold,
+        )
+        if settings.advice_rules_file:
+            rules = rules.with_file(Path(settings.advice_rules_file))
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            http=http,
+            api=ModelDermClient.from_settings(settings, http),
+            photos=PhotoPreparer.from_settings(settings),
+            advice_rules=rules,
+        )
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run `coroutine` in the background, kept referenced until it ends."""
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def close(self) -> None:
+        # Work in flight is parked in the database (cases stay submitted and are retried after
+        # a restart), so cancelling it loses nothing.
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.photos.aclose()
+        await self.http.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,63 @@
+"""Steps of the conversation as a person takes them, shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import functools
+
+from tests.fakes.telegram_user import ChatMessage, FakeUser
+from tests.images import blurred, jpeg_bytes, make_skin_photo
+
+WAIT = 10.0
+
+
+@functools.cache
+def photo(seed: int = 1, *, blur: float = 0.0) -> bytes:
+    """A Telegram-sized photo (1280 px) of skin-like texture, different for every seed."""
+    image = make_skin_photo(1280, 960, seed=seed)
+    return jpeg_bytes(blurred(image, blur) if blur else image)
+
+
+async def agree(user: FakeUser) -> ChatMessage:
+    """/start, then "I agree"; returns the "Whose skin?" question."""
+    await user.send("/start")
+    await user.wait_for(lambda m: "✅ I agree" in m.buttons, timeout=WAIT)
+    await user.press("✅ I agree")
+    return await user.wait_for("Whose skin", timeout=WAIT)
+
+
+async def send_photos(user: FakeUser, count: int, *, album: bool = False) -> ChatMessage:
+    """Send `count` photos (one by one or as one album); returns the acknowledgement."""
+    if album:
+        await user.send_album([photo(seed) for seed in range(1, count + 1)])
+    else:
+        for seed in range(1, count + 1):
+            await user.send_photo(photo(seed))
+    return await user.wait_for("of 5 received", timeout=WAIT)
+
+
+ALL_ANSWERS = (
+    ("Female",),
+    ("III · sometimes burns, tans evenly",),
+    ("Arm",),
+    ("Mild or moderate",),
+    ("No",),
+    ("Less than a month",),
+)
+
+
+async def answer_everything(user: FakeUser, birth_year: str = "1984") -> ChatMessage:
+    """Answer every question; returns the summary."""
+    await user.wait_for("year of birth", timeout=WAIT)
+    await user.send(birth_year)
+    for (label,) in ALL_ANSWERS:
+        await user.wait_for(lambda m, label=label: label in m.buttons, timeout=WAIT)
+        await user.press(label)
+    return await user.wait_for("Please check before sending", timeout=WAIT)
+
+
+async def skip_everything(user: FakeUser) -> ChatMessage:
+    """Skip every question; returns the summary."""
+    for _ in range(7):
+        message = await user.wait_for(lambda m: "Skip" in m.buttons, timeout=WAIT)
+        await user.press("Skip", message=message)
+    return await user.wait_for("Please check before sending", timeout=WAIT)

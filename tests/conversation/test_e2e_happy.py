@@ -1,0 +1,69 @@
+"""The whole conversation, from /start to the result, through the real application."""
+
+from __future__ import annotations
+
+import time
+
+from bot.conversation.texts import MESSAGES
+from tests.conversation.conftest import World
+from tests.conversation.flows import WAIT, agree, answer_everything, send_photos, skip_everything
+
+
+async def test_happy_path_with_one_photo_and_every_answer(world: World) -> None:
+    alice = world.person("Alice")
+    started = time.perf_counter()
+    async with world.bot():
+        question = await agree(alice)
+        assert question.buttons == ["My own skin", "Someone else's (they agreed)"]
+        await alice.press("My own skin")
+        await alice.wait_for("send 1 to 5 photos", timeout=WAIT)
+        ack = await send_photos(alice, 1)
+        assert "Photo 1 of 5 received." in ack.text
+        assert ack.buttons == ["✅ Done"]
+        await alice.press("✅ Done")
+        summary = await answer_everything(alice)
+        for fragment in ("Photos: 1", "Year of birth: 1984", "Sex: Female", "Body site: Arm"):
+            assert fragment in summary.text
+        await alice.press("📤 Send for analysis")
+        await alice.wait_for("Analysing your 1 photo", timeout=WAIT)
+        result = await alice.wait_for("AI estimate", timeout=WAIT)
+    elapsed = time.perf_counter() - started
+    assert "1. Insect bite — 27%" in result.text
+    assert "not certified by the FDA or CE" in result.text
+    assert "What to do next" in result.text
+    assert result.buttons == ["➕ New check"]
+    (request,) = world.api.requests
+    assert len(request.files) == 1
+    assert request.metadata["birth"] == "1984"
+    assert request.metadata["sex"] == "f"
+    assert request.metadata["race"] == "3"
+    assert request.metadata["location"] == "arm"
+    assert (request.metadata["pruritus"], request.metadata["pain"]) == ("o", "x")
+    assert request.metadata["onset"] == "w"
+    print(f"\nfull happy path (1 photo): {elapsed:.2f} s")
+    assert MESSAGES["welcome"].split("!")[0] in alice.messages[0].raw_text
+
+
+async def test_every_question_skipped(world: World) -> None:
+    alice = world.person("Alice")
+    async with world.bot():
+        await agree(alice)
+        await alice.press("My own skin")
+        await send_photos(alice, 2)
+        await alice.press("✅ Done")
+        summary = await skip_everything(alice)
+        assert summary.text.count("not given") == 7
+        await alice.press("📤 Send for analysis")
+        await alice.wait_for("AI estimate", timeout=WAIT)
+    (request,) = world.api.requests
+    assert len(request.files) == 2
+    assert request.metadata == {
+        "id": request.metadata["id"],
+        "race": "",
+        "birth": "",
+        "sex": "",
+        "location": "",
+        "pruritus": "",
+        "pain": "",
+        "onset": "",
+    }
