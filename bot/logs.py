@@ -11,9 +11,11 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from urllib.parse import quote
 
-# Telegram tokens look like `123456789:AA...` (35 characters after the colon).
-_TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+# Telegram tokens look like `123456789:AA...` (35 characters after the colon); in file download
+# URLs httpx logs the colon percent-encoded.
+_TOKEN_SHAPE = re.compile(r"\d{5,}(?::|%3[Aa])[A-Za-z0-9_-]{30,}")
 REDACTED = "<redacted>"
 
 
@@ -22,7 +24,9 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
         super().__init__(fmt)
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # Each secret as written and as it appears inside a URL.
+        variants = {v for s in secrets if s for v in (s, quote(s, safe=""), quote(s))}
+        self._secrets = sorted(variants, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -20,3 +22,16 @@ def _isolated_environment(
             monkeypatch.delenv(name)
     # A working directory without a .env, so load_settings() sees only what a test sets.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """configure_logging() changes process-wide logging; undo it so tests stay independent."""
+    root = logging.getLogger()
+    quiet = [logging.getLogger(name) for name in ("httpx", "httpcore")]
+    handlers, level, levels = root.handlers[:], root.level, [q.level for q in quiet]
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for logger, saved in zip(quiet, levels, strict=True):
+        logger.setLevel(saved)

@@ -1,0 +1,118 @@
+"""When the API fails: the case waits, the result arrives later exactly once; logs stay clean."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.logs import configure_logging
+from tests.conversation.conftest import World
+from tests.conversation.flows import WAIT, agree, answer_everything, send_photos, skip_everything
+from tests.fakes.modelderm_server import Behaviour
+from tests.fakes.telegram_user import FakeUser
+
+
+async def submit_case(user: FakeUser) -> None:
+    await agree(user)
+    await user.press("My own skin")
+    await send_photos(user, 2)
+    await user.press("✅ Done")
+    await skip_everything(user)
+    await user.press("📤 Send for analysis")
+
+
+def results(user: FakeUser) -> list[str]:
+    return [m.text for m in user.messages if "AI estimate (check" in m.text]
+
+
+async def test_api_down_then_up_delivers_the_result_later_exactly_once(world: World) -> None:
+    world.api.behaviour = Behaviour.proxy_error()
+    alice = world.person()
+    async with world.bot():
+        await submit_case(alice)
+        pending = await alice.wait_for("not answering right now", timeout=WAIT)
+        assert "do not need to send anything again" in pending.text
+        await asyncio.sleep(1.0)  # several retries fail meanwhile
+        assert results(alice) == []
+        failed_tries = len(world.api.requests)
+        assert failed_tries >= 2
+        world.api.behaviour = Behaviour.normal()
+        late = await alice.wait_for("AI estimate", timeout=WAIT)
+        assert "result of the check you sent earlier" in late.text
+        await asyncio.sleep(1.5)  # time for a duplicate to show up, if there were one
+    assert len(results(alice)) == 1
+    assert sum("not answering right now" in m.text for m in alice.messages) == 1
+    # Every try sent the same two photos; none was asked of the person again.
+    assert {len(r.files) for r in world.api.requests} == {2}
+
+
+async def test_a_pending_case_is_delivered_after_a_restart(world: World) -> None:
+    world.api.behaviour = Behaviour.proxy_error()
+    alice = world.person()
+    async with world.bot():
+        await submit_case(alice)
+        await alice.wait_for("not answering right now", timeout=WAIT)
+    world.api.behaviour = Behaviour.normal()
+    async with world.bot():
+        await alice.wait_for("AI estimate", timeout=WAIT)
+        await asyncio.sleep(1.0)
+    assert len(results(alice)) == 1
+
+
+async def test_a_refused_case_fails_with_a_clear_message(world: World) -> None:
+    world.api.behaviour = Behaviour.raw(400, b"bad request")
+    alice = world.person()
+    async with world.bot():
+        await submit_case(alice)
+        await alice.wait_for("could not analyse this check", timeout=WAIT)
+        await asyncio.sleep(0.8)
+        await alice.send("/history")
+        history = await alice.wait_for("Your recent checks", timeout=WAIT)
+        assert "failed" in history.text
+    assert len(world.api.requests) == 1  # a refusal is not retried
+
+
+async def test_history_and_status(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await agree(alice)
+        await alice.press("Someone else's (they agreed)")
+        await alice.wait_for("short reference", timeout=WAIT)
+        await alice.send("Patient 7")
+        await send_photos(alice, 1)
+        await alice.press("✅ Done")
+        await answer_everything(alice)
+        await alice.press("📤 Send for analysis")
+        await alice.wait_for("AI estimate", timeout=WAIT)
+        await alice.send("/history")
+        history = await alice.wait_for("Your recent checks", timeout=WAIT)
+        assert "done · Insect bite 27%" in history.text
+        assert "Patient 7" in history.text
+        await alice.send("/status")
+        status = await alice.wait_for("AI service", timeout=WAIT)
+        assert "server 1: up, 3 user(s) now" in status.text
+    (request,) = world.api.requests
+    assert "Patient 7" not in (request.args2 or "")
+
+
+async def test_the_token_never_reaches_the_logs_even_at_debug(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = world.settings.require_token()
+    configure_logging(logging.DEBUG, secrets=[token])  # undone by tests/conftest.py
+    try:
+        alice = world.person()
+        async with world.bot():
+            await submit_case(alice)
+            await alice.wait_for("AI estimate", timeout=WAIT)
+    finally:
+        # The handler writes to the captured stderr, which closes before the fixture's undo.
+        logging.getLogger().handlers.clear()
+    logged = capsys.readouterr().err
+    assert "sendMessage" in logged  # the requests were logged...
+    assert "getFile" in logged
+    assert token not in logged  # ...without the token
+    assert token.split(":")[1] not in logged
+    assert "<redacted>" in logged

@@ -1,0 +1,121 @@
+"""Photos in the chat: albums, the five-photo limit, quality advice, and what is not a photo."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.conversation.conftest import World
+from tests.conversation.flows import WAIT, agree, photo, send_photos, skip_everything
+from tests.fakes.telegram_user import FakeUser
+from tests.images import animated_gif, jpeg_bytes, make_skin_photo
+
+
+async def at_photos(user: FakeUser) -> None:
+    await agree(user)
+    await user.press("My own skin")
+    await user.wait_for("send 1 to 5 photos", timeout=WAIT)
+
+
+async def test_album_of_three_gets_one_acknowledgement_and_all_three_are_sent(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await at_photos(alice)
+        ack = await send_photos(alice, 3, album=True)
+        assert "Photos 1–3 of 5 received." in ack.text
+        await asyncio.sleep(1.0)  # any further acknowledgement would have come by now
+        acks = [m for m in alice.messages if "of 5 received" in m.text]
+        assert len(acks) == 1
+        await alice.press("✅ Done")
+        await skip_everything(alice)
+        await alice.press("📤 Send for analysis")
+        await alice.wait_for("AI estimate", timeout=WAIT)
+    (request,) = world.api.requests
+    assert len(request.files) == 3
+    assert all(f.content_type == "image/webp" for f in request.files)
+
+
+async def test_five_photos_then_a_sixth_is_refused_and_not_stored(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await at_photos(alice)
+        await send_photos(alice, 5, album=True)
+        await alice.send_photo(photo(6))
+        refusal = await alice.wait_for("this one was not kept", timeout=WAIT)
+        assert "Done" in refusal.text
+        await alice.press("✅ Done")
+        await skip_everything(alice)
+        await alice.press("📤 Send for analysis")
+        result = await alice.wait_for("AI estimate", timeout=WAIT)
+        assert "Photos analysed: 5" in result.text
+    (request,) = world.api.requests
+    assert len(request.files) == 5
+
+
+async def test_a_blurred_photo_can_be_replaced(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await at_photos(alice)
+        await alice.send_photo(photo(1))
+        await alice.send_photo(photo(2, blur=6))
+        warning = await alice.wait_for("looks blurry", timeout=WAIT)
+        assert "Photo 2" in warning.text
+        assert warning.buttons == ["Keep it", "Replace it"]
+        ack = await alice.wait_for("of 5 received", timeout=WAIT)
+        assert "Photos 1–2 of 5 received." in ack.text
+        await alice.press("Replace it", message=warning)
+        removed = await alice.wait_for("Photo 2 removed", timeout=WAIT)
+        assert removed.buttons == ["✅ Done"]
+        await alice.send_photo(photo(3))
+        ack = await alice.wait_for("of 5 received", timeout=WAIT)
+        assert "Photo 2 of 5 received." in ack.text
+        # The old warning's buttons are gone; pressing a stale copy changes nothing.
+        await alice.press("✅ Done")
+        await skip_everything(alice)
+        await alice.press("📤 Send for analysis")
+        await alice.wait_for("AI estimate", timeout=WAIT)
+    (request,) = world.api.requests
+    assert len(request.files) == 2
+
+
+async def test_files_that_are_not_photos_get_a_clear_answer_and_nothing_is_lost(
+    world: World,
+) -> None:
+    alice = world.person()
+    async with world.bot():
+        await at_photos(alice)
+        await send_photos(alice, 1)
+        cases = [
+            (
+                alice.send_document(b"%PDF-1.4 not a photo", "scan.pdf", "application/pdf"),
+                "only use photos",
+            ),
+            (alice.send_document(b"hello", "mole.jpg", "image/jpeg"), "only use photos"),
+            (
+                alice.send_document(
+                    jpeg_bytes(make_skin_photo(640, 480, seed=9))[:3000], "cut.jpg", "image/jpeg"
+                ),
+                "damaged or incomplete",
+            ),
+            (
+                alice.send_document(animated_gif(), "moving.gif", "image/gif"),
+                "cannot read this kind of file",
+            ),
+            (alice.send_video(), "cannot use videos"),
+            (alice.send_sticker(), "cannot use stickers"),
+            (alice.send_voice(), "cannot use voice messages"),
+            (alice.send_location(46.2, 6.1), "cannot use locations"),
+        ]
+        for send, expected in cases:
+            await send
+            await alice.wait_for(expected, timeout=WAIT)
+        # An image sent as a file (uncompressed) is a photo like any other.
+        big = jpeg_bytes(make_skin_photo(3000, 2000, seed=11), exif_orientation=6, gps=True)
+        await alice.send_document(big, "IMG_0001.JPG", "image/jpeg")
+        ack = await alice.wait_for("of 5 received", timeout=WAIT)
+        assert "Photo 2 of 5 received." in ack.text
+        await alice.press("✅ Done")
+        await skip_everything(alice)
+        await alice.press("📤 Send for analysis")
+        await alice.wait_for("AI estimate", timeout=WAIT)
+    (request,) = world.api.requests
+    assert len(request.files) == 2

@@ -1,0 +1,195 @@
+"""Wrong input, /cancel and stale buttons at every step, restarts between steps, groups."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conversation.conftest import World
+from tests.conversation.flows import WAIT, agree, photo, send_photos
+from tests.fakes.telegram_user import FakeGroup, FakeUser
+
+
+async def to_step(user: FakeUser, step: str) -> None:
+    """Walk a fresh person to `step`: subject, photos, birth_year, sex, body_site or summary."""
+    await agree(user)
+    if step == "subject":
+        return
+    await user.press("My own skin")
+    await user.wait_for("send 1 to 5 photos", timeout=WAIT)
+    if step == "photos":
+        return
+    await send_photos(user, 1)
+    await user.press("✅ Done")
+    await user.wait_for("year of birth", timeout=WAIT)
+    if step == "birth_year":
+        return
+    await user.send("1990")
+    await user.wait_for("sex", timeout=WAIT)
+    if step == "sex":
+        return
+    await user.press("Male")
+    await user.wait_for("skin type", timeout=WAIT)
+    await user.press("Skip")
+    await user.wait_for("Where", timeout=WAIT)
+    if step == "body_site":
+        return
+    await skip_rest(user, ("itch", "hurt", "How long", "Please check before sending"))
+
+
+async def skip_rest(user: FakeUser, then: tuple[str, ...]) -> None:
+    """Press Skip on the question on screen, and on each next one, waiting for each in turn."""
+    for expected in then:
+        await user.press("Skip")
+        await user.wait_for(expected, timeout=WAIT)
+
+
+@pytest.mark.parametrize("step", ["subject", "photos", "birth_year", "sex", "summary"])
+async def test_cancel_at_any_step_discards_the_case_and_old_buttons_go_stale(
+    world: World, step: str
+) -> None:
+    alice = world.person()
+    async with world.bot():
+        await to_step(alice, step)
+        before = alice.messages[-1]
+        await alice.send("/cancel")
+        await alice.wait_for("was cancelled", timeout=WAIT)
+        if before.buttons:
+            pressed = await alice.press(before.buttons[0], message=before)
+            assert "no longer works" in (await pressed.answer()).text
+        await alice.send("/new")
+        fresh = await alice.wait_for("Whose skin", timeout=WAIT)
+        assert "already have a check" not in fresh.text
+    assert world.api.requests == []
+
+
+async def test_wrong_input_at_each_step_gets_a_kind_answer_and_keeps_everything(
+    world: World,
+) -> None:
+    alice = world.person()
+    async with world.bot():
+        await to_step(alice, "subject")
+        await alice.send("it is my arm")
+        hint = await alice.wait_for("choose one of the buttons", timeout=WAIT)
+        assert hint.buttons == ["My own skin", "Someone else's (they agreed)"]
+        await alice.press("My own skin", message=hint)
+        await alice.wait_for("send 1 to 5 photos", timeout=WAIT)
+        await alice.send("where do I send them?")
+        await alice.wait_for("Please send a photo", timeout=WAIT)
+        await send_photos(alice, 1)
+        await alice.send_sticker()
+        sticker = await alice.wait_for("cannot use stickers", timeout=WAIT)
+        assert sticker.buttons == ["✅ Done"]
+        await alice.press("✅ Done", message=sticker)
+        for wrong in ("abc", "1850", "3000", "19 84 5", "🙂"):
+            await alice.send(wrong)
+            again = await alice.wait_for("Please type a year", timeout=WAIT)
+            assert again.buttons == ["Skip"]
+        await alice.send("１９８４")  # full-width digits from a phone keyboard
+        await alice.wait_for("sex", timeout=WAIT)
+        await alice.send("female")
+        await alice.wait_for("choose one of the buttons", timeout=WAIT)
+        await alice.press("Female")
+        await alice.wait_for("skin type", timeout=WAIT)
+        await alice.press("Skip")
+        await alice.wait_for("Where", timeout=WAIT)
+        # Typing the place at the buttons' step is an answer; tags and control characters go.
+        await alice.send("‮behind <b>left</b> ear\u200b")
+        await alice.wait_for("itch", timeout=WAIT)
+        await skip_rest(alice, ("hurt", "How long", "Please check before sending"))
+        summary = alice.messages[-1]
+        assert "Year of birth: 1984" in summary.text
+        # Angle brackets and invisible characters are removed, the words kept.
+        assert "Body site: behind bleft/b ear" in summary.text
+        await alice.press("📤 Send for analysis", message=summary)
+        await alice.wait_for("AI estimate", timeout=WAIT)
+    (request,) = world.api.requests
+    assert request.metadata["birth"] == "1984"
+    assert "<" not in request.metadata["location"] and "ear" in request.metadata["location"]
+    assert len(request.metadata_tags) == 8
+
+
+async def test_stale_and_foreign_buttons_change_nothing(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await to_step(alice, "subject")
+        subject = alice.messages[-1]
+        button = subject.button("Someone else's (they agreed)")
+        assert button is not None
+        await alice.press("My own skin")
+        await alice.wait_for("send 1 to 5 photos", timeout=WAIT)
+        again = await alice.press_data(str(button["callback_data"]), message=subject)
+        assert "no longer works" in (await again.answer()).text
+        for forged in ("c|0123456789ab|sex|f", "c|nonsense", "x|y|z", ""):
+            pressed = await alice.press_data(forged, message=subject)
+            assert "no longer works" in (await pressed.answer()).text
+        await send_photos(alice, 1)
+        await alice.press("✅ Done")
+        await alice.wait_for("year of birth", timeout=WAIT)
+    # Nothing moved: still at the first question, whose reference was never asked.
+    assert "short reference" not in " ".join(m.text for m in alice.messages)
+
+
+async def test_the_conversation_survives_a_restart_at_any_step(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await to_step(alice, "sex")
+        await alice.press("Female")
+        await alice.wait_for("skin type", timeout=WAIT)
+    async with world.bot():
+        # The question on screen before the restart still works afterwards.
+        await alice.press("VI · never burns, dark brown skin")
+        await alice.wait_for("Where", timeout=WAIT)
+    async with world.bot():
+        await alice.send("/start")
+        resumed = await alice.wait_for("already have a check", timeout=WAIT)
+        assert "Where" in resumed.text
+        await alice.press("Hand", message=resumed)
+        await alice.wait_for("itch", timeout=WAIT)
+        await skip_rest(alice, ("hurt", "How long", "Please check before sending"))
+        summary = alice.messages[-1]
+    for fragment in ("Photos: 1", "Year of birth: 1990", "Sex: Female", "Skin type: VI", "Hand"):
+        assert fragment in summary.text
+    async with world.bot():
+        await alice.press("📤 Send for analysis", message=summary)
+        await alice.wait_for("AI estimate", timeout=WAIT)
+    assert len(world.api.requests) == 1
+
+
+async def test_change_an_answer_from_the_summary(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await to_step(alice, "summary")
+        await alice.press("✏️ Change an answer")
+        await alice.wait_for("Which answer", timeout=WAIT)
+        await alice.press("Sex")
+        await alice.wait_for("What is their sex", timeout=WAIT)
+        await alice.press("Female")
+        summary = await alice.wait_for("Please check before sending", timeout=WAIT)
+        assert "Sex: Female" in summary.text
+        await alice.press("✏️ Change an answer")
+        await alice.wait_for("Which answer", timeout=WAIT)
+        await alice.press("Photos")
+        await alice.wait_for("Send more, or press Done", timeout=WAIT)
+        await alice.send_photo(photo(7))
+        await alice.wait_for("Photo 2 of 5 received", timeout=WAIT)
+        await alice.press("✅ Done")
+        summary = await alice.wait_for("Please check before sending", timeout=WAIT)
+        assert "Photos: 2" in summary.text
+
+
+async def test_groups_get_a_pointer_to_the_private_chat_and_nothing_is_collected(
+    world: World,
+) -> None:
+    alice, bob = world.person("Alice"), world.person("Bob")
+    group = FakeGroup(world.telegram, "Clinic staff", [alice, bob])
+    in_group = alice.in_chat(group)
+    async with world.bot():
+        await in_group.send("/start")
+        pointer = await in_group.wait_for("private chat", timeout=WAIT)
+        assert "t.me/" in pointer.text
+        await in_group.send_photo(photo(1))
+        await in_group.wait_for("private chat", timeout=WAIT)
+        await in_group.send("hello everyone")
+        await in_group.expect_no_reply(within=0.5)
+    assert world.telegram.calls_to("getFile") == []
+    assert world.api.requests == []
