@@ -193,3 +193,25 @@ async def test_groups_get_a_pointer_to_the_private_chat_and_nothing_is_collected
         await in_group.expect_no_reply(within=0.5)
     assert world.telegram.calls_to("getFile") == []
     assert world.api.requests == []
+
+
+async def test_a_reference_that_is_too_long_or_empty_is_asked_again(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await to_step(alice, "subject")
+        await alice.press("Someone else's (they agreed)")
+        await alice.wait_for("short reference", timeout=WAIT)
+        await alice.send("x" * 40)
+        again = await alice.wait_for("at most 24 characters", timeout=WAIT)
+        assert again.buttons == ["Skip"]
+        await alice.send("\u200b\u200b")  # only invisible characters
+        await alice.wait_for("at most 24 characters", timeout=WAIT)
+        await alice.send("Patient 12")
+        await alice.wait_for("send 1 to 5 photos", timeout=WAIT)
+        await send_photos(alice, 1)
+        await alice.press("✅ Done")
+        await alice.wait_for("year of birth", timeout=WAIT)
+        await alice.press("Skip")
+        await alice.wait_for("sex", timeout=WAIT)
+        await alice.send("/cancel")
+        await alice.wait_for("was cancelled", timeout=WAIT)
