@@ -17,6 +17,7 @@ from urllib.parse import quote
 # URLs httpx logs the colon percent-encoded.
 _TOKEN_SHAPE = re.compile(r"\d{5,}(?::|%3[Aa])[A-Za-z0-9_-]{30,}")
 REDACTED = "<redacted>"
+NOISY_AT_INFO = ("httpx", "httpcore", "apscheduler")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -49,7 +50,7 @@ def configure_logging(level: int, secrets: Iterable[str] = ()) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # httpx logs one INFO line per request (each a Telegram URL with the token, every
-    # long-poll); below DEBUG that is noise even when redacted.
+    # long-poll), the scheduler one per run of the retry job; above DEBUG that is noise.
     if level > logging.DEBUG:
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        logging.getLogger("httpcore").setLevel(logging.WARNING)
+        for noisy in NOISY_AT_INFO:
+            logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
+from bot.logs import NOISY_AT_INFO
 
 pytest_plugins = ["tests.fakes.modelderm_fixtures", "tests.fakes.telegram_fixtures"]
 
@@ -28,7 +29,7 @@ def _isolated_environment(
 def _restore_logging() -> Iterator[None]:
     """configure_logging() changes process-wide logging; undo it so tests stay independent."""
     root = logging.getLogger()
-    quiet = [logging.getLogger(name) for name in ("httpx", "httpcore")]
+    quiet = [logging.getLogger(name) for name in NOISY_AT_INFO]
     handlers, level, levels = root.handlers[:], root.level, [q.level for q in quiet]
     yield
     root.handlers[:] = handlers
