@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from telegram import Update
 
+from bot.conversation import analysis, intake
 from bot.conversation.callbacks import CaseButton, case_ref
 from bot.conversation.common import (
     BotContext,
@@ -24,7 +25,7 @@ from bot.conversation.common import (
 from bot.conversation.screens import BODY_SITE_MAX, PATIENT_REF_MAX, CaseView
 from bot.conversation.steps import BODY_SITES, QUESTIONS, Step, step_after
 from bot.conversation.texts import text
-from bot.db.cases import open_case
+from bot.db.cases import cancel_case, open_case
 from bot.db.models import Case, Subject
 from bot.modelderm.protocol import clean_free_text
 from bot.questionnaire import (
@@ -169,8 +170,6 @@ def apply_text(case: Case, typed: str) -> Outcome:
 
 async def on_case_button(update: Update, context: BotContext, pressed: CaseButton) -> None:
     """A button of a case's screen; presses for another case or an earlier step are stale."""
-    from bot.conversation import analysis, intake
-
     query = update.callback_query
     assert query is not None
     user_id, chat_id = user_id_of(update), chat_id_of(update)
@@ -214,8 +213,6 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 async def cancel_case_of(context: BotContext, user_id: int, chat_id: int) -> None:
     """Discard the open case (its photos are references only, nothing else to delete)."""
-    from bot.db.cases import cancel_case
-
     async with context.services.sessions.begin() as session:
         case = await open_case(session, user_id)
         if case is not None:
