@@ -11,7 +11,9 @@ Order of the steps, and why:
    reported as the same TOO_MANY_PIXELS rejection.
 4. JPEG is decoded at a reduced scale (`draft`: libjpeg's DCT scaling, 1/2 to 1/8) so that the
    square is still at least the output side; other formats are decoded once, in full.
-5. Centre square crop and resize in one `resize(box=...)` call (Lanczos, with `reducing_gap` so
+5. Centre square crop and resize in one `resize(box=...)` call (bicubic, which Pillow widens into
+   an antialiasing filter when shrinking: about 25% faster than Lanczos for a 1280 px photo, and
+   the difference is invisible at 512 px; with `reducing_gap` so
    that large images are first box-reduced by an integer factor, which is fast and
    alias-free); the full decoded frame is closed straight after, so at most one full frame is
    ever held per photo (palette and 16-bit images are widened once before resizing).
@@ -213,7 +215,7 @@ def _decode_square(
     out_side = min(side, square)
     box = ((w - square) / 2, (h - square) / 2, (w + square) / 2, (h + square) / 2)
     small = full.resize(
-        (out_side, out_side), Image.Resampling.LANCZOS, box=box, reducing_gap=_REDUCING_GAP
+        (out_side, out_side), Image.Resampling.BICUBIC, box=box, reducing_gap=_REDUCING_GAP
     )
     if full is not image:
         full.close()
