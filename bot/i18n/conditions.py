@@ -1,6 +1,6 @@
 """Condition names in the person's language, and a plain-language page about each.
 
-The API names conditions in English, its own way ("Inflammed cyst"). bot/data/conditions.json
+The API names conditions in English, its own way ("Inflammed cyst"). bot/i18n/conditions.json
 maps each name it has been seen to answer (matched without regard to case or spacing) to a
 Korean and a Spanish name and to MedlinePlus pages (US National Library of Medicine: plain
 language, English and Spanish). A name not in the table is shown as the API spelt it, unlinked.
@@ -33,7 +33,7 @@ def _key(name: str) -> str:
 def condition_table() -> dict[str, ConditionInfo]:
     """The data file, keyed by the normalised English name."""
     raw = json.loads(
-        resources.files("bot").joinpath("data", "conditions.json").read_text(encoding="utf-8")
+        resources.files("bot.i18n").joinpath("conditions.json").read_text(encoding="utf-8")
     )
     table: dict[str, ConditionInfo] = {}
     for english, entry in raw.items():
