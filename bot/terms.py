@@ -51,21 +51,22 @@ _TEXT_KO = """\
 간호사에게 보여 주세요. 빨리 변하거나, 피가 나거나, 몸이 안 좋으면 바로 진료를 받으세요.
 4. 서비스 운영자는 틀린 답이나 서비스 중단에 대해 책임지지 않아요.
 
-이 봇이 보관하는 것: 텔레그램 사용자 ID와 언어, 답변, 텔레그램에 있는 사진의 참조(사본이 아니에요), \
-결과, 그리고 이 동의(어떤 글에 언제 동의했는지). 끝난 검사는 일정 기간이 지나면 자동으로 지워져요.
+이 봇이 보관하는 것: 텔레그램 사용자 ID와 언어, 답변, 텔레그램에 있는 사진의 참조(사본이 \
+아니에요), 결과, 그리고 이 동의(어떤 글에 언제 동의했는지). 끝난 검사는 일정 기간이 지나면 \
+자동으로 지워져요.
 
 언제든지 마음을 바꿀 수 있어요:
 /withdraw - 중단: 더 이상 아무것도 보내지 않아요.
-/delete - 이 봇에서 검사, 답변, 사진 참조를 지워요. 법에 따라 무엇에 동의했고 언제 철회했는지에 \
-대한 기록만 남겨 둬요. Model Dermatology 서비스가 이미 받은 것은 지울 수 없어요.
+/delete - 이 봇에서 검사, 답변, 사진 참조를 지워요. 법에 따라 무엇에 동의했고 언제 \
+철회했는지에 대한 기록만 남겨 둬요. Model Dermatology 서비스가 이미 받은 것은 지울 수 없어요.
 /privacy - 이 봇이 무엇을 얼마 동안 보관하는지 알려 드려요.
 """
 
 _TEXT_ES = """\
 Antes de enviar cualquier foto, lea esto, por favor.
 
-1. Envíe solo fotos que tenga permiso de compartir. Si la piel es de otra persona, primero necesita \
-su permiso (o el de su madre, padre o tutor).
+1. Envíe solo fotos que tenga permiso de compartir. Si la piel es de otra persona, primero \
+necesita su permiso (o el de su madre, padre o tutor).
 2. Sus fotos y respuestas se envían al servicio Model Dermatology. Quien opera el servicio guarda \
 todas las fotos y respuestas que recibe, y usa las fotos para entrenar su algoritmo.
 3. El algoritmo NO está certificado por la FDA ni por la CE. Su respuesta no es un diagnóstico. \
@@ -81,8 +82,8 @@ cuándo). Las revisiones terminadas se borran automáticamente después de un ti
 Puede cambiar de opinión en cualquier momento:
 /withdraw - detener: no se enviará nada más.
 /delete - borrar de este bot sus revisiones, respuestas y referencias a fotos. Solo se conserva el \
-registro de lo que aceptó y de que lo retiró, como exige la ley. No puede borrar lo que el servicio \
-Model Dermatology ya recibió.
+registro de lo que aceptó y de que lo retiró, como exige la ley. No puede borrar lo que el \
+servicio Model Dermatology ya recibió.
 /privacy - qué guarda este bot y por cuánto tiempo.
 """
 
