@@ -11,7 +11,8 @@ from PIL import Image
 from bot import terms
 from bot.card.layout import WIDTH
 from bot.conversation.texts import MESSAGES, text_in
-from bot.db.models import ConsentDecision, ConsentRecord, User
+from bot.conversation import card as card_module
+from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.i18n import formatting
 from bot.i18n.conditions import display_name, info_url
 from tests.conversation.conftest import World
@@ -162,3 +163,26 @@ async def test_command_menus_are_set_per_language(world: World) -> None:
             assert described["new"] == text_in(language, "command_new")
         default = await application.bot.get_my_commands()
         assert "language" in {c.command for c in default}
+
+
+async def test_a_card_that_cannot_be_drawn_never_costs_the_text_result(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> bytes:
+        raise OSError("the font file went missing")
+
+    monkeypatch.setattr(card_module, "render_card_async", broken)
+    person = world.person("Ana", language_code="es")
+    talk = Conversation(person, "es")
+    async with world.bot():
+        await talk.press("subject_own", await talk.agree())
+        await talk.press("button_done", await talk.send_photo())
+        await talk.press("button_send", await talk.answer_everything())
+        result = await person.wait_for(says("es", "result_intro"), timeout=WAIT)
+        assert result.buttons == [says("es", "button_new_case")]
+        # The next check starts normally: nothing is stuck.
+        await talk.press("button_new_case", result)
+        await person.wait_for(says("es", "subject_question"), timeout=WAIT)
+    assert not any(m.photo for m in person.messages)
+    (case, _) = sorted(await stored(world, Case), key=lambda c: c.id)
+    assert case.delivered_at is not None
