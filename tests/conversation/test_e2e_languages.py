@@ -10,8 +10,8 @@ from PIL import Image
 
 from bot import terms
 from bot.card.layout import WIDTH
-from bot.conversation.texts import MESSAGES, text_in
 from bot.conversation import card as card_module
+from bot.conversation.texts import MESSAGES, text_in
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.i18n import formatting
 from bot.i18n.conditions import display_name, info_url
