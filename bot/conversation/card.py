@@ -8,6 +8,7 @@ it up or loses it. The card follows with a short caption naming the check.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from telegram import Bot
 
@@ -22,24 +23,43 @@ from bot.modelderm.diagnosis import Diagnosis
 log = logging.getLogger(__name__)
 
 
-def card_rows(diagnosis: Diagnosis, top: int) -> list[CardRow]:
+@dataclass(frozen=True, slots=True)
+class CardContent:
+    """What the card shows, in the current person's language."""
+
+    rows: list[CardRow]
+    advice: CardAdvice
+    disclaimer: str
+    title: str
+    language: str
+
+
+def card_content(diagnosis: Diagnosis, advice: Advice, top: int) -> CardContent:
     language = current_language()
-    return [
+    rows = [
         CardRow(display_name(c.name, language), c.probability, percent(c.probability))
         for c in diagnosis.conditions[:top]
     ]
+    tier = advice.tier.value
+    return CardContent(
+        rows,
+        CardAdvice(tier, text(f"card_tier_{tier}")),
+        text("card_disclaimer"),
+        text("card_title"),
+        language,
+    )
 
 
 async def render_result_card(photo: bytes, diagnosis: Diagnosis, advice: Advice, top: int) -> bytes:
     """The card PNG in the current person's language, drawn in a worker thread."""
-    tier = advice.tier.value
+    content = card_content(diagnosis, advice, top)
     return await render_card_async(
         photo,
-        card_rows(diagnosis, top),
-        CardAdvice(tier, text(f"card_tier_{tier}")),
-        text("card_disclaimer"),
-        title=text("card_title"),
-        language=current_language(),
+        content.rows,
+        content.advice,
+        content.disclaimer,
+        title=content.title,
+        language=content.language,
     )
 
 
