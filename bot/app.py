@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.conversation.analysis import retry_pending
 from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.processor import PerChatUpdateProcessor
-from bot.conversation.routing import BOT_COMMANDS, register_handlers
+from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
 from bot.db.cases import requeue_interrupted
 from bot.services import Services
 
@@ -49,6 +49,8 @@ async def _post_init(application: BotApplication) -> None:
     if parked:
         log.info("%d case(s) interrupted by the last stop will be retried", parked)
     await application.bot.set_my_commands(BOT_COMMANDS)
+    for language_code, commands in localised_commands().items():
+        await application.bot.set_my_commands(commands, language_code=language_code)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
         retry_pending,

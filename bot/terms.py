@@ -40,12 +40,61 @@ Model Dermatology service already received.
 /privacy - what this bot stores and for how long.
 """
 
+_TEXT_KO = """\
+사진을 보내기 전에 꼭 읽어 주세요.
+
+1. 공유해도 되는 사진만 보내 주세요. 다른 사람의 피부라면 먼저 그 사람(또는 부모나 보호자)의 \
+허락을 받아야 해요.
+2. 사진과 답변은 Model Dermatology 서비스로 전송돼요. 서비스 운영자는 받은 사진과 답변을 모두 \
+보관하고, 사진을 알고리즘 학습에 사용해요.
+3. 이 알고리즘은 FDA나 CE의 인증을 받지 않았어요. 그 답은 진단이 아니에요. 피부 문제는 의사나 \
+간호사에게 보여 주세요. 빨리 변하거나, 피가 나거나, 몸이 안 좋으면 바로 진료를 받으세요.
+4. 서비스 운영자는 틀린 답이나 서비스 중단에 대해 책임지지 않아요.
+
+이 봇이 보관하는 것: 텔레그램 사용자 ID와 언어, 답변, 텔레그램에 있는 사진의 참조(사본이 \
+아니에요), 결과, 그리고 이 동의(어떤 글에 언제 동의했는지). 끝난 검사는 일정 기간이 지나면 \
+자동으로 지워져요.
+
+언제든지 마음을 바꿀 수 있어요:
+/withdraw - 중단: 더 이상 아무것도 보내지 않아요.
+/delete - 이 봇에서 검사, 답변, 사진 참조를 지워요. 법에 따라 무엇에 동의했고 언제 \
+철회했는지에 대한 기록만 남겨 둬요. Model Dermatology 서비스가 이미 받은 것은 지울 수 없어요.
+/privacy - 이 봇이 무엇을 얼마 동안 보관하는지 알려 드려요.
+"""
+
+_TEXT_ES = """\
+Antes de enviar cualquier foto, lea esto, por favor.
+
+1. Envíe solo fotos que tenga permiso de compartir. Si la piel es de otra persona, primero \
+necesita su permiso (o el de su madre, padre o tutor).
+2. Sus fotos y respuestas se envían al servicio Model Dermatology. Quien opera el servicio guarda \
+todas las fotos y respuestas que recibe, y usa las fotos para entrenar su algoritmo.
+3. El algoritmo NO está certificado por la FDA ni por la CE. Su respuesta no es un diagnóstico. \
+Consulte a un médico o a una enfermera por cualquier problema de la piel, y vaya de inmediato si \
+cambia rápido, sangra o se siente mal.
+4. Quien opera el servicio no se hace responsable de respuestas equivocadas ni de que el servicio \
+no funcione.
+
+Lo que guarda este bot: su identificador de usuario de Telegram y su idioma, sus respuestas, \
+referencias a sus fotos en Telegram (no copias), los resultados y este acuerdo (qué texto aceptó y \
+cuándo). Las revisiones terminadas se borran automáticamente después de un tiempo.
+
+Puede cambiar de opinión en cualquier momento:
+/withdraw - detener: no se enviará nada más.
+/delete - borrar de este bot sus revisiones, respuestas y referencias a fotos. Solo se conserva el \
+registro de lo que aceptó y de que lo retiró, como exige la ley. No puede borrar lo que el \
+servicio Model Dermatology ya recibió.
+/privacy - qué guarda este bot y por cuánto tiempo.
+"""
+
 # language -> text of the current version.
-_TEXTS: dict[str, str] = {"en": _TEXT_EN}
+_TEXTS: dict[str, str] = {"en": _TEXT_EN, "ko": _TEXT_KO, "es": _TEXT_ES}
 
 # (version, language) -> SHA-256 of the text shown. Append only: old entries prove old consents.
 REGISTERED_SHA256: dict[tuple[str, str], str] = {
     ("1", "en"): "ce575dc4528520b1b734edff5a8fbd34a9ca8bf07ad8c7a8d32c9a4dda00b8a4",
+    ("1", "ko"): "5ce679424a24564efa3b1715009333a4d0d19f0146e53a1933135d7875462e46",
+    ("1", "es"): "90be52264cab32a600d140f6d6fa2562ee09cbd428d55b9cb3505f98f87f6e3f",
 }
 
 

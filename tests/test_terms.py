@@ -36,3 +36,48 @@ def test_unknown_language_falls_back_to_english() -> None:
 def test_a_text_never_shown_cannot_be_looked_up() -> None:
     with pytest.raises(terms.UnknownTerms):
         terms.registered_sha256("0.9", "en")
+
+
+def test_korean_and_spanish_texts_say_the_same_things() -> None:
+    # The same points as the English text: permission, kept and used for training, not
+    # certified, not a diagnosis, no responsibility, what the bot keeps, and the commands.
+    musts = {
+        "ko": (
+            "허락",
+            "모두",
+            "학습",
+            "FDA나 CE",
+            "진단이 아니에요",
+            "책임지지 않아요",
+            "보관하는 것",
+        ),
+        "es": (
+            "permiso",
+            "guarda",
+            "entrenar",
+            "NO está certificado",
+            "no es un diagnóstico",
+            "no se hace responsable",
+            "Lo que guarda este bot",
+        ),
+    }
+    for language, phrases in musts.items():
+        text = terms.terms_text(language)
+        for must in phrases:
+            assert must in text, (language, must)
+        for command in ("/withdraw", "/delete", "/privacy"):
+            assert command in text
+        # Four numbered points, like the English text.
+        assert [line[:2] for line in text.splitlines() if line[:2] in {"1.", "2.", "3.", "4."}] == [
+            "1.",
+            "2.",
+            "3.",
+            "4.",
+        ]
+    assert set(terms.languages()) == {"en", "ko", "es"}
+
+
+def test_regional_codes_get_their_language() -> None:
+    assert terms.resolve_language("es-MX") == "es"
+    assert terms.resolve_language("ko-KR") == "ko"
+    assert terms.terms_sha256("es-419") == terms.registered_sha256("1", "es")

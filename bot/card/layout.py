@@ -47,10 +47,19 @@ class Ink(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CardRow:
-    """One condition: its name in the person's language and its probability (0..1)."""
+    """One condition: its name in the person's language and its probability (0..1).
+
+    `percent` is the probability as the person's language writes it (Spanish "27 %"); without
+    it the card writes "27%".
+    """
 
     name: str
     probability: float
+    percent: str | None = None
+
+    @property
+    def percent_text(self) -> str:
+        return self.percent if self.percent is not None else percent_label(self.probability)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +171,15 @@ def layout_card(
 
     rank_face = font(Weight.BOLD, ROW_SIZE)
     rank_width = round(rank_face.getlength(f"{MAX_ROWS}.")) + 14
-    percent_width = max(round(rank_face.getlength(p)) for p in ("100%", ">99%", "<1%")) + 20
+    candidates = ("100%", ">99%", "<1%", *(row.percent_text for row in rows[:MAX_ROWS]))
+    percent_width = max(round(rank_face.getlength(p)) for p in candidates) + 20
     name_left = MARGIN + rank_width
     name_width = CONTENT - rank_width - percent_width
     for rank, row in enumerate(rows[:MAX_ROWS], start=1):
         texts.append(PlacedText(f"{rank}.", MARGIN, y, Weight.BOLD, ROW_SIZE, Ink.MUTED))
         texts.append(
             PlacedText(
-                percent_label(row.probability),
+                row.percent_text,
                 WIDTH - MARGIN,
                 y,
                 Weight.BOLD,

@@ -15,6 +15,9 @@ from bot.db.cases import recent_cases
 from bot.db.consent import current_consent, withdraw_consent
 from bot.db.erasure import erase_user
 from bot.db.models import ConsentDecision
+from bot.i18n import current_language
+from bot.i18n import formatting as fmt
+from bot.i18n.conditions import display_name
 
 HISTORY_LENGTH = 10
 
@@ -32,7 +35,8 @@ async def history(update: Update, context: BotContext) -> None:
         for case in cases:
             result = case.result
             top = (
-                f"{result.conditions[0].name} {percent(result.conditions[0].probability)}"
+                f"{display_name(result.conditions[0].name, current_language())} "
+                f"{percent(result.conditions[0].probability)}"
                 if result is not None and result.conditions
                 else text("history_no_result")
             )
@@ -40,7 +44,7 @@ async def history(update: Update, context: BotContext) -> None:
             lines.append(
                 text(
                     "history_line",
-                    date=case.created_at.strftime("%Y-%m-%d"),
+                    date=fmt.date(case.created_at),
                     status=text(f"status_{case.status.value}"),
                     top=f"{top} ({short_case_id(str(case.public_id))})",
                     ref=ref,
@@ -55,14 +59,12 @@ async def history(update: Update, context: BotContext) -> None:
 
 async def privacy(update: Update, context: BotContext) -> None:
     """/privacy: the terms, the person's consent status, how to withdraw and erase."""
-    user = update.effective_user
-    language = user.language_code if user else None
     async with context.services.sessions.begin() as session:
         record = await current_consent(session, user_id_of(update))
     if record is None:
         status = text("privacy_consent_none")
     else:
-        when = record.recorded_at.strftime("%Y-%m-%d %H:%M UTC")
+        when = fmt.moment(record.recorded_at)
         if record.decision is ConsentDecision.WITHDRAWN:
             status = text("privacy_consent_withdrawn", when=when)
         elif record.decision is ConsentDecision.DECLINED:
@@ -73,7 +75,7 @@ async def privacy(update: Update, context: BotContext) -> None:
             status = text("privacy_consent_accepted", when=when, version=record.terms_version)
     body = raw(
         "privacy",
-        terms=html.escape(terms.terms_text(language), quote=False),
+        terms=html.escape(terms.terms_text(current_language()), quote=False),
         consent=status,
     )
     await context.bot.send_message(chat_id_of(update), body)
@@ -117,7 +119,9 @@ async def api_status(update: Update, context: BotContext) -> None:
         if server.up:
             message = f" · {server.message}" if server.message else ""
             lines.append(
-                text("api_status_up", number=number, users=server.current_users, message=message)
+                text(
+                    "api_status_up", number=number, count=server.current_users or 0, message=message
+                )
             )
         else:
             lines.append(text("api_status_down", number=number, reason=server.reason or "?"))

@@ -5,6 +5,10 @@ If the API fails after all its own retries, the case is parked as pending and a 
 tries again with backoff, also after a restart, and delivers the result to the same chat: the
 person never sends anything twice. Consent is checked again at every submission, because it may
 have been withdrawn while the case waited.
+
+Everything is said in the person's stored language, also from the retry job (no update there).
+The text result goes first; the result card follows (see bot.conversation.card), drawn from the
+first prepared photo, which is kept in memory only until the card is sent.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ import datetime as dt
 import logging
 import uuid
 
-from telegram import Bot, Update
+from telegram import Bot, LinkPreviewOptions, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
 from bot.advice import advise
+from bot.conversation.card import send_result_card
 from bot.conversation.common import BotContext, chat_id_of, language_of, say
 from bot.conversation.gate import show_gate
 from bot.conversation.result import render_result
@@ -38,10 +43,13 @@ from bot.db.cases import (
     undelivered_results,
 )
 from bot.db.errors import ConsentRequired, StorageError
+from bot.db.users import language_of_user
+from bot.i18n import speaking
 from bot.imaging import PhotoRejected
 from bot.modelderm.client import PhotoUpload
 from bot.modelderm.diagnosis import Diagnosis
 from bot.modelderm.errors import DiagnosisFailed
+from bot.questionnaire import Questionnaire
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -78,6 +86,11 @@ async def _keep_typing(bot: Bot, chat_id: int) -> None:
         await asyncio.sleep(TYPING_EVERY_S)
 
 
+async def _language(services: Services, telegram_user_id: int) -> str | None:
+    async with services.sessions.begin() as session:
+        return await language_of_user(session, telegram_user_id)
+
+
 async def _uploads(bot: Bot, services: Services, file_ids: list[str]) -> list[PhotoUpload]:
     uploads = []
     for file_id in file_ids:
@@ -101,11 +114,29 @@ async def analyse(
         case = await get_case(session, public_id)
         file_ids = [photo.file_id for photo in case.photos]
         questionnaire, chat_id, attempts = case.questionnaire, case.telegram_user_id, case.attempts
+        language = await language_of_user(session, chat_id)
+    with speaking(language):
+        await _analyse(bot, services, public_id, file_ids, questionnaire, chat_id, attempts, late)
+
+
+async def _analyse(
+    bot: Bot,
+    services: Services,
+    public_id: uuid.UUID,
+    file_ids: list[str],
+    questionnaire: Questionnaire,
+    chat_id: int,
+    attempts: int,
+    late: bool,
+) -> None:
     typing = services.spawn(_keep_typing(bot, chat_id), name=f"typing-{public_id}")
     diagnosis: Diagnosis | None = None
     retryable, error = True, ""
+    card_photo: bytes | None = None
     try:
         uploads = await _uploads(bot, services, file_ids)
+        # The photo the card shows: the first one, exactly as the API received it.
+        card_photo = uploads[0].data if uploads else None
         diagnosis = await services.api.diagnose(uploads, questionnaire, case_id=str(public_id))
     except DiagnosisFailed as exc:
         retryable, error = exc.retryable, str(exc)
@@ -119,7 +150,7 @@ async def analyse(
     finally:
         typing.cancel()
     if diagnosis is not None:
-        await _complete(bot, services, public_id, chat_id, diagnosis, late=late)
+        await _complete(bot, services, public_id, chat_id, diagnosis, card_photo, late=late)
         return
     log.warning("case %s not analysed (attempt %d): %s", public_id, attempts, error)
     async with services.sessions.begin() as session:
@@ -139,12 +170,13 @@ async def _complete(
     public_id: uuid.UUID,
     chat_id: int,
     diagnosis: Diagnosis,
+    card_photo: bytes | None,
     *,
     late: bool,
 ) -> None:
     async with services.sessions.begin() as session:
         await mark_completed(session, public_id, diagnosis)
-    await deliver(bot, services, public_id, chat_id, diagnosis, late=late)
+    await deliver(bot, services, public_id, chat_id, diagnosis, late=late, card_photo=card_photo)
 
 
 async def deliver(
@@ -155,15 +187,42 @@ async def deliver(
     diagnosis: Diagnosis,
     *,
     late: bool,
+    card_photo: bytes | None = None,
 ) -> None:
-    """Send the result and record that it was sent, so a restart does not send it again."""
-    advice = advise(diagnosis, services.advice_rules)
-    body = render_result(diagnosis, advice, str(public_id), top=services.settings.result_top_n)
-    if late:
-        body = f"{text('pending_result_intro')}\n\n{body}"
-    await bot.send_message(chat_id, body, reply_markup=new_case_keyboard())
-    async with services.sessions.begin() as session:
-        await mark_delivered(session, public_id)
+    """Send the result, record that it was sent (so a restart does not send it again), then
+    the card. A result resent after a restart has no photo in memory: it is fetched again."""
+    with speaking(await _language(services, chat_id)):
+        advice = advise(diagnosis, services.advice_rules)
+        top = services.settings.result_top_n
+        body = render_result(diagnosis, advice, str(public_id), top=top)
+        if late:
+            body = f"{text('pending_result_intro')}\n\n{body}"
+        await bot.send_message(
+            chat_id,
+            body,
+            reply_markup=new_case_keyboard(),
+            # Links name the conditions; a preview of the first would bury the advice.
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+        async with services.sessions.begin() as session:
+            await mark_delivered(session, public_id)
+        if card_photo is None:
+            card_photo = await _first_photo(bot, services, public_id)
+        if card_photo is not None:
+            await send_result_card(bot, chat_id, card_photo, diagnosis, advice, str(public_id), top)
+
+
+async def _first_photo(bot: Bot, services: Services, public_id: uuid.UUID) -> bytes | None:
+    """The case's first photo prepared again, or None when Telegram no longer has it."""
+    try:
+        async with services.sessions.begin() as session:
+            case = await get_case(session, public_id)
+            file_ids = [photo.file_id for photo in case.photos[:1]]
+        uploads = await _uploads(bot, services, file_ids)
+    except (TelegramError, PhotoRejected, StorageError):
+        log.info("no photo for the card of case %s", public_id)
+        return None
+    return uploads[0].data if uploads else None
 
 
 async def retry_pending(context: BotContext) -> None:
@@ -197,5 +256,5 @@ async def _drop_without_consent(bot: Bot, services: Services, public_id: uuid.UU
     async with services.sessions.begin() as session:
         case = await cancel_case(session, public_id)
         chat_id = case.telegram_user_id
-    with contextlib.suppress(TelegramError):
+    with speaking(await _language(services, chat_id)), contextlib.suppress(TelegramError):
         await bot.send_message(chat_id, text("pending_dropped_no_consent"))

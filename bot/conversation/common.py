@@ -13,6 +13,7 @@ from bot.conversation.screens import CaseView, Screen, screen
 from bot.conversation.steps import Step
 from bot.conversation.texts import text
 from bot.db.models import Case, Subject
+from bot.i18n import current_language
 from bot.services import Services
 
 SERVICES_KEY = "services"
@@ -76,6 +77,7 @@ def chat_id_of(update: Update) -> int:
     return update.effective_chat.id
 
 
-def language_of(update: Update) -> str | None:
-    user = update.effective_user
-    return user.language_code if user is not None else None
+def language_of(update: Update) -> str:
+    """The language the bot speaks to the person of `update` (set before any handler runs)."""
+    del update
+    return current_language()

@@ -23,6 +23,20 @@ from bot.db.cases import create_case, open_case
 from bot.db.consent import current_consent, is_current_acceptance, record_consent
 from bot.db.models import ConsentDecision
 from bot.db.users import touch_user
+from bot.i18n.formatting import moment
+
+
+def parse_consent_value(value: str) -> tuple[str, str, str]:
+    """(terms version, language shown, "yes"/"no") from a consent button's value.
+
+    Buttons from before languages were recorded carry no language: they showed English.
+    """
+    parts = value.split(":")
+    if len(parts) == 2:
+        return parts[0], terms.DEFAULT_LANGUAGE, parts[1]
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    return "", "", ""
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -64,11 +78,14 @@ async def show_gate(
     context: BotContext, chat_id: int, language: str | None, *, renewing: bool = False
 ) -> None:
     # Exactly the versioned text whose hash the consent record stores, after at most a notice.
-    body = html.escape(terms.terms_text(language), quote=False)
+    # The buttons carry the language shown, so the record names the words on the screen even if
+    # the person switches language before pressing.
+    shown = terms.resolve_language(language)
+    body = html.escape(terms.terms_text(shown), quote=False)
     if renewing:
         body = f"{text('consent_renew')}\n\n{body}"
     await context.bot.send_message(
-        chat_id, body, reply_markup=consent_keyboard(terms.TERMS_VERSION)
+        chat_id, body, reply_markup=consent_keyboard(terms.TERMS_VERSION, shown)
     )
 
 
@@ -76,8 +93,8 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
     """The person pressed "I agree" or "I do not agree" under a terms text."""
     query = update.callback_query
     assert query is not None
-    version, _, answer = value.rpartition(":")
-    if version != terms.TERMS_VERSION:
+    version, shown, answer = parse_consent_value(value)
+    if version != terms.TERMS_VERSION or shown not in terms.languages():
         # A gate shown before the terms changed: the person has not seen the current text.
         await query.answer(text("stale_button"))
         await drop_buttons(query.message)  # type: ignore[arg-type]
@@ -96,7 +113,7 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
                 session,
                 user_id,
                 ConsentDecision.ACCEPTED if accepted else ConsentDecision.DECLINED,
-                language=language,
+                language=shown,
                 chat_type=chat_type,
                 terms_version=version,
             )
@@ -111,5 +128,5 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
     if view is None:
         await say(context, chat_id, "consent_declined")
         return
-    stamp = when.strftime("%Y-%m-%d %H:%M UTC") if when else ""
+    stamp = moment(when) if when else ""
     await send_screen(context, chat_id, view, before=text("consent_accepted", when=stamp))

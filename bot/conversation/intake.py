@@ -31,6 +31,7 @@ from bot.conversation.steps import Step
 from bot.conversation.texts import text
 from bot.db.cases import PhotoRef, add_photo, open_case, remove_photo
 from bot.db.errors import CaseFull, StorageError
+from bot.i18n import formatting as fmt
 from bot.imaging import PhotoRejected, RejectionReason
 from bot.imaging.quality import QualityIssue
 
@@ -78,7 +79,7 @@ def rejection_text(error: PhotoRejected) -> str:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+    return fmt.megabytes(size)
 
 
 async def on_photo(update: Update, context: BotContext) -> None:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import html
+
 from bot.advice import Advice
 from bot.conversation.texts import raw, text
-from bot.modelderm.diagnosis import Diagnosis
+from bot.i18n import current_language
+from bot.i18n import formatting as fmt
+from bot.i18n.conditions import display_name, info_url
+from bot.modelderm.diagnosis import Condition, Diagnosis
 
 BAR_CELLS = 12
 
 
 def percent(probability: float) -> str:
-    """A probability as a person reads it: whole percent, never a misleading 0%."""
-    value = probability * 100
-    if 0 < value < 1:
-        return "<1%"
-    return f"{value:.0f}%"
+    """A probability as a person reads it, in their language: whole percent, never 0% or 100%
+    for a value that is neither ("27%", Spanish "27 %")."""
+    return fmt.percent(probability)
 
 
 def bar(probability: float, cells: int = BAR_CELLS) -> str:
@@ -27,21 +30,36 @@ def short_case_id(public_id: str) -> str:
     return public_id.replace("-", "")[:8]
 
 
+def condition_html(condition: Condition) -> tuple[str, bool]:
+    """The condition's name in the person's language, linked to a page about it when known."""
+    language = current_language()
+    name = html.escape(display_name(condition.name, language), quote=False)
+    url = info_url(condition.name, language)
+    if url is None:
+        return name, False
+    return f'<a href="{html.escape(url, quote=True)}">{name}</a>', True
+
+
 def render_result(diagnosis: Diagnosis, advice: Advice, public_id: str, top: int = 5) -> str:
     lines = [text("result_title", case=short_case_id(public_id)), ""]
     shown = diagnosis.conditions[:top]
+    linked = False
     if shown:
         lines.append(text("result_intro"))
         for rank, condition in enumerate(shown, start=1):
+            name, has_link = condition_html(condition)
+            linked = linked or has_link
             lines.append(
-                text(
+                raw(
                     "result_line",
                     rank=rank,
-                    name=condition.name,
-                    percent=percent(condition.probability),
+                    name=name,
+                    percent=html.escape(percent(condition.probability), quote=False),
                     bar=bar(condition.probability),
                 )
             )
+        if linked:
+            lines.append(text("result_links"))
     else:
         lines.append(text("result_nothing"))
     if diagnosis.malignancy_output is not None:

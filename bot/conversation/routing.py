@@ -6,30 +6,44 @@ import logging
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.conversation import account, gate, intake, questions
+from bot.conversation import account, gate, intake, language, questions
 from bot.conversation.callbacks import CaseButton, GlobalButton, decode
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
-from bot.conversation.texts import text
+from bot.conversation.texts import text, text_in
+from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
 
+# Each command's description in Telegram's menu is the message "command_<name>".
 COMMANDS = (
-    ("new", "start a new skin check", gate.new),
-    ("cancel", "stop and discard the current check", questions.cancel),
-    ("history", "your recent checks", account.history),
-    ("privacy", "what happens to your photos", account.privacy),
-    ("withdraw", "withdraw your consent", account.withdraw),
-    ("delete", "erase your data", account.delete),
-    ("status", "is the AI service up?", account.api_status),
-    ("help", "how it works", account.help_command),
+    ("new", gate.new),
+    ("cancel", questions.cancel),
+    ("history", account.history),
+    ("privacy", account.privacy),
+    ("withdraw", account.withdraw),
+    ("delete", account.delete),
+    ("status", account.api_status),
+    ("language", language.choose),
+    ("help", account.help_command),
 )
 
-BOT_COMMANDS = [BotCommand(name, description) for name, description, _ in COMMANDS]
+
+def bot_commands(language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
+    """The command menu in `language` (for setMyCommands with that language_code)."""
+    return [BotCommand(name, text_in(language, f"command_{name}")) for name, _ in COMMANDS]
+
+
+BOT_COMMANDS = bot_commands()
+
+
+def localised_commands() -> dict[str, list[BotCommand]]:
+    """language_code -> menu: Telegram shows people whose app is in that language its menu."""
+    return {code: bot_commands(code) for code in SUPPORTED if code != DEFAULT_LANGUAGE}
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -43,6 +57,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         await gate.on_consent(update, context, pressed.value)
     elif isinstance(pressed, GlobalButton) and pressed.kind == "delete":
         await account.on_delete_answer(update, context, pressed.value)
+    elif isinstance(pressed, GlobalButton) and pressed.kind == language.BUTTON_KIND:
+        await language.on_choice(update, context, pressed.value)
     elif isinstance(pressed, GlobalButton) and pressed.kind == "new":
         await query.answer()
         await gate.begin(update, context)
@@ -72,11 +88,13 @@ async def on_error(update: object, context: BotContext) -> None:
 
 
 def register_handlers(application: BotApplication) -> None:
+    # Group -1 runs first for every update: the language everything below speaks.
+    application.add_handler(TypeHandler(Update, language.apply_language), group=-1)
     # Group 0, first match wins. Groups come first so nothing below ever runs in a group.
     group_prompt = filters.COMMAND | filters.PHOTO | filters.Document.IMAGE
     application.add_handler(MessageHandler(GROUPS & group_prompt, in_group))
     application.add_handler(CommandHandler("start", gate.start, filters=PRIVATE))
-    for name, _, callback in COMMANDS:
+    for name, callback in COMMANDS:
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown_command))
     application.add_handler(CallbackQueryHandler(on_button))

@@ -175,19 +175,19 @@ def change_screen(view: CaseView) -> Screen:
     return Screen(text("change_which"), InlineKeyboardMarkup(rows))
 
 
-def consent_keyboard(terms_version: str) -> InlineKeyboardMarkup:
+def consent_keyboard(terms_version: str, language: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
                     text("consent_agree"),
-                    callback_data=global_button("consent", f"{terms_version}:yes"),
+                    callback_data=global_button("consent", f"{terms_version}:{language}:yes"),
                 )
             ],
             [
                 InlineKeyboardButton(
                     text("consent_disagree"),
-                    callback_data=global_button("consent", f"{terms_version}:no"),
+                    callback_data=global_button("consent", f"{terms_version}:{language}:no"),
                 )
             ],
         ]

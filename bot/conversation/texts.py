@@ -1,14 +1,24 @@
-"""Every sentence the bot says to a person, keyed by a message id.
+"""Every sentence the bot says to a person, keyed by a message id: the English source catalog.
 
 Handlers never hold person-facing literals: they name a message id here and pass values. Texts are
 Telegram HTML (the bot's default parse mode), so values are escaped by `text()` before they are
-put in. A later issue moves these into per-language catalogs; the ids stay.
+put in. `text()` speaks the language of the current update (`bot.i18n.current_language`);
+`text_in()` names the language.
+
+Translations are gettext catalogs, bot/locale/<lang>/LC_MESSAGES/messages.po, whose msgctxt is
+the message id and whose msgid is the English text below. To add a message: add it here (or to
+PLURALS when it counts something), then run the `pybabel extract` and `pybabel update` commands
+of the README's "Languages" section, translate the new entries in every .po file, and run the
+tests (tests/test_i18n_catalogs.py fails while any language lacks it or a placeholder differs).
 """
 
 from __future__ import annotations
 
 import html
 from typing import Any
+
+from bot.i18n import DEFAULT_LANGUAGE, current_language
+from bot.i18n.catalogs import translations
 
 MESSAGES: dict[str, str] = {
     # --- welcome, help
@@ -34,6 +44,7 @@ MESSAGES: dict[str, str] = {
         "/withdraw – withdraw your consent\n"
         "/delete – erase everything I keep about you\n"
         "/status – is the AI service up?\n"
+        "/language – change the language\n"
         "/help – this message"
     ),
     "private_only": (
@@ -198,13 +209,13 @@ MESSAGES: dict[str, str] = {
     "change_photos": "Photos",
     "label_reference": "Reference",
     # --- analysis and result
-    "analysing": "⏳ Analysing your {count} photo(s)… this usually takes under a minute.",
     "result_title": "<b>AI estimate</b> (check {case})",
     "result_intro": "Most likely conditions, according to the AI:",
     "result_line": "{rank}. {name} — {percent}\n<code>{bar}</code>",
     "result_malignancy": "Malignancy output of the AI: {value} (scale not published).",
     "result_photos_used": "Photos analysed: {count}.",
     "result_nothing": "The AI did not name any condition for these photos.",
+    "result_links": "Tap a name to read about it in plain words.",
     "advice_title": "<b>What to do next</b>",
     "advice_see_dermatologist_soon": (
         "🟥 <b>See a doctor soon</b>: please make an appointment with a dermatologist "
@@ -225,6 +236,17 @@ MESSAGES: dict[str, str] = {
         "you — <b>urgently</b> if it bleeds, grows fast, or you feel ill."
     ),
     "button_new_case": "➕ New check",
+    # --- result card (the picture sent after the text result; drawn with the card's font, so
+    # no emoji here)
+    "card_title": "AI estimate: most likely conditions",
+    "card_tier_see_dermatologist_soon": "See a doctor soon",
+    "card_tier_see_doctor": "See a doctor",
+    "card_tier_self_care": "Watch it",
+    "card_disclaimer": (
+        "Not a diagnosis. The AI is not certified by the FDA or CE and can be wrong. "
+        "See a doctor about any skin problem that worries you."
+    ),
+    "card_caption": "The result above as a picture (check {case}).",
     "pending": (
         "The AI service is not answering right now. Your check is saved: you do not need to "
         "send anything again. I will send the result here automatically as soon as it works."
@@ -255,7 +277,6 @@ MESSAGES: dict[str, str] = {
     "status_cancelled": "cancelled",
     "status_collecting": "in progress",
     "api_status_title": "<b>AI service</b>",
-    "api_status_up": "🟢 server {number}: up, {users} user(s) now{message}",
     "api_status_down": "🔴 server {number}: down ({reason})",
     "privacy": (
         "<b>Privacy</b>\n{terms}\n\n<b>Your consent</b>: {consent}\n\n"
@@ -284,6 +305,19 @@ MESSAGES: dict[str, str] = {
         "law requires. Photos already sent stay with the Model Dermatology service."
     ),
     "delete_kept": "Nothing was erased.",
+    # --- language
+    "language_choose": "Which language should I use?",
+    "language_set": "Done: from now on I will write to you in English.",
+    # --- command descriptions in Telegram's menu (short, no HTML)
+    "command_new": "start a new skin check",
+    "command_cancel": "stop and discard the current check",
+    "command_history": "your recent checks",
+    "command_privacy": "what happens to your photos",
+    "command_withdraw": "withdraw your consent",
+    "command_delete": "erase your data",
+    "command_status": "is the AI service up?",
+    "command_language": "change the language",
+    "command_help": "how it works",
     # --- buttons that no longer apply
     "stale_button": "This button belongs to an earlier step and no longer works.",
     "busy_try_again": "One moment, please: I am still handling your previous message.",
@@ -296,17 +330,57 @@ MESSAGES: dict[str, str] = {
 }
 
 
-def text(key: str, /, **values: Any) -> str:
-    """The message `key`, with `values` HTML-escaped (strings) and formatted in."""
-    template = MESSAGES[key]
+# Messages that count something: (English singular, English plural). The number is always the
+# value named `count`; each language has as many forms as its plural rule needs (Korean one,
+# Spanish three), chosen by gettext's ngettext.
+PLURALS: dict[str, tuple[str, str]] = {
+    "analysing": (
+        "⏳ Analysing your {count} photo… this usually takes under a minute.",
+        "⏳ Analysing your {count} photos… this usually takes under a minute.",
+    ),
+    "api_status_up": (
+        "🟢 server {number}: up, {count} user now{message}",
+        "🟢 server {number}: up, {count} users now{message}",
+    ),
+}
+
+
+def template(key: str, language: str, count: Any = None) -> str:
+    """The unformatted message `key` in `language` (English when a translation is missing)."""
+    if key in PLURALS:
+        singular, plural = PLURALS[key]
+        if not isinstance(count, int):
+            raise TypeError(f"message {key!r} counts something: pass count=<int>")
+        if language == DEFAULT_LANGUAGE:
+            return singular if count == 1 else plural
+        return str(translations(language).npgettext(key, singular, plural, count))
+    english = MESSAGES[key]
+    if language == DEFAULT_LANGUAGE:
+        return english
+    return str(translations(language).pgettext(key, english))
+
+
+def text_in(language: str, key: str, /, **values: Any) -> str:
+    """The message `key` in `language`, with `values` HTML-escaped (strings) and formatted in."""
+    found = template(key, language, values.get("count"))
     if not values:
-        return template
-    return template.format(**{k: _escape(v) for k, v in values.items()})
+        return found
+    return found.format(**{k: _escape(v) for k, v in values.items()})
+
+
+def raw_in(language: str, key: str, /, **values: Any) -> str:
+    """Like `text_in`, for values that are already safe HTML built from other messages."""
+    return template(key, language, values.get("count")).format(**values)
+
+
+def text(key: str, /, **values: Any) -> str:
+    """The message `key` in the current person's language, `values` HTML-escaped."""
+    return text_in(current_language(), key, **values)
 
 
 def raw(key: str, /, **values: Any) -> str:
     """Like `text`, for values that are already safe HTML built from other messages."""
-    return MESSAGES[key].format(**values)
+    return raw_in(current_language(), key, **values)
 
 
 def _escape(value: Any) -> Any:

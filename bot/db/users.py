@@ -1,10 +1,15 @@
-"""The person's profile: Telegram user id, language, first and last seen."""
+"""The person's profile: Telegram user id, language, first and last seen.
+
+`language` is the language the bot speaks to the person: taken from their Telegram setting when
+the profile is created, changed only by their own choice (/language) afterwards, so a Telegram
+client in another language cannot switch it under them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +38,7 @@ async def touch_user(
     )
     values: dict[str, object] = {"last_seen": now}
     if language:
-        values["language"] = language
+        values["language"] = func.coalesce(User.language, language)
     user = await session.scalar(
         update(User)
         .where(User.telegram_user_id == telegram_user_id)
@@ -47,3 +52,19 @@ async def touch_user(
 
 async def get_user(session: AsyncSession, telegram_user_id: int) -> User | None:
     return await session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
+
+
+async def language_of_user(session: AsyncSession, telegram_user_id: int) -> str | None:
+    """The stored language of the person, None if unknown (no profile yet)."""
+    language: str | None = await session.scalar(
+        select(User.language).where(User.telegram_user_id == telegram_user_id)
+    )
+    return language
+
+
+async def set_user_language(session: AsyncSession, telegram_user_id: int, language: str) -> User:
+    """The person chose `language` (/language): store it, creating the profile if needed."""
+    user = await touch_user(session, telegram_user_id)
+    user.language = language
+    await session.flush()
+    return user

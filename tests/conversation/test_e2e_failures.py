@@ -92,7 +92,7 @@ async def test_history_and_status(world: World) -> None:
         assert "Patient 7" in history.text
         await alice.send("/status")
         status = await alice.wait_for("AI service", timeout=WAIT)
-        assert "server 1: up, 3 user(s) now" in status.text
+        assert "server 1: up, 3 users now" in status.text
     (request,) = world.api.requests
     assert "Patient 7" not in (request.args2 or "")
 

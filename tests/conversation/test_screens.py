@@ -11,7 +11,7 @@ import pytest
 from bot.conversation.callbacks import CaseButton, GlobalButton, case_ref, decode, global_button
 from bot.conversation.screens import CaseView, consent_keyboard, screen
 from bot.conversation.steps import QUESTIONS, Step, step_after
-from bot.conversation.texts import MESSAGES, text
+from bot.conversation.texts import MESSAGES, PLURALS, text
 from bot.questionnaire import Onset, Questionnaire, Severity, Sex
 
 BOT_PACKAGE = Path(__file__).resolve().parents[2] / "bot"
@@ -86,9 +86,9 @@ def test_foreign_or_malformed_button_data_decodes_to_nothing() -> None:
     for data in (None, "", "x", "c|abc|nostep|1", "c|a|b", "g|only"):
         assert decode(data) is None
     assert decode(global_button("delete", "yes")) == GlobalButton("delete", "yes")
-    keyboard = consent_keyboard("3")
+    keyboard = consent_keyboard("3", "en")
     data = keyboard.inline_keyboard[0][0].callback_data
-    assert decode(data if isinstance(data, str) else None) == GlobalButton("consent", "3:yes")
+    assert decode(data if isinstance(data, str) else None) == GlobalButton("consent", "3:en:yes")
 
 
 def test_every_message_id_used_in_the_code_exists_and_formats() -> None:
@@ -96,10 +96,15 @@ def test_every_message_id_used_in_the_code_exists_and_formats() -> None:
     used = set(re.findall(r"\btext\(\s*\"([a-z0-9_]+)\"", source))
     used |= set(re.findall(r"\braw\(\s*\"([a-z0-9_]+)\"", source))
     assert used, "the scan found no message ids: the pattern is wrong"
-    assert used <= MESSAGES.keys(), used - MESSAGES.keys()
+    known = MESSAGES.keys() | PLURALS.keys()
+    assert used <= known, used - known
     for key, template in MESSAGES.items():
         names = {f for _, f, _, _ in string.Formatter().parse(template) if f}
         text(key, **dict.fromkeys(names, "x"))  # no KeyError, no stray braces
+    for key, forms in PLURALS.items():
+        names = {f for form in forms for _, f, _, _ in string.Formatter().parse(form) if f}
+        assert "count" in names, f"{key}: the number a plural message counts is {{count}}"
+        text(key, **{**dict.fromkeys(names, "x"), "count": 2})
 
 
 def test_message_ids_for_every_answer_code_exist() -> None:

@@ -5,6 +5,10 @@
 Without --photo it uses a made-up 512 px photo with skin-like tones and sensor noise (noise is
 what makes a PNG big, so this errs on the large side). Prints median and p95 milliseconds and the
 PNG size per language, then one JSON line.
+
+The "bot_*" lines are the card as the bot sends it: the photo prepared by the bot's own pipeline
+(512 px JPEG), the fake API's default answer, and every text from the message catalogs in that
+language (bot.conversation.card.card_content).
 """
 
 from __future__ import annotations
@@ -18,7 +22,29 @@ from pathlib import Path
 
 from PIL import Image, ImageFilter
 
+from bot.advice import AdviceRules, advise
 from bot.card import CardAdvice, CardRow, render_card
+from bot.conversation.card import card_content
+from bot.i18n import speaking
+from bot.imaging.pipeline import prepare
+from bot.modelderm.diagnosis import Condition, Diagnosis
+
+# The fake ModelDerm server's default answer (tests/fakes/modelderm_server.py).
+ANSWER = Diagnosis(
+    conditions=tuple(
+        Condition(name, p)
+        for name, p in (
+            ("Insect bite", 0.2728),
+            ("Melanocytic nevus", 0.2456),
+            ("Xerotic eczema", 0.0761),
+            ("Hemangioma", 0.0704),
+            ("Folliculitis", 0.0561),
+        )
+    ),
+    malignancy_output=4,
+    meta_used=True,
+    photos_analysed=1,
+)
 
 SAMPLES = {
     "en": (
@@ -84,27 +110,42 @@ def main() -> None:
     photo = args.photo.read_bytes() if args.photo else made_up_photo()
 
     result: dict[str, float | int] = {"runs": args.runs}
-    for language, (title, rows, advice, disclaimer) in SAMPLES.items():
-        card_rows = [CardRow(name, p) for name, p in rows]
+    cases = {
+        language: (title, [CardRow(name, p) for name, p in rows], advice, disclaimer)
+        for language, (title, rows, advice, disclaimer) in SAMPLES.items()
+    }
+    # What the bot does: prepare the photo as it is sent to the API, then the catalog's texts.
+    prepared = prepare(made_up_photo(1280) if not args.photo else photo).data
+    for language in ("en", "ko", "es"):
+        with speaking(language):
+            content = card_content(ANSWER, advise(ANSWER, AdviceRules()), 5)
+        cases[f"bot_{language}"] = (
+            content.title,
+            content.rows,
+            content.advice,
+            content.disclaimer,
+        )
+    for name, (title, card_rows, advice, disclaimer) in cases.items():
+        language = name.removeprefix("bot_")
+        source = prepared if name.startswith("bot_") else photo
         # The first card loads the font; a running bot pays that once.
-        render_card(photo, card_rows, advice, disclaimer, title=title, language=language)
+        render_card(source, card_rows, advice, disclaimer, title=title, language=language)
         times = []
         png = b""
         for _ in range(args.runs):
             start = time.perf_counter()
-            png = render_card(photo, card_rows, advice, disclaimer, title=title, language=language)
+            png = render_card(source, card_rows, advice, disclaimer, title=title, language=language)
             times.append((time.perf_counter() - start) * 1000)
         times.sort()
         median = statistics.median(times)
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         height = Image.open(io.BytesIO(png)).height
         print(
-            f"{language}: median {median:.1f} ms, p95 {p95:.1f} ms, "
-            f"{len(png)} bytes, 720x{height} px"
+            f"{name}: median {median:.1f} ms, p95 {p95:.1f} ms, {len(png)} bytes, 720x{height} px"
         )
-        result[f"{language}_ms"] = round(median, 1)
-        result[f"{language}_p95_ms"] = round(p95, 1)
-        result[f"{language}_bytes"] = len(png)
+        result[f"{name}_ms"] = round(median, 1)
+        result[f"{name}_p95_ms"] = round(p95, 1)
+        result[f"{name}_bytes"] = len(png)
     print(json.dumps(result))
 
 

@@ -1,0 +1,93 @@
+"""The person's language: chosen once per update, and changed with /language.
+
+Before any other handler runs, `apply_language` sets the language of the update from the
+person's profile (or, for someone new, from their Telegram setting). Every text, keyboard, the
+consent gate, the result and the card then follow it (see bot.i18n).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.conversation.callbacks import global_button
+from bot.conversation.common import (
+    BotContext,
+    chat_id_of,
+    drop_buttons,
+    send_screen,
+    user_id_of,
+    view_of,
+)
+from bot.conversation.gate import show_gate
+from bot.conversation.texts import text
+from bot.db.cases import open_case
+from bot.db.consent import current_consent, is_current_acceptance
+from bot.db.users import language_of_user, set_user_language
+from bot.i18n import LANGUAGE_NAMES, resolve_language, set_language
+
+log = logging.getLogger(__name__)
+
+BUTTON_KIND = "lang"
+
+
+async def apply_language(update: object, context: BotContext) -> None:
+    """Speak the person's stored language for this update (Telegram's setting if none yet)."""
+    if not isinstance(update, Update) or update.effective_user is None:
+        set_language(None)
+        return
+    user = update.effective_user
+    stored: str | None = None
+    try:
+        async with context.services.sessions.begin() as session:
+            stored = await language_of_user(session, user.id)
+    except Exception:
+        # The update is still answered (in the person's Telegram language) and the handler
+        # that needs the database reports the failure itself.
+        log.warning("could not read the language of a person", exc_info=True)
+    set_language(stored or resolve_language(user.language_code))
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    # Each language under its own name, so anyone can find theirs whatever is shown now.
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(name, callback_data=global_button(BUTTON_KIND, code))]
+            for code, name in LANGUAGE_NAMES.items()
+        ]
+    )
+
+
+async def choose(update: Update, context: BotContext) -> None:
+    """/language: offer the supported languages as buttons."""
+    await context.bot.send_message(
+        chat_id_of(update), text("language_choose"), reply_markup=language_keyboard()
+    )
+
+
+async def on_choice(update: Update, context: BotContext, value: str) -> None:
+    """A language button: store it, and go on in it at once, also in the open check."""
+    query = update.callback_query
+    assert query is not None
+    if value not in LANGUAGE_NAMES:
+        await query.answer(text("stale_button"))
+        return
+    user_id = user_id_of(update)
+    async with context.services.sessions.begin() as session:
+        await set_user_language(session, user_id, value)
+        case = await open_case(session, user_id)
+        view = None if case is None else view_of(case)
+        agreed = is_current_acceptance(await current_consent(session, user_id))
+    set_language(value)
+    await query.answer()
+    await drop_buttons(query.message if isinstance(query.message, Message) else None)
+    chat_id = chat_id_of(update)
+    if view is None:
+        await context.bot.send_message(chat_id, text("language_set"))
+        if not agreed:
+            # The terms in the new language: the consent then records the words they read.
+            await show_gate(context, chat_id, value)
+    else:
+        # The current question again, now in the new language: older buttons still work.
+        await send_screen(context, chat_id, view, before=text("language_set"))

@@ -1,0 +1,52 @@
+"""Numbers and dates as each language writes them (CLDR, through Babel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal, format_percent
+
+from bot.i18n import current_language
+
+
+def _locale(language: str | None) -> str:
+    return language or current_language()
+
+
+def percent(probability: float, language: str | None = None) -> str:
+    """Whole percent as a person reads it ("27%", Spanish "27 %"), never a misleading 0% or 100%.
+
+    Spanish and other languages put a no-break space before the sign, per CLDR.
+    """
+    locale = _locale(language)
+    value = max(0.0, min(1.0, probability))
+    if 0 < value < 0.01:
+        return "<" + format_percent(0.01, locale=locale)
+    if 0.99 < value < 1:
+        return ">" + format_percent(0.99, locale=locale)
+    return format_percent(round(value, 2), locale=locale)
+
+
+def megabytes(size_bytes: int, language: str | None = None) -> str:
+    value = format_decimal(size_bytes / 1_000_000, format="#,##0.0", locale=_locale(language))
+    return f"{value} MB"
+
+
+def number(value: int | float, language: str | None = None) -> str:
+    return format_decimal(value, locale=_locale(language))
+
+
+def date(value: dt.date | dt.datetime, language: str | None = None) -> str:
+    """A calendar date, e.g. "May 1, 2024", "2024. 5. 1.", "1 may 2024"."""
+    return format_date(value, format="medium", locale=_locale(language))
+
+
+def moment(value: dt.datetime, language: str | None = None) -> str:
+    """A date and time in UTC (the bot's clock), e.g. "May 1, 2024 13:05 UTC"."""
+    locale = _locale(language)
+    when = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    when = when.astimezone(dt.UTC)
+    # 24-hour clock for everyone: it needs no AM/PM word and reads the same in every language.
+    clock = format_time(when, format="HH:mm", tzinfo=dt.UTC, locale=locale)
+    return f"{format_date(when, format='medium', locale=locale)} {clock} UTC"

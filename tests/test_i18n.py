@@ -1,0 +1,139 @@
+"""Language choice, numbers and dates per language, and condition names."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from urllib.parse import urlsplit
+
+import pytest
+
+from bot.advice import MALIGNANT_OR_PREMALIGNANT
+from bot.conversation.result import percent
+from bot.conversation.texts import text
+from bot.i18n import current_language, resolve_language, set_language, speaking
+from bot.i18n import formatting as fmt
+from bot.i18n.conditions import condition_table, display_name, info_url
+from tests.fakes.modelderm_server import DEFAULT_CONDITIONS
+
+# Every name the API has been seen to answer (shared/samples/answers.txt), written out here
+# because tests do not read the samples folder.
+SEEN_IN_ANSWERS = (
+    "Acne", "Angiokeratoma", "Atopic dermatitis", "Callus", "Cellulitis", "Cherry Hemangioma",
+    "Congenital nevus", "Contact dermatitis", "Dysplastic nevus", "Epidermal cyst",
+    "Erosion/Laceration", "Erythema nodosum", "Folliculitis", "Hand eczema", "Hemangioma",
+    "Hematoma", "Herpes simplex", "Herpes zoster", "Inflammed cyst", "Insect bite",
+    "Keratoderma", "Keratosis pilaris", "Lentigo", "Lichen nitidus", "Melanocytic nevus",
+    "Nonspecific (normal)", "Pompholyx", "Portwine stain", "Purpura", "Skin tag",
+    "Xerotic eczema",
+)  # fmt: skip
+COMMON = (
+    "Melanoma", "Basal cell carcinoma", "Squamous cell carcinoma", "Actinic keratosis",
+    "Bowen's disease", "Seborrheic keratosis", "Dermatofibroma", "Psoriasis", "Tinea",
+    "Vitiligo", "Rosacea", "Urticaria", "Cellulitis", "Impetigo", "Scabies", "Wart",
+    "Molluscum contagiosum", "Keratoacanthoma", "Lentigo maligna", "Mycosis fungoides",
+    "Kaposi sarcoma",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("ko", "ko"),
+        ("ko-KR", "ko"),
+        ("es", "es"),
+        ("es-MX", "es"),
+        ("es_419", "es"),
+        ("EN-us", "en"),
+        ("de", "en"),
+        ("pt-BR", "en"),
+        ("", "en"),
+        (None, "en"),
+    ],
+)
+def test_telegram_language_codes_map_to_a_supported_language(
+    code: str | None, expected: str
+) -> None:
+    assert resolve_language(code) == expected
+
+
+def test_the_language_is_per_task_and_restored_after_speaking() -> None:
+    async def person(language: str) -> str:
+        set_language(language)
+        await asyncio.sleep(0)
+        return text("button_skip")
+
+    async def both() -> list[str]:
+        return list(await asyncio.gather(person("ko"), person("es"), person("en")))
+
+    assert asyncio.run(both()) == ["건너뛰기", "Omitir", "Skip"]
+    with speaking("es-AR"):
+        assert current_language() == "es"
+        with speaking("ko"):
+            assert text("button_skip") == "건너뛰기"
+        assert text("button_skip") == "Omitir"
+    assert current_language() == "en"
+
+
+def test_percentages_are_written_as_each_language_does() -> None:
+    assert fmt.percent(0.2728, "en") == "27%"
+    assert fmt.percent(0.2728, "ko") == "27%"
+    assert fmt.percent(0.2728, "es") == "27\u00a0%"  # CLDR: no-break space before the sign
+    assert fmt.percent(0.004, "es") == "<1\u00a0%"
+    assert fmt.percent(0.996, "en") == ">99%"
+    assert fmt.percent(0.0, "en") == "0%"
+    assert fmt.percent(1.0, "en") == "100%"
+    with speaking("es"):
+        assert percent(0.5) == "50\u00a0%"
+
+
+def test_dates_and_sizes_are_written_as_each_language_does() -> None:
+    when = dt.datetime(2024, 5, 1, 13, 5, tzinfo=dt.UTC)
+    assert fmt.date(when, "en") == "May 1, 2024"
+    assert fmt.date(when, "ko") == "2024. 5. 1."
+    assert fmt.date(when, "es") == "1 may 2024"
+    assert fmt.moment(when, "es") == "1 may 2024 13:05 UTC"
+    # A naive time from the database is UTC.
+    assert fmt.moment(when.replace(tzinfo=None), "ko") == "2024. 5. 1. 13:05 UTC"
+    assert fmt.megabytes(12_345_678, "es") == "12,3 MB"
+    assert fmt.megabytes(12_345_678, "en") == "12.3 MB"
+
+
+def test_every_condition_the_bot_has_seen_has_korean_and_spanish_names() -> None:
+    names = {*SEEN_IN_ANSWERS, *(name for name, _ in DEFAULT_CONDITIONS), *COMMON}
+    for name in names:
+        assert name.casefold() in condition_table(), name
+        for language in ("ko", "es"):
+            assert display_name(name, language), (name, language)
+        assert display_name(name, "en") == name
+    assert display_name("Insect bite", "ko") == "벌레 물림"
+    assert display_name("Insect bite", "es") == "Picadura de insecto"
+    # The API's own casing and spacing may vary.
+    assert display_name("insect  BITE", "ko") == "벌레 물림"
+
+
+def test_every_malignant_pattern_of_the_advice_has_a_translated_condition() -> None:
+    # The conditions that make the bot say "see a doctor soon" must read well in every language.
+    english_names = [info.names["en"].casefold() for info in condition_table().values()]
+    for pattern in ("melanoma", "carcinoma", "bowen", "keratoacanthoma", "actinic keratosis"):
+        assert pattern in MALIGNANT_OR_PREMALIGNANT
+        assert any(pattern in name for name in english_names), pattern
+
+
+def test_unknown_names_fall_back_to_the_api_name_without_a_link() -> None:
+    assert display_name("Some new condition", "ko") == "Some new condition"
+    assert info_url("Some new condition", "es") is None
+
+
+def test_links_go_to_medlineplus_in_the_language_where_it_exists() -> None:
+    for info in condition_table().values():
+        for url in info.urls.values():
+            parts = urlsplit(url)
+            assert parts.scheme == "https" and parts.netloc == "vsearch.nlm.nih.gov", url
+    spanish = info_url("Melanoma", "es")
+    assert spanish is not None and "medlineplus-spanish" in spanish
+    english = info_url("Melanoma", "en")
+    assert english is not None and "medlineplus-spanish" not in english
+    # No Korean page of the same standing is linked: Korean readers get the English one.
+    assert info_url("Melanoma", "ko") == english
+    assert info_url("Nonspecific (normal)", "en") is None
