@@ -7,6 +7,11 @@ the text must bump `TERMS_VERSION` and register the new hash (old entries stay, 
 
 To add a language: add its text to `_TEXTS` and its hash under the current version.
 To change the text: edit it, bump `TERMS_VERSION`, register the new hash of every language.
+
+Triage (bot/triage): when the clinic's clinicians see the cases, the text says so. That is a
+different text, so a different version (`TERMS_VERSION` + "-triage") with its own hashes: people
+who agreed without the clause are asked again. A deployment shows one edition, chosen once at
+start-up from the settings with `use_triage()`.
 """
 
 from __future__ import annotations
@@ -40,13 +45,47 @@ Model Dermatology service already received.
 /privacy - what this bot stores and for how long.
 """
 
+_TRIAGE_CLAUSE_EN = """\
+5. The clinic that runs this bot reviews every check: its clinicians see your photos, your \
+answers and the AI's result in the clinic's private Telegram group (not your name or Telegram \
+account). A clinician may send you messages here and will tell you what to do next. This bot \
+keeps their decisions and the messages between you and the clinic; /delete erases them too.
+"""
+
 # language -> text of the current version.
 _TEXTS: dict[str, str] = {"en": _TEXT_EN}
+# The same with the triage clause, after the numbered points.
+_TRIAGE_TEXTS: dict[str, str] = {
+    language: body.replace("\n\nWhat this bot keeps:", "\n" + clause + "\nWhat this bot keeps:", 1)
+    for language, body, clause in (("en", _TEXT_EN, _TRIAGE_CLAUSE_EN),)
+}
+TRIAGE_SUFFIX = "-triage"
 
 # (version, language) -> SHA-256 of the text shown. Append only: old entries prove old consents.
 REGISTERED_SHA256: dict[tuple[str, str], str] = {
     ("1", "en"): "ce575dc4528520b1b734edff5a8fbd34a9ca8bf07ad8c7a8d32c9a4dda00b8a4",
+    ("1-triage", "en"): "d2ebb617e4a3ce74c6493efaf773d97e50d10f1dbef677ec1c81637a93fb9c24",
 }
+
+
+class _Edition:
+    """Which text this deployment shows: set once at start-up (bot/app.py), never at import."""
+
+    triage = False
+
+
+def use_triage(enabled: bool) -> None:
+    """Show the edition with the triage clause (True) or without it."""
+    _Edition.triage = enabled
+
+
+def triage_in_use() -> bool:
+    return _Edition.triage
+
+
+def current_version() -> str:
+    """The version people must have accepted now: TERMS_VERSION, or its triage edition."""
+    return TERMS_VERSION + TRIAGE_SUFFIX if _Edition.triage else TERMS_VERSION
 
 
 class UnknownTerms(LookupError):
@@ -63,9 +102,13 @@ def resolve_language(language: str | None) -> str:
     return code if code in _TEXTS else DEFAULT_LANGUAGE
 
 
-def terms_text(language: str | None = DEFAULT_LANGUAGE) -> str:
-    """The current consent text, in `language` when available (falls back to English)."""
-    return _TEXTS[resolve_language(language)]
+def terms_text(language: str | None = DEFAULT_LANGUAGE, *, triage: bool | None = None) -> str:
+    """The current consent text, in `language` when available (falls back to English).
+
+    `triage` picks the edition; by default the one this deployment shows.
+    """
+    with_clause = _Edition.triage if triage is None else triage
+    return (_TRIAGE_TEXTS if with_clause else _TEXTS)[resolve_language(language)]
 
 
 def sha256_of(text: str) -> str:
@@ -75,6 +118,16 @@ def sha256_of(text: str) -> str:
 def terms_sha256(language: str | None = DEFAULT_LANGUAGE) -> str:
     """SHA-256 of the current text exactly as shown in `language`."""
     return sha256_of(terms_text(language))
+
+
+def version_sha256(version: str, language: str) -> str:
+    """SHA-256 of the text of `version` as shown in `language`: computed for the current texts,
+    the pinned hash for older ones."""
+    if version == TERMS_VERSION:
+        return sha256_of(terms_text(language, triage=False))
+    if version == TERMS_VERSION + TRIAGE_SUFFIX:
+        return sha256_of(terms_text(language, triage=True))
+    return registered_sha256(version, language)
 
 
 def registered_sha256(version: str, language: str) -> str:
