@@ -325,7 +325,7 @@ MESSAGES: dict[str, str] = {
     ),
     "triage_sent_to_clinic": "Sent to the clinic.",
     # --- triage by the clinic: in the clinicians' group
-    "triage_card_title": "🩺 <b>Case {case}</b>{round}",
+    "triage_card_title": "🩺 <b>Case {case}</b>",
     "triage_card_round": " · new photos (round {round})",
     "triage_card_line": "{label}: {value}",
     "triage_label_age": "Age",

@@ -163,6 +163,10 @@ async def post_waiting(bot: Bot, services: Services) -> None:
                 log.warning("triage: case not posted yet (%s); will retry", exc)
                 async with services.sessions.begin() as session:
                     await store.record_post_failure(session, post_id, str(exc))
+            except Exception as exc:  # one broken case must not hold up the others
+                log.exception("triage: posting a case failed")
+                async with services.sessions.begin() as session:
+                    await store.record_post_failure(session, post_id, repr(exc))
 
 
 async def _post_one(bot: Bot, services: Services, desk: TriageDesk, post_id: int) -> None:
