@@ -94,6 +94,12 @@ class TriageDesk:
         await store.enqueue(session, case, advice.tier.value)
         return True
 
+    async def settled(self) -> None:
+        """Wait for a post in progress: its card's id is recorded once the lock is free, so a
+        reply or press on a card that just appeared finds its case."""
+        async with self.posting:
+            pass
+
     async def is_clinician(self, bot: Bot, user_id: int) -> bool:
         if user_id in self.clinician_ids:
             return True

@@ -77,6 +77,7 @@ async def on_press(update: Update, context: BotContext) -> None:
     if not await desk.is_clinician(context.bot, update.effective_user.id):
         await query.answer(text("triage_not_clinician"), show_alert=True)
         raise ApplicationHandlerStop
+    await desk.settled()
     if pressed.action == CHANGE:
         await _change(update, context, pressed)
     else:
@@ -215,6 +216,7 @@ async def from_clinician(update: Update, context: BotContext) -> None:
     target = message.reply_to_message
     if target is None or message.text is None:
         raise ApplicationHandlerStop
+    await desk.settled()
     async with services.sessions() as session:
         post = await store.post_for_group_reply(session, target.message_id)
         found = None if post is None else (post.case_id, post.case.public_id)

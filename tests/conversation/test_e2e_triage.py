@@ -214,7 +214,7 @@ async def test_restart_between_card_and_decision_and_reminders(world: World) -> 
         card = await card_of(clinic)
     # Restarted with a short reminder period: the waiting case is remembered and reminded once
     # per period, as a reply to its card.
-    async with triage_bot(world, clinic, triage_reminder_after_s=1.0):
+    async with triage_bot(world, clinic, triage_reminder_after_s=2.0):
         reminder = await clinic.doctor.wait_for("has been waiting", timeout=WAIT)
         assert reminder.reply_to_message_id == card.message_id
         await asyncio.sleep(0.5)
@@ -222,7 +222,7 @@ async def test_restart_between_card_and_decision_and_reminders(world: World) -> 
         assert len(reminders) == 1
         await clinic.doctor.press("Urgent: within 2 weeks", message=card)
         await alice.wait_for("seen within 2 weeks", timeout=WAIT)
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(2.5)
         # Decided: no more reminders.
         assert len([m for m in clinic.doctor.messages if "has been waiting" in m.text]) == 1
     cards = [m for m in clinic.doctor.messages if "Case " in m.text and "Sent " in m.text]
@@ -260,6 +260,7 @@ async def test_free_text_goes_to_the_clinic_only_when_no_check_is_open(world: Wo
         card = await card_of(clinic)
         await clinic.doctor.send("Is it raised?", reply_to=card)
         await alice.wait_for("Message from the clinic", timeout=WAIT)
+        await clinic.doctor.wait_for("Sent to the person", WAIT)
         await alice.send("Yes, a little.")
         await alice.wait_for("Sent to the clinic", timeout=WAIT)
         assert "Yes, a little." in (await clinic.doctor.wait_for("Answer from", WAIT)).text
