@@ -36,3 +36,14 @@ def test_unknown_language_falls_back_to_english() -> None:
 def test_a_text_never_shown_cannot_be_looked_up() -> None:
     with pytest.raises(terms.UnknownTerms):
         terms.registered_sha256("0.9", "en")
+
+
+def test_triage_edition_is_its_own_registered_version() -> None:
+    plain = terms.terms_text("en", triage=False)
+    with_clinic = terms.terms_text("en", triage=True)
+    assert "clinicians see your photos" in with_clinic and "clinicians" not in plain
+    version = terms.TERMS_VERSION + terms.TRIAGE_SUFFIX
+    assert terms.REGISTERED_SHA256[(version, "en")] == terms.sha256_of(with_clinic)
+    assert terms.version_sha256(version, "en") != terms.version_sha256(terms.TERMS_VERSION, "en")
+    terms.use_triage(True)
+    assert terms.current_version() == version and terms.terms_text("en") == with_clinic
