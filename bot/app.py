@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
+from bot import terms
 from bot.config import Settings
 from bot.conversation.analysis import retry_pending
 from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
@@ -16,6 +17,7 @@ from bot.conversation.processor import PerChatUpdateProcessor
 from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
 from bot.db.cases import requeue_interrupted
 from bot.services import Services
+from bot.triage.desk import triage_job
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,9 @@ def build_application(settings: Settings) -> BotApplication:
         .build()
     )
     application.bot_data["settings"] = settings
-    register_handlers(application)
+    # With triage on, the consent text says the clinic sees the cases: its own terms version.
+    terms.use_triage(settings.triage_enabled)
+    register_handlers(application, triage_chat_id=settings.triage_chat_id)
     return application
 
 
@@ -58,6 +62,17 @@ async def _post_init(application: BotApplication) -> None:
         first=dt.timedelta(seconds=min(5.0, settings.retry_interval_s)),
         name="retry-pending-cases",
     )
+    if services.triage is not None:
+        application.job_queue.run_repeating(
+            _triage_job,
+            interval=dt.timedelta(seconds=settings.triage_check_interval_s),
+            first=dt.timedelta(seconds=min(1.0, settings.triage_check_interval_s)),
+            name="triage",
+        )
+
+
+async def _triage_job(context: BotContext) -> None:
+    await triage_job(context.bot, context.services)
 
 
 async def _post_shutdown(application: BotApplication) -> None:

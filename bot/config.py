@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     advice_rules_file: str | None = None
     result_top_n: int = Field(default=5, ge=1, le=10)
 
+    # Triage by the clinic's clinicians in their Telegram group (bot/triage); off when unset.
+    triage_chat_id: int | None = None
+    triage_clinician_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    triage_reminder_after_s: float = Field(default=4 * 3600.0, ge=1)
+    triage_check_interval_s: float = Field(default=15.0, ge=0.1)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("modelderm_api_urls", mode="before")
@@ -107,6 +113,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{url!r} is not an http(s) URL")
         return [url.rstrip("/") for url in value]
 
+    @field_validator("triage_clinician_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
@@ -117,6 +130,7 @@ class Settings(BaseSettings):
         "export_hash_key",
         "advice_malignancy_output_threshold",
         "advice_rules_file",
+        "triage_chat_id",
         mode="before",
     )
     @classmethod
@@ -131,6 +145,10 @@ class Settings(BaseSettings):
         if self.modelderm_backoff_max_s < self.modelderm_backoff_base_s:
             raise ValueError("MODELDERM_BACKOFF_MAX_S must not be below MODELDERM_BACKOFF_BASE_S")
         return self
+
+    @property
+    def triage_enabled(self) -> bool:
+        return self.triage_chat_id is not None
 
     @property
     def log_level_number(self) -> int:

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.db.session import create_engine, create_sessionmaker
 from bot.imaging import PhotoPreparer
 from bot.modelderm.client import ModelDermClient
+from bot.triage.desk import TriageDesk
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class Services:
     api: ModelDermClient
     photos: PhotoPreparer
     advice_rules: AdviceRules
+    # The clinic's triage (bot/triage), when TRIAGE_CHAT_ID is set.
+    triage: TriageDesk | None = None
     # Analyses and acknowledgements running in the background, awaited or cancelled on shutdown.
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     # Per-chat state that is only worth keeping while the process runs (album batching).
@@ -62,6 +65,7 @@ class Services:
             api=ModelDermClient.from_settings(settings, http),
             photos=PhotoPreparer.from_settings(settings),
             advice_rules=rules,
+            triage=TriageDesk.from_settings(settings),
         )
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -84,5 +88,7 @@ class Services:
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.photos.aclose()
+        if self.triage is not None:
+            await self.triage.aclose()
         await self.http.aclose()
         await self.engine.dispose()

@@ -7,6 +7,11 @@ the text must bump `TERMS_VERSION` and register the new hash (old entries stay, 
 
 To add a language: add its text to `_TEXTS` and its hash under the current version.
 To change the text: edit it, bump `TERMS_VERSION`, register the new hash of every language.
+
+Triage (bot/triage): when the clinic's clinicians see the cases, the text says so. That is a
+different text, so a different version (`TERMS_VERSION` + "-triage") with its own hashes: people
+who agreed without the clause are asked again. A deployment shows one edition, chosen once at
+start-up from the settings with `use_triage()`.
 """
 
 from __future__ import annotations
@@ -90,12 +95,75 @@ servicio Model Dermatology ya recibió.
 # language -> text of the current version.
 _TEXTS: dict[str, str] = {"en": _TEXT_EN, "ko": _TEXT_KO, "es": _TEXT_ES}
 
+_TRIAGE_CLAUSE_EN = """\
+5. The clinic that runs this bot reviews every check: its clinicians see your photos, your \
+answers and the AI's result in the clinic's private Telegram group (not your name or Telegram \
+account). A clinician may send you messages here and will tell you what to do next. This bot \
+keeps their decisions and the messages between you and the clinic; /delete erases them too.
+"""
+
+_TRIAGE_CLAUSE_KO = """\
+5. 이 봇을 운영하는 병원이 모든 검사를 살펴봐요: 병원의 의료진이 병원의 비공개 텔레그램 그룹에서 \
+사진, 답변, AI 결과를 봐요(이름이나 텔레그램 계정은 보지 않아요). 의료진이 여기로 메시지를 보낼 수 \
+있고, 다음에 무엇을 하면 좋을지 알려 드려요. 이 봇은 의료진의 결정과 병원과 주고받은 메시지를 \
+보관해요. /delete 로 이것도 지울 수 있어요.
+"""
+
+_TRIAGE_CLAUSE_ES = """\
+5. La clínica que opera este bot examina cada revisión: su personal de salud ve sus fotos, sus \
+respuestas y el resultado de la IA en el grupo privado de Telegram de la clínica (no su nombre ni \
+su cuenta de Telegram). Un profesional puede enviarle mensajes aquí y le dirá qué hacer después. \
+Este bot guarda sus decisiones y los mensajes entre usted y la clínica; /delete también los borra.
+"""
+
+# Where the clause goes in each language: after the numbered points, before what the bot keeps.
+_KEEPS_MARKER = {
+    "en": "What this bot keeps:",
+    "ko": "이 봇이 보관하는 것:",
+    "es": "Lo que guarda este bot:",
+}
+_TRIAGE_CLAUSES = {"en": _TRIAGE_CLAUSE_EN, "ko": _TRIAGE_CLAUSE_KO, "es": _TRIAGE_CLAUSE_ES}
+
+# The same texts with the triage clause, after the numbered points.
+_TRIAGE_TEXTS: dict[str, str] = {
+    language: body.replace(
+        "\n\n" + _KEEPS_MARKER[language],
+        "\n" + _TRIAGE_CLAUSES[language] + "\n" + _KEEPS_MARKER[language],
+        1,
+    )
+    for language, body in _TEXTS.items()
+}
+TRIAGE_SUFFIX = "-triage"
+
 # (version, language) -> SHA-256 of the text shown. Append only: old entries prove old consents.
 REGISTERED_SHA256: dict[tuple[str, str], str] = {
     ("1", "en"): "ce575dc4528520b1b734edff5a8fbd34a9ca8bf07ad8c7a8d32c9a4dda00b8a4",
     ("1", "ko"): "5ce679424a24564efa3b1715009333a4d0d19f0146e53a1933135d7875462e46",
     ("1", "es"): "90be52264cab32a600d140f6d6fa2562ee09cbd428d55b9cb3505f98f87f6e3f",
+    ("1-triage", "en"): "d2ebb617e4a3ce74c6493efaf773d97e50d10f1dbef677ec1c81637a93fb9c24",
+    ("1-triage", "ko"): "2eb621d3da3511bbb746fd1c3100a68a26a05808bfdfc4c9220477547816aae0",
+    ("1-triage", "es"): "84cf0b0b6adc392260da421fc2b6eed67aedf65d5cdde24c59a8389a21e4ae77",
 }
+
+
+class _Edition:
+    """Which text this deployment shows: set once at start-up (bot/app.py), never at import."""
+
+    triage = False
+
+
+def use_triage(enabled: bool) -> None:
+    """Show the edition with the triage clause (True) or without it."""
+    _Edition.triage = enabled
+
+
+def triage_in_use() -> bool:
+    return _Edition.triage
+
+
+def current_version() -> str:
+    """The version people must have accepted now: TERMS_VERSION, or its triage edition."""
+    return TERMS_VERSION + TRIAGE_SUFFIX if _Edition.triage else TERMS_VERSION
 
 
 class UnknownTerms(LookupError):
@@ -112,9 +180,13 @@ def resolve_language(language: str | None) -> str:
     return code if code in _TEXTS else DEFAULT_LANGUAGE
 
 
-def terms_text(language: str | None = DEFAULT_LANGUAGE) -> str:
-    """The current consent text, in `language` when available (falls back to English)."""
-    return _TEXTS[resolve_language(language)]
+def terms_text(language: str | None = DEFAULT_LANGUAGE, *, triage: bool | None = None) -> str:
+    """The current consent text, in `language` when available (falls back to English).
+
+    `triage` picks the edition; by default the one this deployment shows.
+    """
+    with_clause = _Edition.triage if triage is None else triage
+    return (_TRIAGE_TEXTS if with_clause else _TEXTS)[resolve_language(language)]
 
 
 def sha256_of(text: str) -> str:
@@ -124,6 +196,16 @@ def sha256_of(text: str) -> str:
 def terms_sha256(language: str | None = DEFAULT_LANGUAGE) -> str:
     """SHA-256 of the current text exactly as shown in `language`."""
     return sha256_of(terms_text(language))
+
+
+def version_sha256(version: str, language: str) -> str:
+    """SHA-256 of the text of `version` as shown in `language`: computed for the current texts,
+    the pinned hash for older ones."""
+    if version == TERMS_VERSION:
+        return sha256_of(terms_text(language, triage=False))
+    if version == TERMS_VERSION + TRIAGE_SUFFIX:
+        return sha256_of(terms_text(language, triage=True))
+    return registered_sha256(version, language)
 
 
 def registered_sha256(version: str, language: str) -> str:

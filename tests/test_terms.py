@@ -81,3 +81,22 @@ def test_regional_codes_get_their_language() -> None:
     assert terms.resolve_language("es-MX") == "es"
     assert terms.resolve_language("ko-KR") == "ko"
     assert terms.terms_sha256("es-419") == terms.registered_sha256("1", "es")
+
+
+@pytest.mark.parametrize(
+    ("language", "clinic_words"),
+    [("en", "clinicians see your photos"), ("ko", "의료진이"), ("es", "personal de salud ve")],
+)
+def test_triage_edition_is_its_own_registered_version(language: str, clinic_words: str) -> None:
+    plain = terms.terms_text(language, triage=False)
+    with_clinic = terms.terms_text(language, triage=True)
+    assert clinic_words in with_clinic and clinic_words not in plain
+    # The clause is a fifth point, before what the bot keeps.
+    assert "\n5. " in with_clinic and "\n5. " not in plain
+    version = terms.TERMS_VERSION + terms.TRIAGE_SUFFIX
+    assert terms.REGISTERED_SHA256[(version, language)] == terms.sha256_of(with_clinic)
+    assert terms.version_sha256(version, language) != terms.version_sha256(
+        terms.TERMS_VERSION, language
+    )
+    terms.use_triage(True)
+    assert terms.current_version() == version and terms.terms_text(language) == with_clinic

@@ -69,7 +69,7 @@ async def privacy(update: Update, context: BotContext) -> None:
             status = text("privacy_consent_withdrawn", when=when)
         elif record.decision is ConsentDecision.DECLINED:
             status = text("privacy_consent_declined", when=when)
-        elif record.terms_version != terms.TERMS_VERSION:
+        elif record.terms_version != terms.current_version():
             status = text("privacy_consent_outdated")
         else:
             status = text("privacy_consent_accepted", when=when, version=record.terms_version)

@@ -51,6 +51,7 @@ from bot.modelderm.diagnosis import Diagnosis
 from bot.modelderm.errors import DiagnosisFailed
 from bot.questionnaire import Questionnaire
 from bot.services import Services
+from bot.triage import desk as triage
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +176,14 @@ async def _complete(
     late: bool,
 ) -> None:
     async with services.sessions.begin() as session:
-        await mark_completed(session, public_id, diagnosis)
+        case = await mark_completed(session, public_id, diagnosis)
+        # Queued in the same transaction: a completed case always reaches the clinic.
+        queued = services.triage is not None and await services.triage.enqueue(
+            session, case, advise(diagnosis, services.advice_rules)
+        )
     await deliver(bot, services, public_id, chat_id, diagnosis, late=late, card_photo=card_photo)
+    if queued:
+        triage.post_soon(bot, services)
 
 
 async def deliver(
@@ -197,6 +204,8 @@ async def deliver(
         body = render_result(diagnosis, advice, str(public_id), top=top)
         if late:
             body = f"{text('pending_result_intro')}\n\n{body}"
+        if note := await triage.result_note(services, public_id):
+            body = f"{body}\n\n{note}"
         await bot.send_message(
             chat_id,
             body,

@@ -85,7 +85,7 @@ async def show_gate(
     if renewing:
         body = f"{text('consent_renew')}\n\n{body}"
     await context.bot.send_message(
-        chat_id, body, reply_markup=consent_keyboard(terms.TERMS_VERSION, shown)
+        chat_id, body, reply_markup=consent_keyboard(terms.current_version(), shown)
     )
 
 
@@ -94,7 +94,7 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
     query = update.callback_query
     assert query is not None
     version, shown, answer = parse_consent_value(value)
-    if version != terms.TERMS_VERSION or shown not in terms.languages():
+    if version != terms.current_version() or shown not in terms.languages():
         # A gate shown before the terms changed: the person has not seen the current text.
         await query.answer(text("stale_button"))
         await drop_buttons(query.message)  # type: ignore[arg-type]

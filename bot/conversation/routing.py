@@ -13,6 +13,8 @@ from bot.conversation.callbacks import CaseButton, GlobalButton, decode
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.conversation.texts import text, text_in
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
+from bot.triage import callbacks as triage_callbacks
+from bot.triage import handlers as triage
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +89,36 @@ async def on_error(update: object, context: BotContext) -> None:
             log.warning("could not tell the person about the error")
 
 
-def register_handlers(application: BotApplication) -> None:
-    # Group -1 runs first for every update: the language everything below speaks.
-    application.add_handler(TypeHandler(Update, language.apply_language), group=-1)
+def register_triage(application: BotApplication, chat_id: int | None) -> None:
+    """Group -1, before the conversation: each handler here either takes the update (and stops
+    it) or lets it through to group 0. /groupid works in any group, to set triage up."""
+    first = -1
+    application.add_handler(CommandHandler("groupid", triage.group_id, filters=GROUPS), group=first)
+    if chat_id is None:
+        return
+    clinic = filters.Chat(chat_id)
+    application.add_handler(
+        CallbackQueryHandler(triage.on_press, pattern=triage_callbacks.PATTERN), group=first
+    )
+    application.add_handler(CommandHandler("queue", triage.queue, filters=clinic), group=first)
+    application.add_handler(
+        MessageHandler(
+            clinic & filters.REPLY & filters.TEXT & ~filters.COMMAND, triage.from_clinician
+        ),
+        group=first,
+    )
+    application.add_handler(MessageHandler(clinic, triage.in_clinic), group=first)
+    # The person's answers to the clinic; texts not meant for it go on to the conversation.
+    application.add_handler(
+        MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, triage.from_person), group=first
+    )
+
+
+def register_handlers(application: BotApplication, *, triage_chat_id: int | None = None) -> None:
+    # Group -2 runs first for every update: the language everything below speaks. (One handler
+    # per group runs, so it cannot share a group with the triage handlers.)
+    application.add_handler(TypeHandler(Update, language.apply_language), group=-2)
+    register_triage(application, triage_chat_id)
     # Group 0, first match wins. Groups come first so nothing below ever runs in a group.
     group_prompt = filters.COMMAND | filters.PHOTO | filters.Document.IMAGE
     application.add_handler(MessageHandler(GROUPS & group_prompt, in_group))

@@ -318,6 +318,100 @@ MESSAGES: dict[str, str] = {
     "command_status": "is the AI service up?",
     "command_language": "change the language",
     "command_help": "how it works",
+    # --- triage by the clinic (bot/triage): to the person
+    "triage_result_note": (
+        "👩‍⚕️ A clinician of the clinic will also look at this check and tell you here what "
+        "to do next."
+    ),
+    "triage_to_person_self_care": (
+        "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
+        "A clinician advises <b>self-care</b>: no appointment is needed now. Keep an eye on it, "
+        "and see a doctor if it changes, spreads, bleeds, or is not better in two weeks."
+    ),
+    "triage_to_person_routine": (
+        "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
+        "A clinician advises a <b>routine appointment</b>: please book one with the clinic or "
+        "your doctor in the coming weeks, and mention check {case}."
+    ),
+    "triage_to_person_urgent": (
+        "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
+        "A clinician asks you to be <b>seen within 2 weeks</b>: please contact the clinic or a "
+        "dermatologist today for an appointment in the next two weeks, and mention check {case}. "
+        "If it bleeds, grows fast or you feel ill, go at once."
+    ),
+    "triage_to_person_better_photos": (
+        "👩‍⚕️ <b>The clinic needs better photos of your check {case}</b> to decide.\n\n"
+        "Press the button below, then send 1 to 5 new photos: in focus, in good daylight, one "
+        "close-up and one from further away. Your answers are kept; the photos and answers go "
+        "to the AI and the clinic again."
+    ),
+    "triage_changed_prefix": "The clinic has changed its advice.",
+    "triage_button_new_photos": "📷 Send new photos",
+    "triage_reopened": "Please send the new photos now, then press <b>Done</b>.",
+    "triage_reopen_busy": (
+        "You have another check in progress. Finish it, or /cancel it, then press "
+        "<b>Send new photos</b> again."
+    ),
+    "triage_from_clinic": (
+        "💬 <b>Message from the clinic</b> about check {case}:\n\n{body}\n\n"
+        "<i>To answer, reply to this message (swipe left on it, or press and hold it and "
+        "choose Reply).</i>"
+    ),
+    "triage_sent_to_clinic": "Sent to the clinic.",
+    # --- triage by the clinic: in the clinicians' group
+    "triage_card_title": "🩺 <b>Case {case}</b>",
+    "triage_card_round": " · new photos (round {round})",
+    "triage_card_line": "{label}: {value}",
+    "triage_label_age": "Age",
+    "triage_label_whose": "Whose skin",
+    "triage_whose_own": "the sender's own",
+    "triage_whose_other": "someone else's (the sender says they agreed)",
+    "triage_label_photos": "Photos",
+    "triage_ai_title": "<b>AI (Model Dermatology, not certified)</b>",
+    "triage_ai_line": "{rank}. {name} — {percent}",
+    "triage_ai_none": "no condition named",
+    "triage_ai_malignancy": "Malignancy output (raw, scale not published): {value}",
+    "triage_ai_tier": "Bot's advice to the person: {tier}",
+    "triage_ai_reasons": "because: {reasons}",
+    "triage_tier_see_dermatologist_soon": "🟥 see a dermatologist within 2 weeks",
+    "triage_tier_see_doctor": "🟧 see a doctor in the next few days",
+    "triage_tier_self_care": "🟩 watch it (self-care)",
+    "triage_waiting": "Sent {sent} · waiting {waited}",
+    "triage_sent": "Sent {sent}",
+    "triage_reply_hint": "<i>Reply to this card to write to the person.</i>",
+    "triage_decided": "✅ <b>{decision}</b> — {name}, {when}{changed}",
+    "triage_decided_changed": " (changed)",
+    "triage_superseded": "🔁 New photos were requested; the case comes back as a new card.",
+    "triage_decision_self_care": "Self-care advice",
+    "triage_decision_routine": "Routine appointment",
+    "triage_decision_urgent": "Urgent: within 2 weeks",
+    "triage_decision_better_photos": "Need better photos",
+    "triage_button_change": "✏️ Change decision",
+    "triage_not_clinician": "Only the clinic's clinicians can decide on cases.",
+    "triage_stale": (
+        'Already decided meanwhile; see the card. Press "Change decision" to change it.'
+    ),
+    "triage_case_gone": "This case is no longer available (the person withdrew or erased it).",
+    "triage_recorded": "Recorded: {decision}.",
+    "triage_change_hint": "Choose the new decision.",
+    "triage_queue_title": "<b>Waiting for a decision</b> (oldest first):",
+    "triage_queue_line": "{rank}. Case {case} · waiting {waited} · {tier}",
+    "triage_queue_unposted": " · not posted yet",
+    "triage_queue_empty": "No case is waiting for a decision.",
+    "triage_reminder": "⏰ Case {case} has been waiting {waited} for a decision.",
+    "triage_from_person": "💬 <b>Answer from the person</b> (case {case}):\n\n{body}",
+    "triage_relayed": "Sent to the person.",
+    "triage_relay_failed": "Could not deliver this to the person (they may have blocked the bot).",
+    "triage_relay_unknown": (
+        "Reply to a case card (or to a message about a case) to write to the person."
+    ),
+    "triage_group_id": (
+        "This group's id is <code>{group}</code>. To make it the clinic's triage group, set "
+        "TRIAGE_CHAT_ID={group} in the bot's settings and restart it."
+    ),
+    "duration_minutes": "{minutes} min",
+    "duration_hours": "{hours} h {minutes} min",
+    "duration_days": "{days} d {hours} h",
     # --- buttons that no longer apply
     "stale_button": "This button belongs to an earlier step and no longer works.",
     "busy_try_again": "One moment, please: I am still handling your previous message.",

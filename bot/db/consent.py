@@ -17,11 +17,9 @@ from bot.db.models import ConsentDecision, ConsentRecord
 
 
 def _text_hash(version: str, language: str) -> str:
-    # The current text is hashed as it is now, so the record names exactly what was shown;
+    # The current texts are hashed as they are now, so the record names exactly what was shown;
     # older versions only exist as their registered hashes.
-    if version == terms.TERMS_VERSION:
-        return terms.terms_sha256(language)
-    return terms.registered_sha256(version, language)
+    return terms.version_sha256(version, language)
 
 
 async def record_consent(
@@ -40,7 +38,7 @@ async def record_consent(
     between showing and answering cannot attach their answer to a text they never saw.
     Raises `terms.UnknownTerms` for a version or language that was never shown.
     """
-    version = terms.TERMS_VERSION if terms_version is None else terms_version
+    version = terms.current_version() if terms_version is None else terms_version
     shown_language = terms.resolve_language(language)
     record = ConsentRecord(
         telegram_user_id=telegram_user_id,
@@ -81,7 +79,7 @@ def is_current_acceptance(record: ConsentRecord | None) -> bool:
     return (
         record is not None
         and record.decision is ConsentDecision.ACCEPTED
-        and record.terms_version == terms.TERMS_VERSION
+        and record.terms_version == terms.current_version()
     )
 
 
@@ -92,11 +90,11 @@ async def require_current_consent(session: AsyncSession, telegram_user_id: int) 
         raise ConsentRequired(telegram_user_id, "the terms were never accepted")
     if record.decision is not ConsentDecision.ACCEPTED:
         raise ConsentRequired(telegram_user_id, f"the latest decision is {record.decision}")
-    if record.terms_version != terms.TERMS_VERSION:
+    if record.terms_version != terms.current_version():
         raise ConsentRequired(
             telegram_user_id,
             f"the terms changed (accepted version {record.terms_version}, "
-            f"now {terms.TERMS_VERSION})",
+            f"now {terms.current_version()})",
         )
     return record
 

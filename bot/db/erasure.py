@@ -5,11 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.consent import withdraw_consent
-from bot.db.models import Case, CasePhoto, ConsentRecord, User
+from bot.db.models import (
+    Case,
+    CasePhoto,
+    ConsentRecord,
+    TriageDecision,
+    TriageMessage,
+    TriagePost,
+    User,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +35,8 @@ async def erase_user(
     chat_type: str | None = "private",
     now: dt.datetime | None = None,
 ) -> Erasure:
-    """Delete the person's cases, answers, photo references and profile; idempotent.
+    """Delete the person's cases, answers, photo references, messages with the clinic and
+    profile; idempotent.
 
     Keeps their consent records and appends a withdrawal (unless the latest already is one).
     """
@@ -37,9 +46,18 @@ async def erase_user(
         case_ids = select(Case.id).where(Case.user_id == user_id).scalar_subquery()
         # Explicit deletes rather than trusting ON DELETE CASCADE, which a database with
         # foreign keys switched off would silently skip.
+        for linked in (CasePhoto, TriageMessage, TriagePost):
+            await session.execute(
+                delete(linked)
+                .where(linked.case_id.in_(case_ids))
+                .execution_options(synchronize_session=False)
+            )
+        # Clinicians' decisions stay for the clinic's audit numbers, unlinked: without the case
+        # they name no one (decision, AI tier, times, and the clinician, who is staff).
         await session.execute(
-            delete(CasePhoto)
-            .where(CasePhoto.case_id.in_(case_ids))
+            update(TriageDecision)
+            .where(TriageDecision.case_id.in_(case_ids))
+            .values(case_id=None)
             .execution_options(synchronize_session=False)
         )
         result = await session.execute(

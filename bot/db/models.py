@@ -40,6 +40,11 @@ __all__ = [
     "ConsentDecision",
     "ConsentRecord",
     "Subject",
+    "TriageDecision",
+    "TriageDecisionKind",
+    "TriageDirection",
+    "TriageMessage",
+    "TriagePost",
     "User",
 ]
 
@@ -211,6 +216,105 @@ class CasePhoto(Base):
     added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="photos", lazy="raise")
+
+
+class TriageDecisionKind(StrEnum):
+    """What a clinician decided for a case (bot/triage)."""
+
+    SELF_CARE = "self_care"
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    BETTER_PHOTOS = "better_photos"
+
+
+class TriageDirection(StrEnum):
+    TO_PERSON = "to_person"
+    FROM_PERSON = "from_person"
+
+
+class TriagePost(Base):
+    """A case in the clinic's queue: where its album and card are, and its latest decision.
+
+    One row per case. "Need better photos" starts a new `round`: the case is collected and
+    analysed again and posted as a new card; `decisions_in_round` makes a press on an older
+    view of a card (or a second clinician's simultaneous press) a refused, stale one.
+    """
+
+    __tablename__ = "triage_posts"
+    __table_args__ = (Index("ix_triage_posts_decision_queued_at", "decision", "queued_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    # The bot's advice tier for this round's result (bot/advice.py), to audit agreement.
+    advice_tier: Mapped[str] = mapped_column(String(32))
+    # When the person pressed "Send", and when the result was ready for the clinic.
+    waiting_since: Mapped[dt.datetime]
+    queued_at: Mapped[dt.datetime]
+    # Posting: the album's message ids are kept as soon as it is sent, so a retry after a
+    # failure (or restart) sends only what is missing: the case is posted once.
+    album_message_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    card_message_id: Mapped[int | None]
+    posted_at: Mapped[dt.datetime | None]
+    post_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[TriageDecisionKind | None] = mapped_column(
+        _enum(TriageDecisionKind, "triage_decision")
+    )
+    decided_at: Mapped[dt.datetime | None]
+    decisions_in_round: Mapped[int] = mapped_column(Integer, default=0)
+    reminded_at: Mapped[dt.datetime | None]
+
+    case: Mapped[Case] = relationship(lazy="joined", innerjoin=True)
+
+
+class TriageDecision(Base):
+    """One clinician's decision, as made (append-only in practice; the audit trail).
+
+    Erasing the person unlinks it (`case_id` NULL) instead of deleting it: what remains names
+    no one, and keeps the clinic's numbers (time to decision, agreement with the AI) true.
+    """
+
+    __tablename__ = "triage_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    round: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[TriageDecisionKind] = mapped_column(
+        _enum(TriageDecisionKind, "triage_decision")
+    )
+    advice_tier: Mapped[str] = mapped_column(String(32))
+    # True when it replaced an earlier decision of the same round ("Change decision").
+    changed: Mapped[bool] = mapped_column(default=False)
+    clinician_telegram_id: Mapped[int]
+    clinician_name: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Seconds from the case entering the queue to this decision.
+    waited_s: Mapped[float] = mapped_column(Float)
+    # When the person was told; a decision without it is delivered again.
+    delivered_at: Mapped[dt.datetime | None]
+
+
+class TriageMessage(Base):
+    """A message relayed between a clinician and the person (personal data: erased with them)."""
+
+    __tablename__ = "triage_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[TriageDirection] = mapped_column(_enum(TriageDirection, "triage_direction"))
+    clinician_telegram_id: Mapped[int | None]
+    clinician_name: Mapped[str | None] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    # The message in the clinic's group (the clinician's, or the bot's relay of the answer) and
+    # in the person's chat (the bot's relay, or the person's answer): replies are matched on them.
+    group_message_id: Mapped[int | None]
+    person_message_id: Mapped[int | None]
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class AppendOnlyError(RuntimeError):

@@ -1,0 +1,406 @@
+"""Storage of triage: a case's post in the clinicians' group, their decisions, relayed messages.
+
+A case enters the queue in the same transaction that completes it (`enqueue`), so no completed
+case is ever missed; posting it, delivering a decision and reminding the group are recorded as
+they happen, so a restart repeats none of them and forgets none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import utcnow
+from bot.db.errors import CaseAlreadyOpen, StorageError
+from bot.db.models import (
+    Case,
+    CaseStatus,
+    TriageDecision,
+    TriageDecisionKind,
+    TriageDirection,
+    TriageMessage,
+    TriagePost,
+    User,
+)
+
+ERROR_TEXT_MAX = 2000
+NAME_MAX = 128
+
+
+class TriageConflict(StorageError):
+    """A press that no longer applies: decided meanwhile, a newer round, or the case is gone."""
+
+    def __init__(self, reason: str, post: TriagePost | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.post = post
+
+
+async def enqueue(
+    session: AsyncSession,
+    case: Case,
+    advice_tier: str,
+    *,
+    now: dt.datetime | None = None,
+) -> TriagePost:
+    """Put a just-completed case in the clinic's queue (a new round after new photos)."""
+    now = now or utcnow()
+    post = await session.scalar(select(TriagePost).where(TriagePost.case_id == case.id))
+    if post is None:
+        post = TriagePost(case_id=case.id, round=1, post_attempts=0, decisions_in_round=0)
+        session.add(post)
+    post.advice_tier = advice_tier
+    post.waiting_since = case.submitted_at or now
+    post.queued_at = now
+    post.album_message_ids = None
+    post.card_message_id = None
+    post.posted_at = None
+    post.last_error = None
+    post.decision = None
+    post.decided_at = None
+    post.reminded_at = None
+    await session.flush()
+    return post
+
+
+async def get_post(session: AsyncSession, post_id: int) -> TriagePost | None:
+    return await session.scalar(
+        select(TriagePost).where(TriagePost.id == post_id).execution_options(populate_existing=True)
+    )
+
+
+async def post_of_case(session: AsyncSession, public_id: uuid.UUID) -> TriagePost | None:
+    return await session.scalar(
+        select(TriagePost).join(TriagePost.case).where(Case.public_id == public_id)
+    )
+
+
+async def unposted(session: AsyncSession, *, limit: int = 10) -> list[TriagePost]:
+    """Queued cases whose card is not in the group yet (new, or a post that failed)."""
+    result = await session.scalars(
+        select(TriagePost)
+        .join(TriagePost.case)
+        .where(TriagePost.posted_at.is_(None), Case.status == CaseStatus.COMPLETED)
+        .order_by(TriagePost.queued_at, TriagePost.id)
+        .limit(limit)
+    )
+    return list(result)
+
+
+async def record_album(session: AsyncSession, post_id: int, message_ids: list[int]) -> None:
+    await session.execute(
+        update(TriagePost).where(TriagePost.id == post_id).values(album_message_ids=message_ids)
+    )
+
+
+async def record_card(
+    session: AsyncSession, post_id: int, card_message_id: int, *, now: dt.datetime | None = None
+) -> None:
+    await session.execute(
+        update(TriagePost)
+        .where(TriagePost.id == post_id)
+        .values(card_message_id=card_message_id, posted_at=now or utcnow(), last_error=None)
+    )
+
+
+async def record_post_failure(session: AsyncSession, post_id: int, error: str) -> None:
+    await session.execute(
+        update(TriagePost)
+        .where(TriagePost.id == post_id)
+        .values(post_attempts=TriagePost.post_attempts + 1, last_error=error[:ERROR_TEXT_MAX])
+    )
+
+
+async def decide(
+    session: AsyncSession,
+    post_id: int,
+    round_: int,
+    seen: int,
+    kind: TriageDecisionKind,
+    clinician_telegram_id: int,
+    clinician_name: str,
+    *,
+    now: dt.datetime | None = None,
+) -> TriageDecision:
+    """Record a clinician's decision, made on a card showing `seen` earlier decisions.
+
+    The conditional UPDATE is the lock: of two presses on the same view of a card, one wins and
+    the other gets TriageConflict, so a decision is only ever replaced on purpose.
+    """
+    now = now or utcnow()
+    locked = await session.execute(
+        update(TriagePost)
+        .where(
+            TriagePost.id == post_id,
+            TriagePost.round == round_,
+            TriagePost.decisions_in_round == seen,
+            TriagePost.posted_at.is_not(None),
+        )
+        .values(
+            decision=kind,
+            decided_at=now,
+            decisions_in_round=TriagePost.decisions_in_round + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    post = await get_post(session, post_id)
+    if int(locked.rowcount) != 1 or post is None:  # type: ignore[attr-defined]
+        raise TriageConflict("stale", post)
+    if post.case.status is not CaseStatus.COMPLETED:
+        raise TriageConflict("not_waiting", post)
+    decision = TriageDecision(
+        case_id=post.case_id,
+        round=round_,
+        decision=kind,
+        advice_tier=post.advice_tier,
+        changed=seen > 0,
+        clinician_telegram_id=clinician_telegram_id,
+        clinician_name=clinician_name[:NAME_MAX],
+        decided_at=now,
+        waited_s=max(0.0, (now - post.queued_at).total_seconds()),
+    )
+    session.add(decision)
+    await session.flush()
+    return decision
+
+
+async def decisions_of(session: AsyncSession, case_id: int, round_: int) -> list[TriageDecision]:
+    result = await session.scalars(
+        select(TriageDecision)
+        .where(TriageDecision.case_id == case_id, TriageDecision.round == round_)
+        .order_by(TriageDecision.id)
+    )
+    return list(result)
+
+
+async def latest_decision(session: AsyncSession, case_id: int) -> TriageDecision | None:
+    return await session.scalar(
+        select(TriageDecision)
+        .where(TriageDecision.case_id == case_id)
+        .order_by(TriageDecision.id.desc())
+        .limit(1)
+    )
+
+
+async def mark_decision_delivered(
+    session: AsyncSession, decision_id: int, *, now: dt.datetime | None = None
+) -> None:
+    await session.execute(
+        update(TriageDecision)
+        .where(TriageDecision.id == decision_id)
+        .values(delivered_at=now or utcnow())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    decision: TriageDecision
+    public_id: uuid.UUID
+    telegram_user_id: int
+    post_id: int
+
+
+async def undelivered_decisions(
+    session: AsyncSession, *, decided_before: dt.datetime, limit: int = 20
+) -> list[Undelivered]:
+    """The latest decision of each case that the person was never told (a crash or outage).
+
+    A decision replaced before it was delivered is not delivered any more: only the newest
+    of a round counts.
+    """
+    rows = await session.execute(
+        select(TriageDecision, Case.public_id, User.telegram_user_id, TriagePost)
+        .join(Case, Case.id == TriageDecision.case_id)
+        .join(User, User.id == Case.user_id)
+        .join(TriagePost, TriagePost.case_id == Case.id)
+        .where(
+            TriageDecision.delivered_at.is_(None),
+            TriageDecision.decided_at <= decided_before,
+            TriageDecision.round == TriagePost.round,
+        )
+        .order_by(TriageDecision.id)
+        .limit(limit)
+    )
+    found: list[Undelivered] = []
+    for decision, public_id, telegram_user_id, post in rows:
+        latest = await latest_decision(session, post.case_id)
+        if latest is not None and latest.id == decision.id:
+            found.append(Undelivered(decision, public_id, telegram_user_id, post.id))
+    return found
+
+
+async def undecided(session: AsyncSession, *, limit: int = 50) -> list[TriagePost]:
+    """Cases waiting for a clinician, the longest waiting first."""
+    result = await session.scalars(
+        select(TriagePost)
+        .join(TriagePost.case)
+        .where(TriagePost.decision.is_(None), Case.status == CaseStatus.COMPLETED)
+        .order_by(TriagePost.queued_at, TriagePost.id)
+        .limit(limit)
+    )
+    return list(result)
+
+
+async def due_reminders(
+    session: AsyncSession, *, after: dt.timedelta, now: dt.datetime | None = None
+) -> list[TriagePost]:
+    """Posted, undecided cases waiting longer than `after` and not reminded in the last `after`."""
+    cutoff = (now or utcnow()) - after
+    result = await session.scalars(
+        select(TriagePost)
+        .join(TriagePost.case)
+        .where(
+            TriagePost.decision.is_(None),
+            TriagePost.posted_at.is_not(None),
+            Case.status == CaseStatus.COMPLETED,
+            TriagePost.queued_at <= cutoff,
+            (TriagePost.reminded_at.is_(None)) | (TriagePost.reminded_at <= cutoff),
+        )
+        .order_by(TriagePost.queued_at, TriagePost.id)
+    )
+    return list(result)
+
+
+async def mark_reminded(
+    session: AsyncSession, post_id: int, *, now: dt.datetime | None = None
+) -> None:
+    await session.execute(
+        update(TriagePost).where(TriagePost.id == post_id).values(reminded_at=now or utcnow())
+    )
+
+
+async def reopen_for_photos(
+    session: AsyncSession,
+    post_id: int,
+    round_: int,
+    seen: int,
+    telegram_user_id: int,
+    *,
+    now: dt.datetime | None = None,
+) -> Case:
+    """The person answers "Need better photos": the same case collects photos again.
+
+    Only while that decision is the latest one of the round (a changed decision makes the
+    button stale). The old photos are dropped (the clinic asked for better ones); the answers
+    stay, and the case returns to the summary after "Done". CaseAlreadyOpen if another check is
+    being collected: one case at a time, as always.
+    """
+    now = now or utcnow()
+    post = await get_post(session, post_id)
+    case = post.case if post is not None else None
+    if (
+        post is None
+        or case is None
+        or case.user.telegram_user_id != telegram_user_id
+        or post.round != round_
+        or post.decisions_in_round != seen
+        or post.decision is not TriageDecisionKind.BETTER_PHOTOS
+        or case.status is not CaseStatus.COMPLETED
+    ):
+        raise TriageConflict("stale", post)
+    other = await session.scalar(
+        select(Case.public_id).where(
+            Case.user_id == case.user_id, Case.status == CaseStatus.COLLECTING
+        )
+    )
+    if other is not None:
+        raise CaseAlreadyOpen(other)
+    await session.refresh(case, ["photos"])
+    case.photos.clear()
+    case.status = CaseStatus.COLLECTING
+    case.step = "photos"
+    case.editing = True
+    case.delivered_at = None
+    case.updated_at = now
+    post.round += 1
+    post.decisions_in_round = 0
+    post.decision = None
+    post.decided_at = None
+    await session.flush()
+    return case
+
+
+async def record_message(
+    session: AsyncSession,
+    case_id: int,
+    direction: TriageDirection,
+    body: str,
+    *,
+    clinician_telegram_id: int | None = None,
+    clinician_name: str | None = None,
+    group_message_id: int | None = None,
+    person_message_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> TriageMessage:
+    message = TriageMessage(
+        case_id=case_id,
+        direction=direction,
+        body=body,
+        clinician_telegram_id=clinician_telegram_id,
+        clinician_name=None if clinician_name is None else clinician_name[:NAME_MAX],
+        group_message_id=group_message_id,
+        person_message_id=person_message_id,
+        sent_at=now or utcnow(),
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def post_for_group_reply(session: AsyncSession, group_message_id: int) -> TriagePost | None:
+    """The case a message in the clinic's group is about: its card, or a relayed message."""
+    post = await session.scalar(
+        select(TriagePost).where(TriagePost.card_message_id == group_message_id)
+    )
+    if post is not None:
+        return post
+    case_id = await session.scalar(
+        select(TriageMessage.case_id).where(TriageMessage.group_message_id == group_message_id)
+    )
+    if case_id is None:
+        return None
+    return await session.scalar(select(TriagePost).where(TriagePost.case_id == case_id))
+
+
+async def post_for_person_reply(
+    session: AsyncSession, telegram_user_id: int, person_message_id: int
+) -> TriagePost | None:
+    """The case of the clinic's message (in the person's chat) that the person replied to."""
+    case_id = await session.scalar(
+        select(TriageMessage.case_id)
+        .join(Case, Case.id == TriageMessage.case_id)
+        .join(User, User.id == Case.user_id)
+        .where(
+            User.telegram_user_id == telegram_user_id,
+            TriageMessage.direction == TriageDirection.TO_PERSON,
+            TriageMessage.person_message_id == person_message_id,
+        )
+    )
+    if case_id is None:
+        return None
+    return await session.scalar(select(TriagePost).where(TriagePost.case_id == case_id))
+
+
+async def latest_clinic_conversation(
+    session: AsyncSession, telegram_user_id: int, *, since: dt.datetime
+) -> TriagePost | None:
+    """The case of the newest clinic message to the person since `since`, if any."""
+    case_id = await session.scalar(
+        select(TriageMessage.case_id)
+        .join(Case, Case.id == TriageMessage.case_id)
+        .join(User, User.id == Case.user_id)
+        .where(
+            User.telegram_user_id == telegram_user_id,
+            TriageMessage.direction == TriageDirection.TO_PERSON,
+            TriageMessage.sent_at >= since,
+        )
+        .order_by(TriageMessage.id.desc())
+        .limit(1)
+    )
+    if case_id is None:
+        return None
+    return await session.scalar(select(TriagePost).where(TriagePost.case_id == case_id))

@@ -1,0 +1,141 @@
+"""The case card clinicians see: the case in a few lines, the AI's answer, and the decisions.
+
+Nothing on it names the person: no Telegram name, username or id, no exact birth year (an age
+band) and not the sender's private reference for someone else's skin (a label they chose for
+themselves, which may be a name despite the advice; the clinic needs only whose skin it is).
+The card is always rendered from the stored case and decisions, so an edit after a restart
+shows exactly the same as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.advice import Advice
+from bot.conversation.result import percent, short_case_id
+from bot.conversation.screens import answer_label
+from bot.conversation.steps import Step
+from bot.conversation.texts import text
+from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
+from bot.modelderm.diagnosis import Diagnosis
+from bot.triage.callbacks import CHANGE, CODE_OF, TriageButton
+
+CARD_FIELDS = (Step.SEX, Step.SKIN_TYPE, Step.BODY_SITE, Step.ITCH, Step.PAIN, Step.ONSET)
+STAMP = "%Y-%m-%d %H:%M UTC"
+
+
+def age_band(birth_year: int | None, today: dt.date) -> str | None:
+    """A decade such as "40-49": enough for triage, and not the birth year itself."""
+    if birth_year is None:
+        return None
+    age = max(0, today.year - birth_year)
+    low = age // 10 * 10
+    return f"{low}-{low + 9}"
+
+
+def duration(seconds: float) -> str:
+    minutes = max(0, int(seconds // 60))
+    if minutes < 60:
+        return text("duration_minutes", minutes=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return text("duration_hours", hours=hours, minutes=minutes)
+    days, hours = divmod(hours, 24)
+    return text("duration_days", days=days, hours=hours)
+
+
+def decision_label(kind: TriageDecisionKind) -> str:
+    return text(f"triage_decision_{kind.value}")
+
+
+def render_card(
+    post: TriagePost,
+    case: Case,
+    diagnosis: Diagnosis,
+    advice: Advice,
+    decisions: list[TriageDecision],
+    *,
+    top: int,
+    now: dt.datetime,
+    superseded: bool = False,
+) -> str:
+    q = case.questionnaire
+    skipped = text("summary_skipped")
+    round_note = text("triage_card_round", round=post.round) if post.round > 1 else ""
+    lines = [text("triage_card_title", case=short_case_id(str(case.public_id))) + round_note, ""]
+
+    def line(label: str, value: str | None) -> None:
+        lines.append(text("triage_card_line", label=label, value=value or skipped))
+
+    line(text("triage_label_age"), age_band(q.birth_year, now.date()))
+    for step in CARD_FIELDS:
+        line(text(f"label_{step.value}"), answer_label(step, q))
+    own = case.subject is Subject.OWN
+    line(text("triage_label_whose"), text("triage_whose_own" if own else "triage_whose_other"))
+    line(text("triage_label_photos"), str(len(case.photos)))
+    lines += ["", text("triage_ai_title")]
+    shown = diagnosis.conditions[:top]
+    for rank, condition in enumerate(shown, start=1):
+        lines.append(
+            text(
+                "triage_ai_line",
+                rank=rank,
+                name=condition.name,
+                percent=percent(condition.probability),
+            )
+        )
+    if not shown:
+        lines.append(text("triage_ai_none"))
+    malignancy = diagnosis.malignancy_output
+    lines.append(text("triage_ai_malignancy", value="—" if malignancy is None else str(malignancy)))
+    lines.append(text("triage_ai_tier", tier=text(f"triage_tier_{advice.tier.value}")))
+    if advice.reasons:
+        lines.append(text("triage_ai_reasons", reasons=", ".join(advice.reasons)))
+    lines.append("")
+    sent = post.waiting_since.strftime(STAMP)
+    if decisions:
+        lines.append(text("triage_sent", sent=sent))
+    else:
+        waited = duration((now - post.waiting_since).total_seconds())
+        lines.append(text("triage_waiting", sent=sent, waited=waited))
+    for decision in decisions:
+        lines.append(
+            text(
+                "triage_decided",
+                decision=decision_label(decision.decision),
+                name=decision.clinician_name,
+                when=decision.decided_at.strftime(STAMP),
+                changed=text("triage_decided_changed") if decision.changed else "",
+            )
+        )
+    if superseded:
+        lines.append(text("triage_superseded"))
+    else:
+        lines += ["", text("triage_reply_hint")]
+    return "\n".join(lines)
+
+
+def card_keyboard(
+    post: TriagePost, *, choosing: bool = False, superseded: bool = False
+) -> InlineKeyboardMarkup | None:
+    """The four decisions while undecided (or changing); else "Change decision"."""
+    if superseded:
+        return None
+    seen = post.decisions_in_round
+    if seen and not choosing:
+        change = TriageButton(CHANGE, post.id, post.round, seen).encode()
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(text("triage_button_change"), callback_data=change)]]
+        )
+    rows = [
+        [
+            InlineKeyboardButton(
+                decision_label(kind),
+                callback_data=TriageButton(CODE_OF[kind], post.id, post.round, seen).encode(),
+            )
+        ]
+        for kind in TriageDecisionKind
+    ]
+    return InlineKeyboardMarkup(rows)

@@ -1,0 +1,292 @@
+"""The clinic's desk: queue completed cases, post them once, deliver decisions, remind.
+
+Posting is exactly-once in effect: a case is queued in the transaction that completes it; the
+album's message ids are stored as soon as it is sent and the card's id with `posted_at`, so a
+retry after a Telegram failure or a restart sends only what is missing. One lock serialises
+posting within the process (the bot polls, so there is one process). The one window left is a
+crash between Telegram accepting a message and the database recording it: then that message is
+sent again, which is better than a case the clinic never sees.
+
+Photos are posted as prepared for the AI (square crop, no metadata such as a GPS position,
+which an image sent as a file may carry) but larger, as JPEG: the clinicians judge what the AI
+judged. Re-sending Telegram's file ids would forward originals, and fails for images sent as
+files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot import terms
+from bot.advice import Advice, advise
+from bot.config import Settings
+from bot.conversation.result import short_case_id
+from bot.conversation.texts import text
+from bot.db import triage as store
+from bot.db.base import utcnow
+from bot.db.models import Case, ConsentRecord, TriageDecision, TriageDecisionKind, TriagePost
+from bot.imaging import PhotoPreparer, PhotoRejected
+from bot.modelderm.diagnosis import Diagnosis
+from bot.triage.callbacks import NEW_PHOTOS, TriageButton
+from bot.triage.card import card_keyboard, duration, render_card
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+CLINIC_PHOTO_SIDE = 1024
+CLINIC_PHOTO_QUALITY = 90
+# A decision not marked delivered this long after it was made was lost in sending.
+REDELIVER_AFTER_S = 60.0
+CLINICIAN_STATUSES = frozenset({"creator", "administrator", "member"})
+
+
+@dataclass
+class TriageDesk:
+    chat_id: int
+    clinician_ids: frozenset[int]
+    reminder_after: dt.timedelta
+    top: int
+    photos: PhotoPreparer
+    posting: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TriageDesk | None:
+        if settings.triage_chat_id is None:
+            return None
+        return cls(
+            chat_id=settings.triage_chat_id,
+            clinician_ids=frozenset(settings.triage_clinician_ids),
+            reminder_after=dt.timedelta(seconds=settings.triage_reminder_after_s),
+            top=settings.result_top_n,
+            photos=PhotoPreparer(
+                side=CLINIC_PHOTO_SIDE,
+                fmt="jpeg",
+                quality=CLINIC_PHOTO_QUALITY,
+                max_bytes=settings.photo_max_bytes,
+                max_pixels=settings.photo_max_pixels,
+                workers=1,
+            ),
+        )
+
+    async def aclose(self) -> None:
+        await self.photos.aclose()
+
+    async def enqueue(self, session: AsyncSession, case: Case, advice: Advice) -> bool:
+        """Queue a just-completed case, if its sender agreed to the clinic seeing it."""
+        consent = None
+        if case.consent_record_id is not None:
+            consent = await session.get(ConsentRecord, case.consent_record_id)
+        # A case sent under the terms without the clinic clause never goes to the clinic.
+        if consent is None or not consent.terms_version.endswith(terms.TRIAGE_SUFFIX):
+            return False
+        await store.enqueue(session, case, advice.tier.value)
+        return True
+
+    async def settled(self) -> None:
+        """Wait for a post in progress: its card's id is recorded once the lock is free, so a
+        reply or press on a card that just appeared finds its case."""
+        async with self.posting:
+            pass
+
+    async def is_clinician(self, bot: Bot, user_id: int) -> bool:
+        if user_id in self.clinician_ids:
+            return True
+        try:
+            member = await bot.get_chat_member(self.chat_id, user_id)
+        except TelegramError:
+            return False
+        return member.status in CLINICIAN_STATUSES
+
+
+async def result_note(services: Services, public_id: uuid.UUID) -> str:
+    """The line under the person's result saying a clinician will look, when one will."""
+    if services.triage is None:
+        return ""
+    async with services.sessions() as session:
+        post = await store.post_of_case(session, public_id)
+    return text("triage_result_note") if post is not None else ""
+
+
+def advice_of(services: Services, diagnosis: Diagnosis) -> Advice:
+    return advise(diagnosis, services.advice_rules)
+
+
+async def render(
+    services: Services,
+    session: AsyncSession,
+    post: TriagePost,
+    *,
+    choosing: bool = False,
+    superseded: bool = False,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The card's text and buttons from what is stored now."""
+    assert services.triage is not None
+    case = post.case
+    await session.refresh(case, ["photos"])
+    diagnosis = case.result or Diagnosis((), None, None, None)
+    decisions = await store.decisions_of(session, post.case_id, post.round)
+    body = render_card(
+        post,
+        case,
+        diagnosis,
+        advice_of(services, diagnosis),
+        decisions,
+        top=services.triage.top,
+        now=utcnow(),
+        superseded=superseded,
+    )
+    return body, card_keyboard(post, choosing=choosing, superseded=superseded)
+
+
+def post_soon(bot: Bot, services: Services) -> None:
+    """Post waiting cases now rather than at the job's next run."""
+    services.spawn(post_waiting(bot, services), name="triage-post")
+
+
+async def post_waiting(bot: Bot, services: Services) -> None:
+    desk = services.triage
+    if desk is None:
+        return
+    async with desk.posting:
+        async with services.sessions() as session:
+            waiting = [post.id for post in await store.unposted(session)]
+        for post_id in waiting:
+            try:
+                await _post_one(bot, services, desk, post_id)
+            except TelegramError as exc:
+                log.warning("triage: case not posted yet (%s); will retry", exc)
+                async with services.sessions.begin() as session:
+                    await store.record_post_failure(session, post_id, str(exc))
+            except Exception as exc:  # one broken case must not hold up the others
+                log.exception("triage: posting a case failed")
+                async with services.sessions.begin() as session:
+                    await store.record_post_failure(session, post_id, repr(exc))
+
+
+async def _post_one(bot: Bot, services: Services, desk: TriageDesk, post_id: int) -> None:
+    async with services.sessions() as session:
+        post = await store.get_post(session, post_id)
+        if post is None or post.posted_at is not None:
+            return
+        file_ids = [photo.file_id for photo in post.case.photos]
+        need_album = post.album_message_ids is None
+    if need_album:
+        album = await _send_album(bot, desk, file_ids)
+        async with services.sessions.begin() as session:
+            await store.record_album(session, post_id, album)
+    async with services.sessions() as session:
+        post = await store.get_post(session, post_id)
+        if post is None:
+            return
+        body, keyboard = await render(services, session, post)
+    card = await bot.send_message(desk.chat_id, body, reply_markup=keyboard)
+    async with services.sessions.begin() as session:
+        await store.record_card(session, post_id, card.message_id)
+
+
+async def _send_album(bot: Bot, desk: TriageDesk, file_ids: list[str]) -> list[int]:
+    photos: list[bytes] = []
+    for file_id in file_ids:
+        try:
+            telegram_file = await bot.get_file(file_id)
+            data = bytes(await telegram_file.download_as_bytearray())
+            photos.append((await desk.photos.prepare(data)).data)
+        except (BadRequest, PhotoRejected) as exc:
+            # Gone from Telegram or unreadable now: the card still goes, without this photo.
+            log.warning("triage: a photo could not be prepared for the clinic: %s", exc)
+    if not photos:
+        return []
+    if len(photos) == 1:
+        sent = await bot.send_photo(desk.chat_id, photos[0])
+        return [sent.message_id]
+    messages = await bot.send_media_group(desk.chat_id, [InputMediaPhoto(p) for p in photos])
+    return [message.message_id for message in messages]
+
+
+def person_keyboard(post: TriagePost) -> InlineKeyboardMarkup | None:
+    if post.decision is not TriageDecisionKind.BETTER_PHOTOS:
+        return None
+    data = TriageButton(NEW_PHOTOS, post.id, post.round, post.decisions_in_round).encode()
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text("triage_button_new_photos"), callback_data=data)]]
+    )
+
+
+async def deliver_decision(
+    bot: Bot,
+    services: Services,
+    decision: TriageDecision,
+    public_id: uuid.UUID,
+    chat_id: int,
+    post: TriagePost,
+) -> None:
+    """Tell the person the decision, in plain words, and record that they were told."""
+    body = text(f"triage_to_person_{decision.decision.value}", case=short_case_id(str(public_id)))
+    if decision.changed:
+        body = f"{text('triage_changed_prefix')}\n\n{body}"
+    try:
+        await bot.send_message(chat_id, body, reply_markup=person_keyboard(post))
+    except Forbidden:
+        # Blocked the bot: retrying cannot help; the clinic's record stands.
+        log.warning("triage: the person blocked the bot; decision %d not delivered", decision.id)
+    async with services.sessions.begin() as session:
+        await store.mark_decision_delivered(session, decision.id)
+
+
+async def triage_job(bot: Bot, services: Services) -> None:
+    """Repeating: post what is waiting, deliver lost decisions, remind the group."""
+    desk = services.triage
+    if desk is None:
+        return
+    await post_waiting(bot, services)
+    cutoff = utcnow() - dt.timedelta(seconds=REDELIVER_AFTER_S)
+    async with services.sessions() as session:
+        lost = await store.undelivered_decisions(session, decided_before=cutoff)
+        posts = {item.post_id: await store.get_post(session, item.post_id) for item in lost}
+    for item in lost:
+        post = posts[item.post_id]
+        if post is not None:
+            with contextlib.suppress(TelegramError):
+                await deliver_decision(
+                    bot, services, item.decision, item.public_id, item.telegram_user_id, post
+                )
+    await remind(bot, services, desk)
+
+
+async def remind(bot: Bot, services: Services, desk: TriageDesk) -> None:
+    now = utcnow()
+    async with services.sessions() as session:
+        due = [
+            (post.id, post.card_message_id, post.case.public_id, post.waiting_since)
+            for post in await store.due_reminders(session, after=desk.reminder_after, now=now)
+        ]
+    for post_id, card_id, public_id, since in due:
+        body = text(
+            "triage_reminder",
+            case=short_case_id(str(public_id)),
+            waited=duration((now - since).total_seconds()),
+        )
+        try:
+            await bot.send_message(
+                desk.chat_id,
+                body,
+                reply_to_message_id=card_id,
+                allow_sending_without_reply=True,
+            )
+        except TelegramError as exc:
+            log.warning("triage: reminder not sent (%s)", exc)
+            continue
+        async with services.sessions.begin() as session:
+            await store.mark_reminded(session, post_id, now=now)

@@ -1,0 +1,275 @@
+"""Triage end to end: the clinic's group, cards, decisions, relays, reminders, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.conversation.texts import MESSAGES
+from bot.triage.card import age_band
+from tests.conversation.conftest import World
+from tests.conversation.flows import WAIT, agree, answer_everything, photo, send_photos
+from tests.fakes.telegram_user import ChatMessage, FakeGroup, FakeUser
+
+
+@dataclass
+class Clinic:
+    group: FakeGroup
+    doctor: FakeUser  # the clinician, talking in the group
+    outsider: FakeUser  # in the group but not a clinician (restricted)
+    alice: FakeUser  # the person, in her private chat
+
+
+def clinic_of(world: World) -> Clinic:
+    alice = world.person("Alice", last_name="Liddell", username="alice_skin")
+    doctor = world.person("Dr Grey")
+    outsider = world.person("Otto")
+    group = FakeGroup(world.telegram, "Skin clinic triage", [doctor])
+    in_group = outsider.in_chat(group)
+    group.set_member_status(outsider, "restricted")
+    return Clinic(group, doctor.in_chat(group), in_group, alice)
+
+
+@asynccontextmanager
+async def triage_bot(world: World, clinic: Clinic, **overrides: object) -> AsyncIterator[None]:
+    settings = {
+        "triage_chat_id": clinic.group.id,
+        "triage_check_interval_s": 0.3,
+        "triage_reminder_after_s": 3600.0,
+        **overrides,
+    }
+    async with world.bot(**settings):
+        yield
+
+
+async def send_a_case(alice: FakeUser, photos: int = 2) -> ChatMessage:
+    """From /start to the result; returns the result message."""
+    await agree(alice)
+    await alice.press("My own skin")
+    await send_photos(alice, photos)
+    await alice.press("✅ Done")
+    await answer_everything(alice)
+    await alice.press("📤 Send for analysis")
+    return await alice.wait_for("AI estimate", timeout=WAIT)
+
+
+async def card_of(clinic: Clinic) -> ChatMessage:
+    return await clinic.doctor.wait_for(lambda m: "Case " in m.text and bool(m.buttons), WAIT)
+
+
+async def test_card_decision_and_messages_both_ways(world: World) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    async with triage_bot(world, clinic):
+        await alice.send("/start")
+        terms = await alice.wait_for(lambda m: "✅ I agree" in m.buttons, timeout=WAIT)
+        assert "its clinicians see your photos, your answers" in terms.text
+        await alice.press("✅ I agree")
+        await alice.wait_for("Whose skin", timeout=WAIT)
+        await alice.press("My own skin")
+        await send_photos(alice, 2)
+        await alice.press("✅ Done")
+        await answer_everything(alice)
+        await alice.press("📤 Send for analysis")
+        result = await alice.wait_for("AI estimate", timeout=WAIT)
+        assert "A clinician of the clinic will also look at this check" in result.text
+
+        card = await card_of(clinic)
+        album = [m for m in clinic.doctor.messages if m.photo]
+        assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id
+        case_id = card.text.split("Case ", 1)[1].split()[0]
+        assert case_id in result.text  # the same public short id on both sides
+        expected_band = age_band(1984, dt.datetime.now(dt.UTC).date())
+        for fragment in (
+            f"Age: {expected_band}",
+            "Sex: Female",
+            "Skin type: III",
+            "Body site: Arm",
+            "Itch: Mild or moderate",
+            "Pain: No",
+            "How long: Less than a month",
+            "Whose skin: the sender's own",
+            "1. Insect bite — 27%",
+            "Malignancy output (raw",
+            "Bot's advice to the person:",
+            "waiting",
+        ):
+            assert fragment in card.text, fragment
+        for identifier in ("Alice", "Liddell", "alice_skin", str(alice.id), "1984"):
+            assert identifier not in card.text, identifier
+        assert card.buttons == [
+            "Self-care advice",
+            "Routine appointment",
+            "Urgent: within 2 weeks",
+            "Need better photos",
+        ]
+        old_self_care = card.button("Self-care advice")
+        assert old_self_care is not None
+
+        # /queue lists it while undecided.
+        await clinic.doctor.send("/queue")
+        listed = await clinic.doctor.wait_for("Waiting for a decision", timeout=WAIT)
+        assert f"1. Case {case_id}" in listed.text
+
+        # Someone in the group who is not a clinician is refused; nothing changes.
+        refused = await clinic.outsider.press("Routine appointment", message=card)
+        answer = await refused.answer(timeout=WAIT)
+        assert answer.text == MESSAGES["triage_not_clinician"]
+        assert not card.edited
+        await alice.expect_no_reply(0.3)
+
+        # The clinician decides: the card shows who and what; the person is told what to do.
+        pressed = await clinic.doctor.press("Routine appointment", message=card)
+        assert (await pressed.answer(timeout=WAIT)).text == "Recorded: Routine appointment."
+        told = await alice.wait_for("routine appointment", timeout=WAIT)
+        assert case_id in told.text and "book one" in told.text
+        assert "Routine appointment — Dr Grey" in card.text
+        assert card.buttons == ["✏️ Change decision"]
+
+        # A second decision from the old view of the card is refused.
+        late = await clinic.doctor.press_data(str(old_self_care["callback_data"]), message=card)
+        assert (await late.answer(timeout=WAIT)).text == MESSAGES["triage_stale"]
+        await alice.expect_no_reply(0.3)
+        await clinic.doctor.send("/queue")
+        assert "No case is waiting" in (await clinic.doctor.wait_for("No case", WAIT)).text
+
+        # Changing it is explicit, and both decisions stay on the card.
+        await clinic.doctor.press("✏️ Change decision", message=card)
+        await clinic.doctor.wait_for(lambda m: "Urgent: within 2 weeks" in m.buttons, WAIT)
+        await clinic.doctor.press("Urgent: within 2 weeks", message=card)
+        changed = await alice.wait_for("changed its advice", timeout=WAIT)
+        assert "seen within 2 weeks" in changed.text
+        await clinic.doctor.wait_for("(changed)", WAIT)
+        assert "Routine appointment — Dr Grey" in card.text
+
+        # Messages both ways: the clinician replies to the card, the person to that message.
+        await clinic.doctor.send("Does it bleed when you scratch it?", reply_to=card)
+        relayed = await alice.wait_for("Message from the clinic", timeout=WAIT)
+        assert "Does it bleed when you scratch it?" in relayed.text and case_id in relayed.text
+        await clinic.doctor.wait_for("Sent to the person", WAIT)
+        await alice.send("No, it only itches at night.", reply_to=relayed)
+        await alice.wait_for("Sent to the clinic", timeout=WAIT)
+        back = await clinic.doctor.wait_for("Answer from the person", WAIT)
+        assert "No, it only itches at night." in back.text
+        assert back.reply_to_message_id == card.message_id
+        assert "Alice" not in back.text
+
+        # Typed answers of a new check still reach the questionnaire, not the clinic.
+        await alice.send("/new")
+        await alice.wait_for("Whose skin", timeout=WAIT)
+        await alice.press("My own skin")
+        await send_photos(alice, 1)
+        await alice.press("✅ Done")
+        await alice.wait_for("year of birth", timeout=WAIT)
+        await alice.send("1990")
+        await alice.wait_for("sex", timeout=WAIT)
+        await clinic.doctor.expect_no_reply(0.3)
+
+
+async def test_need_better_photos_reopens_the_same_case(world: World) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    async with triage_bot(world, clinic):
+        await send_a_case(alice, photos=2)
+        card = await card_of(clinic)
+        case_id = card.text.split("Case ", 1)[1].split()[0]
+        await clinic.doctor.press("Need better photos", message=card)
+        asked = await alice.wait_for("needs better photos", timeout=WAIT)
+        assert asked.buttons == ["📷 Send new photos"]
+        reopen = asked.button("📷 Send new photos")
+        assert reopen is not None
+        await alice.press("📷 Send new photos")
+        await alice.wait_for("send the new photos now", timeout=WAIT)
+        await alice.send_photo(photo(7))
+        await alice.wait_for("of 5 received", timeout=WAIT)
+        await alice.press("✅ Done")
+        summary = await alice.wait_for("Please check before sending", timeout=WAIT)
+        assert "Photos: 1" in summary.text and "Year of birth: 1984" in summary.text
+        await alice.press("📤 Send for analysis")
+        again = await alice.wait_for("AI estimate", timeout=WAIT)
+        assert case_id in again.text  # the same case
+
+        new_card = await card_of(clinic)
+        assert new_card.message_id != card.message_id
+        assert f"Case {case_id}" in new_card.text and "round 2" in new_card.text
+        assert "Photos: 1" in new_card.text
+        assert "New photos were requested" in card.text and card.buttons == []
+        assert len(world.api.requests) == 2
+        await clinic.doctor.press("Self-care advice", message=new_card)
+        await alice.wait_for("self-care", timeout=WAIT)
+        # The old "Send new photos" button does nothing any more.
+        assert asked.buttons == []
+        stale = await alice.press_data(str(reopen["callback_data"]), message=asked)
+        assert (await stale.answer(timeout=WAIT)).text == MESSAGES["stale_button"]
+
+
+async def test_restart_between_card_and_decision_and_reminders(world: World) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    async with triage_bot(world, clinic):
+        await send_a_case(alice)
+        card = await card_of(clinic)
+    # Restarted with a short reminder period: the waiting case is remembered and reminded once
+    # per period, as a reply to its card.
+    async with triage_bot(world, clinic, triage_reminder_after_s=2.0):
+        reminder = await clinic.doctor.wait_for("has been waiting", timeout=WAIT)
+        assert reminder.reply_to_message_id == card.message_id
+        await asyncio.sleep(0.5)
+        reminders = [m for m in clinic.doctor.messages if "has been waiting" in m.text]
+        assert len(reminders) == 1
+        await clinic.doctor.press("Urgent: within 2 weeks", message=card)
+        await alice.wait_for("seen within 2 weeks", timeout=WAIT)
+        await asyncio.sleep(2.5)
+        # Decided: no more reminders.
+        assert len([m for m in clinic.doctor.messages if "has been waiting" in m.text]) == 1
+    cards = [m for m in clinic.doctor.messages if "Case " in m.text and "Sent " in m.text]
+    assert len(cards) == 1  # posted once across the restart
+
+
+async def test_posting_is_retried_and_happens_once(world: World) -> None:
+    clinic = clinic_of(world)
+    world.telegram.fail_next("sendMediaGroup", 1, status=502)
+    async with triage_bot(world, clinic):
+        await send_a_case(clinic.alice)
+        await card_of(clinic)
+        await asyncio.sleep(1.0)
+    albums = {m.media_group_id for m in clinic.doctor.messages if m.photo}
+    cards = [m for m in clinic.doctor.messages if "Case " in m.text and "Sent " in m.text]
+    assert len(albums) == 1 and len(cards) == 1
+
+
+async def test_consent_given_without_triage_is_asked_again(world: World) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    async with world.bot():
+        await agree(alice)
+    async with triage_bot(world, clinic):
+        await alice.send("/new")
+        renew = await alice.wait_for("The terms have changed", timeout=WAIT)
+        assert "its clinicians see your photos" in renew.text
+
+
+async def test_free_text_goes_to_the_clinic_only_when_no_check_is_open(world: World) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    async with triage_bot(world, clinic):
+        await send_a_case(alice)
+        card = await card_of(clinic)
+        await clinic.doctor.send("Is it raised?", reply_to=card)
+        await alice.wait_for("Message from the clinic", timeout=WAIT)
+        await clinic.doctor.wait_for("Sent to the person", WAIT)
+        await alice.send("Yes, a little.")
+        await alice.wait_for("Sent to the clinic", timeout=WAIT)
+        assert "Yes, a little." in (await clinic.doctor.wait_for("Answer from", WAIT)).text
+        # A clinician's reply to another clinician is not relayed; chatter gets no answer.
+        note = await clinic.doctor.send("I'll take this one")
+        await clinic.doctor.send("ok", reply_to=note)
+        await clinic.doctor.expect_no_reply(0.4)
+        await alice.expect_no_reply(0.1)
+        # A non-clinician's reply to the card does not reach the person.
+        await clinic.outsider.send("hello?", reply_to=card)
+        await clinic.outsider.wait_for("Only the clinic's clinicians", WAIT)
+        await alice.expect_no_reply(0.3)

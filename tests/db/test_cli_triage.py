@@ -1,0 +1,52 @@
+"""`triage-report` as an operator runs it: a subprocess on a migrated SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from pathlib import Path
+
+from bot.db import cases
+from bot.db import triage as store
+from bot.db.migrate import upgrade_to_head
+from bot.db.models import TriageDecisionKind
+from bot.db.session import create_engine, create_sessionmaker
+from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos
+from tests.test_cli_run import run_cli
+
+PERSON = 9_100_200_301
+
+
+async def _one_decided_case(url: str) -> None:
+    engine = create_engine(url)
+    sessions = create_sessionmaker(engine)
+    try:
+        await accept_terms(sessions, PERSON)
+        public_id = await case_with_photos(sessions, PERSON, 1)
+        async with sessions.begin() as session:
+            await cases.set_answers(session, public_id, QUESTIONNAIRE)
+            await cases.mark_submitted(session, public_id)
+            case = await cases.mark_completed(session, public_id, DIAGNOSIS)
+            post = await store.enqueue(session, case, "self_care")
+            await store.record_card(session, post.id, 7)
+            await store.decide(session, post.id, 1, 0, TriageDecisionKind.ROUTINE, 42, "=Dr Grey")
+    finally:
+        await engine.dispose()
+
+
+async def test_report_prints_the_numbers_and_writes_decisions(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    await asyncio.to_thread(upgrade_to_head, url)
+    await _one_decided_case(url)
+    out = tmp_path / "decisions.csv"
+    done = await asyncio.to_thread(
+        run_cli, "triage-report", "--csv", str(out), cwd=tmp_path, env={"DATABASE_URL": url}
+    )
+    assert done.returncode == 0, done.stderr
+    assert "first decisions: 1" in done.stdout
+    assert "agreed with the AI's tier: 0 of 1 (0%); clinician more urgent: 1" in done.stdout
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == 1
+    assert rows[0]["decision"] == "routine" and rows[0]["advice_tier"] == "self_care"
+    assert rows[0]["clinician"] == "'=Dr Grey"  # never a spreadsheet formula
+    assert str(PERSON) not in out.read_text(encoding="utf-8")
