@@ -61,3 +61,21 @@ async def skip_everything(user: FakeUser) -> ChatMessage:
         message = await user.wait_for(lambda m: "Skip" in m.buttons, timeout=WAIT)
         await user.press("Skip", message=message)
     return await user.wait_for("Please check before sending", timeout=WAIT)
+
+
+async def finish_and_send(user: FakeUser) -> ChatMessage:
+    """From the photos step: Done, skip every question, send; returns the result."""
+    await user.press("✅ Done")
+    await skip_everything(user)
+    await user.press("📤 Send for analysis")
+    return await user.wait_for("AI estimate (check", timeout=WAIT)
+
+
+async def submit_case(user: FakeUser, photos: int = 2) -> None:
+    """A whole check of the person's own skin, sent; does not wait for the result."""
+    await agree(user)
+    await user.press("My own skin")
+    await send_photos(user, photos)
+    await user.press("✅ Done")
+    await skip_everything(user)
+    await user.press("📤 Send for analysis")

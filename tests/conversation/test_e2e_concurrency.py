@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.conversation.conftest import World
-from tests.conversation.flows import WAIT, agree, send_photos, skip_everything
+from tests.conversation.flows import WAIT, agree, submit_case
 from tests.fakes.modelderm_server import Behaviour
 
 
@@ -13,12 +13,7 @@ async def test_a_slow_analysis_does_not_hold_up_anyone_else(world: World) -> Non
     world.api.behaviour = Behaviour.slow(2.5)
     alice, bob = world.person("Alice"), world.person("Bob")
     async with world.bot():
-        await agree(alice)
-        await alice.press("My own skin")
-        await send_photos(alice, 1)
-        await alice.press("✅ Done")
-        await skip_everything(alice)
-        await alice.press("📤 Send for analysis")
+        await submit_case(alice, photos=1)
         await alice.wait_for("Analysing", timeout=WAIT)
         # While Alice's case is with the (slow) API, Bob and Alice herself are answered at once.
         started = time.perf_counter()

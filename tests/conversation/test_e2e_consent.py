@@ -10,7 +10,14 @@ from bot.conversation.callbacks import global_button
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.db.session import create_engine, create_sessionmaker
 from tests.conversation.conftest import World
-from tests.conversation.flows import WAIT, agree, photo, send_photos, skip_everything
+from tests.conversation.flows import (
+    WAIT,
+    agree,
+    finish_and_send,
+    photo,
+    send_photos,
+    skip_everything,
+)
 from tests.db.test_erasure import _every_cell
 
 
@@ -95,10 +102,7 @@ async def test_withdrawing_stops_sending_and_delete_erases_everything_but_the_pr
         await alice.wait_for("short reference", timeout=WAIT)
         await alice.send("PT-0042")
         await send_photos(alice, 1)
-        await alice.press("✅ Done")
-        await skip_everything(alice)
-        await alice.press("📤 Send for analysis")
-        await alice.wait_for("AI estimate", timeout=WAIT)
+        await finish_and_send(alice)
         await alice.send("/privacy")
         privacy = await alice.wait_for("Your consent", timeout=WAIT)
         assert "you agreed on" in privacy.text

@@ -9,18 +9,15 @@ import pytest
 
 from bot.logs import configure_logging
 from tests.conversation.conftest import World
-from tests.conversation.flows import WAIT, agree, answer_everything, send_photos, skip_everything
+from tests.conversation.flows import (
+    WAIT,
+    agree,
+    answer_everything,
+    send_photos,
+    submit_case,
+)
 from tests.fakes.modelderm_server import Behaviour
 from tests.fakes.telegram_user import FakeUser
-
-
-async def submit_case(user: FakeUser) -> None:
-    await agree(user)
-    await user.press("My own skin")
-    await send_photos(user, 2)
-    await user.press("✅ Done")
-    await skip_everything(user)
-    await user.press("📤 Send for analysis")
 
 
 def results(user: FakeUser) -> list[str]:

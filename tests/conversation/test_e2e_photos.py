@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from tests.conversation.conftest import World
-from tests.conversation.flows import WAIT, agree, photo, send_photos, skip_everything
+from tests.conversation.flows import (
+    WAIT,
+    agree,
+    finish_and_send,
+    photo,
+    send_photos,
+)
 from tests.fakes.telegram_user import FakeUser
 from tests.images import animated_gif, jpeg_bytes, make_skin_photo
 
@@ -25,10 +31,7 @@ async def test_album_of_three_gets_one_acknowledgement_and_all_three_are_sent(wo
         await asyncio.sleep(1.0)  # any further acknowledgement would have come by now
         acks = [m for m in alice.messages if "of 5 received" in m.text]
         assert len(acks) == 1
-        await alice.press("✅ Done")
-        await skip_everything(alice)
-        await alice.press("📤 Send for analysis")
-        await alice.wait_for("AI estimate", timeout=WAIT)
+        await finish_and_send(alice)
     (request,) = world.api.requests
     assert len(request.files) == 3
     assert all(f.content_type == "image/webp" for f in request.files)
@@ -42,10 +45,7 @@ async def test_five_photos_then_a_sixth_is_refused_and_not_stored(world: World) 
         await alice.send_photo(photo(6))
         refusal = await alice.wait_for("this one was not kept", timeout=WAIT)
         assert "Done" in refusal.text
-        await alice.press("✅ Done")
-        await skip_everything(alice)
-        await alice.press("📤 Send for analysis")
-        result = await alice.wait_for("AI estimate", timeout=WAIT)
+        result = await finish_and_send(alice)
         assert "Photos analysed: 5" in result.text
     (request,) = world.api.requests
     assert len(request.files) == 5
@@ -69,10 +69,7 @@ async def test_a_blurred_photo_can_be_replaced(world: World) -> None:
         ack = await alice.wait_for("of 5 received", timeout=WAIT)
         assert "Photo 2 of 5 received." in ack.text
         # The old warning's buttons are gone; pressing a stale copy changes nothing.
-        await alice.press("✅ Done")
-        await skip_everything(alice)
-        await alice.press("📤 Send for analysis")
-        await alice.wait_for("AI estimate", timeout=WAIT)
+        await finish_and_send(alice)
     (request,) = world.api.requests
     assert len(request.files) == 2
 
@@ -113,9 +110,6 @@ async def test_files_that_are_not_photos_get_a_clear_answer_and_nothing_is_lost(
         await alice.send_document(big, "IMG_0001.JPG", "image/jpeg")
         ack = await alice.wait_for("of 5 received", timeout=WAIT)
         assert "Photo 2 of 5 received." in ack.text
-        await alice.press("✅ Done")
-        await skip_everything(alice)
-        await alice.press("📤 Send for analysis")
-        await alice.wait_for("AI estimate", timeout=WAIT)
+        await finish_and_send(alice)
     (request,) = world.api.requests
     assert len(request.files) == 2
