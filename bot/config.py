@@ -82,6 +82,20 @@ class Settings(BaseSettings):
     advice_rules_file: str | None = None
     result_top_n: int = Field(default=5, ge=1, le=10)
 
+    # Operation (README "Running it for real"): how updates arrive, health, fair use, admins.
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_path: str | None = None
+    webhook_listen_host: str = "127.0.0.1"
+    webhook_listen_port: int = Field(default=8080, ge=1, le=65535)
+    health_port: int = Field(default=0, ge=0, le=65535)
+    cases_per_hour: int = Field(default=5, ge=1)
+    cases_per_day: int = Field(default=20, ge=1)
+    api_concurrency: int = Field(default=4, ge=1, le=64)
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    shutdown_grace_s: float = Field(default=10.0, ge=0, le=600)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("modelderm_api_urls", mode="before")
@@ -107,6 +121,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{url!r} is not an http(s) URL")
         return [url.rstrip("/") for url in value]
 
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
@@ -117,6 +138,9 @@ class Settings(BaseSettings):
         "export_hash_key",
         "advice_malignancy_output_threshold",
         "advice_rules_file",
+        "webhook_url",
+        "webhook_secret",
+        "webhook_path",
         mode="before",
     )
     @classmethod

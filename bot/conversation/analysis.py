@@ -20,7 +20,7 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
 from bot.advice import advise
-from bot.conversation.common import BotContext, chat_id_of, language_of, say
+from bot.conversation.common import BotContext, chat_id_of, language_of, say, user_id_of
 from bot.conversation.gate import show_gate
 from bot.conversation.result import render_result
 from bot.conversation.screens import new_case_keyboard
@@ -38,6 +38,7 @@ from bot.db.cases import (
     undelivered_results,
 )
 from bot.db.errors import ConsentRequired, StorageError
+from bot.fairuse import api_turn, refuse_if_over_limit
 from bot.imaging import PhotoRejected
 from bot.modelderm.client import PhotoUpload
 from bot.modelderm.diagnosis import Diagnosis
@@ -54,6 +55,8 @@ REDELIVER_AFTER_S = 60.0
 async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> None:
     """The person pressed "Send for analysis" on the summary."""
     chat_id = chat_id_of(update)
+    if await refuse_if_over_limit(context, chat_id, user_id_of(update), at_submission=True):
+        return
     try:
         async with context.services.sessions.begin() as session:
             case = await mark_submitted(session, public_id)
@@ -65,9 +68,10 @@ async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> N
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await say(context, chat_id, "analysing", count=count)
+    status = await say(context, chat_id, "analysing", count=count)
     services = context.services
-    services.spawn(analyse(context.bot, services, public_id), name=f"analyse-{public_id}")
+    work = analyse(context.bot, services, public_id, status_message_id=status.message_id)
+    services.spawn(work, name=f"analyse-{public_id}")
 
 
 async def _keep_typing(bot: Bot, chat_id: int) -> None:
@@ -94,7 +98,12 @@ def next_attempt(services: Services, attempts: int) -> dt.datetime:
 
 
 async def analyse(
-    bot: Bot, services: Services, public_id: uuid.UUID, *, late: bool = False
+    bot: Bot,
+    services: Services,
+    public_id: uuid.UUID,
+    *,
+    late: bool = False,
+    status_message_id: int | None = None,
 ) -> None:
     """Download, prepare and send a submitted case; deliver the result or park the case."""
     async with services.sessions.begin() as session:
@@ -106,7 +115,8 @@ async def analyse(
     retryable, error = True, ""
     try:
         uploads = await _uploads(bot, services, file_ids)
-        diagnosis = await services.api.diagnose(uploads, questionnaire, case_id=str(public_id))
+        async with api_turn(bot, services.api_queue, chat_id, status_message_id, len(uploads)):
+            diagnosis = await services.api.diagnose(uploads, questionnaire, case_id=str(public_id))
     except DiagnosisFailed as exc:
         retryable, error = exc.retryable, str(exc)
     except PhotoRejected as exc:
