@@ -103,6 +103,7 @@ PositionCallback = Callable[[int], None]
 class _Waiter:
     turn: asyncio.Future[None]
     on_position: PositionCallback | None
+    place: int = -1
 
 
 class ApiQueue:
@@ -134,7 +135,9 @@ class ApiQueue:
                 if waiter.turn.done() and not waiter.turn.cancelled():
                     self._release()  # the slot was handed over just as we were cancelled
                 else:
-                    self._waiting.remove(waiter)
+                    # Already gone if a release skipped it as cancelled.
+                    with contextlib.suppress(ValueError):
+                        self._waiting.remove(waiter)
                     self._announce()
                 raise
         try:
@@ -154,7 +157,8 @@ class ApiQueue:
 
     def _announce(self) -> None:
         for ahead, waiter in enumerate(self._waiting):
-            if waiter.on_position is not None:
+            if waiter.on_position is not None and waiter.place != ahead:
+                waiter.place = ahead
                 waiter.on_position(ahead)
 
 
@@ -250,5 +254,17 @@ async def refuse_if_over_limit(
         reached = await limit_reached(session, telegram_user_id, context.services.settings)
     if reached is None:
         return False
-    await context.bot.send_message(chat_id, limit_text(reached, at_submission=at_submission))
+    body = limit_text(reached, at_submission=at_submission)
+    if at_submission:
+        # The summary's buttons were taken away by the press: show it again, to press later.
+        from bot.conversation.common import send_screen, view_of
+        from bot.db.cases import open_case
+
+        async with context.services.sessions() as session:
+            case = await open_case(session, telegram_user_id)
+            view = view_of(case) if case is not None else None
+        if view is not None:
+            await send_screen(context, chat_id, view, before=body)
+            return True
+    await context.bot.send_message(chat_id, body)
     return True

@@ -54,8 +54,13 @@ class ApiWatch:
         self.metrics.api_seconds.labels(host, "ok").observe(diagnosis.latency_s)
         # Attempt n goes to server n (see ModelDermClient._next_server): with several servers,
         # every attempt after the first moved on to another one.
-        if len(self.servers) > 1:
+        urls = list(self.servers)
+        if len(urls) > 1:
             self.metrics.api_failovers.inc(max(0, diagnosis.attempts - 1))
+            for attempt in range(diagnosis.attempts - 1):
+                earlier = urls[attempt % len(urls)]
+                if earlier != diagnosis.server:
+                    self._set(earlier, False, "failed; another server answered")
         self._set(diagnosis.server, True, f"answered in {diagnosis.latency_s:.1f}s")
 
     def failed(self, attempts: Sequence[AttemptRecord]) -> None:

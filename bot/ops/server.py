@@ -36,8 +36,8 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 class _Base(RequestHandler):
-    def initialize(self, application: BotApplication) -> None:
-        self.application_ = application
+    def initialize(self, bot_application: BotApplication) -> None:
+        self.application_ = bot_application
 
     @property
     def services(self) -> Services | None:
@@ -68,8 +68,8 @@ class MetricsHandler(_Base):
 
 
 class WebhookHandler(_Base):
-    def initialize(self, application: BotApplication, secret: str = "") -> None:
-        super().initialize(application)
+    def initialize(self, bot_application: BotApplication, secret: str = "") -> None:
+        super().initialize(bot_application)
         self.secret = secret.encode()
 
     async def post(self) -> None:
@@ -117,15 +117,15 @@ class OpsServer:
         webhook_secret: str = "",
     ) -> None:
         routes: list[Any] = [
-            ("/healthz", HealthHandler, {"application": application}),
-            ("/metrics", MetricsHandler, {"application": application}),
+            ("/healthz", HealthHandler, {"bot_application": application}),
+            ("/metrics", MetricsHandler, {"bot_application": application}),
         ]
         if webhook_path is not None:
             routes.append(
                 (
                     webhook_path,
                     WebhookHandler,
-                    {"application": application, "secret": webhook_secret},
+                    {"bot_application": application, "secret": webhook_secret},
                 )
             )
         self.webhook_path = webhook_path
