@@ -7,7 +7,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 from bot.config import Settings
 from bot.conversation.analysis import retry_pending
@@ -15,7 +15,7 @@ from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.routing import BOT_COMMANDS, register_handlers
 from bot.db.cases import requeue_interrupted
 from bot.ops.checks import check_operation
-from bot.ops.metrics import MeasuredUpdateProcessor, Metrics
+from bot.ops.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor, Metrics
 from bot.ops.webhook import run_webhook, start_http, stop_http
 from bot.services import Services
 
@@ -33,7 +33,7 @@ def build_application(settings: Settings) -> BotApplication:
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(MeasuredUpdateProcessor(metrics))
         # Telegram bans bots that flood it; the limiter queues instead of failing in a burst.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(MeasuredRateLimiter(max_retries=3))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

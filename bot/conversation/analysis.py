@@ -110,12 +110,15 @@ async def analyse(
         case = await get_case(session, public_id)
         file_ids = [photo.file_id for photo in case.photos]
         questionnaire, chat_id, attempts = case.questionnaire, case.telegram_user_id, case.attempts
-    typing = services.spawn(_keep_typing(bot, chat_id), name=f"typing-{public_id}")
+    typing: asyncio.Task[None] | None = None
     diagnosis: Diagnosis | None = None
     retryable, error = True, ""
     try:
         uploads = await _uploads(bot, services, file_ids)
         async with api_turn(bot, services.api_queue, chat_id, status_message_id, len(uploads)):
+            # Only once it is our turn: chat actions count against Telegram's flood limits, and
+            # people waiting in the queue see their place instead.
+            typing = services.spawn(_keep_typing(bot, chat_id), name=f"typing-{public_id}")
             diagnosis = await services.api.diagnose(uploads, questionnaire, case_id=str(public_id))
     except DiagnosisFailed as exc:
         retryable, error = exc.retryable, str(exc)
@@ -127,7 +130,8 @@ async def analyse(
     except TelegramError as exc:
         error = f"telegram: {exc}"
     finally:
-        typing.cancel()
+        if typing is not None:
+            typing.cancel()
     if diagnosis is not None:
         await _complete(bot, services, public_id, chat_id, diagnosis, late=late)
         return

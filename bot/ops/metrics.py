@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -19,6 +20,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
+from telegram._utils.types import JSONDict
+from telegram.ext import AIORateLimiter
 
 from bot.config import Settings
 from bot.conversation.processor import PerChatUpdateProcessor
@@ -50,6 +53,8 @@ UPDATE_BUCKETS = (
     1.0,
     2.0,
     5.0,
+    10.0,
+    30.0,
 )
 API_BUCKETS = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 120.0)
 PHOTO_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
@@ -103,6 +108,13 @@ class Metrics:
         self.update_seconds = Histogram(
             f"{PREFIX}_update_seconds",
             "Time the bot spent handling one update (its _count is the updates handled).",
+            buckets=UPDATE_BUCKETS,
+            registry=r,
+        )
+        self.update_own_seconds = Histogram(
+            f"{PREFIX}_update_own_seconds",
+            "Handling time of one update minus the time its Telegram calls took, waiting for "
+            "Telegram's flood limits included: the bot's own work (database, photos, code).",
             buckets=UPDATE_BUCKETS,
             registry=r,
         )
@@ -176,11 +188,43 @@ class MeasuredUpdateProcessor(PerChatUpdateProcessor):
         await super().do_process_update(update, self._timed(coroutine))
 
     async def _timed(self, coroutine: Awaitable[Any]) -> None:
+        in_telegram = [0.0]
+        token = _telegram_seconds.set(in_telegram)
         started = time.perf_counter()
         try:
             await coroutine
         finally:
-            self.metrics.update_seconds.observe(time.perf_counter() - started)
+            took = time.perf_counter() - started
+            _telegram_seconds.reset(token)
+            self.metrics.update_seconds.observe(took)
+            self.metrics.update_own_seconds.observe(max(0.0, took - in_telegram[0]))
+
+
+# Seconds the current update has spent in Telegram calls (set per update by the processor).
+_telegram_seconds: ContextVar[list[float] | None] = ContextVar("telegram_seconds", default=None)
+
+
+class MeasuredRateLimiter(AIORateLimiter):
+    """PTB's rate limiter (Telegram's flood limits), also noting how long each call took."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        started = time.perf_counter()
+        try:
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        finally:
+            spent = _telegram_seconds.get()
+            if spent is not None:
+                spent[0] += time.perf_counter() - started
 
 
 class TimedPhotoPreparer(PhotoPreparer):

@@ -34,8 +34,12 @@ class BotProcess:
 
     async def start(self) -> None:
         with self.log.open("ab") as out:
+            # BOT_PROFILE=<file>: run the bot under cProfile (for finding hot spots).
+            profile = os.environ.get("BOT_PROFILE")
+            wrap = ["-m", "cProfile", "-o", profile] if profile else []
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
+                *wrap,
                 "-m",
                 "bot",
                 "run",
