@@ -3,9 +3,12 @@
     PYTHONPATH=. python tests/perf/bench_faults.py [--people 60] [--latency 0.5] [--think 0.5]
 
 People take whole cases (as in bench_load.py) while, one after another:
-  (a) the API answers 502 (the real proxy page) for --outage seconds, then recovers;
-  (b) the bot process is killed with SIGKILL and started again a second later;
-  (c) another connection holds an exclusive SQLite transaction for --lock seconds.
+  (a) once 20% have pressed Send, the API answers 502 (the real proxy page) for --outage
+      seconds, then recovers;
+  (b) once 50% have (and --gap s after (a)), the bot process is killed with SIGKILL and
+      started again a second later;
+  (c) once 80% have (and --gap s after (b)), another connection holds an exclusive SQLite
+      transaction for --lock seconds.
 The bot runs as its own process; the fake Telegram, the fake API and the people run here.
 
 Reported: started (people who pressed Send), completed (got their result), delivered_late (the
@@ -91,15 +94,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             def note(what: str) -> None:
                 events.append({"t": round(time.monotonic() - began, 1), "event": what})
 
+            async def sent(share: float) -> None:
+                # Faults hit while cases are in flight: wait until this share pressed Send.
+                for _ in range(int(args.timeout / 0.2)):
+                    if sum(p.submitted_at is not None for p in crowd) >= share * len(crowd):
+                        return
+                    await asyncio.sleep(0.2)
+
             async def faults() -> None:
                 nonlocal bot
-                await asyncio.sleep(args.first_fault)
+                await sent(0.2)
                 note("api: 502 from now")
                 api.behaviour = Behaviour.proxy_error()
                 await asyncio.sleep(args.outage)
                 api.behaviour = Behaviour.normal(args.latency)
                 note("api: recovered")
                 await asyncio.sleep(args.gap)
+                await sent(0.5)
                 note("bot: SIGKILL")
                 await bot.stop(signal.SIGKILL)
                 await asyncio.sleep(1.0)
@@ -107,6 +118,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await bot.start()
                 note("bot: restarted")
                 await asyncio.sleep(args.gap)
+                await sent(0.8)
                 held = threading.Event()
                 locker = asyncio.create_task(
                     asyncio.to_thread(hold_exclusive_lock, database, args.lock, held)
@@ -155,9 +167,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=60)
     parser.add_argument("--latency", type=float, default=0.5, help="fake API answer time, s")
     parser.add_argument("--think", type=float, default=0.5, help="mean seconds per step")
-    parser.add_argument("--first-fault", type=float, default=5.0, help="s before the outage")
     parser.add_argument("--outage", type=float, default=10.0, help="s of 502 answers")
-    parser.add_argument("--gap", type=float, default=8.0, help="s between faults")
+    parser.add_argument("--gap", type=float, default=5.0, help="s at least between faults")
     parser.add_argument("--lock", type=float, default=3.0, help="s the database is locked")
     parser.add_argument("--timeout", type=float, default=600.0)
     result = asyncio.run(run(parser.parse_args()))

@@ -31,6 +31,7 @@ from tests.ops.process import REPO, BotProcess, bot_environment
 
 RESULT = "Most likely conditions"
 LATE = "the check you sent earlier"
+ANALYSING = "Analysing your"
 ANSWERS = {label for (label,) in ALL_ANSWERS}
 
 
@@ -92,7 +93,9 @@ async def live(person: Person, *, patience: float, give_up_at: float, think: flo
                     await asyncio.sleep(think * random.uniform(0.5, 1.5))
                 quiet_since = time.monotonic()
                 await act(person, last)
-        waiting = person.submitted_at is not None
+        # Once "Analysing…" is shown the case is stored as sent and the result will come by
+        # itself; before that, a press lost to a crash gets no answer and the person tries again.
+        waiting = any(ANALYSING in m.text for m in user.messages)
         if not waiting and time.monotonic() - quiet_since > patience:
             person.nudges += 1
             quiet_since = time.monotonic()
