@@ -7,15 +7,17 @@ import logging
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 from bot import terms
 from bot.config import Settings
 from bot.conversation.analysis import retry_pending
 from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
-from bot.conversation.processor import PerChatUpdateProcessor
 from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
 from bot.db.cases import requeue_interrupted
+from bot.ops.checks import check_operation
+from bot.ops.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor, Metrics
+from bot.ops.webhook import run_webhook, start_http, stop_http
 from bot.services import Services
 from bot.triage.desk import triage_job
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def build_application(settings: Settings) -> BotApplication:
+    metrics = Metrics()
     application: BotApplication = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -30,14 +33,16 @@ def build_application(settings: Settings) -> BotApplication:
         .base_file_url(settings.telegram_file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, disable_notification=False))
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(MeasuredUpdateProcessor(metrics))
         # Telegram bans bots that flood it; the limiter queues instead of failing in a burst.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(MeasuredRateLimiter(max_retries=3))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data["settings"] = settings
+    application.bot_data["metrics"] = metrics
     # With triage on, the consent text says the clinic sees the cases: its own terms version.
     terms.use_triage(settings.triage_enabled)
     register_handlers(application, triage_chat_id=settings.triage_chat_id)
@@ -46,7 +51,7 @@ def build_application(settings: Settings) -> BotApplication:
 
 async def _post_init(application: BotApplication) -> None:
     settings: Settings = application.bot_data["settings"]
-    services = Services.open(settings)
+    services = Services.open(settings, application.bot_data["metrics"])
     application.bot_data[SERVICES_KEY] = services
     async with services.sessions.begin() as session:
         parked = await requeue_interrupted(session)
@@ -69,19 +74,33 @@ async def _post_init(application: BotApplication) -> None:
             first=dt.timedelta(seconds=min(1.0, settings.triage_check_interval_s)),
             name="triage",
         )
+    await start_http(application)
 
 
 async def _triage_job(context: BotContext) -> None:
     await triage_job(context.bot, context.services)
 
 
+async def _post_stop(application: BotApplication) -> None:
+    # Telegram still works here (shutdown comes next): analyses in flight may finish and deliver;
+    # what does not finish in time stays `submitted` and is retried after the restart.
+    services: Services | None = application.bot_data.get(SERVICES_KEY)
+    if services is not None:
+        await services.settle(services.settings.shutdown_grace_s)
+
+
 async def _post_shutdown(application: BotApplication) -> None:
+    await stop_http(application)
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
         await services.close()
 
 
 def run_bot(settings: Settings) -> None:
-    """Poll Telegram until stopped (Ctrl+C or SIGTERM)."""
+    """Poll Telegram, or serve the webhook, until stopped (Ctrl+C or SIGTERM)."""
+    check_operation(settings)
     application = build_application(settings)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    if settings.telegram_mode == "webhook":
+        run_webhook(application)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -87,6 +87,19 @@ class Settings(BaseSettings):
     triage_clinician_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     triage_reminder_after_s: float = Field(default=4 * 3600.0, ge=1)
     triage_check_interval_s: float = Field(default=15.0, ge=0.1)
+    # Operation (README "Running it for real"): how updates arrive, health, fair use, admins.
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_path: str | None = None
+    webhook_listen_host: str = "127.0.0.1"
+    webhook_listen_port: int = Field(default=8080, ge=1, le=65535)
+    health_port: int = Field(default=0, ge=0, le=65535)
+    cases_per_hour: int = Field(default=5, ge=1)
+    cases_per_day: int = Field(default=20, ge=1)
+    api_concurrency: int = Field(default=4, ge=1, le=64)
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    shutdown_grace_s: float = Field(default=10.0, ge=0, le=600)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
@@ -113,7 +126,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{url!r} is not an http(s) URL")
         return [url.rstrip("/") for url in value]
 
-    @field_validator("triage_clinician_ids", mode="before")
+    @field_validator("triage_clinician_ids", "admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -131,6 +144,9 @@ class Settings(BaseSettings):
         "advice_malignancy_output_threshold",
         "advice_rules_file",
         "triage_chat_id",
+        "webhook_url",
+        "webhook_secret",
+        "webhook_path",
         mode="before",
     )
     @classmethod

@@ -19,8 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.advice import AdviceRules
 from bot.config import Settings
 from bot.db.session import create_engine, create_sessionmaker
+from bot.fairuse import ApiQueue
 from bot.imaging import PhotoPreparer
 from bot.modelderm.client import ModelDermClient
+from bot.ops.apiwatch import ApiWatch, watched_client
+from bot.ops.metrics import Metrics, observe_cases, timed_preparer
 from bot.triage.desk import TriageDesk
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,9 @@ class Services:
     api: ModelDermClient
     photos: PhotoPreparer
     advice_rules: AdviceRules
+    metrics: Metrics
+    api_watch: ApiWatch
+    api_queue: ApiQueue
     # The clinic's triage (bot/triage), when TRIAGE_CHAT_ID is set.
     triage: TriageDesk | None = None
     # Analyses and acknowledgements running in the background, awaited or cancelled on shutdown.
@@ -43,7 +49,8 @@ class Services:
     scratch: dict[str, dict[int, Any]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, settings: Settings) -> Services:
+    def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
+        metrics = metrics or Metrics()
         engine = create_engine(settings)
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.modelderm_request_timeout_s),
@@ -57,15 +64,21 @@ class Services:
         )
         if settings.advice_rules_file:
             rules = rules.with_file(Path(settings.advice_rules_file))
+        sessions = create_sessionmaker(engine)
+        observe_cases(sessions, metrics)
+        watch = ApiWatch(settings.modelderm_api_urls, metrics)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=create_sessionmaker(engine),
+            sessions=sessions,
             http=http,
-            api=ModelDermClient.from_settings(settings, http),
-            photos=PhotoPreparer.from_settings(settings),
+            api=watched_client(settings, http, watch),
+            photos=timed_preparer(settings, metrics),
             advice_rules=rules,
             triage=TriageDesk.from_settings(settings),
+            metrics=metrics,
+            api_watch=watch,
+            api_queue=ApiQueue(settings.api_concurrency),
         )
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -79,6 +92,11 @@ class Services:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def settle(self, grace_s: float) -> None:
+        """Give analyses in flight up to `grace_s` to finish (called while Telegram still works)."""
+        if self.tasks and grace_s > 0:
+            await asyncio.wait(list(self.tasks), timeout=grace_s)
 
     async def close(self) -> None:
         # Work in flight is parked in the database (cases stay submitted and are retried after

@@ -25,7 +25,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.advice import advise
 from bot.conversation.card import send_result_card
-from bot.conversation.common import BotContext, chat_id_of, language_of, say
+from bot.conversation.common import BotContext, chat_id_of, language_of, say, user_id_of
 from bot.conversation.gate import show_gate
 from bot.conversation.result import render_result
 from bot.conversation.screens import new_case_keyboard
@@ -44,6 +44,7 @@ from bot.db.cases import (
 )
 from bot.db.errors import ConsentRequired, StorageError
 from bot.db.users import language_of_user
+from bot.fairuse import api_turn, refuse_if_over_limit
 from bot.i18n import speaking
 from bot.imaging import PhotoRejected
 from bot.modelderm.client import PhotoUpload
@@ -63,6 +64,8 @@ REDELIVER_AFTER_S = 60.0
 async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> None:
     """The person pressed "Send for analysis" on the summary."""
     chat_id = chat_id_of(update)
+    if await refuse_if_over_limit(context, chat_id, user_id_of(update), at_submission=True):
+        return
     try:
         async with context.services.sessions.begin() as session:
             case = await mark_submitted(session, public_id)
@@ -74,9 +77,10 @@ async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> N
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await say(context, chat_id, "analysing", count=count)
+    status = await say(context, chat_id, "analysing", count=count)
     services = context.services
-    services.spawn(analyse(context.bot, services, public_id), name=f"analyse-{public_id}")
+    work = analyse(context.bot, services, public_id, status_message_id=status.message_id)
+    services.spawn(work, name=f"analyse-{public_id}")
 
 
 async def _keep_typing(bot: Bot, chat_id: int) -> None:
@@ -108,7 +112,12 @@ def next_attempt(services: Services, attempts: int) -> dt.datetime:
 
 
 async def analyse(
-    bot: Bot, services: Services, public_id: uuid.UUID, *, late: bool = False
+    bot: Bot,
+    services: Services,
+    public_id: uuid.UUID,
+    *,
+    late: bool = False,
+    status_message_id: int | None = None,
 ) -> None:
     """Download, prepare and send a submitted case; deliver the result or park the case."""
     async with services.sessions.begin() as session:
@@ -117,7 +126,17 @@ async def analyse(
         questionnaire, chat_id, attempts = case.questionnaire, case.telegram_user_id, case.attempts
         language = await language_of_user(session, chat_id)
     with speaking(language):
-        await _analyse(bot, services, public_id, file_ids, questionnaire, chat_id, attempts, late)
+        await _analyse(
+            bot,
+            services,
+            public_id,
+            file_ids,
+            questionnaire,
+            chat_id,
+            attempts,
+            late=late,
+            status_message_id=status_message_id,
+        )
 
 
 async def _analyse(
@@ -128,9 +147,11 @@ async def _analyse(
     questionnaire: Questionnaire,
     chat_id: int,
     attempts: int,
+    *,
     late: bool,
+    status_message_id: int | None,
 ) -> None:
-    typing = services.spawn(_keep_typing(bot, chat_id), name=f"typing-{public_id}")
+    typing: asyncio.Task[None] | None = None
     diagnosis: Diagnosis | None = None
     retryable, error = True, ""
     card_photo: bytes | None = None
@@ -138,7 +159,11 @@ async def _analyse(
         uploads = await _uploads(bot, services, file_ids)
         # The photo the card shows: the first one, exactly as the API received it.
         card_photo = uploads[0].data if uploads else None
-        diagnosis = await services.api.diagnose(uploads, questionnaire, case_id=str(public_id))
+        async with api_turn(bot, services.api_queue, chat_id, status_message_id, len(uploads)):
+            # Only once it is our turn: chat actions count against Telegram's flood limits, and
+            # people waiting in the queue see their place instead.
+            typing = services.spawn(_keep_typing(bot, chat_id), name=f"typing-{public_id}")
+            diagnosis = await services.api.diagnose(uploads, questionnaire, case_id=str(public_id))
     except DiagnosisFailed as exc:
         retryable, error = exc.retryable, str(exc)
     except PhotoRejected as exc:
@@ -149,7 +174,8 @@ async def _analyse(
     except TelegramError as exc:
         error = f"telegram: {exc}"
     finally:
-        typing.cancel()
+        if typing is not None:
+            typing.cancel()
     if diagnosis is not None:
         await _complete(bot, services, public_id, chat_id, diagnosis, card_photo, late=late)
         return

@@ -23,6 +23,7 @@ from bot.db.cases import create_case, open_case
 from bot.db.consent import current_consent, is_current_acceptance, record_consent
 from bot.db.models import ConsentDecision
 from bot.db.users import touch_user
+from bot.fairuse import LimitReached, limit_reached, limit_text
 from bot.i18n.formatting import moment
 
 
@@ -55,6 +56,7 @@ async def begin(update: Update, context: BotContext) -> None:
     user_id, language = user_id_of(update), language_of(update)
     resumed: CaseView | None = None
     started: CaseView | None = None
+    limited: LimitReached | None = None
     async with context.services.sessions.begin() as session:
         await touch_user(session, user_id, language)
         consent = await current_consent(session, user_id)
@@ -62,13 +64,15 @@ async def begin(update: Update, context: BotContext) -> None:
             case = await open_case(session, user_id)
             if case is not None:
                 resumed = view_of(case)
-            else:
+            elif not (limited := await limit_reached(session, user_id, context.services.settings)):
                 started = view_of(await create_case(session, user_id, language=language))
     chat_id = chat_id_of(update)
     if resumed is not None:
         await send_screen(context, chat_id, resumed, before=text("case_in_progress"))
     elif started is not None:
         await send_screen(context, chat_id, started)
+    elif limited is not None:
+        await context.bot.send_message(chat_id, limit_text(limited, at_submission=False))
     else:
         renewing = consent is not None and consent.decision is ConsentDecision.ACCEPTED
         await show_gate(context, chat_id, language, renewing=renewing)

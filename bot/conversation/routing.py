@@ -8,7 +8,7 @@ from telegram import BotCommand, Update
 from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.conversation import account, gate, intake, language, questions
+from bot.conversation import account, admin, gate, intake, language, questions
 from bot.conversation.callbacks import CaseButton, GlobalButton, decode
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.conversation.texts import text, text_in
@@ -125,6 +125,9 @@ def register_handlers(application: BotApplication, *, triage_chat_id: int | None
     application.add_handler(CommandHandler("start", gate.start, filters=PRIVATE))
     for name, callback in COMMANDS:
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE))
+    # Operators only; for anyone else /stats falls through to unknown_command below.
+    operators = admin.operators(application.bot_data["settings"])
+    application.add_handler(CommandHandler("stats", admin.stats, filters=PRIVATE & operators))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown_command))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(

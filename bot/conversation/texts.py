@@ -261,6 +261,24 @@ MESSAGES: dict[str, str] = {
         "your consent. It has been discarded."
     ),
     "analysis_busy": "This check is already being analysed. The result will come here.",
+    # --- fair use (bot/fairuse.py)
+    "fair_use_limit_hour": (
+        "You have sent {limit} checks in the last hour, the most I can take from one person so "
+        "that everyone gets a turn."
+    ),
+    "fair_use_limit_day": (
+        "You have sent {limit} checks in the last 24 hours, the most I can take from one person "
+        "so that everyone gets a turn."
+    ),
+    "fair_use_when": "You can send the next one {when}. Thank you for understanding.",
+    "fair_use_case_kept": "This check is kept: press <b>Send for analysis</b> again then.",
+    "when_one_minute": "in about a minute",
+    "when_minutes": "in about {minutes} minutes",
+    "when_hours": "in about {hours} hours (at {time})",
+    "queue_position": "🕒 Many checks are being sent right now: {place}. Your place is kept.",
+    "queue_next": "you are next",
+    "queue_one_ahead": "1 person is ahead of you",
+    "queue_many_ahead": "{count} people are ahead of you",
     # --- commands
     "cancelled": "The check was cancelled and its photos and answers were discarded. /new starts "
     "another.",
@@ -412,6 +430,18 @@ MESSAGES: dict[str, str] = {
     "duration_minutes": "{minutes} min",
     "duration_hours": "{hours} h {minutes} min",
     "duration_days": "{days} d {hours} h",
+    # --- operators (/stats, only for ADMIN_USER_IDS)
+    "stats": (
+        "<b>Stats</b> (since {since})\n"
+        "Cases started: {started}\n"
+        "Submitted: {submitted}\n"
+        "Completed: {completed}\n"
+        "Failed: {failed}\n"
+        "Pending now: {pending} (waiting for the AI: {parked})\n"
+        "API queue: {running} running, {waiting} waiting\n\n"
+        "<b>AI servers</b> (last known)\n{servers}"
+    ),
+    "stats_server": "{icon} {server}: {state}{detail}",
     # --- buttons that no longer apply
     "stale_button": "This button belongs to an earlier step and no longer works.",
     "busy_try_again": "One moment, please: I am still handling your previous message.",

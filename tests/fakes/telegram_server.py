@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from tests.fakes.telegram_files import MAX_DOWNLOAD_BYTES, FileStore, StoredFile
 from tests.fakes.telegram_text import EntityParseError, detect_entities, parse_formatted
@@ -283,6 +283,12 @@ class FakeTelegram:
         self._group_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # Webhook delivery: where updates are pushed while a webhook is set (see deliver_to).
+        self.webhook_target: str | None = None
+        self.webhook_retry_s = 0.5
+        self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status or 0)
+        self._delivery_wake = asyncio.Event()
+        self._delivery: asyncio.Task[None] | None = None
         self._methods: dict[str, Callable[[Params], Awaitable[Any]]] = {
             name.lower(): getattr(self, f"_m_{name}")
             for name in (
@@ -335,6 +341,11 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self._wake_poll("closing")
+        if self._delivery is not None:
+            self._delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
+            self._delivery = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -386,6 +397,44 @@ class FakeTelegram:
 
     def chat(self, chat_id: int) -> ChatState:
         return self.chats[chat_id]
+
+    def deliver_to(self, target: str | None) -> None:
+        """Push updates to `target` while a webhook is set, as Telegram does.
+
+        Telegram only calls https:// URLs; `target` (plain http on 127.0.0.1) stands for the
+        TLS-terminating reverse proxy in front of the URL given to setWebhook. Updates go in
+        order with the X-Telegram-Bot-Api-Secret-Token header; an answer other than 2xx (or no
+        answer) keeps the update and retries it after `webhook_retry_s`, like Telegram.
+        """
+        self.webhook_target = target
+        if target is not None and self._delivery is None:
+            self._delivery = asyncio.get_running_loop().create_task(self._deliver())
+        self._delivery_wake.set()
+
+    async def _deliver(self) -> None:
+        async with ClientSession() as http:
+            while True:
+                self._drop_unwanted()
+                if self.webhook is None or self.webhook_target is None or not self._updates:
+                    self._delivery_wake.clear()
+                    await self._delivery_wake.wait()
+                    continue
+                update = self._updates[0]
+                headers = {}
+                if self.webhook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+                status = 0
+                with contextlib.suppress(ClientError, OSError, TimeoutError):
+                    async with http.post(
+                        self.webhook_target, json=update, headers=headers, timeout=ClientTimeout(10)
+                    ) as response:
+                        status = response.status
+                self.webhook_deliveries.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                else:
+                    await asyncio.sleep(self.webhook_retry_s)
 
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method.lower() == method.lower()]
@@ -462,6 +511,7 @@ class FakeTelegram:
         update_id = next(self._update_ids)
         self._updates.append({"update_id": update_id, kind: copy.deepcopy(payload)})
         self._wake_poll("update")
+        self._delivery_wake.set()
         return update_id
 
     def add_callback_query(self, user: JSON, message: StoredMessage, data: str) -> str:
@@ -888,6 +938,7 @@ class FakeTelegram:
             self._allowed_updates = frozenset(allowed) if allowed else None
         if params.get_bool("drop_pending_updates"):
             self._updates.clear()
+        self._delivery_wake.set()
         return True
 
     async def _m_deleteWebhook(self, params: Params) -> bool:

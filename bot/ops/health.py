@@ -1,0 +1,65 @@
+"""/healthz: is the database reachable, what was last seen of the API, how many cases wait.
+
+Nothing here calls the API: the servers' state is what the bot's own calls last showed
+(bot/ops/apiwatch.py). HTTP 200 when the database answers, 503 when it does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Case, CaseStatus
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+DB_PROBE_TIMEOUT_S = 3.0
+PENDING = (CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY)
+
+
+async def pending_count(session: AsyncSession) -> int:
+    """Cases being sent or waiting for a retry."""
+    count = await session.scalar(
+        select(func.count()).select_from(Case).where(Case.status.in_(PENDING))
+    )
+    return int(count or 0)
+
+
+async def health_report(services: Services | None) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and the JSON body of /healthz."""
+    if services is None:
+        return 503, {"status": "starting", "database": "unknown"}
+    body: dict[str, Any] = {"status": "ok", "database": "ok", "pending_cases": None}
+    try:
+        async with asyncio.timeout(DB_PROBE_TIMEOUT_S):
+            async with services.sessions() as session:
+                await session.execute(text("SELECT 1"))
+                body["pending_cases"] = await pending_count(session)
+    except Exception as exc:  # any failure of the probe means "not healthy", with the reason
+        log.warning("health probe: database unreachable: %s", type(exc).__name__)
+        body["status"], body["database"] = "unhealthy", f"unreachable ({type(exc).__name__})"
+    body["api_servers"] = services.api_watch.snapshot()
+    body["api_queue"] = {
+        "running": services.api_queue.running,
+        "waiting": services.api_queue.waiting,
+        "limit": services.api_queue.concurrency,
+    }
+    return (200 if body["database"] == "ok" else 503), body
+
+
+async def refresh_gauges(services: Services) -> None:
+    """Gauges read at scrape time: stored pending cases and the API queue."""
+    metrics = services.metrics
+    metrics.api_waiting.set(services.api_queue.waiting)
+    metrics.api_running.set(services.api_queue.running)
+    try:
+        async with asyncio.timeout(DB_PROBE_TIMEOUT_S):
+            async with services.sessions() as session:
+                metrics.cases_pending.set(await pending_count(session))
+    except Exception as exc:  # the scrape still answers, with the last known value
+        log.warning("metrics: could not count pending cases: %s", type(exc).__name__)

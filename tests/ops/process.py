@@ -1,0 +1,73 @@
+"""The bot as a separate process (`python -m bot run`), as systemd runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def bot_environment(**settings: Any) -> dict[str, str]:
+    """This process's environment without any bot setting, plus `settings` (NAME=value)."""
+    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env["PYTHONPATH"] = str(REPO)
+    for name, value in settings.items():
+        env[name.upper()] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    return env
+
+
+class BotProcess:
+    """`python -m bot run` in `workdir` (no .env there), stopped with a signal."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], log: Path | None = None) -> None:
+        self.workdir, self.env = workdir, env
+        self.log = log or workdir / "bot.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as out:
+            # BOT_PROFILE=<file>: run the bot under cProfile (for finding hot spots).
+            profile = os.environ.get("BOT_PROFILE")
+            wrap = ["-m", "cProfile", "-o", profile] if profile else []
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                *wrap,
+                "-m",
+                "bot",
+                "run",
+                cwd=self.workdir,
+                env=self.env,
+                stdout=out,
+                stderr=out,
+            )
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def peak_rss_mb(self) -> float:
+        """Peak resident memory so far (VmHWM), read while the process is alive."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:  # noqa: ASYNC109
+        """Send `sig` and wait for the exit status."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(sig)
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""

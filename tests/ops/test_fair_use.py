@@ -1,0 +1,170 @@
+"""Per-person limits, the API queue with people's places in it, and Telegram's flood limits."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from bot.conversation.common import SERVICES_KEY
+from bot.db.base import utcnow
+from bot.db.models import Case, CaseStatus, User
+from bot.fairuse import ApiQueue, limit_reached, when_text
+from bot.services import Services
+from tests.conversation.conftest import World
+from tests.conversation.flows import WAIT
+from tests.fakes.modelderm_server import Behaviour
+from tests.ops.conftest import complete_case, reach_summary
+
+
+async def add_submitted(services: Services, telegram_user_id: int, *ago: dt.timedelta) -> None:
+    """Cases this person submitted `ago` before now (stored as the bot stores them)."""
+    async with services.sessions.begin() as session:
+        user = await session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
+        assert user is not None
+        for delta in ago:
+            when = utcnow() - delta
+            session.add(
+                Case(
+                    public_id=uuid.uuid4(),
+                    user_id=user.id,
+                    status=CaseStatus.COMPLETED,
+                    created_at=when,
+                    updated_at=when,
+                    submitted_at=when,
+                    completed_at=when,
+                )
+            )
+
+
+async def test_after_the_hourly_limit_a_new_case_is_refused_kindly(world: World) -> None:
+    alice = world.person("Alice")
+    async with world.bot(cases_per_hour=1):
+        await complete_case(alice)
+        await alice.press("➕ New check")
+        refusal = await alice.wait_for("the most I can take", timeout=WAIT)
+    assert "1 checks in the last hour" in refusal.text or "sent 1 check" in refusal.text
+    assert "You can send the next one in about 60 minutes" in refusal.text
+    assert refusal.buttons == []
+    assert len(world.api.requests) == 1
+
+
+async def test_the_limit_is_checked_again_at_submission_and_the_case_kept(world: World) -> None:
+    alice = world.person("Alice")
+    async with world.bot(cases_per_hour=5, cases_per_day=2) as app:
+        summary = await reach_summary(alice)
+        # Meanwhile (another device, an earlier check) two cases were sent: 3 and 20 hours ago.
+        services: Services = app.bot_data[SERVICES_KEY]
+        await add_submitted(services, alice.id, dt.timedelta(hours=3), dt.timedelta(hours=20))
+        await alice.press("📤 Send for analysis", message=summary)
+        refusal = await alice.wait_for("the most I can take", timeout=WAIT)
+        assert "2 checks in the last 24 hours" in refusal.text
+        # The older one leaves the 24-hour window in 4 hours.
+        assert "in about 4 hours (at " in refusal.text
+        assert "This check is kept" in refusal.text
+        assert "Please check before sending" in refusal.text
+        assert "📤 Send for analysis" in refusal.buttons
+    assert world.api.requests == []
+    async with world.bot(cases_per_day=3):
+        await alice.press("📤 Send for analysis", message=refusal)
+        await alice.wait_for("AI estimate", timeout=WAIT)
+
+
+async def test_limits_count_from_the_database_window(world: World) -> None:
+    settings = world.settings.model_copy(update={"cases_per_hour": 2, "cases_per_day": 3})
+    async with world.bot() as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        alice = world.person("Alice")
+        await alice.send("/start")
+        await alice.wait_for(lambda m: "✅ I agree" in m.buttons, timeout=WAIT)
+        # One 50 minutes ago, one 30 minutes ago: the hourly limit frees up in 10 minutes.
+        await add_submitted(services, alice.id, dt.timedelta(minutes=50), dt.timedelta(minutes=30))
+        async with services.sessions() as session:
+            reached = await limit_reached(session, alice.id, settings)
+            assert reached is not None and reached.period == "hour"
+            assert when_text(reached.retry_at) == "in about 10 minutes"
+            assert await limit_reached(session, alice.id + 1, settings) is None
+        await add_submitted(services, alice.id, dt.timedelta(hours=23, minutes=59))
+        async with services.sessions() as session:
+            both = await limit_reached(session, alice.id, settings)
+            generous_hour = settings.model_copy(update={"cases_per_hour": 5})
+            daily = await limit_reached(session, alice.id, generous_hour)
+        # Both limits reached: the person must wait for the later one (the hour, 10 minutes).
+        assert both is not None and both.period == "hour"
+        assert when_text(both.retry_at) == "in about 10 minutes"
+        # Only the day's: its oldest case leaves the 24-hour window in a minute.
+        assert daily is not None and daily.period == "day"
+        assert when_text(daily.retry_at) == "in about a minute"
+
+
+async def test_queue_serves_in_order_and_tells_everyone_their_place() -> None:
+    queue = ApiQueue(1)
+    places: dict[str, list[int]] = {"b": [], "c": [], "d": []}
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def person(name: str) -> None:
+        callback = places[name].append if name in places else None
+        async with queue.turn(callback):
+            order.append(name)
+            await gate.wait()
+
+    tasks = [asyncio.create_task(person(name)) for name in "abcd"]
+    await asyncio.sleep(0.01)
+    assert (queue.running, queue.waiting) == (1, 3)
+    assert places == {"b": [0], "c": [1], "d": [2]}
+    tasks[2].cancel()  # c gives up: d moves up
+    await asyncio.sleep(0.01)
+    assert places["d"] == [2, 1]
+    gate.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert order == ["a", "b", "d"]
+    assert (queue.running, queue.waiting) == (0, 0)
+
+
+async def test_people_waiting_for_the_api_see_their_place(world: World) -> None:
+    world.api.behaviour = Behaviour.slow(1.5)
+    people = [world.person(name) for name in ("Ann", "Ben", "Cat")]
+    async with world.bot(api_concurrency=1):
+        summaries = await asyncio.gather(*(reach_summary(p) for p in people))
+        for person, summary in zip(people, summaries, strict=True):
+            await person.press("📤 Send for analysis", message=summary)
+            await person.wait_for("Analysing", timeout=WAIT)
+            await asyncio.sleep(0.2)
+        results = await asyncio.gather(
+            *(p.wait_for("AI estimate", timeout=WAIT + 10) for p in people)
+        )
+    assert all("AI estimate" in r.text for r in results)
+    shown = {
+        p.user["first_name"]: [
+            version.get("text", "")
+            for m in p.messages
+            if "Analysing" in m.text
+            for version in [*m.edits, m.raw]
+        ]
+        for p in people
+    }
+    assert not any("ahead of you" in t or "you are next" in t for t in shown["Ann"])
+    assert any("you are next" in t for t in shown["Ben"])
+    assert any("1 person is ahead of you" in t for t in shown["Cat"])
+    # Cat moved up to "next" 1.5 s later, but edits are at most every 3 s and Cat's turn came
+    # first: one edit for the place, one to take it away, nothing more.
+    assert len(shown["Cat"]) == 3
+    # When the turn comes the queue line goes away again.
+    last = next(m for m in people[2].messages if "Analysing" in m.text)
+    assert "ahead of you" not in last.text and "you are next" not in last.text
+
+
+# PTB's rate limiter itself reads RetryAfter.retry_after, deprecated in its float form.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_telegram_flood_control_is_waited_out_not_failed(world: World) -> None:
+    alice = world.person("Alice")
+    async with world.bot():
+        world.telegram.fail_next("sendMessage", 1, status=429, retry_after=1)
+        await alice.send("/help")
+        reply = await alice.wait_for("How it works", timeout=WAIT)
+    assert "How it works" in reply.text
+    assert [c.status for c in world.telegram.calls_to("sendMessage")][:2] == [429, 200]

@@ -1,0 +1,114 @@
+"""SIGTERM on the real process: in-flight analyses finish or are parked, nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+from bot.db.migrate import upgrade_to_head
+from tests.conversation.flows import WAIT
+from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_user import FakeUser
+from tests.ops.conftest import reach_summary
+from tests.ops.process import BotProcess, bot_environment
+
+STARTUP = 30.0
+
+
+def environment(
+    telegram: FakeTelegram, api: FakeModelDerm, database: Path, grace: float
+) -> dict[str, str]:
+    return bot_environment(
+        telegram_bot_token=telegram.token,
+        telegram_api_base_url=telegram.base_url,
+        telegram_file_base_url=telegram.base_file_url,
+        modelderm_api_urls=api.url,
+        database_url=f"sqlite+aiosqlite:///{database}",
+        album_quiet_s=0.3,
+        retry_interval_s=0.3,
+        retry_base_s=0.2,
+        retry_max_s=1.0,
+        modelderm_max_attempts=1,
+        shutdown_grace_s=grace,
+        log_level="WARNING",
+    )
+
+
+def case_row(database: Path) -> tuple[str, str | None]:
+    with sqlite3.connect(database) as db:
+        status, delivered = db.execute("SELECT status, delivered_at FROM cases").fetchone()
+    return status, delivered
+
+
+def results(user: FakeUser) -> int:
+    """How many results the person received (the welcome also says "AI estimate")."""
+    return sum("Most likely conditions" in m.text for m in user.messages)
+
+
+async def send_and_wait_for_the_api(user: FakeUser, api: FakeModelDerm) -> None:
+    await reach_summary(user)
+    await user.press("📤 Send for analysis")
+    await user.wait_for("Analysing", timeout=WAIT)
+    deadline = time.monotonic() + WAIT
+    while not api.requests:
+        assert time.monotonic() < deadline, "the case never reached the API"
+        await asyncio.sleep(0.05)
+
+
+async def test_sigterm_parks_a_slow_analysis_and_the_restart_delivers_it_once(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    await asyncio.to_thread(upgrade_to_head, f"sqlite+aiosqlite:///{database}")
+    async with FakeModelDerm(behaviour=Behaviour.slow(60)) as api:
+        env = environment(fake_telegram, api, database, grace=1.0)
+        alice = FakeUser(fake_telegram, "Alice")
+        bot = BotProcess(tmp_path, env)
+        await bot.start()
+        try:
+            await send_and_wait_for_the_api(alice, api)
+        except BaseException:
+            await bot.stop()
+            raise
+        stopping = time.monotonic()
+        status = await bot.stop()
+        took = time.monotonic() - stopping
+        assert status == 0, bot.output()
+        assert took < 10, f"took {took:.1f} s to stop"
+        # Not lost: the case is still stored as being sent, with its photos.
+        assert case_row(database) == ("submitted", None)
+
+        api.behaviour = Behaviour.normal()
+        bot = BotProcess(tmp_path, env)
+        await bot.start()
+        try:
+            result = await alice.wait_for("Most likely conditions", timeout=STARTUP)
+            await asyncio.sleep(1.5)  # several retry rounds: nothing may be sent again
+        finally:
+            assert await bot.stop() == 0, bot.output()
+    assert "the check you sent earlier" in result.text
+    assert results(alice) == 1
+    status_now, delivered = case_row(database)
+    assert status_now == "completed" and delivered is not None
+
+
+async def test_sigterm_lets_an_analysis_in_flight_finish_and_deliver(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    await asyncio.to_thread(upgrade_to_head, f"sqlite+aiosqlite:///{database}")
+    async with FakeModelDerm(behaviour=Behaviour.slow(1.5)) as api:
+        alice = FakeUser(fake_telegram, "Alice")
+        bot = BotProcess(tmp_path, environment(fake_telegram, api, database, grace=15.0))
+        await bot.start()
+        try:
+            await send_and_wait_for_the_api(alice, api)
+        finally:
+            status = await bot.stop()
+    assert status == 0, bot.output()
+    assert results(alice) == 1
+    status_now, delivered = case_row(database)
+    assert status_now == "completed" and delivered is not None

@@ -1,0 +1,147 @@
+"""Webhook mode: Telegram's secret header is required, and the whole conversation works."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.app import build_application
+from bot.config import ConfigError, Settings
+from bot.conversation.common import BotApplication
+from bot.ops.checks import check_operation
+from bot.ops.server import OpsServer
+from bot.ops.webhook import SERVER_KEY, serve_webhook
+from tests.conversation.conftest import World
+from tests.fakes.telegram_server import FakeTelegram
+from tests.ops.conftest import complete_case, free_port
+
+SECRET = "s3cr3t-token_for-tests-0123456789"
+PUBLIC_URL = "https://bot.example.org/telegram-hook"
+
+
+def webhook_settings(world: World, **extra: Any) -> Settings:
+    return world.settings.model_copy(
+        update={
+            "telegram_mode": "webhook",
+            "webhook_url": PUBLIC_URL,
+            "webhook_secret": SECRET,
+            "webhook_listen_port": free_port(),
+            **extra,
+        }
+    )
+
+
+@contextlib.asynccontextmanager
+async def webhook_bot(settings: Settings) -> AsyncIterator[tuple[BotApplication, str]]:
+    """Run the bot in webhook mode; yields the application and its local webhook URL."""
+    from pydantic import SecretStr
+
+    settings = settings.model_copy(update={"webhook_secret": SecretStr(SECRET)})
+    application = build_application(settings)
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve_webhook(application, stop))
+    for _ in range(200):
+        if SERVER_KEY in application.bot_data and application.running:
+            break
+        if running.done():
+            running.result()
+        await asyncio.sleep(0.02)
+    server: OpsServer = application.bot_data[SERVER_KEY]
+    try:
+        yield application, f"http://127.0.0.1:{server.port}/telegram-hook"
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 20)
+
+
+def start_update(telegram: FakeTelegram) -> tuple[dict[str, Any], int]:
+    user = telegram.add_user("Mallory")
+    chat = telegram.private_chat(user)
+    message = telegram.add_user_message(
+        chat,
+        user,
+        {"text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}]},
+    )
+    return {"update_id": 42, "message": message.data}, chat.id
+
+
+def bot_messages(telegram: FakeTelegram, chat_id: int) -> list[str]:
+    chat = telegram.chats[chat_id]
+    return [m.text for m in chat.messages.values() if m.from_bot]
+
+
+async def test_requests_without_the_right_secret_are_refused_and_not_handled(world: World) -> None:
+    async with webhook_bot(webhook_settings(world)) as (_, url):
+        webhook = world.telegram.webhook
+        assert webhook is not None and webhook["url"] == PUBLIC_URL
+        assert webhook["secret_token"] == SECRET
+        assert "message" in webhook["allowed_updates"]
+        update, chat_id = start_update(world.telegram)
+        async with httpx.AsyncClient() as http:
+            missing = await http.post(url, json=update)
+            wrong = await http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET + "x"}
+            )
+            await asyncio.sleep(0.5)
+            assert (missing.status_code, wrong.status_code) == (403, 403)
+            assert bot_messages(world.telegram, chat_id) == []
+            right = await http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            )
+            assert right.status_code == 200
+            for _ in range(100):
+                if bot_messages(world.telegram, chat_id):
+                    break
+                await asyncio.sleep(0.05)
+        assert "Hello!" in bot_messages(world.telegram, chat_id)[0]
+
+
+async def test_a_whole_case_through_the_webhook(world: World) -> None:
+    alice = world.person("Alice")
+    async with webhook_bot(webhook_settings(world)) as (_, url):
+        # The fake Telegram pushes updates to the bot, as Telegram does through the proxy.
+        world.telegram.deliver_to(url)
+        result = await complete_case(alice)
+        assert "AI estimate" in result.text
+        async with httpx.AsyncClient() as http:
+            health = await http.get(url.replace("/telegram-hook", "/healthz"))
+        assert health.status_code == 200 and health.json()["database"] == "ok"
+    # Polling would now conflict with the webhook (Telegram answers 409): it never polled.
+    assert world.telegram.calls_to("getUpdates") == []
+    assert all(status == 200 for _, status in world.telegram.webhook_deliveries)
+    assert len(world.api.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"webhook_url": None}, "WEBHOOK_URL"),
+        ({"webhook_url": "http://bot.example.org/x"}, "WEBHOOK_URL"),
+        ({"webhook_secret": None}, "WEBHOOK_SECRET"),
+        ({"webhook_secret": "short"}, "WEBHOOK_SECRET"),
+        ({"webhook_secret": "has spaces in it, not allowed!"}, "WEBHOOK_SECRET"),
+    ],
+)
+def test_webhook_mode_refuses_to_start_without_url_or_secret(
+    changes: dict[str, Any], named: str
+) -> None:
+    from pydantic import SecretStr
+
+    base: dict[str, Any] = {
+        "telegram_mode": "webhook",
+        "webhook_url": PUBLIC_URL,
+        "webhook_secret": SECRET,
+    }
+    base.update(changes)
+    if base["webhook_secret"] is not None:
+        base["webhook_secret"] = SecretStr(base["webhook_secret"])
+    settings = Settings(_env_file=None, **base)
+    with pytest.raises(ConfigError) as caught:
+        check_operation(settings)
+    assert named in str(caught.value)
+    assert "\n" not in str(caught.value)

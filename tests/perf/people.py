@@ -1,0 +1,205 @@
+"""Simulated people and the bot process for the load and fault benchmarks.
+
+A person reacts to whatever the bot shows last, as a person would: agree, "my own skin", two
+photos, Done, every answer, Send, then wait for the result. If nothing happens for `patience`
+seconds (an update lost to a crash, a stale button) they send /new, which shows where their
+check stands. The fakes and the people run in the benchmark process; the bot runs as its own
+process (`python -m bot run`), so its handling time and memory are its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import random
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.conversation.flows import ALL_ANSWERS, photo
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_user import ChatMessage, FakeUser
+from tests.ops.process import REPO, BotProcess, bot_environment
+
+RESULT = "Most likely conditions"
+LATE = "the check you sent earlier"
+ANALYSING = "Analysing your"
+ANSWERS = {label for (label,) in ALL_ANSWERS}
+
+
+@dataclass
+class Person:
+    user: FakeUser
+    started_at: float = 0.0
+    submitted_at: float | None = None
+    finished_at: float | None = None
+    nudges: int = 0
+    acted: set[tuple[int, int]] = field(default_factory=set)
+
+    def results(self) -> list[ChatMessage]:
+        return [m for m in self.user.messages if RESULT in m.text]
+
+
+async def act(person: Person, message: ChatMessage) -> None:
+    user, buttons, body = person.user, message.buttons, message.text
+    if "✅ I agree" in buttons:
+        await user.press("✅ I agree", message=message)
+    elif "My own skin" in buttons:
+        await user.press("My own skin", message=message)
+    elif "Keep it" in buttons:
+        await user.press("Keep it", message=message)
+    elif "send 1 to 5 photos" in body:
+        await user.send_photo(photo(1))
+        await user.send_photo(photo(2))
+    elif "✅ Done" in buttons:
+        await user.press("✅ Done", message=message)
+    elif "year of birth" in body:
+        await user.send("1984")
+    elif "📤 Send for analysis" in buttons:
+        if person.submitted_at is None:
+            person.submitted_at = time.perf_counter()
+        await user.press("📤 Send for analysis", message=message)
+    elif answer := next((label for label in buttons if label in ANSWERS), None):
+        await user.press(answer, message=message)
+
+
+async def live(person: Person, *, patience: float, give_up_at: float, think: float = 0.0) -> None:
+    """Take one case from /start to its result (or until `give_up_at`).
+
+    `think`: mean seconds a person takes to read and act (uniform in 0.5x-1.5x), 0 for none.
+    """
+    user = person.user
+    person.started_at = time.perf_counter()
+    await user.send("/start")
+    quiet_since = time.monotonic()
+    while time.monotonic() < give_up_at:
+        if person.results():
+            person.finished_at = time.perf_counter()
+            return
+        last = user.last_message
+        if last is not None:
+            key = (last.message_id, len(last.edits))
+            if key not in person.acted:
+                person.acted.add(key)
+                if think:
+                    await asyncio.sleep(think * random.uniform(0.5, 1.5))
+                quiet_since = time.monotonic()
+                await act(person, last)
+        # Once "Analysing…" is shown the case is stored as sent and the result will come by
+        # itself; before that, a press lost to a crash gets no answer and the person tries again.
+        waiting = any(ANALYSING in m.text for m in user.messages)
+        if not waiting and time.monotonic() - quiet_since > patience:
+            person.nudges += 1
+            quiet_since = time.monotonic()
+            await user.send("/new")
+        await user.chat.changed(1.0)
+
+
+def percentile_from_histogram(buckets: list[tuple[float, float]], q: float) -> float:
+    """Like Prometheus' histogram_quantile: linear within the bucket holding the quantile."""
+    total = buckets[-1][1]
+    if total == 0:
+        return math.nan
+    rank = q * total
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in buckets:
+        if count >= rank:
+            if math.isinf(bound):
+                return lower_bound
+            share = (rank - lower_count) / (count - lower_count) if count > lower_count else 0
+            return lower_bound + (bound - lower_bound) * share
+        lower_bound, lower_count = bound, count
+    return lower_bound
+
+
+async def update_histogram(
+    http: httpx.AsyncClient, port: int, name: str = "update_own_seconds"
+) -> list[tuple[float, float]]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    buckets = []
+    for family in text_string_to_metric_families(text):
+        if family.name == f"modelderm_bot_{name}":
+            for sample in family.samples:
+                if sample.name.endswith("_bucket"):
+                    buckets.append((float(sample.labels["le"]), sample.value))
+    return sorted(buckets)
+
+
+def merge(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    if not a:
+        return b
+    return [(bound, x + y) for (bound, x), (_, y) in zip(a, b, strict=True)]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def modelderm_process(latency: float) -> AsyncIterator[str]:
+    """The fake API as its own process; yields its URL."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakes.modelderm_server",
+        "--latency",
+        str(latency),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+        yield str(json.loads(line)["url"])
+    finally:
+        process.send_signal(signal.SIGINT)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), 10)
+        if process.returncode is None:
+            process.kill()
+
+
+def bot_env(
+    telegram: FakeTelegram, api_urls: str, database: Path, health_port: int, **extra: Any
+) -> dict[str, str]:
+    settings: dict[str, Any] = {
+        "telegram_bot_token": telegram.token,
+        "telegram_api_base_url": telegram.base_url,
+        "telegram_file_base_url": telegram.base_file_url,
+        "modelderm_api_urls": api_urls,
+        "database_url": f"sqlite+aiosqlite:///{database}",
+        "health_port": health_port,
+        # Everyone sends one case here: the fair-use limits are not what is measured.
+        "cases_per_hour": 100,
+        "cases_per_day": 100,
+        "log_level": "WARNING",
+    }
+    settings.update(extra)
+    return bot_environment(**settings)
+
+
+async def wait_healthy(http: httpx.AsyncClient, port: int, bot: BotProcess) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert bot.process is not None
+        if bot.process.returncode is not None:
+            raise RuntimeError(f"the bot exited:\n{bot.output()[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"the bot never became healthy:\n{bot.output()[-3000:]}")
