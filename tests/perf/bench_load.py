@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -70,7 +71,11 @@ async def run_once(
                 rss = bot.peak_rss_mb()
                 bot_cpu = sum(psutil.Process(bot.pid).cpu_times()[:2])
             finally:
-                status = await bot.stop()
+                # A bot with a long backlog handles it before it exits; do not wait for ever.
+                try:
+                    status = await bot.stop(timeout=60)
+                except TimeoutError:
+                    status = await bot.stop(signal.SIGKILL)
     finished = [p.finished_at for p in crowd if p.finished_at is not None]
     duration = (max(finished) - began) if finished else float("nan")
     return {
