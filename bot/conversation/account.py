@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from telegram import Message, Update
+from telegram import Update
 
 from bot import terms
 from bot.conversation.common import BotContext, chat_id_of, drop_buttons, say, user_id_of
@@ -102,7 +102,7 @@ async def on_delete_answer(update: Update, context: BotContext, value: str) -> N
     query = update.callback_query
     assert query is not None
     await query.answer()
-    await drop_buttons(query.message if isinstance(query.message, Message) else None)
+    await drop_buttons(query.message)
     if value != "yes":
         await say(context, chat_id_of(update), "delete_kept")
         return

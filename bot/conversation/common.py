@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from telegram import Message, Update
+from telegram import MaybeInaccessibleMessage, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -58,9 +58,12 @@ async def say(context: BotContext, chat_id: int, key: str, **values: Any) -> Mes
     return await context.bot.send_message(chat_id, text(key, **values))
 
 
-async def drop_buttons(message: Message | None) -> None:
-    """Remove the buttons of a message that has been answered, so it cannot be pressed again."""
-    if message is None or not getattr(message, "reply_markup", None):
+async def drop_buttons(message: MaybeInaccessibleMessage | None) -> None:
+    """Remove the buttons of a message that has been answered, so it cannot be pressed again.
+
+    Takes a callback query's message as it comes: one too old for Telegram to show us is left.
+    """
+    if not isinstance(message, Message) or message.reply_markup is None:
         return
     # Too old to edit, already edited or deleted: the stale-button check still protects it.
     with contextlib.suppress(BadRequest):

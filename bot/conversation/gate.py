@@ -101,7 +101,7 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
     if version != terms.current_version() or shown not in terms.languages():
         # A gate shown before the terms changed: the person has not seen the current text.
         await query.answer(text("stale_button"))
-        await drop_buttons(query.message)  # type: ignore[arg-type]
+        await drop_buttons(query.message)
         await show_gate(context, chat_id_of(update), language_of(update), renewing=True)
         return
     await query.answer()
@@ -127,7 +127,7 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
             if case is None:
                 case = await create_case(session, user_id, language=language)
             view = view_of(case)
-    await drop_buttons(query.message)  # type: ignore[arg-type]
+    await drop_buttons(query.message)
     chat_id = chat_id_of(update)
     if view is None:
         await say(context, chat_id, "consent_declined")

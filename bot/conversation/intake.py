@@ -13,7 +13,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import TelegramError
 
 from bot.conversation.callbacks import CaseButton, case_ref
@@ -231,7 +231,7 @@ async def on_photo_decision(update: Update, context: BotContext, pressed: CaseBu
         await query.answer(text("stale_button"))
         return
     await query.answer(text("photo_kept") if keep else None)
-    await drop_buttons(query.message if isinstance(query.message, Message) else None)
+    await drop_buttons(query.message)
     if view is not None:
         await send_screen(
             context, chat_id_of(update), view, before=text("photo_removed", number=position)

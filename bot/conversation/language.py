@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.conversation.callbacks import global_button
 from bot.conversation.common import (
@@ -81,7 +81,7 @@ async def on_choice(update: Update, context: BotContext, value: str) -> None:
         agreed = is_current_acceptance(await current_consent(session, user_id))
     set_language(value)
     await query.answer()
-    await drop_buttons(query.message if isinstance(query.message, Message) else None)
+    await drop_buttons(query.message)
     chat_id = chat_id_of(update)
     if view is None:
         await context.bot.send_message(chat_id, text("language_set"))

@@ -188,7 +188,7 @@ async def on_case_button(update: Update, context: BotContext, pressed: CaseButto
         await query.answer(text("stale_button"))
         return
     await query.answer()
-    await drop_buttons(query.message)  # type: ignore[arg-type]
+    await drop_buttons(query.message)
     if outcome.submit and public_id is not None:
         await analysis.submit(update, context, public_id)
     elif outcome.cancel and public_id is not None:

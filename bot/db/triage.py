@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -79,16 +79,23 @@ async def post_of_case(session: AsyncSession, public_id: uuid.UUID) -> TriagePos
     )
 
 
-async def unposted(session: AsyncSession, *, limit: int = 10) -> list[TriagePost]:
-    """Queued cases whose card is not in the group yet (new, or a post that failed)."""
+async def _waiting(
+    session: AsyncSession, condition: ColumnElement[bool], limit: int
+) -> list[TriagePost]:
+    """Posts of completed cases meeting `condition`, the longest queued first."""
     result = await session.scalars(
         select(TriagePost)
         .join(TriagePost.case)
-        .where(TriagePost.posted_at.is_(None), Case.status == CaseStatus.COMPLETED)
+        .where(condition, Case.status == CaseStatus.COMPLETED)
         .order_by(TriagePost.queued_at, TriagePost.id)
         .limit(limit)
     )
     return list(result)
+
+
+async def unposted(session: AsyncSession, *, limit: int = 10) -> list[TriagePost]:
+    """Queued cases whose card is not in the group yet (new, or a post that failed)."""
+    return await _waiting(session, TriagePost.posted_at.is_(None), limit)
 
 
 async def record_album(session: AsyncSession, post_id: int, message_ids: list[int]) -> None:
@@ -235,14 +242,7 @@ async def undelivered_decisions(
 
 async def undecided(session: AsyncSession, *, limit: int = 50) -> list[TriagePost]:
     """Cases waiting for a clinician, the longest waiting first."""
-    result = await session.scalars(
-        select(TriagePost)
-        .join(TriagePost.case)
-        .where(TriagePost.decision.is_(None), Case.status == CaseStatus.COMPLETED)
-        .order_by(TriagePost.queued_at, TriagePost.id)
-        .limit(limit)
-    )
-    return list(result)
+    return await _waiting(session, TriagePost.decision.is_(None), limit)
 
 
 async def due_reminders(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
@@ -158,7 +158,7 @@ async def _reopen(update: Update, context: BotContext, pressed: TriageButton) ->
         await query.answer(text("stale_button"))
         return
     await query.answer()
-    await drop_buttons(query.message if isinstance(query.message, Message) else None)
+    await drop_buttons(query.message)
     await _supersede_card(context, pressed.post_id)
     await send_screen(context, person, view, before=text("triage_reopened"))
 
