@@ -84,6 +84,7 @@ async def run_once(
         "completed": len(finished),
         "duplicates": sum(len(p.results()) > 1 for p in crowd),
         "nudges": sum(p.nudges for p in crowd),
+        "stuck_on": sorted({s for p in crowd for s in p.stuck_on})[:5],
         "seconds": round(duration, 1),
         "cases_per_s": round(len(finished) / duration, 2) if finished else 0.0,
         "updates": int(buckets[-1][1]) if buckets else 0,

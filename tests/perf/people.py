@@ -42,6 +42,8 @@ class Person:
     submitted_at: float | None = None
     finished_at: float | None = None
     nudges: int = 0
+    # What the person was looking at each time they gave up waiting (for the report).
+    stuck_on: list[str] = field(default_factory=list)
     acted: set[tuple[int, int]] = field(default_factory=set)
 
     def results(self) -> list[ChatMessage]:
@@ -56,7 +58,7 @@ async def act(person: Person, message: ChatMessage) -> None:
         await user.press("My own skin", message=message)
     elif "Keep it" in buttons:
         await user.press("Keep it", message=message)
-    elif "send 1 to 5 photos" in body:
+    elif "📷" in body and "send 1 to 5 photos" in body:
         await user.send_photo(photo(1))
         await user.send_photo(photo(2))
     elif "✅ Done" in buttons:
@@ -98,6 +100,8 @@ async def live(person: Person, *, patience: float, give_up_at: float, think: flo
         waiting = any(ANALYSING in m.text for m in user.messages)
         if not waiting and time.monotonic() - quiet_since > patience:
             person.nudges += 1
+            if last is not None:
+                person.stuck_on.append(f"{last.text[:50]!r} {sorted(last.buttons)[:3]}")
             quiet_since = time.monotonic()
             await user.send("/new")
         await user.chat.changed(1.0)
