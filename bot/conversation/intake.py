@@ -2,7 +2,8 @@
 
 Each photo is downloaded once on arrival only to check it (a corrupt file or a PDF is refused now,
 not minutes later at submission, and blur or darkness can be pointed out while the person still
-has the camera out); the bytes are then dropped and only Telegram's file id is stored. An album
+has the camera out). The database stores only Telegram's file id; the prepared copy (512 px, no
+metadata) is held in memory until the case is sent (bot/imaging/held.py). An album
 arrives as separate updates with no end marker, so acknowledgements wait for a short quiet time
 and answer the whole batch at once.
 """
@@ -139,6 +140,7 @@ async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None
         prepared.source_width,
         prepared.source_height,
     )
+    gone = False
     async with services.sessions.begin() as session:
         try:
             added = await add_photo(session, public_id, ref)
@@ -146,11 +148,15 @@ async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None
             added = None
         except StorageError:
             # Cancelled or sent while this photo was being checked: nothing to add it to.
-            await say(context, chat_id, "idle_hint")
-            return
+            # (Said after the transaction: no unit of work waits on Telegram.)
+            gone = True
+    if gone:
+        await say(context, chat_id, "idle_hint")
+        return
     if added is None:
         batch.refused += 1
     elif not added.duplicate:
+        services.held_photos.hold(user_id, ref.file_unique_id, prepared)
         position = added.photo.position
         batch.first = position if batch.first is None else min(batch.first, position)
         batch.count = added.count
@@ -218,7 +224,9 @@ async def on_photo_decision(update: Update, context: BotContext, pressed: CaseBu
     async with context.services.sessions.begin() as session:
         case = await open_case(session, user_id_of(update))
         valid = case is not None and case_ref(str(case.public_id)) == pressed.ref
+        replaced = None
         if valid and case is not None and not keep:
+            replaced = next((p.file_unique_id for p in case.photos if p.position == position), None)
             valid = await remove_photo(session, case.public_id, position)
             if valid:
                 if case.step != Step.PHOTOS:
@@ -227,6 +235,8 @@ async def on_photo_decision(update: Update, context: BotContext, pressed: CaseBu
                     case.step = Step.PHOTOS
                 await session.refresh(case, ["photos"])
                 view = view_of(case)
+    if valid and replaced is not None:
+        context.services.held_photos.drop(user_id_of(update), replaced)
     if not valid:
         await query.answer(text("stale_button"))
         return

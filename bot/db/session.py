@@ -9,11 +9,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from bot.config import Settings
 
 # Seconds a SQLite writer waits for another to finish before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
+# Seconds a unit of work waits for the bot's one SQLite connection: longer than a busy wait, so a
+# database locked from outside (a backup, the CLI) fails with SQLite's own error, not this one.
+SQLITE_QUEUE_TIMEOUT_S = 2 * SQLITE_BUSY_TIMEOUT_S
 
 
 def database_url(settings_or_url: Settings | str | URL) -> URL:
@@ -53,6 +57,18 @@ def create_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) 
     kwargs: dict[str, Any] = {"echo": echo}
     if url.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
+    if path is not None:
+        # SQLite lets one writer in at a time, and a writer that finds the file locked polls it,
+        # sleeping up to 100 ms between tries: under a burst, dozens of connections sleeping on
+        # each other's locks made single-millisecond writes take seconds. One connection that
+        # units of work queue for (in order, woken the moment it is free) is much faster, and
+        # never opens and closes connections (each with its own aiosqlite thread) as load varies.
+        kwargs.update(
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=SQLITE_QUEUE_TIMEOUT_S,
+        )
     engine = _create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
