@@ -2,8 +2,12 @@
 
 Limits count the cases a person submitted in the last hour and the last day, from the database,
 so a restart does not reset them. The queue lets at most API_CONCURRENCY diagnose calls run at
-once; people waiting see their place in it on their "Analysing…" message, edited as it moves
-(at most every QUEUE_EDIT_EVERY_S, so that a long queue does not flood Telegram with edits).
+once; people waiting see their place in it on their "Analysing…" message, edited as it moves.
+Every move changes everyone's place, so editing each message at a fixed pace would cost edits in
+proportion to the queue's length, squared over its life: 100 people waiting took all of Telegram's
+30 requests a second and left none for answering anyone. Each message is therefore edited at
+most every QUEUE_EDIT_EVERY_S and, in a long queue, less often, so that all of them together
+stay near QUEUE_EDITS_PER_S.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ if TYPE_CHECKING:  # the conversation imports this module through the services
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 QUEUE_EDIT_EVERY_S = 3.0
+QUEUE_EDITS_PER_S = 2.0
 
 
 # ------------------------------------------------------------------------------ limits
@@ -183,9 +188,11 @@ class QueueNotice:
         base: str,
         *,
         every_s: float = QUEUE_EDIT_EVERY_S,
+        queue: ApiQueue | None = None,
     ) -> None:
         self.bot, self.chat_id, self.message_id, self.base = bot, chat_id, message_id, base
         self.every_s = every_s
+        self.queue = queue
         self.latest: int | None = None
         self.shown: int | None = None
         self._changed = asyncio.Event()
@@ -209,7 +216,12 @@ class QueueNotice:
             if self.latest is not None and self.latest != self.shown:
                 self.shown = self.latest
                 await self._edit(f"{self.base}\n\n{queue_text(self.latest)}")
-            await asyncio.sleep(self.every_s)
+            await asyncio.sleep(self.pause())
+
+    def pause(self) -> float:
+        """Seconds until this message may be edited again."""
+        waiting = self.queue.waiting if self.queue is not None else 0
+        return max(self.every_s, waiting / QUEUE_EDITS_PER_S)
 
     async def close(self) -> None:
         """The person's turn came: stop editing, and drop the queue line if one was shown."""
@@ -231,7 +243,9 @@ async def api_turn(
 ) -> AsyncIterator[None]:
     """Wait for a free API slot, showing the person's place on their status message."""
     notice = (
-        QueueNotice(bot, chat_id, status_message_id, text("analysing", count=photo_count))
+        QueueNotice(
+            bot, chat_id, status_message_id, text("analysing", count=photo_count), queue=queue
+        )
         if status_message_id is not None
         else None
     )

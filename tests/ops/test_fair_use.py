@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.conversation.common import SERVICES_KEY
 from bot.db.base import utcnow
 from bot.db.models import Case, CaseStatus, User
-from bot.fairuse import ApiQueue, limit_reached, when_text
+from bot.fairuse import ApiQueue, QueueNotice, limit_reached, when_text
 from bot.services import Services
 from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT
@@ -123,6 +123,35 @@ async def test_queue_serves_in_order_and_tells_everyone_their_place() -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
     assert order == ["a", "b", "d"]
     assert (queue.running, queue.waiting) == (0, 0)
+
+
+async def test_a_long_queue_moving_fast_costs_few_edits() -> None:
+    # Every move changes everyone's place. Edited at a fixed pace, 60 people waiting cost
+    # hundreds of edits (the queue's length squared) and used up Telegram's flood limit.
+    queue = ApiQueue(1)
+    edits: dict[int, list[str]] = {}
+
+    class RecordingBot:
+        async def edit_message_text(self, body: str, *, chat_id: int, message_id: int) -> None:
+            edits.setdefault(chat_id, []).append(body)
+
+    bot = RecordingBot()
+    notices = [
+        QueueNotice(bot, n, 1, "Analysing", every_s=0.01, queue=queue)  # type: ignore[arg-type]
+        for n in range(60)
+    ]
+
+    async def person(n: int) -> None:
+        async with queue.turn(notices[n]):
+            await notices[n].close()
+            await asyncio.sleep(0.005)
+
+    await asyncio.gather(*(person(n) for n in range(60)))
+    assert sum(map(len, edits.values())) <= 2 * 60
+    # Everyone who was shown a place saw it first, and it is gone once their turn came.
+    assert all(bodies[0].startswith("Analysing\n\n") for bodies in edits.values())
+    assert all(bodies[-1] == "Analysing" for bodies in edits.values())
+    assert len(edits) == 59
 
 
 async def test_people_waiting_for_the_api_see_their_place(world: World) -> None:
