@@ -20,7 +20,9 @@ from bot.advice import AdviceRules
 from bot.config import Settings
 from bot.db.session import create_engine, create_sessionmaker
 from bot.fairuse import ApiQueue
+from bot.i18n.memory import RecentLanguages
 from bot.imaging import PhotoPreparer
+from bot.imaging.held import HeldPhotos
 from bot.modelderm.client import ModelDermClient
 from bot.ops.apiwatch import ApiWatch, watched_client
 from bot.ops.metrics import Metrics, observe_cases, timed_preparer
@@ -47,6 +49,10 @@ class Services:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     # Per-chat state that is only worth keeping while the process runs (album batching).
     scratch: dict[str, dict[int, Any]] = field(default_factory=dict)
+    # Stored languages of people seen lately (bot/i18n/memory.py).
+    languages: RecentLanguages = field(default_factory=RecentLanguages)
+    # Prepared photos of cases not sent yet (bot/imaging/held.py).
+    held_photos: HeldPhotos = field(default_factory=HeldPhotos)
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:

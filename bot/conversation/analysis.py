@@ -96,11 +96,20 @@ async def _language(services: Services, telegram_user_id: int) -> str | None:
         return await language_of_user(session, telegram_user_id)
 
 
-async def _uploads(bot: Bot, services: Services, file_ids: list[str]) -> list[PhotoUpload]:
+async def _uploads(
+    bot: Bot, services: Services, owner: int, photos: list[tuple[str, str]]
+) -> list[PhotoUpload]:
+    """The case's photos as sent to the API: held since they arrived, or fetched again.
+
+    `photos`: (file_id, file_unique_id) of each photo, in order; `owner`: who sent them.
+    """
     uploads = []
-    for file_id in file_ids:
-        telegram_file = await bot.get_file(file_id)
-        prepared = await services.photos.prepare(bytes(await telegram_file.download_as_bytearray()))
+    for file_id, file_unique_id in photos:
+        prepared = services.held_photos.take(owner, file_unique_id)
+        if prepared is None:
+            telegram_file = await bot.get_file(file_id)
+            data = bytes(await telegram_file.download_as_bytearray())
+            prepared = await services.photos.prepare(data)
         uploads.append(PhotoUpload(prepared.data, prepared.mime_type, prepared.filename))
     return uploads
 
@@ -119,10 +128,11 @@ async def analyse(
     late: bool = False,
     status_message_id: int | None = None,
 ) -> None:
-    """Download, prepare and send a submitted case; deliver the result or park the case."""
+    """Send a submitted case's photos (held since they arrived, or fetched and prepared again)
+    to the API; deliver the result or park the case."""
     async with services.sessions.begin() as session:
         case = await get_case(session, public_id)
-        file_ids = [photo.file_id for photo in case.photos]
+        photos = [(photo.file_id, photo.file_unique_id) for photo in case.photos]
         questionnaire, chat_id, attempts = case.questionnaire, case.telegram_user_id, case.attempts
         language = await language_of_user(session, chat_id)
     with speaking(language):
@@ -130,7 +140,7 @@ async def analyse(
             bot,
             services,
             public_id,
-            file_ids,
+            photos,
             questionnaire,
             chat_id,
             attempts,
@@ -143,7 +153,7 @@ async def _analyse(
     bot: Bot,
     services: Services,
     public_id: uuid.UUID,
-    file_ids: list[str],
+    photos: list[tuple[str, str]],
     questionnaire: Questionnaire,
     chat_id: int,
     attempts: int,
@@ -156,7 +166,7 @@ async def _analyse(
     retryable, error = True, ""
     card_photo: bytes | None = None
     try:
-        uploads = await _uploads(bot, services, file_ids)
+        uploads = await _uploads(bot, services, chat_id, photos)
         # The photo the card shows: the first one, exactly as the API received it.
         card_photo = uploads[0].data if uploads else None
         async with api_turn(bot, services.api_queue, chat_id, status_message_id, len(uploads)):
@@ -252,8 +262,9 @@ async def _first_photo(bot: Bot, services: Services, public_id: uuid.UUID) -> by
     try:
         async with services.sessions.begin() as session:
             case = await get_case(session, public_id)
-            file_ids = [photo.file_id for photo in case.photos[:1]]
-        uploads = await _uploads(bot, services, file_ids)
+            first = [(photo.file_id, photo.file_unique_id) for photo in case.photos[:1]]
+            owner = case.telegram_user_id
+        uploads = await _uploads(bot, services, owner, first)
     except (TelegramError, PhotoRejected, StorageError):
         log.info("no photo for the card of case %s", public_id)
         return None

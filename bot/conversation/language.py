@@ -38,14 +38,18 @@ async def apply_language(update: object, context: BotContext) -> None:
         set_language(None)
         return
     user = update.effective_user
-    stored: str | None = None
-    try:
-        async with context.services.sessions.begin() as session:
-            stored = await language_of_user(session, user.id)
-    except Exception:
-        # The update is still answered (in the person's Telegram language) and the handler
-        # that needs the database reports the failure itself.
-        log.warning("could not read the language of a person", exc_info=True)
+    known = context.services.languages
+    stored = known.get(user.id)
+    if stored is None:
+        try:
+            async with context.services.sessions.begin() as session:
+                stored = await language_of_user(session, user.id)
+        except Exception:
+            # The update is still answered (in the person's Telegram language) and the handler
+            # that needs the database reports the failure itself.
+            log.warning("could not read the language of a person", exc_info=True)
+        if stored is not None:
+            known.remember(user.id, stored)
     set_language(stored or resolve_language(user.language_code))
 
 
@@ -79,6 +83,7 @@ async def on_choice(update: Update, context: BotContext, value: str) -> None:
         case = await open_case(session, user_id)
         view = None if case is None else view_of(case)
         agreed = is_current_acceptance(await current_consent(session, user_id))
+    context.services.languages.remember(user_id, value)
     set_language(value)
     await query.answer()
     await drop_buttons(query.message)

@@ -212,11 +212,12 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 
 async def cancel_case_of(context: BotContext, user_id: int, chat_id: int) -> None:
-    """Discard the open case (its photos are references only, nothing else to delete)."""
+    """Discard the open case: its answers, its photo references and the photos held in memory."""
     async with context.services.sessions.begin() as session:
         case = await open_case(session, user_id)
         if case is not None:
             await cancel_case(session, case.public_id)
+    context.services.held_photos.forget(user_id)
     await say(context, chat_id, "cancelled" if case is not None else "nothing_to_cancel")
 
 

@@ -17,7 +17,7 @@ from bot.i18n import formatting
 from bot.i18n.conditions import display_name, info_url
 from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT
-from tests.conversation.lang_flows import Conversation, says
+from tests.conversation.lang_flows import Conversation, first_line, says
 from tests.conversation.test_e2e_consent import stored
 from tests.fakes.telegram_user import ChatMessage
 
@@ -186,3 +186,24 @@ async def test_a_card_that_cannot_be_drawn_never_costs_the_text_result(
     assert not any(m.photo for m in person.messages)
     (case, _) = sorted(await stored(world, Case), key=lambda c: c.id)
     assert case.delivered_at is not None
+
+
+async def test_a_person_who_erased_their_data_is_spoken_to_in_their_telegram_language(
+    world: World,
+) -> None:
+    # The bot remembers people's chosen languages between updates; erasing must forget it too.
+    person = world.person("Jiwoo", language_code="ko")
+    spanish = Conversation(person, "es")
+    async with world.bot():
+        await person.send("/language")
+        menu = await person.wait_for(says("ko", "language_choose"), timeout=WAIT)
+        await person.press("Español", message=menu)
+        await person.wait_for(says("es", "language_set"), timeout=WAIT)
+        await person.send("/help")
+        await person.wait_for(first_line("es", "help"), timeout=WAIT)
+        await person.send("/delete")
+        await spanish.press("delete_yes")
+        await person.wait_for(first_line("es", "deleted"), timeout=WAIT)
+        await person.send("/help")
+        await person.wait_for(first_line("ko", "help"), timeout=WAIT)
+    assert await stored(world, User) == []

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.conversation.common import SERVICES_KEY
+from bot.imaging import prepare
+from bot.services import Services
 from tests.conversation.conftest import World
 from tests.conversation.flows import (
     WAIT,
@@ -72,6 +75,59 @@ async def test_a_blurred_photo_can_be_replaced(world: World) -> None:
         await finish_and_send(alice)
     (request,) = world.api.requests
     assert len(request.files) == 2
+
+
+def held(application: object) -> int:
+    """How many prepared photos the bot holds in memory."""
+    services: Services = application.bot_data[SERVICES_KEY]  # type: ignore[attr-defined]
+    return len(services.held_photos)
+
+
+async def test_photos_are_downloaded_and_prepared_once_and_not_kept_after_sending(
+    world: World,
+) -> None:
+    alice = world.person()
+    async with world.bot() as application:
+        await at_photos(alice)
+        await send_photos(alice, 2)
+        assert held(application) == 2
+        await finish_and_send(alice)
+        assert held(application) == 0
+    assert len(world.telegram.calls_to("getFile")) == 2
+    (request,) = world.api.requests
+    # The API gets exactly the copies prepared on arrival: 512 px WebP, no metadata.
+    assert [f.data for f in request.files] == [prepare(photo(1)).data, prepare(photo(2)).data]
+
+
+async def test_after_a_restart_the_photos_are_fetched_from_telegram_again(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await at_photos(alice)
+        await send_photos(alice, 2)
+    async with world.bot():
+        result = await finish_and_send(alice)
+        assert "Photos analysed: 2" in result.text
+    assert len(world.telegram.calls_to("getFile")) == 4
+    (request,) = world.api.requests
+    assert [f.data for f in request.files] == [prepare(photo(1)).data, prepare(photo(2)).data]
+
+
+async def test_replaced_and_cancelled_photos_are_not_kept_in_memory(world: World) -> None:
+    alice = world.person()
+    async with world.bot() as application:
+        await at_photos(alice)
+        await alice.send_photo(photo(1))
+        await alice.send_photo(photo(2, blur=6))
+        warning = await alice.wait_for("looks blurry", timeout=WAIT)
+        await alice.wait_for("of 5 received", timeout=WAIT)
+        assert held(application) == 2
+        await alice.press("Replace it", message=warning)
+        await alice.wait_for("Photo 2 removed", timeout=WAIT)
+        assert held(application) == 1
+        await alice.send("/cancel")
+        await alice.wait_for("cancelled", timeout=WAIT)
+        assert held(application) == 0
+    assert world.api.requests == []
 
 
 async def test_files_that_are_not_photos_get_a_clear_answer_and_nothing_is_lost(
