@@ -92,6 +92,8 @@ async def _keep_typing(bot: Bot, chat_id: int) -> None:
 
 
 async def _language(services: Services, telegram_user_id: int) -> str | None:
+    if (known := services.languages.get(telegram_user_id)) is not None:
+        return known
     async with services.sessions.begin() as session:
         return await language_of_user(session, telegram_user_id)
 

@@ -58,7 +58,8 @@ async def begin(update: Update, context: BotContext) -> None:
     started: CaseView | None = None
     limited: LimitReached | None = None
     async with context.services.sessions.begin() as session:
-        await touch_user(session, user_id, language)
+        user = await touch_user(session, user_id, language)
+        stored_language = user.language
         consent = await current_consent(session, user_id)
         if is_current_acceptance(consent):
             case = await open_case(session, user_id)
@@ -66,6 +67,8 @@ async def begin(update: Update, context: BotContext) -> None:
                 resumed = view_of(case)
             elif not (limited := await limit_reached(session, user_id, context.services.settings)):
                 started = view_of(await create_case(session, user_id, language=language))
+    if stored_language:
+        context.services.languages.remember(user_id, stored_language)
     chat_id = chat_id_of(update)
     if resumed is not None:
         await send_screen(context, chat_id, resumed, before=text("case_in_progress"))
