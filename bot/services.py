@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.advice import AdviceRules
 from bot.config import Settings
 from bot.db.session import create_engine, create_sessionmaker
+from bot.db.users import language_of_user
 from bot.fairuse import ApiQueue
 from bot.i18n.memory import RecentLanguages
 from bot.imaging import PhotoPreparer
@@ -86,6 +87,21 @@ class Services:
             api_watch=watch,
             api_queue=ApiQueue(settings.api_concurrency),
         )
+
+    async def stored_language(self, telegram_user_id: int) -> str | None:
+        """The person's stored language (None if none yet), remembered once read."""
+        if (known := self.languages.get(telegram_user_id)) is not None:
+            return known
+        async with self.sessions.begin() as session:
+            stored = await language_of_user(session, telegram_user_id)
+        if stored is not None:
+            self.languages.remember(telegram_user_id, stored)
+        return stored
+
+    def forget_person(self, telegram_user_id: int) -> None:
+        """Drop what the process holds about someone whose data was erased."""
+        self.languages.forget(telegram_user_id)
+        self.held_photos.forget(telegram_user_id)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run `coroutine` in the background, kept referenced until it ends."""

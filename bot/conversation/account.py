@@ -109,8 +109,7 @@ async def on_delete_answer(update: Update, context: BotContext, value: str) -> N
     chat_type = update.effective_chat.type if update.effective_chat else None
     async with context.services.sessions.begin() as session:
         await erase_user(session, user_id_of(update), chat_type=chat_type)
-    context.services.languages.forget(user_id_of(update))
-    context.services.held_photos.forget(user_id_of(update))
+    context.services.forget_person(user_id_of(update))
     await say(context, chat_id_of(update), "deleted")
 
 

@@ -91,13 +91,6 @@ async def _keep_typing(bot: Bot, chat_id: int) -> None:
         await asyncio.sleep(TYPING_EVERY_S)
 
 
-async def _language(services: Services, telegram_user_id: int) -> str | None:
-    if (known := services.languages.get(telegram_user_id)) is not None:
-        return known
-    async with services.sessions.begin() as session:
-        return await language_of_user(session, telegram_user_id)
-
-
 async def _uploads(
     bot: Bot, services: Services, owner: int, photos: list[tuple[str, str]]
 ) -> list[PhotoUpload]:
@@ -236,7 +229,7 @@ async def deliver(
 ) -> None:
     """Send the result, record that it was sent (so a restart does not send it again), then
     the card. A result resent after a restart has no photo in memory: it is fetched again."""
-    with speaking(await _language(services, chat_id)):
+    with speaking(await services.stored_language(chat_id)):
         advice = advise(diagnosis, services.advice_rules)
         top = services.settings.result_top_n
         body = render_result(diagnosis, advice, str(public_id), top=top)
@@ -304,5 +297,5 @@ async def _drop_without_consent(bot: Bot, services: Services, public_id: uuid.UU
     async with services.sessions.begin() as session:
         case = await cancel_case(session, public_id)
         chat_id = case.telegram_user_id
-    with speaking(await _language(services, chat_id)), contextlib.suppress(TelegramError):
+    with speaking(await services.stored_language(chat_id)), contextlib.suppress(TelegramError):
         await bot.send_message(chat_id, text("pending_dropped_no_consent"))

@@ -24,7 +24,7 @@ from bot.conversation.gate import show_gate
 from bot.conversation.texts import text
 from bot.db.cases import open_case
 from bot.db.consent import current_consent, is_current_acceptance
-from bot.db.users import language_of_user, set_user_language
+from bot.db.users import set_user_language
 from bot.i18n import LANGUAGE_NAMES, resolve_language, set_language
 
 log = logging.getLogger(__name__)
@@ -38,18 +38,13 @@ async def apply_language(update: object, context: BotContext) -> None:
         set_language(None)
         return
     user = update.effective_user
-    known = context.services.languages
-    stored = known.get(user.id)
-    if stored is None:
-        try:
-            async with context.services.sessions.begin() as session:
-                stored = await language_of_user(session, user.id)
-        except Exception:
-            # The update is still answered (in the person's Telegram language) and the handler
-            # that needs the database reports the failure itself.
-            log.warning("could not read the language of a person", exc_info=True)
-        if stored is not None:
-            known.remember(user.id, stored)
+    stored: str | None = None
+    try:
+        stored = await context.services.stored_language(user.id)
+    except Exception:
+        # The update is still answered (in the person's Telegram language) and the handler
+        # that needs the database reports the failure itself.
+        log.warning("could not read the language of a person", exc_info=True)
     set_language(stored or resolve_language(user.language_code))
 
 

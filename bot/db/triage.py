@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -358,49 +358,52 @@ async def post_for_group_reply(session: AsyncSession, group_message_id: int) -> 
     )
     if post is not None:
         return post
-    case_id = await session.scalar(
-        select(TriageMessage.case_id).where(TriageMessage.group_message_id == group_message_id)
+    return await _post_of_case(
+        session,
+        select(TriageMessage.case_id).where(TriageMessage.group_message_id == group_message_id),
     )
-    if case_id is None:
-        return None
-    return await session.scalar(select(TriagePost).where(TriagePost.case_id == case_id))
 
 
 async def post_for_person_reply(
     session: AsyncSession, telegram_user_id: int, person_message_id: int
 ) -> TriagePost | None:
     """The case of the clinic's message (in the person's chat) that the person replied to."""
-    case_id = await session.scalar(
-        select(TriageMessage.case_id)
-        .join(Case, Case.id == TriageMessage.case_id)
-        .join(User, User.id == Case.user_id)
-        .where(
-            User.telegram_user_id == telegram_user_id,
-            TriageMessage.direction == TriageDirection.TO_PERSON,
-            TriageMessage.person_message_id == person_message_id,
-        )
+    return await _post_of_case(
+        session,
+        _case_ids_of_clinic_messages_to(telegram_user_id).where(
+            TriageMessage.person_message_id == person_message_id
+        ),
     )
-    if case_id is None:
-        return None
-    return await session.scalar(select(TriagePost).where(TriagePost.case_id == case_id))
 
 
 async def latest_clinic_conversation(
     session: AsyncSession, telegram_user_id: int, *, since: dt.datetime
 ) -> TriagePost | None:
     """The case of the newest clinic message to the person since `since`, if any."""
-    case_id = await session.scalar(
+    return await _post_of_case(
+        session,
+        _case_ids_of_clinic_messages_to(telegram_user_id)
+        .where(TriageMessage.sent_at >= since)
+        .order_by(TriageMessage.id.desc())
+        .limit(1),
+    )
+
+
+def _case_ids_of_clinic_messages_to(telegram_user_id: int) -> Select[int]:
+    """Case ids of the clinic's messages relayed to this person."""
+    return (
         select(TriageMessage.case_id)
         .join(Case, Case.id == TriageMessage.case_id)
         .join(User, User.id == Case.user_id)
         .where(
             User.telegram_user_id == telegram_user_id,
             TriageMessage.direction == TriageDirection.TO_PERSON,
-            TriageMessage.sent_at >= since,
         )
-        .order_by(TriageMessage.id.desc())
-        .limit(1)
     )
+
+
+async def _post_of_case(session: AsyncSession, case_ids: Select[int]) -> TriagePost | None:
+    case_id = await session.scalar(case_ids)
     if case_id is None:
         return None
     return await session.scalar(select(TriagePost).where(TriagePost.case_id == case_id))
