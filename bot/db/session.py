@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from bot.config import Settings
+from bot.db.sqlite_inline import InlineConnection, inline_connector
 
 # Seconds a SQLite writer waits for another to finish before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -41,12 +42,17 @@ def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # and cascades (erase, purge) depend on them.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    if not isinstance(dbapi_connection.driver_connection, InlineConnection):
+        # (The in-loop connection waits for locks itself, without blocking the loop.)
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cursor.close()
 
 
 def create_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
+    """An async engine for SQLite or PostgreSQL (asyncpg).
+
+    A SQLite file is used on the event loop's own thread (bot/db/sqlite_inline.py: much faster
+    than aiosqlite's thread under load); an in-memory one, for tests, through aiosqlite.
 
     A SQLite file's directory is created on first use, so the default needs no set-up.
     """
@@ -62,8 +68,9 @@ def create_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) 
         # sleeping up to 100 ms between tries: under a burst, dozens of connections sleeping on
         # each other's locks made single-millisecond writes take seconds. One connection that
         # units of work queue for (in order, woken the moment it is free) is much faster, and
-        # never opens and closes connections (each with its own aiosqlite thread) as load varies.
+        # never opens and closes connections as load varies.
         kwargs.update(
+            async_creator=inline_connector(url, lock_wait_s=SQLITE_BUSY_TIMEOUT_S),
             poolclass=AsyncAdaptedQueuePool,
             pool_size=1,
             max_overflow=0,

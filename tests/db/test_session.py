@@ -1,13 +1,99 @@
-"""The engine: SQLite file created on first use with WAL, foreign keys and a busy timeout."""
+"""The engine: SQLite file created on first use with WAL and foreign keys; locks waited out.
+
+The bot runs SQLite on the event loop's thread (bot/db/sqlite_inline.py), so a database locked by
+another process must be waited for without stopping the loop: other people keep being answered.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
+import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_settings
-from bot.db.session import SQLITE_BUSY_TIMEOUT_S, create_engine
+from bot.db import session as db_session
+from bot.db.session import create_engine
+
+
+def _hold_write_lock(path: Path, seconds: float, taken: threading.Event) -> None:
+    """Another program (a backup, the CLI) holding the database's write lock for a while."""
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO note VALUES ('from elsewhere')")
+        taken.set()
+        time.sleep(seconds)
+        other.execute("COMMIT")
+    finally:
+        other.close()
+
+
+async def _engine_with_table(path: Path) -> AsyncEngine:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE note (body TEXT)"))
+    return engine
+
+
+async def test_a_locked_database_is_waited_for_while_the_loop_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    engine = await _engine_with_table(path)
+    taken = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.5, taken))
+    holder.start()
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        await asyncio.to_thread(taken.wait, 5)
+        started, ticks = time.monotonic(), 0
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO note VALUES ('from the bot')"))
+        waited = time.monotonic() - started
+        async with engine.connect() as connection:
+            notes = (await connection.scalars(text("SELECT body FROM note"))).all()
+    finally:
+        ticker.cancel()
+        await asyncio.to_thread(holder.join)
+        await engine.dispose()
+    assert waited >= 0.3  # it did wait for the other program's commit ...
+    assert notes == ["from elsewhere", "from the bot"]  # ... then wrote, after it
+    assert ticks >= 15  # ... and the loop kept running meanwhile (about 40 ticks of 10 ms)
+
+
+async def test_a_database_locked_for_too_long_fails_with_sqlites_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_session, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    path = tmp_path / "bot.sqlite3"
+    engine = await _engine_with_table(path)
+    taken = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 1.0, taken))
+    holder.start()
+    try:
+        await asyncio.to_thread(taken.wait, 5)
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with engine.begin() as connection:
+                await connection.execute(text("INSERT INTO note VALUES ('from the bot')"))
+        gave_up_after = time.monotonic() - started
+    finally:
+        await asyncio.to_thread(holder.join)
+        await engine.dispose()
+    assert 0.1 <= gave_up_after < 0.9
 
 
 async def test_sqlite_file_and_folder_are_created_with_safe_pragmas(tmp_path: Path) -> None:
@@ -19,11 +105,12 @@ async def test_sqlite_file_and_folder_are_created_with_safe_pragmas(tmp_path: Pa
         async with engine.connect() as connection:
             journal = await connection.scalar(text("PRAGMA journal_mode"))
             foreign_keys = await connection.scalar(text("PRAGMA foreign_keys"))
+            # 0: SQLite must never sleep on a lock inside a call made on the loop's thread.
             busy = await connection.scalar(text("PRAGMA busy_timeout"))
     finally:
         await engine.dispose()
     assert path.is_file()
-    assert (journal, foreign_keys, busy) == ("wal", 1, SQLITE_BUSY_TIMEOUT_S * 1000)
+    assert (journal, foreign_keys, busy) == ("wal", 1, 0)
 
 
 async def test_default_database_is_a_file_under_data(tmp_path: Path) -> None:
