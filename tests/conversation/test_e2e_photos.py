@@ -15,6 +15,7 @@ from tests.conversation.flows import (
     photo,
     send_photos,
 )
+from tests.fakes.telegram_files import image_size
 from tests.fakes.telegram_user import FakeUser
 from tests.images import animated_gif, jpeg_bytes, make_skin_photo
 
@@ -83,6 +84,29 @@ def held(application: object) -> int:
     return len(services.held_photos)
 
 
+def fetched(world: World) -> list[bytes]:
+    """The files the bot downloaded, in the order it asked for them."""
+    files = [
+        world.telegram.files.get(str(c.params["file_id"]))
+        for c in world.telegram.calls_to("getFile")
+    ]
+    return [f.data for f in files if f is not None]
+
+
+async def test_the_800_px_size_of_a_photo_is_fetched_not_the_original(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await at_photos(alice)
+        await send_photos(alice, 1)
+        await finish_and_send(alice)
+    # Telegram holds 90, 320, 800 and 1280 px sizes of a 1280 x 960 photo; 800 x 600 still
+    # covers the 512 px square the API gets, and is less than half the pixels to decode.
+    (data,) = fetched(world)
+    assert image_size(data) == (800, 600)
+    (request,) = world.api.requests
+    assert [f.data for f in request.files] == [prepare(data).data]
+
+
 async def test_photos_are_downloaded_and_prepared_once_and_not_kept_after_sending(
     world: World,
 ) -> None:
@@ -93,10 +117,10 @@ async def test_photos_are_downloaded_and_prepared_once_and_not_kept_after_sendin
         assert held(application) == 2
         await finish_and_send(alice)
         assert held(application) == 0
-    assert len(world.telegram.calls_to("getFile")) == 2
+    first, second = fetched(world)
     (request,) = world.api.requests
     # The API gets exactly the copies prepared on arrival: 512 px WebP, no metadata.
-    assert [f.data for f in request.files] == [prepare(photo(1)).data, prepare(photo(2)).data]
+    assert [f.data for f in request.files] == [prepare(first).data, prepare(second).data]
 
 
 async def test_after_a_restart_the_photos_are_fetched_from_telegram_again(world: World) -> None:
@@ -107,9 +131,10 @@ async def test_after_a_restart_the_photos_are_fetched_from_telegram_again(world:
     async with world.bot():
         result = await finish_and_send(alice)
         assert "Photos analysed: 2" in result.text
-    assert len(world.telegram.calls_to("getFile")) == 4
+    first, second, first_again, second_again = fetched(world)
+    assert (first_again, second_again) == (first, second)
     (request,) = world.api.requests
-    assert [f.data for f in request.files] == [prepare(photo(1)).data, prepare(photo(2)).data]
+    assert [f.data for f in request.files] == [prepare(first).data, prepare(second).data]
 
 
 async def test_replaced_and_cancelled_photos_are_not_kept_in_memory(world: World) -> None:

@@ -19,8 +19,9 @@ from PIL import Image
 
 JSON = dict[str, Any]
 
-# Telegram's thumbnail sizes ("s" and "m"); the full-size entry is the picture itself.
-PHOTO_THUMB_SIDES = (90, 320)
+# Telegram's smaller sizes of a photo ("s", "m" and "x", by the longer side); the largest entry is
+# the picture itself. Only sizes smaller than the picture are made, as Telegram does.
+PHOTO_THUMB_SIDES = (90, 320, 800)
 # getFile refuses bigger files for bots on the public Bot API server.
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
@@ -77,8 +78,9 @@ class FileStore:
     def photo_sizes(self, data: bytes) -> list[JSON]:
         """PhotoSize entries, smallest first; the last one serves exactly `data`."""
         width, height, thumbs = _downscaled(data, PHOTO_THUMB_SIDES)
+        smaller = [(blob, w, h) for blob, w, h in thumbs if max(w, h) < max(width, height)]
         sizes: list[JSON] = []
-        for blob, w, h in [*thumbs, (data, width, height)]:
+        for blob, w, h in [*smaller, (data, width, height)]:
             stored = self.add(blob, "photos", ".jpg")
             sizes.append({**self.describe(stored), "width": w, "height": h})
         return sizes
@@ -130,7 +132,7 @@ def _downscaled(
                 size = (max(1, round(width * scale)), max(1, round(height * scale)))
                 small = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
                 buffer = io.BytesIO()
-                small.save(buffer, format="JPEG", quality=80)
+                small.save(buffer, format="JPEG", quality=87)  # about what Telegram uses
                 copies.append((buffer.getvalue(), size[0], size[1]))
     except (OSError, ValueError) as error:
         raise ValueError(f"not an image Telegram would accept as a photo: {error}") from error

@@ -375,7 +375,14 @@ async def test_every_kind_of_user_message_parses_as_an_update(bot: Bot, alice: F
     command, text, photo, image_doc, pdf, video, sticker, voice, location, contact = messages
     assert command and command.entities[0].type == "bot_command" and command.entities[0].offset == 0
     assert text and {e.type for e in text.entities} == {"url", "hashtag", "mention"}
-    assert photo and len(photo.photo) == 3 and photo.caption == "left arm"
+    assert photo and photo.caption == "left arm"
+    # A 1200 x 900 photo: Telegram's 90, 320 and 800 px sizes, then the photo itself.
+    assert [(s.width, s.height) for s in photo.photo] == [
+        (90, 68),
+        (320, 240),
+        (800, 600),
+        (1200, 900),
+    ]
     assert image_doc and image_doc.document and image_doc.document.thumbnail is not None
     assert pdf and pdf.document and pdf.document.thumbnail is None
     assert pdf.document.mime_type == "application/pdf"
@@ -394,12 +401,21 @@ async def test_photo_sizes_are_real_downscaled_images(bot: Bot, alice: FakeUser)
     [update] = await fetch_updates(bot)
     assert update.message is not None
     sizes = update.message.photo
-    assert [(s.width, s.height) for s in sizes] == [(90, 68), (320, 240), (1600, 1200)]
-    assert len({s.file_id for s in sizes}) == 3 and len({s.file_unique_id for s in sizes}) == 3
+    assert [(s.width, s.height) for s in sizes] == [(90, 68), (320, 240), (800, 600), (1600, 1200)]
+    assert len({s.file_id for s in sizes}) == 4 and len({s.file_unique_id for s in sizes}) == 4
     largest = await (await bot.get_file(sizes[-1].file_id)).download_as_bytearray()
     assert bytes(largest) == original
     small = await (await sizes[0].get_file()).download_as_bytearray()
     assert Image.open(io.BytesIO(bytes(small))).size == (90, 68)
+    middle = await (await sizes[2].get_file()).download_as_bytearray()
+    assert Image.open(io.BytesIO(bytes(middle))).size == (800, 600)
+
+
+async def test_a_small_photo_has_no_sizes_as_big_as_itself(bot: Bot, alice: FakeUser) -> None:
+    await alice.send_photo(jpeg(600, 450))
+    [update] = await fetch_updates(bot)
+    assert update.message is not None
+    assert [(s.width, s.height) for s in update.message.photo] == [(90, 68), (320, 240), (600, 450)]
     with pytest.raises(BadRequest, match="Invalid file_id"):
         await bot.get_file("nope")
 
