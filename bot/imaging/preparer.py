@@ -5,6 +5,10 @@ parallelism on a multi-core machine without a process pool's cost of copying meg
 bytes. The semaphore makes a burst (a group of people sending five 12 MP photos each) wait in
 line as cheap coroutines instead of piling up full-size decodes: at most `workers` photos are
 ever being decoded at once, which bounds memory.
+
+The worker threads run at a lower CPU priority (Linux gives each thread its own nice value): in a
+burst of photos they would otherwise take both cores from the event loop, and every chat's
+answers and database work would wait behind photo decoding. Photos use whatever the loop leaves.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
+import sys
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -30,6 +37,18 @@ from bot.imaging.quality import DEFAULT_THRESHOLDS, QualityThresholds
 
 if TYPE_CHECKING:
     from bot.config import Settings
+
+# Added to a worker thread's nice value (0 is normal, 19 the lowest priority).
+WORKER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Run in each worker thread as it starts: lower that thread's CPU priority only."""
+    if sys.platform != "linux":  # elsewhere the nice value belongs to the whole process
+        return
+    with contextlib.suppress(OSError):  # e.g. a sandbox that forbids it; photos still work
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + WORKER_NICENESS)
 
 
 class PhotoPreparer:
@@ -57,7 +76,9 @@ class PhotoPreparer:
         )
         self.workers = workers
         # Threads start on first use, not here.
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="photo")
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="photo", initializer=_lower_priority
+        )
         self._slots = asyncio.Semaphore(workers)
         self._closed = False
 
