@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -462,6 +464,27 @@ async def test_preparer_keeps_the_event_loop_responsive(big_jpeg: bytes) -> None
     assert all(p.width == DEFAULT_SIDE for p in photos)
     # Had the work run on the loop, the ticker could not have run while it did.
     assert ticks >= 5, (ticks, elapsed)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+async def test_photos_are_prepared_at_a_lower_cpu_priority_than_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # In a burst, photo decoding must not take the cores from the loop that answers everyone.
+    niceness: list[int] = []
+    real_prepare: Callable[..., PreparedPhoto] = preparer_module.prepare
+
+    def observing_prepare(data: bytes, **params: object) -> PreparedPhoto:
+        niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real_prepare(data, **params)
+
+    monkeypatch.setattr(preparer_module, "prepare", observing_prepare)
+    loop_niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    async with PhotoPreparer(workers=1) as preparer:
+        await preparer.prepare(jpeg_bytes(make_skin_photo(64, 64, 1)))
+    (worker_niceness,) = niceness
+    assert worker_niceness > loop_niceness  # a higher nice value: a lower priority
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == loop_niceness
 
 
 async def test_preparer_runs_at_most_workers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
