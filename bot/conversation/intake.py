@@ -1,19 +1,23 @@
 """Photos in: checked when they arrive, kept as Telegram file ids, acknowledged once per batch.
 
-Each photo is downloaded once on arrival only to check it (a corrupt file or a PDF is refused now,
-not minutes later at submission, and blur or darkness can be pointed out while the person still
-has the camera out). The database stores only Telegram's file id; the prepared copy (512 px, no
-metadata) is held in memory until the case is sent (bot/imaging/held.py). An album
-arrives as separate updates with no end marker, so acknowledgements wait for a short quiet time
-and answer the whole batch at once.
+Each photo is downloaded once on arrival to check it (a corrupt file or a PDF is refused now, not
+minutes later at submission, and blur or darkness can be pointed out while the person still has
+the camera out). What is certainly not a photo is refused at once; the picture itself is decoded
+and checked in the background, so a burst of photos from many people does not hold up everyone's
+updates. The database stores only Telegram's file id; the prepared copy (512 px, no metadata) is
+held in memory until the case is sent (bot/imaging/held.py). An album arrives as separate updates
+with no end marker, so acknowledgements wait for a short quiet time and for the checks, and answer
+the whole batch at once: photos found unusable are taken out of the case and said so first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from telegram import PhotoSize, Update
 from telegram.error import TelegramError
@@ -34,8 +38,11 @@ from bot.conversation.texts import text
 from bot.db.cases import PhotoRef, add_photo, open_case, remove_photo
 from bot.db.errors import CaseFull, StorageError
 from bot.i18n import formatting as fmt
-from bot.imaging import PhotoRejected, RejectionReason
+from bot.imaging import PhotoRejected, RejectionReason, identify
 from bot.imaging.quality import QualityIssue
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 BATCHES = "photo_batches"
 
@@ -56,10 +63,14 @@ class PhotoBatch:
     """Photos of one chat that arrived close together, waiting for one acknowledgement."""
 
     public_id: uuid.UUID
-    first: int | None = None
-    count: int = 0
+    added: list[int] = field(default_factory=list)  # positions
     refused: int = 0
     warnings: list[tuple[int, tuple[QualityIssue, ...]]] = field(default_factory=list)
+    # Photos being prepared in the background, those found unusable (by position), and the
+    # prepared copies held for the API (file_unique_id).
+    checking: list[asyncio.Task[None]] = field(default_factory=list)
+    rejected: list[tuple[int, PhotoRejected]] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
     flush: asyncio.Task[None] | None = None
 
 
@@ -144,18 +155,13 @@ async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None
         await say(context, chat_id, "photo_download_failed")
         return
     try:
-        prepared = await services.photos.prepare(data)
+        # Only what is certainly not a photo is refused here; decoding and checking the picture
+        # run in the background (`_check`), so that a burst of photos does not hold up every
+        # update behind the photo workers. The acknowledgement waits for them.
+        identify(data, max_bytes=services.settings.photo_max_bytes)
     except PhotoRejected as error:
         await context.bot.send_message(chat_id, rejection_text(error))
         return
-    del data
-    ref = PhotoRef(
-        ref.file_id,
-        ref.file_unique_id,
-        ref.file_size,
-        prepared.source_width,
-        prepared.source_height,
-    )
     gone = False
     async with services.sessions.begin() as session:
         try:
@@ -163,7 +169,7 @@ async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None
         except CaseFull:
             added = None
         except StorageError:
-            # Cancelled or sent while this photo was being checked: nothing to add it to.
+            # Cancelled or sent while this photo was being downloaded: nothing to add it to.
             # (Said after the transaction: no unit of work waits on Telegram.)
             gone = True
     if gone:
@@ -172,13 +178,44 @@ async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None
     if added is None:
         batch.refused += 1
     elif not added.duplicate:
-        services.held_photos.hold(user_id, ref.file_unique_id, prepared)
         position = added.photo.position
-        batch.first = position if batch.first is None else min(batch.first, position)
-        batch.count = added.count
-        if prepared.quality.warnings:
-            batch.warnings.append((position, prepared.quality.warnings))
+        batch.added.append(position)
+        check = _check(services, batch, user_id, position, ref.file_unique_id, data)
+        batch.checking.append(services.spawn(check, name=f"photo-check-{chat_id}"))
     _schedule(context, chat_id, batch)
+
+
+async def _check(
+    services: Services,
+    batch: PhotoBatch,
+    user_id: int,
+    position: int,
+    file_unique_id: str,
+    data: bytes,
+) -> None:
+    """Prepare one photo of `batch`: hold the copy for the API, or note why it cannot be used."""
+    try:
+        prepared = await services.photos.prepare(data)
+    except PhotoRejected as error:
+        batch.rejected.append((position, error))
+        return
+    services.held_photos.hold(user_id, file_unique_id, prepared)
+    batch.held.append(file_unique_id)
+    if prepared.quality.warnings:
+        batch.warnings.append((position, prepared.quality.warnings))
+
+
+async def photos_settled(context: BotContext, chat_id: int) -> None:
+    """Wait until the photos this chat sent last are checked and acknowledged.
+
+    A button pressed meanwhile (an earlier "Done") must not go on with a photo that may yet turn
+    out unusable. The chat's updates are handled one at a time, so no new batch starts while this
+    waits.
+    """
+    batches: dict[int, PhotoBatch] = context.services.scratch.get(BATCHES, {})
+    batch = batches.get(chat_id)
+    if batch is not None and batch.flush is not None and not batch.flush.done():
+        await asyncio.wait([batch.flush])
 
 
 def _batch(context: BotContext, chat_id: int, public_id: uuid.UUID) -> PhotoBatch:
@@ -198,11 +235,32 @@ def _schedule(context: BotContext, chat_id: int, batch: PhotoBatch) -> None:
 
 
 async def _acknowledge_later(context: BotContext, chat_id: int, batch: PhotoBatch) -> None:
-    await asyncio.sleep(context.services.settings.album_quiet_s)
-    batches: dict[int, PhotoBatch] = context.services.scratch.get(BATCHES, {})
+    services = context.services
+    await asyncio.sleep(services.settings.album_quiet_s)
+    if batch.checking:
+        # `wait`, not `gather`: a newer photo cancels this acknowledgement, never the checks.
+        await asyncio.wait(batch.checking)
+    batches: dict[int, PhotoBatch] = services.scratch.get(BATCHES, {})
     if batches.get(chat_id) is batch:
         del batches[chat_id]
-    for position, issues in batch.warnings:
+    rejected = sorted(batch.rejected, key=lambda item: item[0])
+    count = 0
+    async with services.sessions.begin() as session:
+        for position, _ in rejected:
+            with contextlib.suppress(StorageError):  # the case was cancelled meanwhile
+                await remove_photo(session, batch.public_id, position)
+        case = await open_case(session, chat_id)
+        view = None
+        if case is not None and case.public_id == batch.public_id:
+            view, count = view_of(case), len(case.photos)
+    if view is None:
+        # Cancelled or erased meanwhile: keep nothing of it in memory.
+        for file_unique_id in batch.held:
+            services.held_photos.drop(chat_id, file_unique_id)
+        return
+    for _, error in rejected:
+        await context.bot.send_message(chat_id, rejection_text(error))
+    for position, issues in sorted(batch.warnings):
         problems = ", ".join(text(WARNING_TEXT[issue]) for issue in issues)
         await context.bot.send_message(
             chat_id,
@@ -210,20 +268,14 @@ async def _acknowledge_later(context: BotContext, chat_id: int, batch: PhotoBatc
             reply_markup=photo_warning_keyboard(str(batch.public_id), position),
         )
     lines = []
-    if batch.first is not None:
-        if batch.first >= batch.count:
-            lines.append(text("photos_received", count=batch.count, max=MAX_PHOTOS))
+    kept = sorted(set(batch.added) - {position for position, _ in rejected})
+    if kept:
+        if kept[0] >= count:
+            lines.append(text("photos_received", count=count, max=MAX_PHOTOS))
         else:
-            lines.append(
-                text("photos_received_many", first=batch.first, count=batch.count, max=MAX_PHOTOS)
-            )
+            lines.append(text("photos_received_many", first=kept[0], count=count, max=MAX_PHOTOS))
     if batch.refused:
         lines.append(text("photo_sixth_refused", max=MAX_PHOTOS))
-    async with context.services.sessions.begin() as session:
-        case = await open_case(session, chat_id)
-        view = view_of(case) if case is not None and case.public_id == batch.public_id else None
-    if view is None:
-        return
     await send_screen(context, chat_id, view, before="\n".join(lines) or None)
 
 

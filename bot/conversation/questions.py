@@ -176,6 +176,7 @@ async def on_case_button(update: Update, context: BotContext, pressed: CaseButto
     if pressed.step is Step.PHOTOS and pressed.value.startswith(("keep", "replace")):
         await intake.on_photo_decision(update, context, pressed)
         return
+    await intake.photos_settled(context, chat_id)
     async with context.services.sessions.begin() as session:
         case = await open_case(session, user_id)
         current = case is not None and case_ref(str(case.public_id)) == pressed.ref

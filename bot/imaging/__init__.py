@@ -15,6 +15,7 @@ from bot.imaging.pipeline import (
     DEFAULT_SIDE,
     PhotoFormat,
     PreparedPhoto,
+    identify,
     prepare,
 )
 from bot.imaging.preparer import PhotoPreparer
@@ -41,5 +42,6 @@ __all__ = [
     "QualityReport",
     "QualityThresholds",
     "RejectionReason",
+    "identify",
     "prepare",
 ]

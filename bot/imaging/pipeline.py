@@ -129,18 +129,7 @@ def prepare(
         raise ValueError(f"fmt must be 'jpeg' or 'webp', not {fmt!r}")
     if side < 1:
         raise ValueError("side must be positive")
-    if not data:
-        raise PhotoRejected.empty()
-    if len(data) > max_bytes:
-        raise PhotoRejected.too_many_bytes(len(data), max_bytes)
-
-    kind = sniff(data[:32])
-    if kind is None:
-        raise PhotoRejected.not_an_image()
-    if not isinstance(kind, ImageFormat):
-        if kind == "GIF" and _is_animated_gif(data):
-            raise PhotoRejected.animated(kind)
-        raise PhotoRejected.unsupported_format(kind)
+    kind = identify(data, max_bytes=max_bytes)
     if kind is ImageFormat.HEIF:
         _register_heif()
 
@@ -169,6 +158,26 @@ def prepare(
         source_format=kind.value,
         quality=report,
     )
+
+
+def identify(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ImageFormat:
+    """Steps 1 and 2 alone: the photo format of `data`, or PhotoRejected. Microseconds, no parsing.
+
+    For answering at once what is certainly not a photo (a PDF, a GIF, an empty file) while the
+    rest of `prepare()` runs later.
+    """
+    if not data:
+        raise PhotoRejected.empty()
+    if len(data) > max_bytes:
+        raise PhotoRejected.too_many_bytes(len(data), max_bytes)
+    kind = sniff(data[:32])
+    if kind is None:
+        raise PhotoRejected.not_an_image()
+    if not isinstance(kind, ImageFormat):
+        if kind == "GIF" and _is_animated_gif(data):
+            raise PhotoRejected.animated(kind)
+        raise PhotoRejected.unsupported_format(kind)
+    return kind
 
 
 def _open(data: bytes, kind: ImageFormat, max_pixels: int) -> ImageFile.ImageFile:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.conversation.common import SERVICES_KEY
-from bot.imaging import prepare
+from bot.imaging import PreparedPhoto, prepare
 from bot.services import Services
 from tests.conversation.conftest import World
 from tests.conversation.flows import (
@@ -14,6 +16,7 @@ from tests.conversation.flows import (
     finish_and_send,
     photo,
     send_photos,
+    skip_everything,
 )
 from tests.fakes.telegram_files import image_size
 from tests.fakes.telegram_user import FakeUser
@@ -194,3 +197,71 @@ async def test_files_that_are_not_photos_get_a_clear_answer_and_nothing_is_lost(
         await finish_and_send(alice)
     (request,) = world.api.requests
     assert len(request.files) == 2
+
+
+async def test_done_pressed_while_a_photo_is_checked_waits_for_the_check(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Photos are decoded in the background. An earlier "Done" pressed before the check of a newer
+    # photo ends must not move on with it: the person hears first that it cannot be used.
+    alice = world.person()
+    async with world.bot() as application:
+        await at_photos(alice)
+        first_ack = await send_photos(alice, 1)
+        services: Services = application.bot_data[SERVICES_KEY]
+        checks_may_go_on = asyncio.Event()
+        prepare_now = services.photos.prepare
+
+        async def held_back(data: bytes) -> PreparedPhoto:
+            await checks_may_go_on.wait()
+            return await prepare_now(data)
+
+        monkeypatch.setattr(services.photos, "prepare", held_back)
+        damaged = jpeg_bytes(make_skin_photo(640, 480, seed=9))[:3000]
+        await alice.send_document(damaged, "cut.jpg", "image/jpeg")
+        await alice.press("✅ Done", message=first_ack)
+        await asyncio.sleep(0.5)
+        assert not any("year of birth" in m.text for m in alice.messages)
+        checks_may_go_on.set()
+        refusal = await alice.wait_for("damaged or incomplete", timeout=WAIT)
+        await skip_everything(alice)
+        question = next(m for m in alice.messages if "year of birth" in m.text)
+        assert refusal.message_id < question.message_id
+        await alice.press("📤 Send for analysis")
+        result = await alice.wait_for("AI estimate (check", timeout=WAIT)
+        assert "Photos analysed: 1" in result.text
+    (request,) = world.api.requests
+    assert len(request.files) == 1
+
+
+async def test_a_photo_being_checked_does_not_hold_up_the_next_update(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The check (decoding, shrinking, blur and light) runs in the background: the next photo is
+    # already fetched while the first is still being checked, and nothing is acknowledged
+    # before both checks end.
+    alice = world.person()
+    async with world.bot() as application:
+        await at_photos(alice)
+        services: Services = application.bot_data[SERVICES_KEY]
+        checks_may_go_on = asyncio.Event()
+        prepare_now = services.photos.prepare
+
+        async def held_back(data: bytes) -> PreparedPhoto:
+            await checks_may_go_on.wait()
+            return await prepare_now(data)
+
+        monkeypatch.setattr(services.photos, "prepare", held_back)
+        await alice.send_photo(photo(1))
+        await alice.send_photo(photo(2))
+        for _ in range(100):
+            if len(world.telegram.calls_to("getFile")) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len(world.telegram.calls_to("getFile")) == 2
+        await asyncio.sleep(0.5)
+        assert not any("of 5 received" in m.text for m in alice.messages)
+        checks_may_go_on.set()
+        ack = await alice.wait_for("of 5 received", timeout=WAIT)
+        assert "Photos 1–2 of 5 received." in ack.text
+        assert held(application) == 2
