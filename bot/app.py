@@ -16,7 +16,7 @@ from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
 from bot.db.cases import requeue_interrupted
 from bot.ops.checks import check_operation
-from bot.ops.metrics import MeasuredRateLimiter, MeasuredUpdateProcessor, Metrics
+from bot.ops.metrics import MeasuredRateLimiter, MeasuredRequest, MeasuredUpdateProcessor, Metrics
 from bot.ops.webhook import run_webhook, start_http, stop_http
 from bot.services import Services
 from bot.triage.desk import triage_job
@@ -43,8 +43,11 @@ def build_application(settings: Settings) -> BotApplication:
         # ends: with PTB's default of 256 that took up to 40% of the event loop in a burst. The
         # rate limiter lets about 30 requests a second out, which 16 connections easily carry; a
         # request that finds them all busy waits its turn instead of failing after 1 s.
-        .connection_pool_size(TELEGRAM_CONNECTIONS)
-        .pool_timeout(TELEGRAM_POOL_WAIT_S)
+        .request(
+            MeasuredRequest(
+                connection_pool_size=TELEGRAM_CONNECTIONS, pool_timeout=TELEGRAM_POOL_WAIT_S
+            )
+        )
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

@@ -20,8 +20,10 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
-from telegram._utils.types import JSONDict
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import JSONDict, ODVInput
 from telegram.ext import AIORateLimiter
+from telegram.request import HTTPXRequest, RequestData
 
 from bot.config import Settings
 from bot.conversation.processor import PerChatUpdateProcessor
@@ -113,8 +115,9 @@ class Metrics:
         )
         self.update_own_seconds = Histogram(
             f"{PREFIX}_update_own_seconds",
-            "Handling time of one update minus the time its Telegram calls took, waiting for "
-            "Telegram's flood limits included: the bot's own work (database, photos, code).",
+            "Handling time of one update minus the time its Telegram calls took (Bot API calls, "
+            "their flood-limit waits included, and file downloads): the bot's own work "
+            "(database, photos, code).",
             buckets=UPDATE_BUCKETS,
             registry=r,
         )
@@ -224,6 +227,41 @@ class MeasuredRateLimiter(AIORateLimiter):
         finally:
             spent = _telegram_seconds.get()
             if spent is not None:
+                spent[0] += time.perf_counter() - started
+
+
+class MeasuredRequest(HTTPXRequest):
+    """PTB's HTTP client to Telegram, also counting file downloads as time spent in Telegram.
+
+    Bot API calls (POST) are timed by MeasuredRateLimiter, their flood-limit waits included;
+    downloads from Telegram's file server (GET) bypass the rate limiter and are timed here, so
+    that a slow file server does not count as the bot's own handling time.
+    """
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        started = time.perf_counter()
+        try:
+            return await super().do_request(
+                url,
+                method,
+                request_data,
+                read_timeout,
+                write_timeout,
+                connect_timeout,
+                pool_timeout,
+            )
+        finally:
+            spent = _telegram_seconds.get()
+            if method == "GET" and spent is not None:
                 spent[0] += time.perf_counter() - started
 
 

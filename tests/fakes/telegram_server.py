@@ -265,6 +265,7 @@ class FakeTelegram:
         self.errors: list[ApiCall] = []  # every error answer, for diagnostics
         self.record_calls = record_calls
         self.response_delay = 0.0  # seconds added to every method except getUpdates
+        self.file_delay = 0.0  # seconds added to every file download
         self.webhook: JSON | None = None
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.bot_settings: dict[str, Any] = {}
@@ -582,6 +583,8 @@ class FakeTelegram:
         except ApiError as error:
             body = {"ok": False, "error_code": error.status, "description": error.description}
             return web.json_response(body, status=error.status)
+        if self.file_delay:
+            await asyncio.sleep(self.file_delay)
         stored = self.files.by_path(request.match_info["path"])
         if stored is None:
             body = {"ok": False, "error_code": 404, "description": "Not Found"}
