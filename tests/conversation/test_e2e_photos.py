@@ -199,6 +199,20 @@ async def test_files_that_are_not_photos_get_a_clear_answer_and_nothing_is_lost(
     assert len(request.files) == 2
 
 
+def hold_back_checks(application: object, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Make the bot's photo checks wait until the returned event is set."""
+    services: Services = application.bot_data[SERVICES_KEY]  # type: ignore[attr-defined]
+    checks_may_go_on = asyncio.Event()
+    prepare_now = services.photos.prepare
+
+    async def held_back(data: bytes) -> PreparedPhoto:
+        await checks_may_go_on.wait()
+        return await prepare_now(data)
+
+    monkeypatch.setattr(services.photos, "prepare", held_back)
+    return checks_may_go_on
+
+
 async def test_done_pressed_while_a_photo_is_checked_waits_for_the_check(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -208,15 +222,7 @@ async def test_done_pressed_while_a_photo_is_checked_waits_for_the_check(
     async with world.bot() as application:
         await at_photos(alice)
         first_ack = await send_photos(alice, 1)
-        services: Services = application.bot_data[SERVICES_KEY]
-        checks_may_go_on = asyncio.Event()
-        prepare_now = services.photos.prepare
-
-        async def held_back(data: bytes) -> PreparedPhoto:
-            await checks_may_go_on.wait()
-            return await prepare_now(data)
-
-        monkeypatch.setattr(services.photos, "prepare", held_back)
+        checks_may_go_on = hold_back_checks(application, monkeypatch)
         damaged = jpeg_bytes(make_skin_photo(640, 480, seed=9))[:3000]
         await alice.send_document(damaged, "cut.jpg", "image/jpeg")
         await alice.press("✅ Done", message=first_ack)
@@ -243,15 +249,7 @@ async def test_a_photo_being_checked_does_not_hold_up_the_next_update(
     alice = world.person()
     async with world.bot() as application:
         await at_photos(alice)
-        services: Services = application.bot_data[SERVICES_KEY]
-        checks_may_go_on = asyncio.Event()
-        prepare_now = services.photos.prepare
-
-        async def held_back(data: bytes) -> PreparedPhoto:
-            await checks_may_go_on.wait()
-            return await prepare_now(data)
-
-        monkeypatch.setattr(services.photos, "prepare", held_back)
+        checks_may_go_on = hold_back_checks(application, monkeypatch)
         await alice.send_photo(photo(1))
         await alice.send_photo(photo(2))
         for _ in range(100):
