@@ -67,10 +67,10 @@ class PhotoBatch:
     refused: int = 0
     warnings: list[tuple[int, tuple[QualityIssue, ...]]] = field(default_factory=list)
     # Photos being prepared in the background, those found unusable (by position), and the
-    # prepared copies held for the API (file_unique_id).
+    # prepared copies held for the API (their keys in HeldPhotos: sender, file_unique_id).
     checking: list[asyncio.Task[None]] = field(default_factory=list)
     rejected: list[tuple[int, PhotoRejected]] = field(default_factory=list)
-    held: list[str] = field(default_factory=list)
+    held: list[tuple[int, str]] = field(default_factory=list)
     flush: asyncio.Task[None] | None = None
 
 
@@ -200,7 +200,7 @@ async def _check(
         batch.rejected.append((position, error))
         return
     services.held_photos.hold(user_id, file_unique_id, prepared)
-    batch.held.append(file_unique_id)
+    batch.held.append((user_id, file_unique_id))
     if prepared.quality.warnings:
         batch.warnings.append((position, prepared.quality.warnings))
 
@@ -255,8 +255,8 @@ async def _acknowledge_later(context: BotContext, chat_id: int, batch: PhotoBatc
             view, count = view_of(case), len(case.photos)
     if view is None:
         # Cancelled or erased meanwhile: keep nothing of it in memory.
-        for file_unique_id in batch.held:
-            services.held_photos.drop(chat_id, file_unique_id)
+        for owner, file_unique_id in batch.held:
+            services.held_photos.drop(owner, file_unique_id)
         return
     for _, error in rejected:
         await context.bot.send_message(chat_id, rejection_text(error))

@@ -145,11 +145,6 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self)
 
-    async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> Any:
-        cursor = self.cursor()
-        await cursor.execute(sql, parameters)
-        return cursor
-
     async def commit(self) -> None:
         await self.when_unlocked(self.raw.commit)
 
@@ -175,10 +170,6 @@ class InlineConnection:
     @isolation_level.setter
     def isolation_level(self, value: str | None) -> None:
         self.raw.isolation_level = value  # type: ignore[assignment]  # "" is valid too
-
-    @property
-    def in_transaction(self) -> bool:
-        return self.raw.in_transaction
 
 
 def inline_connector(url: URL, lock_wait_s: float) -> Callable[[], Awaitable[InlineConnection]]:

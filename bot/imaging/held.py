@@ -1,12 +1,12 @@
 """Prepared photos held in memory from their arrival until their case is sent.
 
-Every photo is prepared when it arrives (a damaged file is refused at once, and blur is pointed
-out while the camera is still out). Downloading and preparing it again at submission doubled the
-bot's photo work, its largest cost under load, so the prepared copy (512 px, no metadata, tens of
-kilobytes) is held here instead: in memory only, never on disk, taken out when the case is sent
-and dropped when the photo is replaced, the case cancelled or the person's data erased. Whatever
-is not here (after a restart, an entry past TTL_S or pushed out by MAX_BYTES) is downloaded from
-Telegram and prepared again, exactly as before.
+Every photo is prepared soon after it arrives (a damaged file is refused before the photos are
+acknowledged, and blur is pointed out while the camera is still out). Downloading and preparing
+it again at submission doubled the bot's photo work, its largest cost under load, so the
+prepared copy (512 px, no metadata, tens of kilobytes) is held here instead: in memory only,
+never on disk, taken out when the case is sent and dropped when the photo is replaced, the case
+cancelled or the person's data erased. Whatever is not here (after a restart, an entry past TTL_S
+or pushed out by MAX_BYTES) is downloaded from Telegram and prepared again, exactly as before.
 """
 
 from __future__ import annotations

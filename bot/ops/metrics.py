@@ -248,21 +248,17 @@ class MeasuredRequest(HTTPXRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        call = super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        spent = _telegram_seconds.get()
+        if method != "GET" or spent is None:
+            return await call
         started = time.perf_counter()
         try:
-            return await super().do_request(
-                url,
-                method,
-                request_data,
-                read_timeout,
-                write_timeout,
-                connect_timeout,
-                pool_timeout,
-            )
+            return await call
         finally:
-            spent = _telegram_seconds.get()
-            if method == "GET" and spent is not None:
-                spent[0] += time.perf_counter() - started
+            spent[0] += time.perf_counter() - started
 
 
 class TimedPhotoPreparer(PhotoPreparer):
