@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_settings
 from bot.db import session as db_session
-from bot.db.session import create_engine
+from bot.db.session import create_engine, create_sessionmaker
 
 
 def _hold_write_lock(path: Path, seconds: float, taken: threading.Event) -> None:
@@ -94,6 +94,73 @@ async def test_a_database_locked_for_too_long_fails_with_sqlites_error(
         await asyncio.to_thread(holder.join)
         await engine.dispose()
     assert 0.1 <= gave_up_after < 0.9
+
+
+async def test_units_of_work_started_together_do_not_queue_one_loop_turn_each(
+    tmp_path: Path,
+) -> None:
+    # A unit of work that kept the one connection while waiting for the loop's next turn made
+    # every other one queue behind it: under a burst, a turn takes tens of milliseconds.
+    engine = await _engine_with_table(tmp_path / "bot.sqlite3")
+    sessions = create_sessionmaker(engine)
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    async def write(n: int) -> None:
+        async with sessions.begin() as session:
+            await session.execute(text("INSERT INTO note VALUES (:body)"), {"body": f"note {n}"})
+
+    async def read() -> int:
+        async with sessions() as session:
+            return len((await session.scalars(text("SELECT body FROM note"))).all())
+
+    counter = asyncio.create_task(count_turns())
+    await asyncio.sleep(0)
+    try:
+        counts = await asyncio.gather(*(write(n) for n in range(20)), read())
+        taken = turns
+    finally:
+        counter.cancel()
+        await engine.dispose()
+    assert counts[-1] == 20  # every write landed (the read came after them) ...
+    assert taken <= 3  # ... within a few turns of the loop, not one or two turns each
+
+
+async def test_a_unit_of_work_cancelled_while_waiting_for_a_lock_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    engine = await _engine_with_table(path)
+    sessions = create_sessionmaker(engine)
+    taken = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.6, taken))
+    holder.start()
+
+    async def write(body: str) -> None:
+        async with sessions.begin() as session:
+            await session.execute(text("INSERT INTO note VALUES (:body)"), {"body": body})
+
+    try:
+        await asyncio.to_thread(taken.wait, 5)
+        waiting = asyncio.create_task(write("cancelled"))
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        connections_in_use = engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined]
+        await write("after the lock")  # the one connection is free and usable again
+        async with sessions() as session:
+            notes = (await session.scalars(text("SELECT body FROM note"))).all()
+    finally:
+        await asyncio.to_thread(holder.join)
+        await engine.dispose()
+    assert connections_in_use == 0
+    assert notes == ["from elsewhere", "after the lock"]
 
 
 async def test_sqlite_file_and_folder_are_created_with_safe_pragmas(tmp_path: Path) -> None:
