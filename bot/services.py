@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.advice import AdviceRules
 from bot.config import Settings
 from bot.db.session import create_engine, create_sessionmaker
-from bot.db.users import languages_of_users
+from bot.db.users import language_of_user
 from bot.fairuse import ApiQueue
-from bot.i18n.lookups import LanguageLookups
 from bot.i18n.memory import RecentLanguages
 from bot.imaging import PhotoPreparer
 from bot.imaging.held import HeldPhotos
@@ -55,15 +54,6 @@ class Services:
     languages: RecentLanguages = field(default_factory=RecentLanguages)
     # Prepared photos of cases not sent yet (bot/imaging/held.py).
     held_photos: HeldPhotos = field(default_factory=HeldPhotos)
-    # Reads of stored languages, made together when they come together (bot/i18n/lookups.py).
-    language_lookups: LanguageLookups = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.language_lookups = LanguageLookups(self._read_languages)
-
-    async def _read_languages(self, telegram_user_ids: list[int]) -> dict[int, str]:
-        async with self.sessions.begin() as session:
-            return await languages_of_users(session, telegram_user_ids)
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
@@ -102,7 +92,8 @@ class Services:
         """The person's stored language (None if none yet), remembered once read."""
         if (known := self.languages.get(telegram_user_id)) is not None:
             return known
-        stored = await self.language_lookups.read(telegram_user_id)
+        async with self.sessions.begin() as session:
+            stored = await language_of_user(session, telegram_user_id)
         if stored is not None:
             self.languages.remember(telegram_user_id, stored)
         return stored

@@ -62,16 +62,6 @@ async def language_of_user(session: AsyncSession, telegram_user_id: int) -> str 
     return language
 
 
-async def languages_of_users(session: AsyncSession, telegram_user_ids: list[int]) -> dict[int, str]:
-    """The stored language of each of the people that has one."""
-    rows = await session.execute(
-        select(User.telegram_user_id, User.language).where(
-            User.telegram_user_id.in_(telegram_user_ids), User.language.is_not(None)
-        )
-    )
-    return {user_id: language for user_id, language in rows if language is not None}
-
-
 async def set_user_language(session: AsyncSession, telegram_user_id: int, language: str) -> User:
     """The person chose `language` (/language): store it, creating the profile if needed."""
     user = await touch_user(session, telegram_user_id)
