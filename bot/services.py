@@ -54,6 +54,8 @@ class Services:
     languages: RecentLanguages = field(default_factory=RecentLanguages)
     # Prepared photos of cases not sent yet (bot/imaging/held.py).
     held_photos: HeldPhotos = field(default_factory=HeldPhotos)
+    # Photos being fetched and checked at once (bot/conversation/intake.py); set by `open`.
+    photo_checks: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
@@ -86,6 +88,9 @@ class Services:
             metrics=metrics,
             api_watch=watch,
             api_queue=ApiQueue(settings.api_concurrency),
+            # Enough to keep every photo worker busy while the next downloads are on their way;
+            # few enough that a burst of photos is not all held in memory at once.
+            photo_checks=asyncio.Semaphore(4 * settings.photo_workers),
         )
 
     async def stored_language(self, telegram_user_id: int) -> str | None:

@@ -2,9 +2,9 @@
 
 Each photo is downloaded once on arrival to check it (a corrupt file or a PDF is refused now, not
 minutes later at submission, and blur or darkness can be pointed out while the person still has
-the camera out). What is certainly not a photo is refused at once; the picture itself is decoded
-and checked in the background, so a burst of photos from many people does not hold up everyone's
-updates. The database stores only Telegram's file id; the prepared copy (512 px, no metadata) is
+the camera out). The update only adds Telegram's file id to the case; fetching and checking run in
+the background, a few at a time, so that a burst of photos from many people neither holds up
+everyone's updates nor sits in memory as downloaded. The prepared copy (512 px, no metadata) is
 held in memory until the case is sent (bot/imaging/held.py). An album arrives as separate updates
 with no end marker, so acknowledgements wait for a short quiet time and for the checks, and answer
 the whole batch at once: photos found unusable are taken out of the case and said so first.
@@ -17,7 +17,6 @@ import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from telegram import PhotoSize, Update
 from telegram.error import TelegramError
@@ -38,11 +37,8 @@ from bot.conversation.texts import text
 from bot.db.cases import PhotoRef, add_photo, open_case, remove_photo
 from bot.db.errors import CaseFull, StorageError
 from bot.i18n import formatting as fmt
-from bot.imaging import PhotoRejected, RejectionReason, identify
+from bot.imaging import PhotoRejected, RejectionReason
 from bot.imaging.quality import QualityIssue
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 BATCHES = "photo_batches"
 
@@ -66,15 +62,18 @@ class PhotoBatch:
     added: list[int] = field(default_factory=list)  # positions
     refused: int = 0
     warnings: list[tuple[int, tuple[QualityIssue, ...]]] = field(default_factory=list)
-    # Photos being prepared in the background, those found unusable (by position), and the
-    # prepared copies held for the API (their keys in HeldPhotos: sender, file_unique_id).
+    # Photos being fetched and prepared in the background, those found unusable (by position;
+    # None: it could not be fetched from Telegram), and the prepared copies held for the API
+    # (their keys in HeldPhotos: sender, file_unique_id).
     checking: list[asyncio.Task[None]] = field(default_factory=list)
-    rejected: list[tuple[int, PhotoRejected]] = field(default_factory=list)
+    rejected: list[tuple[int, PhotoRejected | None]] = field(default_factory=list)
     held: list[tuple[int, str]] = field(default_factory=list)
     flush: asyncio.Task[None] | None = None
 
 
-def rejection_text(error: PhotoRejected) -> str:
+def rejection_text(error: PhotoRejected | None) -> str:
+    if error is None:
+        return text("photo_download_failed")
     match error.reason:
         case RejectionReason.NOT_AN_IMAGE:
             return text("photo_not_image")
@@ -132,75 +131,55 @@ def size_to_fetch(sizes: Sequence[PhotoSize], side: int) -> PhotoSize:
 async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None:
     services = context.services
     user_id, chat_id = user_id_of(update), chat_id_of(update)
+    max_bytes = services.settings.photo_max_bytes
+    too_big = ref.file_size is not None and ref.file_size > max_bytes
+    added = None
     async with services.sessions.begin() as session:
         case = await open_case(session, user_id)
         public_id = None if case is None else case.public_id
-        full = case is not None and len(case.photos) >= MAX_PHOTOS
+        if public_id is not None and not too_big:
+            with contextlib.suppress(CaseFull):
+                added = await add_photo(session, public_id, ref)
     if public_id is None:
         await say(context, chat_id, "idle_hint")
         return
+    if too_big:
+        error = PhotoRejected.too_many_bytes(ref.file_size or 0, max_bytes)
+        await context.bot.send_message(chat_id, rejection_text(error))
+        return
     batch = _batch(context, chat_id, public_id)
-    if full:
-        batch.refused += 1
-        _schedule(context, chat_id, batch)
-        return
-    if ref.file_size is not None and ref.file_size > services.settings.photo_max_bytes:
-        error = PhotoRejected.too_many_bytes(ref.file_size, services.settings.photo_max_bytes)
-        await context.bot.send_message(chat_id, rejection_text(error))
-        return
-    try:
-        telegram_file = await context.bot.get_file(ref.file_id)
-        data = bytes(await telegram_file.download_as_bytearray())
-    except TelegramError:
-        await say(context, chat_id, "photo_download_failed")
-        return
-    try:
-        # Only what is certainly not a photo is refused here; decoding and checking the picture
-        # run in the background (`_check`), so that a burst of photos does not hold up every
-        # update behind the photo workers. The acknowledgement waits for them.
-        identify(data, max_bytes=services.settings.photo_max_bytes)
-    except PhotoRejected as error:
-        await context.bot.send_message(chat_id, rejection_text(error))
-        return
-    gone = False
-    async with services.sessions.begin() as session:
-        try:
-            added = await add_photo(session, public_id, ref)
-        except CaseFull:
-            added = None
-        except StorageError:
-            # Cancelled or sent while this photo was being downloaded: nothing to add it to.
-            # (Said after the transaction: no unit of work waits on Telegram.)
-            gone = True
-    if gone:
-        await say(context, chat_id, "idle_hint")
-        return
     if added is None:
         batch.refused += 1
     elif not added.duplicate:
+        # Fetched and checked in the background (`_check`): a burst of photos then neither holds
+        # up everyone's updates nor sits in memory as downloaded. The acknowledgement waits.
         position = added.photo.position
         batch.added.append(position)
-        check = _check(services, batch, user_id, position, ref.file_unique_id, data)
+        check = _check(context, batch, user_id, position, ref)
         batch.checking.append(services.spawn(check, name=f"photo-check-{chat_id}"))
     _schedule(context, chat_id, batch)
 
 
 async def _check(
-    services: Services,
-    batch: PhotoBatch,
-    user_id: int,
-    position: int,
-    file_unique_id: str,
-    data: bytes,
+    context: BotContext, batch: PhotoBatch, user_id: int, position: int, ref: PhotoRef
 ) -> None:
-    """Prepare one photo of `batch`: hold the copy for the API, or note why it cannot be used."""
-    try:
-        prepared = await services.photos.prepare(data)
-    except PhotoRejected as error:
-        batch.rejected.append((position, error))
-        return
-    services.held_photos.hold(user_id, file_unique_id, prepared)
-    batch.held.append((user_id, file_unique_id))
+    """Fetch and prepare one photo of `batch`: hold the copy for the API, or note why it cannot
+    be used (the acknowledgement then takes it out of the case and says why)."""
+    services = context.services
+    async with services.photo_checks:
+        try:
+            telegram_file = await context.bot.get_file(ref.file_id)
+            data = bytes(await telegram_file.download_as_bytearray())
+        except TelegramError:
+            batch.rejected.append((position, None))
+            return
+        try:
+            prepared = await services.photos.prepare(data)
+        except PhotoRejected as error:
+            batch.rejected.append((position, error))
+            return
+    services.held_photos.hold(user_id, ref.file_unique_id, prepared)
+    batch.held.append((user_id, ref.file_unique_id))
     if prepared.quality.warnings:
         batch.warnings.append((position, prepared.quality.warnings))
 

@@ -161,11 +161,7 @@ def prepare(
 
 
 def identify(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ImageFormat:
-    """Steps 1 and 2 alone: the photo format of `data`, or PhotoRejected. Microseconds, no parsing.
-
-    For answering at once what is certainly not a photo (a PDF, a GIF, an empty file) while the
-    rest of `prepare()` runs later.
-    """
+    """Steps 1 and 2 of `prepare()`: the photo format of `data`, or PhotoRejected. No parsing."""
     if not data:
         raise PhotoRejected.empty()
     if len(data) > max_bytes:

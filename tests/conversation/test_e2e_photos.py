@@ -199,6 +199,24 @@ async def test_files_that_are_not_photos_get_a_clear_answer_and_nothing_is_lost(
     assert len(request.files) == 2
 
 
+async def test_a_photo_telegram_cannot_hand_over_is_left_out_and_the_next_one_is_taken(
+    world: World,
+) -> None:
+    alice = world.person()
+    async with world.bot():
+        await at_photos(alice)
+        world.telegram.fail_next("getFile", status=400, description="Bad Request: try again")
+        await alice.send_photo(photo(1))
+        await alice.wait_for("could not fetch that photo", timeout=WAIT)
+        await alice.send_photo(photo(2))
+        ack = await alice.wait_for("of 5 received", timeout=WAIT)
+        assert "Photo 1 of 5 received." in ack.text  # the one that failed is not counted
+        result = await finish_and_send(alice)
+        assert "Photos analysed: 1" in result.text
+    (request,) = world.api.requests
+    assert len(request.files) == 1
+
+
 def hold_back_checks(application: object, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     """Make the bot's photo checks wait until the returned event is set."""
     services: Services = application.bot_data[SERVICES_KEY]  # type: ignore[attr-defined]
@@ -263,3 +281,29 @@ async def test_a_photo_being_checked_does_not_hold_up_the_next_update(
         ack = await alice.wait_for("of 5 received", timeout=WAIT)
         assert "Photos 1–2 of 5 received." in ack.text
         assert held(application) == 2
+
+
+async def test_a_burst_of_photos_is_fetched_only_a_few_at_a_time(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A downloaded photo stays in memory until it is checked, so only a few are fetched at once;
+    # the others wait their turn as Telegram file ids, and none is lost.
+    alice = world.person()
+    async with world.bot() as application:
+        await at_photos(alice)
+        services: Services = application.bot_data[SERVICES_KEY]
+        monkeypatch.setattr(services, "photo_checks", asyncio.Semaphore(2))
+        checks_may_go_on = hold_back_checks(application, monkeypatch)
+        for n in range(1, 5):
+            await alice.send_photo(photo(n))
+        for _ in range(100):
+            if len(world.telegram.calls_to("getFile")) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        fetched_while_held = len(world.telegram.calls_to("getFile"))
+        checks_may_go_on.set()
+        ack = await alice.wait_for("of 5 received", timeout=WAIT)
+        assert "Photos 1–4 of 5 received." in ack.text
+        assert len(world.telegram.calls_to("getFile")) == 4
+    assert fetched_while_held == 2
