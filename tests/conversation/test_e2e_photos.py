@@ -81,6 +81,15 @@ async def test_a_blurred_photo_can_be_replaced(world: World) -> None:
     assert len(request.files) == 2
 
 
+async def files_asked_for(world: World, expected: int) -> int:
+    """How many files the bot asked Telegram for, once that is `expected` (or after 5 s)."""
+    for _ in range(100):
+        if len(world.telegram.calls_to("getFile")) >= expected:
+            break
+        await asyncio.sleep(0.05)
+    return len(world.telegram.calls_to("getFile"))
+
+
 def held(application: object) -> int:
     """How many prepared photos the bot holds in memory."""
     services: Services = application.bot_data[SERVICES_KEY]  # type: ignore[attr-defined]
@@ -270,11 +279,7 @@ async def test_a_photo_being_checked_does_not_hold_up_the_next_update(
         checks_may_go_on = hold_back_checks(application, monkeypatch)
         await alice.send_photo(photo(1))
         await alice.send_photo(photo(2))
-        for _ in range(100):
-            if len(world.telegram.calls_to("getFile")) == 2:
-                break
-            await asyncio.sleep(0.05)
-        assert len(world.telegram.calls_to("getFile")) == 2
+        assert await files_asked_for(world, 2) == 2
         await asyncio.sleep(0.5)
         assert not any("of 5 received" in m.text for m in alice.messages)
         checks_may_go_on.set()
@@ -296,10 +301,7 @@ async def test_a_burst_of_photos_is_fetched_only_a_few_at_a_time(
         checks_may_go_on = hold_back_checks(application, monkeypatch)
         for n in range(1, 5):
             await alice.send_photo(photo(n))
-        for _ in range(100):
-            if len(world.telegram.calls_to("getFile")) == 2:
-                break
-            await asyncio.sleep(0.05)
+        await files_asked_for(world, 2)
         await asyncio.sleep(0.5)
         fetched_while_held = len(world.telegram.calls_to("getFile"))
         checks_may_go_on.set()

@@ -35,6 +35,13 @@ def _hold_write_lock(path: Path, seconds: float, taken: threading.Event) -> None
         other.close()
 
 
+async def _count_turns(count: list[int], *, every_s: float) -> None:
+    """Count the turns of the event loop this task gets, asking for one every `every_s`."""
+    while True:
+        await asyncio.sleep(every_s)
+        count[0] += 1
+
+
 async def _engine_with_table(path: Path) -> AsyncEngine:
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     async with engine.begin() as connection:
@@ -48,18 +55,11 @@ async def test_a_locked_database_is_waited_for_while_the_loop_goes_on(tmp_path: 
     taken = threading.Event()
     holder = threading.Thread(target=_hold_write_lock, args=(path, 0.5, taken))
     holder.start()
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
+    ticks = [0]
+    ticker = asyncio.create_task(_count_turns(ticks, every_s=0.01))
     try:
         await asyncio.to_thread(taken.wait, 5)
-        started, ticks = time.monotonic(), 0
+        started, ticks[0] = time.monotonic(), 0
         async with engine.begin() as connection:
             await connection.execute(text("INSERT INTO note VALUES ('from the bot')"))
         waited = time.monotonic() - started
@@ -71,7 +71,7 @@ async def test_a_locked_database_is_waited_for_while_the_loop_goes_on(tmp_path: 
         await engine.dispose()
     assert waited >= 0.3  # it did wait for the other program's commit ...
     assert notes == ["from elsewhere", "from the bot"]  # ... then wrote, after it
-    assert ticks >= 15  # ... and the loop kept running meanwhile (about 40 ticks of 10 ms)
+    assert ticks[0] >= 15  # ... and the loop kept running meanwhile (about 40 ticks of 10 ms)
 
 
 async def test_a_database_locked_for_too_long_fails_with_sqlites_error(
@@ -103,13 +103,7 @@ async def test_units_of_work_started_together_do_not_queue_one_loop_turn_each(
     # every other one queue behind it: under a burst, a turn takes tens of milliseconds.
     engine = await _engine_with_table(tmp_path / "bot.sqlite3")
     sessions = create_sessionmaker(engine)
-    turns = 0
-
-    async def count_turns() -> None:
-        nonlocal turns
-        while True:
-            await asyncio.sleep(0)
-            turns += 1
+    turns = [0]
 
     async def write(n: int) -> None:
         async with sessions.begin() as session:
@@ -119,11 +113,11 @@ async def test_units_of_work_started_together_do_not_queue_one_loop_turn_each(
         async with sessions() as session:
             return len((await session.scalars(text("SELECT body FROM note"))).all())
 
-    counter = asyncio.create_task(count_turns())
+    counter = asyncio.create_task(_count_turns(turns, every_s=0))
     await asyncio.sleep(0)
     try:
         counts = await asyncio.gather(*(write(n) for n in range(20)), read())
-        taken = turns
+        taken = turns[0]
     finally:
         counter.cancel()
         await engine.dispose()
