@@ -243,8 +243,9 @@ def hold_back_checks(application: object, monkeypatch: pytest.MonkeyPatch) -> as
 async def test_done_pressed_while_a_photo_is_checked_waits_for_the_check(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Photos are decoded in the background. An earlier "Done" pressed before the check of a newer
-    # photo ends must not move on with it: the person hears first that it cannot be used.
+    # Photos are fetched and decoded in the background. An earlier "Done" pressed before the
+    # check of a newer photo ends must not move on with it: the person hears first that it
+    # cannot be used.
     alice = world.person()
     async with world.bot() as application:
         await at_photos(alice)
