@@ -44,6 +44,8 @@ class Services:
     metrics: Metrics
     api_watch: ApiWatch
     api_queue: ApiQueue
+    # Photos being fetched and checked at once (bot/conversation/intake.py).
+    photo_checks: asyncio.Semaphore
     # The clinic's triage (bot/triage), when TRIAGE_CHAT_ID is set.
     triage: TriageDesk | None = None
     # Analyses and acknowledgements running in the background, awaited or cancelled on shutdown.
@@ -54,8 +56,6 @@ class Services:
     languages: RecentLanguages = field(default_factory=RecentLanguages)
     # Prepared photos of cases not sent yet (bot/imaging/held.py).
     held_photos: HeldPhotos = field(default_factory=HeldPhotos)
-    # Photos being fetched and checked at once (bot/conversation/intake.py); set by `open`.
-    photo_checks: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:

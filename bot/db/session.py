@@ -37,6 +37,11 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(url.database)
 
 
+def _on_the_loop(url: URL) -> bool:
+    """Whether `create_engine` runs this database on the event loop's thread: a SQLite file."""
+    return sqlite_file(url) is not None
+
+
 def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers go on while one writer writes; foreign keys are off by default in SQLite
@@ -64,7 +69,7 @@ def create_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) 
     kwargs: dict[str, Any] = {"echo": echo}
     if url.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
-    if path is not None:
+    if _on_the_loop(url):
         # SQLite lets one writer in at a time, and a writer that finds the file locked polls it,
         # sleeping up to 100 ms between tries: under a burst, dozens of connections sleeping on
         # each other's locks made single-millisecond writes take seconds. One connection that
@@ -85,9 +90,9 @@ def create_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """One session per unit of work: `async with sessionmaker.begin() as session: ...`."""
-    in_loop = sqlite_file(engine.url) is not None
+    in_place = _on_the_loop(engine.url)
     return async_sessionmaker(
-        engine, class_=InPlaceSession if in_loop else AsyncSession, expire_on_commit=False
+        engine, class_=InPlaceSession if in_place else AsyncSession, expire_on_commit=False
     )
 
 

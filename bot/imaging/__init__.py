@@ -15,7 +15,6 @@ from bot.imaging.pipeline import (
     DEFAULT_SIDE,
     PhotoFormat,
     PreparedPhoto,
-    identify,
     prepare,
 )
 from bot.imaging.preparer import PhotoPreparer
@@ -42,6 +41,5 @@ __all__ = [
     "QualityReport",
     "QualityThresholds",
     "RejectionReason",
-    "identify",
     "prepare",
 ]

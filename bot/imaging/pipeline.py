@@ -129,7 +129,7 @@ def prepare(
         raise ValueError(f"fmt must be 'jpeg' or 'webp', not {fmt!r}")
     if side < 1:
         raise ValueError("side must be positive")
-    kind = identify(data, max_bytes=max_bytes)
+    kind = _identify(data, max_bytes=max_bytes)
     if kind is ImageFormat.HEIF:
         _register_heif()
 
@@ -160,7 +160,7 @@ def prepare(
     )
 
 
-def identify(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ImageFormat:
+def _identify(data: bytes, *, max_bytes: int) -> ImageFormat:
     """Steps 1 and 2 of `prepare()`: the photo format of `data`, or PhotoRejected. No parsing."""
     if not data:
         raise PhotoRejected.empty()
