@@ -447,6 +447,7 @@ MESSAGES: dict[str, str] = {
     "busy_try_again": "One moment, please: I am still handling your previous message.",
     "idle_hint": "To start a skin check, send /new. /help explains how it works.",
     "unknown_command": "I do not know that command. /help lists what I can do.",
+    "edit_ignored": "I use new messages, not edits: please send it again as a new message.",
     "error_generic": (
         "Sorry, something went wrong on my side. What you sent so far is kept; please try "
         "again in a moment."

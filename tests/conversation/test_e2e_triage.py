@@ -273,3 +273,28 @@ async def test_free_text_goes_to_the_clinic_only_when_no_check_is_open(world: Wo
         await clinic.outsider.send("hello?", reply_to=card)
         await clinic.outsider.wait_for("Only the clinic's clinicians", WAIT)
         await alice.expect_no_reply(0.3)
+
+
+async def test_edited_messages_are_not_relayed_again(world: World) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    async with triage_bot(world, clinic):
+        await send_a_case(alice)
+        card = await card_of(clinic)
+        question = await clinic.doctor.send("Does it bleed?", reply_to=card)
+        relayed = await alice.wait_for("Message from the clinic", timeout=WAIT)
+        await clinic.doctor.wait_for("Sent to the person", WAIT)
+        await clinic.doctor.edit(question, "Does it bleed? Call 010-1234-5678")
+        answer = await alice.send("No.", reply_to=relayed)
+        await alice.wait_for("Sent to the clinic", timeout=WAIT)
+        await clinic.doctor.wait_for("Answer from the person", WAIT)
+        await alice.edit(answer, "No. I am Alice Liddell")
+        await alice.wait_for("not edits", timeout=WAIT)
+        # A later, new reply still goes through: the edits before it were left alone.
+        await clinic.doctor.send("Thank you.", reply_to=card)
+        await alice.wait_for("Thank you.", timeout=WAIT)
+        await clinic.doctor.wait_for("Sent to the person", WAIT)
+    from_clinic = [m.text for m in alice.messages if "Message from the clinic" in m.text]
+    assert len(from_clinic) == 2 and not any("010-1234" in body for body in from_clinic)
+    in_group = " ".join(m.text for m in clinic.doctor.messages)
+    assert "Alice Liddell" not in in_group and in_group.count("Answer from the person") == 1
