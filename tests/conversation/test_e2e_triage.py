@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+import pytest
 
 from bot.conversation.texts import MESSAGES
 from bot.triage.card import age_band
@@ -298,3 +301,24 @@ async def test_edited_messages_are_not_relayed_again(world: World) -> None:
     assert len(from_clinic) == 2 and not any("010-1234" in body for body in from_clinic)
     in_group = " ".join(m.text for m in clinic.doctor.messages)
     assert "Alice Liddell" not in in_group and in_group.count("Answer from the person") == 1
+
+
+async def test_two_clinicians_deciding_at_once_get_one_decision_and_no_error(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    clinic = clinic_of(world)
+    second = world.person("Dr House").in_chat(clinic.group)
+    async with triage_bot(world, clinic):
+        await send_a_case(clinic.alice)
+        card = await card_of(clinic)
+        first = await clinic.doctor.press("Routine appointment", message=card)
+        other = await second.press("Self-care advice", message=card)
+        answers = [(await first.answer(timeout=WAIT)).text, (await other.answer(timeout=WAIT)).text]
+        told = await clinic.alice.wait_for("The clinic has looked at your check", timeout=WAIT)
+        # A press after both proves the bot went on past them (and logged what it would).
+        await clinic.doctor.send("/queue")
+        await clinic.doctor.wait_for("No case is waiting", WAIT)
+    assert answers == ["Recorded: Routine appointment.", MESSAGES["triage_stale"]]
+    assert "routine appointment" in told.text
+    assert "Routine appointment — Dr Grey" in card.text and "Dr House" not in card.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
