@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import gc
 import logging
@@ -18,6 +19,7 @@ from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_
 from bot.db.cases import requeue_interrupted
 from bot.ops.checks import check_operation
 from bot.ops.metrics import MeasuredRateLimiter, MeasuredRequest, MeasuredUpdateProcessor, Metrics
+from bot.ops.startup import check_telegram, explained
 from bot.ops.webhook import run_webhook, start_http, stop_http
 from bot.services import Services
 from bot.triage.desk import triage_job
@@ -110,15 +112,20 @@ async def _post_shutdown(application: BotApplication) -> None:
 
 
 def run_bot(settings: Settings) -> None:
-    """Poll Telegram, or serve the webhook, until stopped (Ctrl+C or SIGTERM)."""
+    """Poll Telegram, or serve the webhook, until stopped (Ctrl+C or SIGTERM).
+
+    Raises StartupFailure (one sentence) when Telegram or the database cannot be used.
+    """
     check_operation(settings)
+    asyncio.run(check_telegram(settings))
     application = build_application(settings)
     # Everything imported so far lives as long as the process: out of the garbage collector's
     # sight, its full collections pause the loop far less (measured at 200 people at once:
     # pauses of 95-143 ms every 20 s or so, each delaying every update in flight).
     gc.collect()
     gc.freeze()
-    if settings.telegram_mode == "webhook":
-        run_webhook(application)
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    with explained(settings):
+        if settings.telegram_mode == "webhook":
+            run_webhook(application)
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)

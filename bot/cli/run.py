@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
 
 from bot.config import PUBLIC_MODELDERM_KEY, load_settings
@@ -29,6 +30,9 @@ def handle(args: argparse.Namespace) -> int:
     from bot.app import run_bot
     from bot.cli.db import apply_migrations
 
+    if settings.log_level_number > logging.DEBUG:
+        # Alembic narrates every migration step at INFO; `run` says only what went wrong.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     apply_migrations(settings)
     run_bot(settings)
     return 0
