@@ -124,6 +124,10 @@ MESSAGES: dict[str, str] = {
     "photo_download_failed": (
         "I could not fetch that photo from Telegram just now. Please send it once more."
     ),
+    "photo_not_saved": (
+        "Sorry, this photo was not saved: my storage is busy just now. Please send it again in a "
+        "moment. The photos I already confirmed are kept."
+    ),
     "unsupported_media": (
         "I cannot use {kind} here. Please send photos of the skin problem, "
         "or use the buttons below."
@@ -449,8 +453,8 @@ MESSAGES: dict[str, str] = {
     "unknown_command": "I do not know that command. /help lists what I can do.",
     "edit_ignored": "I use new messages, not edits: please send it again as a new message.",
     "error_generic": (
-        "Sorry, something went wrong on my side. What you sent so far is kept; please try "
-        "again in a moment."
+        "Sorry, something went wrong on my side. What I confirmed to you before is kept; if I "
+        "did not answer your last message, please send it again in a moment."
     ),
 }
 

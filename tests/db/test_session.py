@@ -18,7 +18,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_settings
-from bot.db import session as db_session
 from bot.db.session import create_engine, create_sessionmaker
 
 
@@ -42,8 +41,10 @@ async def _count_turns(count: list[int], *, every_s: float) -> None:
         count[0] += 1
 
 
-async def _engine_with_table(path: Path) -> AsyncEngine:
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+async def _engine_with_table(path: Path, *, lock_wait_s: float | None = None) -> AsyncEngine:
+    url = f"sqlite+aiosqlite:///{path}"
+    waiting = {} if lock_wait_s is None else {"database_lock_wait_s": lock_wait_s}
+    engine = create_engine(load_settings(env_file=None, database_url=url, **waiting))
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE note (body TEXT)"))
     return engine
@@ -74,12 +75,9 @@ async def test_a_locked_database_is_waited_for_while_the_loop_goes_on(tmp_path: 
     assert ticks[0] >= 15  # ... and the loop kept running meanwhile (about 40 ticks of 10 ms)
 
 
-async def test_a_database_locked_for_too_long_fails_with_sqlites_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(db_session, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+async def test_a_database_locked_for_too_long_fails_with_sqlites_error(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
-    engine = await _engine_with_table(path)
+    engine = await _engine_with_table(path, lock_wait_s=0.2)
     taken = threading.Event()
     holder = threading.Thread(target=_hold_write_lock, args=(path, 1.0, taken))
     holder.start()
