@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.conversation.analysis import retry_pending
 from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
+from bot.db import fair_use
 from bot.db.cases import requeue_interrupted
 from bot.ops.checks import check_operation
 from bot.ops.metrics import MeasuredRateLimiter, MeasuredRequest, MeasuredUpdateProcessor, Metrics
@@ -27,6 +28,7 @@ from bot.triage.desk import triage_job
 log = logging.getLogger(__name__)
 
 TELEGRAM_CONNECTIONS = 16
+FAIR_USE_CLEANUP_EVERY = dt.timedelta(minutes=15)
 TELEGRAM_POOL_WAIT_S = 30.0
 
 
@@ -70,6 +72,8 @@ async def _post_init(application: BotApplication) -> None:
     application.bot_data[SERVICES_KEY] = services
     async with services.sessions.begin() as session:
         parked = await requeue_interrupted(session)
+        # Made at the first start and kept for good: the marks of fair use depend on it.
+        await fair_use.ensure_key(session)
     if parked:
         log.info("%d case(s) interrupted by the last stop will be retried", parked)
     await application.bot.set_my_commands(BOT_COMMANDS)
@@ -82,6 +86,11 @@ async def _post_init(application: BotApplication) -> None:
         first=dt.timedelta(seconds=min(5.0, settings.retry_interval_s)),
         name="retry-pending-cases",
     )
+    # Marks are also deleted whenever a check is sent; this keeps "after 24 hours" true when
+    # nobody sends any.
+    application.job_queue.run_repeating(
+        _forget_fair_use_marks, interval=FAIR_USE_CLEANUP_EVERY, name="fair-use-marks"
+    )
     if services.triage is not None:
         application.job_queue.run_repeating(
             _triage_job,
@@ -90,6 +99,11 @@ async def _post_init(application: BotApplication) -> None:
             name="triage",
         )
     await start_http(application)
+
+
+async def _forget_fair_use_marks(context: BotContext) -> None:
+    async with context.services.sessions.begin() as session:
+        await fair_use.forget_expired(session)
 
 
 async def _triage_job(context: BotContext) -> None:

@@ -318,13 +318,15 @@ MESSAGES: dict[str, str] = {
     "withdraw_nothing": "You have no consent to withdraw.",
     "delete_confirm": (
         "This erases every check, answer and photo reference I keep about you. "
-        "It cannot be undone. Erase everything?"
+        "It cannot be undone. For fair use, an anonymous count of the checks you sent in the "
+        "last 24 hours stays, and is deleted after 24 hours. Erase everything?"
     ),
     "delete_yes": "Yes, erase everything",
     "delete_no": "No, keep it",
     "deleted": (
         "Done: your data is erased. Only the record of your consent decisions is kept, as the "
-        "law requires. Photos already sent stay with the Model Dermatology service."
+        "law requires, and for 24 hours an anonymous count of the checks you sent, for fair use. "
+        "Photos already sent stay with the Model Dermatology service."
     ),
     "delete_kept": "Nothing was erased.",
     # --- language
