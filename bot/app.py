@@ -11,13 +11,13 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
-from bot import terms
 from bot.config import Settings
 from bot.conversation.analysis import retry_pending
 from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
 from bot.db import fair_use
 from bot.db.cases import requeue_interrupted
+from bot.db.consent import publish_terms
 from bot.ops.checks import check_operation
 from bot.ops.metrics import MeasuredRateLimiter, MeasuredRequest, MeasuredUpdateProcessor, Metrics
 from bot.ops.startup import check_telegram, explained
@@ -60,8 +60,6 @@ def build_application(settings: Settings) -> BotApplication:
     )
     application.bot_data["settings"] = settings
     application.bot_data["metrics"] = metrics
-    # With triage on, the consent text says the clinic sees the cases: its own terms version.
-    terms.use_triage(settings.triage_enabled)
     register_handlers(application, triage_chat_id=settings.triage_chat_id)
     return application
 
@@ -74,6 +72,8 @@ async def _post_init(application: BotApplication) -> None:
         parked = await requeue_interrupted(session)
         # Made at the first start and kept for good: the marks of fair use depend on it.
         await fair_use.ensure_key(session)
+        # Consents are recorded for, and checked against, the texts this start shows.
+        await publish_terms(session, services.terms)
     if parked:
         log.info("%d case(s) interrupted by the last stop will be retried", parked)
     await application.bot.set_my_commands(BOT_COMMANDS)
