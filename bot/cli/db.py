@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from bot.config import Settings, load_settings
-from bot.logs import configure_logging
+from bot.logs import configure_logging, secrets_of
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,13 +86,8 @@ def _positive_int(text: str) -> int:
 
 
 def _settings() -> Settings:
-    from sqlalchemy.engine import make_url
-
     settings = load_settings()
-    secrets = [make_url(settings.database_url).password or ""]
-    if settings.export_hash_key is not None:
-        secrets.append(settings.export_hash_key.get_secret_value())
-    configure_logging(settings.log_level_number, secrets=[str(s) for s in secrets])
+    configure_logging(settings.log_level_number, secrets=secrets_of(settings))
     if settings.log_level_number > logging.DEBUG:
         # Alembic narrates every step at INFO; the commands print their own one-line outcome.
         logging.getLogger("alembic").setLevel(logging.WARNING)
