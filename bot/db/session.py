@@ -74,7 +74,9 @@ def create_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) 
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # An error's text names its statement's values unless hidden, and errors are logged with
+    # their traceback: the values are people's answers, references and Telegram ids.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
     if _on_the_loop(url):

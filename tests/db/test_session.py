@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_settings
@@ -182,3 +182,18 @@ async def test_default_database_is_a_file_under_data(tmp_path: Path) -> None:
     finally:
         await engine.dispose()
     assert default.is_file()
+
+
+async def test_database_errors_never_quote_the_values_of_a_statement(database_url: str) -> None:
+    # An error's text reaches the log with its traceback; the values are people's answers.
+    engine = create_engine(database_url)
+    try:
+        with pytest.raises(DBAPIError) as caught:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("INSERT INTO no_such_table VALUES (:body)"), {"body": "my left knee"}
+                )
+    finally:
+        await engine.dispose()
+    assert "no_such_table" in str(caught.value)
+    assert "my left knee" not in str(caught.value)
