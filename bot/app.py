@@ -28,8 +28,8 @@ from bot.triage.desk import triage_job
 log = logging.getLogger(__name__)
 
 TELEGRAM_CONNECTIONS = 16
-FAIR_USE_CLEANUP_EVERY = dt.timedelta(minutes=15)
 TELEGRAM_POOL_WAIT_S = 30.0
+FAIR_USE_CLEANUP_EVERY = dt.timedelta(minutes=15)
 
 
 def build_application(settings: Settings) -> BotApplication:
