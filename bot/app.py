@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import gc
 import logging
@@ -10,14 +11,16 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
-from bot import terms
 from bot.config import Settings
 from bot.conversation.analysis import retry_pending
 from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
+from bot.db import fair_use
 from bot.db.cases import requeue_interrupted
+from bot.db.consent import publish_terms
 from bot.ops.checks import check_operation
 from bot.ops.metrics import MeasuredRateLimiter, MeasuredRequest, MeasuredUpdateProcessor, Metrics
+from bot.ops.startup import check_telegram, explained
 from bot.ops.webhook import run_webhook, start_http, stop_http
 from bot.services import Services
 from bot.triage.desk import triage_job
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_CONNECTIONS = 16
 TELEGRAM_POOL_WAIT_S = 30.0
+FAIR_USE_CLEANUP_EVERY = dt.timedelta(minutes=15)
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -56,8 +60,6 @@ def build_application(settings: Settings) -> BotApplication:
     )
     application.bot_data["settings"] = settings
     application.bot_data["metrics"] = metrics
-    # With triage on, the consent text says the clinic sees the cases: its own terms version.
-    terms.use_triage(settings.triage_enabled)
     register_handlers(application, triage_chat_id=settings.triage_chat_id)
     return application
 
@@ -68,6 +70,10 @@ async def _post_init(application: BotApplication) -> None:
     application.bot_data[SERVICES_KEY] = services
     async with services.sessions.begin() as session:
         parked = await requeue_interrupted(session)
+        # Made at the first start and kept for good: the marks of fair use depend on it.
+        await fair_use.ensure_key(session)
+        # Consents are recorded for, and checked against, the texts this start shows.
+        await publish_terms(session, services.terms)
     if parked:
         log.info("%d case(s) interrupted by the last stop will be retried", parked)
     await application.bot.set_my_commands(BOT_COMMANDS)
@@ -80,6 +86,11 @@ async def _post_init(application: BotApplication) -> None:
         first=dt.timedelta(seconds=min(5.0, settings.retry_interval_s)),
         name="retry-pending-cases",
     )
+    # Marks are also deleted whenever a check is sent; this keeps "after 24 hours" true when
+    # nobody sends any.
+    application.job_queue.run_repeating(
+        _forget_fair_use_marks, interval=FAIR_USE_CLEANUP_EVERY, name="fair-use-marks"
+    )
     if services.triage is not None:
         application.job_queue.run_repeating(
             _triage_job,
@@ -88,6 +99,11 @@ async def _post_init(application: BotApplication) -> None:
             name="triage",
         )
     await start_http(application)
+
+
+async def _forget_fair_use_marks(context: BotContext) -> None:
+    async with context.services.sessions.begin() as session:
+        await fair_use.forget_expired(session)
 
 
 async def _triage_job(context: BotContext) -> None:
@@ -110,15 +126,20 @@ async def _post_shutdown(application: BotApplication) -> None:
 
 
 def run_bot(settings: Settings) -> None:
-    """Poll Telegram, or serve the webhook, until stopped (Ctrl+C or SIGTERM)."""
+    """Poll Telegram, or serve the webhook, until stopped (Ctrl+C or SIGTERM).
+
+    Raises StartupFailure (one sentence) when Telegram or the database cannot be used.
+    """
     check_operation(settings)
+    asyncio.run(check_telegram(settings))
     application = build_application(settings)
     # Everything imported so far lives as long as the process: out of the garbage collector's
     # sight, its full collections pause the loop far less (measured at 200 people at once:
     # pauses of 95-143 ms every 20 s or so, each delaying every update in flight).
     gc.collect()
     gc.freeze()
-    if settings.telegram_mode == "webhook":
-        run_webhook(application)
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    with explained(settings):
+        if settings.telegram_mode == "webhook":
+            run_webhook(application)
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -17,6 +17,8 @@ PUBLIC_MODELDERM_URL = "https://t.modelderm.com/api"
 # The API's README documents `test` as the key anyone may use.
 PUBLIC_MODELDERM_KEY = "test"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/modelderm-bot.sqlite3"
+# Seconds a unit of work waits for a SQLite file locked by another program (a backup, the CLI).
+DEFAULT_DATABASE_LOCK_WAIT_S = 30.0
 
 TOKEN_HELP = (
     "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram, "
@@ -64,6 +66,7 @@ class Settings(BaseSettings):
 
     # Storage
     database_url: str = DEFAULT_DATABASE_URL
+    database_lock_wait_s: float = Field(default=DEFAULT_DATABASE_LOCK_WAIT_S, gt=0, le=600)
     retention_days: int = Field(default=90, ge=1)
     # Keyed hash for exports, so that research CSVs carry no Telegram ids.
     export_hash_key: SecretStr | None = None

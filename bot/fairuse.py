@@ -1,8 +1,9 @@
 """Fair use of a free, shared API: per-person limits and a queue in front of the API.
 
-Limits count the cases a person submitted in the last hour and the last day, from the database,
-so a restart does not reset them. The queue lets at most API_CONCURRENCY diagnose calls run at
-once; people waiting see their place in it on their "Analysing…" message, edited as it moves.
+Limits count the checks a person sent in the last hour and the last day, from the fair-use marks
+in the database (bot/db/fair_use.py), so neither a restart nor /delete resets them. The queue lets
+at most API_CONCURRENCY diagnose calls run at once; people waiting see their place in it on their
+"Analysing…" message, edited as it moves.
 Every move changes everyone's place, so editing each message at a fixed pace would cost edits in
 proportion to the queue's length, squared over its life: 100 people waiting took all of Telegram's
 30 requests a second and left none for answering anyone. Each message is therefore edited at
@@ -21,7 +22,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import TelegramError
@@ -29,13 +29,13 @@ from telegram.error import TelegramError
 from bot.config import Settings
 from bot.conversation.texts import raw, text
 from bot.db.base import utcnow
-from bot.db.models import Case, User
+from bot.db.fair_use import MARK_LIFETIME, submission_times
 
 if TYPE_CHECKING:  # the conversation imports this module through the services
     from bot.conversation.common import BotContext
 
 HOUR = dt.timedelta(hours=1)
-DAY = dt.timedelta(days=1)
+DAY = MARK_LIFETIME
 QUEUE_EDIT_EVERY_S = 3.0
 QUEUE_EDITS_PER_S = 2.0
 
@@ -59,13 +59,7 @@ async def limit_reached(
 ) -> LimitReached | None:
     """Whether the person may submit another case now; if not, which limit and until when."""
     now = now or utcnow()
-    rows = await session.scalars(
-        select(Case.submitted_at)
-        .join(Case.user)
-        .where(User.telegram_user_id == telegram_user_id, Case.submitted_at >= now - DAY)
-        .order_by(Case.submitted_at)
-    )
-    day = [when for when in rows if when is not None]
+    day = await submission_times(session, telegram_user_id, since=now - DAY)
     hour = [when for when in day if when >= now - HOUR]
     reached = [
         LimitReached(limit, period, times[len(times) - limit] + window)

@@ -27,6 +27,7 @@ from bot.imaging.held import HeldPhotos
 from bot.modelderm.client import ModelDermClient
 from bot.ops.apiwatch import ApiWatch, watched_client
 from bot.ops.metrics import Metrics, observe_cases, timed_preparer
+from bot.terms import Terms
 from bot.triage.desk import TriageDesk
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class Services:
     api_queue: ApiQueue
     # Photos being fetched and checked at once (bot/conversation/intake.py).
     photo_checks: asyncio.Semaphore
+    # The consent text this deployment shows (bot/terms.py), published at start-up (bot/app.py).
+    terms: Terms
     # The clinic's triage (bot/triage), when TRIAGE_CHAT_ID is set.
     triage: TriageDesk | None = None
     # Analyses and acknowledgements running in the background, awaited or cancelled on shutdown.
@@ -91,6 +94,7 @@ class Services:
             # Enough to keep every photo worker busy while the next downloads are on their way;
             # few enough that a burst of photos is not all held in memory at once.
             photo_checks=asyncio.Semaphore(4 * settings.photo_workers),
+            terms=Terms.from_settings(settings),
         )
 
     async def stored_language(self, telegram_user_id: int) -> str | None:

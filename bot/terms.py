@@ -1,26 +1,30 @@
-"""The consent text a person accepts before any photo leaves the bot, versioned in code.
+"""The consent text a person accepts before any photo leaves the bot, and its version.
 
 The bot must be able to prove which text someone agreed to, so every consent record stores the
-terms version and the SHA-256 of the exact text shown. `REGISTERED_SHA256` pins every text ever
-shown: a test fails when the current text no longer matches its registered hash, so whoever edits
-the text must bump `TERMS_VERSION` and register the new hash (old entries stay, they are proof).
-
-To add a language: add its text to `_TEXTS` and its hash under the current version.
-To change the text: edit it, bump `TERMS_VERSION`, register the new hash of every language.
-
-Triage (bot/triage): when the clinic's clinicians see the cases, the text says so. That is a
-different text, so a different version (`TERMS_VERSION` + "-triage") with its own hashes: people
-who agreed without the clause are asked again. A deployment shows one edition, chosen once at
-start-up from the settings with `use_triage()`.
+SHA-256 of the exact text shown and its language. The text depends on the deployment: it names the
+retention period (RETENTION_DAYS) and, with triage on, says that the clinic sees the cases. So it
+is built from the settings at start-up (`Terms.from_settings`), and its version is derived from
+the text itself, the first digits of that hash: a deployment with its own period, or with triage,
+needs no code change, and whoever edits a text here makes a new version by doing so. A person is
+asked again when the text they agreed to, in the language they agreed in, is no longer the one in
+force. Only the terms are hashed, never a welcome or a notice shown around them.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
-TERMS_VERSION = "1"
+from bot.config import Settings
+
 DEFAULT_LANGUAGE = "en"
+# Hex digits of the text's SHA-256 that make its version: enough to tell texts apart, short
+# enough for a button's 64 bytes of data (bot/conversation/screens.py consent_keyboard).
+VERSION_DIGITS = 12
 
+# {retention} is where the sentence on how long finished cases are kept goes (_RETENTION).
 _TEXT_EN = """\
 Before you send any photo, please read this.
 
@@ -35,13 +39,14 @@ down.
 
 What this bot keeps: your Telegram user id and language, your answers, references to your photos \
 on Telegram (not copies), the results, and this agreement (which text you accepted, and when). \
-Finished cases are deleted automatically after a while.
+{retention}
 
 You can change your mind at any time:
 /withdraw - stop: nothing more will be sent.
 /delete - erase your cases, answers and photo references from this bot. It keeps only the record \
-of what you agreed to and that you withdrew, as the law requires. It cannot delete what the \
-Model Dermatology service already received.
+of what you agreed to and that you withdrew, as the law requires, and for 24 hours an anonymous \
+count of the checks you sent, for fair use. It cannot delete what the Model Dermatology service \
+already received.
 /privacy - what this bot stores and for how long.
 """
 
@@ -57,13 +62,13 @@ _TEXT_KO = """\
 4. 서비스 운영자는 틀린 답이나 서비스 중단에 대해 책임지지 않아요.
 
 이 봇이 보관하는 것: 텔레그램 사용자 ID와 언어, 답변, 텔레그램에 있는 사진의 참조(사본이 \
-아니에요), 결과, 그리고 이 동의(어떤 글에 언제 동의했는지). 끝난 검사는 일정 기간이 지나면 \
-자동으로 지워져요.
+아니에요), 결과, 그리고 이 동의(어떤 글에 언제 동의했는지). {retention}
 
 언제든지 마음을 바꿀 수 있어요:
 /withdraw - 중단: 더 이상 아무것도 보내지 않아요.
 /delete - 이 봇에서 검사, 답변, 사진 참조를 지워요. 법에 따라 무엇에 동의했고 언제 \
-철회했는지에 대한 기록만 남겨 둬요. Model Dermatology 서비스가 이미 받은 것은 지울 수 없어요.
+철회했는지에 대한 기록만 남겨 두고, 공정한 사용을 위해 보낸 검사의 수를 익명으로 24시간 동안 \
+남겨 둬요. Model Dermatology 서비스가 이미 받은 것은 지울 수 없어요.
 /privacy - 이 봇이 무엇을 얼마 동안 보관하는지 알려 드려요.
 """
 
@@ -82,39 +87,52 @@ no funcione.
 
 Lo que guarda este bot: su identificador de usuario de Telegram y su idioma, sus respuestas, \
 referencias a sus fotos en Telegram (no copias), los resultados y este acuerdo (qué texto aceptó y \
-cuándo). Las revisiones terminadas se borran automáticamente después de un tiempo.
+cuándo). {retention}
 
 Puede cambiar de opinión en cualquier momento:
 /withdraw - detener: no se enviará nada más.
 /delete - borrar de este bot sus revisiones, respuestas y referencias a fotos. Solo se conserva el \
-registro de lo que aceptó y de que lo retiró, como exige la ley. No puede borrar lo que el \
-servicio Model Dermatology ya recibió.
+registro de lo que aceptó y de que lo retiró, como exige la ley, y durante 24 horas un recuento \
+anónimo de las revisiones que envió, para un uso justo. No puede borrar lo que el servicio Model \
+Dermatology ya recibió.
 /privacy - qué guarda este bot y por cuánto tiempo.
 """
 
-# language -> text of the current version.
-_TEXTS: dict[str, str] = {"en": _TEXT_EN, "ko": _TEXT_KO, "es": _TEXT_ES}
-
-_TRIAGE_CLAUSE_EN = """\
+_CLINIC_CLAUSE_EN = """\
 5. The clinic that runs this bot reviews every check: its clinicians see your photos, your \
 answers and the AI's result in the clinic's private Telegram group (not your name or Telegram \
 account). A clinician may send you messages here and will tell you what to do next. This bot \
 keeps their decisions and the messages between you and the clinic; /delete erases them too.
 """
 
-_TRIAGE_CLAUSE_KO = """\
+_CLINIC_CLAUSE_KO = """\
 5. 이 봇을 운영하는 병원이 모든 검사를 살펴봐요: 병원의 의료진이 병원의 비공개 텔레그램 그룹에서 \
 사진, 답변, AI 결과를 봐요(이름이나 텔레그램 계정은 보지 않아요). 의료진이 여기로 메시지를 보낼 수 \
 있고, 다음에 무엇을 하면 좋을지 알려 드려요. 이 봇은 의료진의 결정과 병원과 주고받은 메시지를 \
 보관해요. /delete 로 이것도 지울 수 있어요.
 """
 
-_TRIAGE_CLAUSE_ES = """\
+_CLINIC_CLAUSE_ES = """\
 5. La clínica que opera este bot examina cada revisión: su personal de salud ve sus fotos, sus \
 respuestas y el resultado de la IA en el grupo privado de Telegram de la clínica (no su nombre ni \
 su cuenta de Telegram). Un profesional puede enviarle mensajes aquí y le dirá qué hacer después. \
 Este bot guarda sus decisiones y los mensajes entre usted y la clínica; /delete también los borra.
 """
+
+
+# "Finished cases are deleted after N days", plural-correct in each language.
+_RETENTION: dict[str, Callable[[int], str]] = {
+    "en": lambda days: (
+        "Finished cases are deleted automatically after "
+        + ("1 day." if days == 1 else f"{days} days.")
+    ),
+    "ko": lambda days: f"끝난 검사는 {days}일이 지나면 자동으로 지워져요.",
+    "es": lambda days: (
+        "Las revisiones terminadas se borran automáticamente después de "
+        + ("1 día." if days == 1 else f"{days} días.")
+    ),
+}
+_TEXTS: dict[str, str] = {"en": _TEXT_EN, "ko": _TEXT_KO, "es": _TEXT_ES}
 
 # Where the clause goes in each language: after the numbered points, before what the bot keeps.
 _KEEPS_MARKER = {
@@ -122,56 +140,12 @@ _KEEPS_MARKER = {
     "ko": "이 봇이 보관하는 것:",
     "es": "Lo que guarda este bot:",
 }
-_TRIAGE_CLAUSES = {"en": _TRIAGE_CLAUSE_EN, "ko": _TRIAGE_CLAUSE_KO, "es": _TRIAGE_CLAUSE_ES}
-
-# The same texts with the triage clause, after the numbered points.
-_TRIAGE_TEXTS: dict[str, str] = {
-    language: body.replace(
-        "\n\n" + _KEEPS_MARKER[language],
-        "\n" + _TRIAGE_CLAUSES[language] + "\n" + _KEEPS_MARKER[language],
-        1,
-    )
-    for language, body in _TEXTS.items()
-}
-TRIAGE_SUFFIX = "-triage"
-
-# (version, language) -> SHA-256 of the text shown. Append only: old entries prove old consents.
-REGISTERED_SHA256: dict[tuple[str, str], str] = {
-    ("1", "en"): "ce575dc4528520b1b734edff5a8fbd34a9ca8bf07ad8c7a8d32c9a4dda00b8a4",
-    ("1", "ko"): "5ce679424a24564efa3b1715009333a4d0d19f0146e53a1933135d7875462e46",
-    ("1", "es"): "90be52264cab32a600d140f6d6fa2562ee09cbd428d55b9cb3505f98f87f6e3f",
-    ("1-triage", "en"): "d2ebb617e4a3ce74c6493efaf773d97e50d10f1dbef677ec1c81637a93fb9c24",
-    ("1-triage", "ko"): "2eb621d3da3511bbb746fd1c3100a68a26a05808bfdfc4c9220477547816aae0",
-    ("1-triage", "es"): "84cf0b0b6adc392260da421fc2b6eed67aedf65d5cdde24c59a8389a21e4ae77",
-}
-
-
-class _Edition:
-    """Which text this deployment shows: set once at start-up (bot/app.py), never at import."""
-
-    triage = False
-
-
-def use_triage(enabled: bool) -> None:
-    """Show the edition with the triage clause (True) or without it."""
-    _Edition.triage = enabled
-
-
-def triage_in_use() -> bool:
-    return _Edition.triage
-
-
-def current_version() -> str:
-    """The version people must have accepted now: TERMS_VERSION, or its triage edition."""
-    return TERMS_VERSION + TRIAGE_SUFFIX if _Edition.triage else TERMS_VERSION
+_CLINIC_CLAUSES = {"en": _CLINIC_CLAUSE_EN, "ko": _CLINIC_CLAUSE_KO, "es": _CLINIC_CLAUSE_ES}
+LANGUAGES: tuple[str, ...] = tuple(_TEXTS)
 
 
 class UnknownTerms(LookupError):
-    """A terms version or language that was never shown, so no consent to it can be recorded."""
-
-
-def languages() -> tuple[str, ...]:
-    return tuple(_TEXTS)
+    """A terms text that is not the one in force, so no consent to it can be recorded."""
 
 
 def resolve_language(language: str | None) -> str:
@@ -180,37 +154,51 @@ def resolve_language(language: str | None) -> str:
     return code if code in _TEXTS else DEFAULT_LANGUAGE
 
 
-def terms_text(language: str | None = DEFAULT_LANGUAGE, *, triage: bool | None = None) -> str:
-    """The current consent text, in `language` when available (falls back to English).
-
-    `triage` picks the edition; by default the one this deployment shows.
-    """
-    with_clause = _Edition.triage if triage is None else triage
-    return (_TRIAGE_TEXTS if with_clause else _TEXTS)[resolve_language(language)]
-
-
 def sha256_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def terms_sha256(language: str | None = DEFAULT_LANGUAGE) -> str:
-    """SHA-256 of the current text exactly as shown in `language`."""
-    return sha256_of(terms_text(language))
+def version_of(sha256: str) -> str:
+    """The version of the text with this SHA-256 (hex)."""
+    return sha256[:VERSION_DIGITS]
 
 
-def version_sha256(version: str, language: str) -> str:
-    """SHA-256 of the text of `version` as shown in `language`: computed for the current texts,
-    the pinned hash for older ones."""
-    if version == TERMS_VERSION:
-        return sha256_of(terms_text(language, triage=False))
-    if version == TERMS_VERSION + TRIAGE_SUFFIX:
-        return sha256_of(terms_text(language, triage=True))
-    return registered_sha256(version, language)
+def _compose(language: str, *, retention_days: int, clinic: bool) -> str:
+    body = _TEXTS[language].format(retention=_RETENTION[language](retention_days))
+    if clinic:
+        marker = _KEEPS_MARKER[language]
+        body = body.replace("\n\n" + marker, "\n" + _CLINIC_CLAUSES[language] + "\n" + marker, 1)
+    return body
 
 
-def registered_sha256(version: str, language: str) -> str:
-    """The pinned hash of a text that was shown; UnknownTerms if it never existed."""
-    try:
-        return REGISTERED_SHA256[(version, language)]
-    except KeyError:
-        raise UnknownTerms(f"no terms text version {version!r} in language {language!r}") from None
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The terms this deployment shows, in every language: built once from the settings."""
+
+    texts: Mapping[str, str]
+
+    @classmethod
+    def build(cls, *, retention_days: int, clinic: bool) -> Terms:
+        texts = {
+            language: _compose(language, retention_days=retention_days, clinic=clinic)
+            for language in LANGUAGES
+        }
+        return cls(MappingProxyType(texts))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Terms:
+        return cls.build(retention_days=settings.retention_days, clinic=settings.triage_enabled)
+
+    def text(self, language: str | None = DEFAULT_LANGUAGE) -> str:
+        """The text in `language` when there is one (else English), exactly as it is shown."""
+        return self.texts[resolve_language(language)]
+
+    def sha256(self, language: str | None = DEFAULT_LANGUAGE) -> str:
+        return sha256_of(self.text(language))
+
+    def version(self, language: str | None = DEFAULT_LANGUAGE) -> str:
+        return version_of(self.sha256(language))
+
+    def fingerprints(self) -> dict[str, str]:
+        """language -> SHA-256 of the text in it: what a consent is checked against."""
+        return {language: sha256_of(text) for language, text in self.texts.items()}

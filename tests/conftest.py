@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import terms
 from bot.config import Settings
 from bot.logs import NOISY_AT_INFO
 
@@ -37,10 +36,3 @@ def _restore_logging() -> Iterator[None]:
     root.setLevel(level)
     for logger, saved in zip(quiet, levels, strict=True):
         logger.setLevel(saved)
-
-
-@pytest.fixture(autouse=True)
-def _terms_without_triage() -> Iterator[None]:
-    """An application built with triage switches the consent edition; later tests start without."""
-    yield
-    terms.use_triage(False)

@@ -15,7 +15,7 @@ from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from bot.config import Settings, load_settings
 from bot.imaging import PhotoRejected, prepare
 from bot.imaging.quality import QualityIssue
-from bot.logs import configure_logging
+from bot.logs import configure_logging, secrets_of
 from bot.modelderm.client import ModelDermClient, PhotoUpload, ServerStatus
 from bot.modelderm.diagnosis import Diagnosis
 from bot.modelderm.errors import MAX_PHOTOS, DiagnosisFailed, host_of
@@ -166,7 +166,7 @@ def _settings() -> Settings:
     # A failure ends in one line that already says what happened on each server; per-attempt
     # warnings would only repeat it. LOG_LEVEL=DEBUG still shows everything.
     level = settings.log_level_number if settings.log_level == "DEBUG" else logging.ERROR
-    configure_logging(level, secrets=[settings.modelderm_api_key.get_secret_value()])
+    configure_logging(level, secrets=secrets_of(settings))
     return settings
 
 

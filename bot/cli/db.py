@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from bot.config import Settings, load_settings
-from bot.logs import configure_logging
+from bot.logs import configure_logging, secrets_of
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,13 +86,8 @@ def _positive_int(text: str) -> int:
 
 
 def _settings() -> Settings:
-    from sqlalchemy.engine import make_url
-
     settings = load_settings()
-    secrets = [make_url(settings.database_url).password or ""]
-    if settings.export_hash_key is not None:
-        secrets.append(settings.export_hash_key.get_secret_value())
-    configure_logging(settings.log_level_number, secrets=[str(s) for s in secrets])
+    configure_logging(settings.log_level_number, secrets=secrets_of(settings))
     if settings.log_level_number > logging.DEBUG:
         # Alembic narrates every step at INFO; the commands print their own one-line outcome.
         logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -100,13 +95,17 @@ def _settings() -> Settings:
 
 
 @contextlib.contextmanager
-def _database_errors() -> Iterator[None]:
+def _database_errors(settings: Settings) -> Iterator[None]:
     from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.ops.startup import cannot_write, refuses_writes
 
     # The URL may carry a password, so the message names the failure, never the URL.
     try:
         yield
     except SQLAlchemyError as exc:
+        if refuses_writes(exc):
+            raise CommandError(str(cannot_write(settings, exc)), EXIT_USAGE) from None
         reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
         raise CommandError(f"the database failed: {reason}", EXIT_FAILED) from None
     except OSError as exc:
@@ -141,7 +140,7 @@ def handle_migrate(args: argparse.Namespace) -> int:
     from bot.db.migrate import current_revision
 
     settings = _settings()
-    with _database_errors():
+    with _database_errors(settings):
         before = current_revision(settings.database_url)
         apply_migrations(settings)
         after = current_revision(settings.database_url)
@@ -157,7 +156,7 @@ def handle_purge(args: argparse.Namespace) -> int:
 
     settings = _settings()
     days = args.days or settings.retention_days
-    with _database_errors():
+    with _database_errors(settings):
         _require_migrated(settings.database_url)
         count = _in_session(settings, lambda s: purge_expired_cases(s, days, dry_run=args.dry_run))
     verb = "would delete" if args.dry_run else "deleted"
@@ -173,7 +172,7 @@ def handle_export(args: argparse.Namespace) -> int:
     if not key:
         raise CommandError(KEY_HELP, EXIT_USAGE)
     output: Path | None = args.output
-    with _database_errors():
+    with _database_errors(settings):
         _require_migrated(settings.database_url)
         if output is None:
             rows = _export(settings, sys.stdout, key, export_cases_csv)
@@ -203,7 +202,7 @@ def handle_erase(args: argparse.Namespace) -> int:
     from bot.db.erasure import erase_user
 
     settings = _settings()
-    with _database_errors():
+    with _database_errors(settings):
         _require_migrated(settings.database_url)
         erasure = _in_session(
             settings, lambda s: erase_user(s, args.telegram_id, chat_type="operator")
@@ -222,7 +221,7 @@ def apply_migrations(settings: Settings) -> None:
     """Bring the schema up to date (the run command calls this before starting the bot)."""
     from bot.db.migrate import MigrationsNotFound, upgrade_to_head
 
-    with _database_errors():
+    with _database_errors(settings):
         try:
             upgrade_to_head(settings.database_url)
         except MigrationsNotFound as exc:

@@ -66,7 +66,7 @@ def handle_report(args: argparse.Namespace) -> int:
 
     settings = _settings()
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=args.days) if args.days else None
-    with _database_errors():
+    with _database_errors(settings):
         _require_migrated(settings.database_url)
         report = _in_session(settings, lambda s: triage_report(s, since=since))
         if args.csv is not None:

@@ -6,13 +6,12 @@ import html
 
 from telegram import Update
 
-from bot import terms
 from bot.conversation.common import BotContext, chat_id_of, drop_buttons, say, user_id_of
 from bot.conversation.result import percent, short_case_id
 from bot.conversation.screens import delete_keyboard
 from bot.conversation.texts import raw, text
 from bot.db.cases import recent_cases
-from bot.db.consent import current_consent, withdraw_consent
+from bot.db.consent import accepts_terms_in_force, current_consent, withdraw_consent
 from bot.db.erasure import erase_user
 from bot.db.models import ConsentDecision
 from bot.i18n import current_language
@@ -61,6 +60,7 @@ async def privacy(update: Update, context: BotContext) -> None:
     """/privacy: the terms, the person's consent status, how to withdraw and erase."""
     async with context.services.sessions.begin() as session:
         record = await current_consent(session, user_id_of(update))
+        in_force = await accepts_terms_in_force(session, record)
     if record is None:
         status = text("privacy_consent_none")
     else:
@@ -69,13 +69,13 @@ async def privacy(update: Update, context: BotContext) -> None:
             status = text("privacy_consent_withdrawn", when=when)
         elif record.decision is ConsentDecision.DECLINED:
             status = text("privacy_consent_declined", when=when)
-        elif record.terms_version != terms.current_version():
+        elif not in_force:
             status = text("privacy_consent_outdated")
         else:
             status = text("privacy_consent_accepted", when=when, version=record.terms_version)
     body = raw(
         "privacy",
-        terms=html.escape(terms.terms_text(current_language()), quote=False),
+        terms=html.escape(context.services.terms.text(current_language()), quote=False),
         consent=status,
     )
     await context.bot.send_message(chat_id_of(update), body)

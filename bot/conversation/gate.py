@@ -20,7 +20,7 @@ from bot.conversation.common import (
 from bot.conversation.screens import CaseView, consent_keyboard
 from bot.conversation.texts import text
 from bot.db.cases import create_case, open_case
-from bot.db.consent import current_consent, is_current_acceptance, record_consent
+from bot.db.consent import accepts_terms_in_force, current_consent, record_consent
 from bot.db.models import ConsentDecision
 from bot.db.users import touch_user
 from bot.fairuse import LimitReached, limit_reached, limit_text
@@ -30,7 +30,8 @@ from bot.i18n.formatting import moment
 def parse_consent_value(value: str) -> tuple[str, str, str]:
     """(terms version, language shown, "yes"/"no") from a consent button's value.
 
-    Buttons from before languages were recorded carry no language: they showed English.
+    Buttons from before languages were recorded carry no language: they showed English. (Their
+    versions, like "1", were set by hand; a derived version never equals one, so they are stale.)
     """
     parts = value.split(":")
     if len(parts) == 2:
@@ -61,7 +62,7 @@ async def begin(update: Update, context: BotContext) -> None:
         user = await touch_user(session, user_id, language)
         stored_language = user.language
         consent = await current_consent(session, user_id)
-        if is_current_acceptance(consent):
+        if await accepts_terms_in_force(session, consent):
             case = await open_case(session, user_id)
             if case is not None:
                 resumed = view_of(case)
@@ -84,15 +85,16 @@ async def begin(update: Update, context: BotContext) -> None:
 async def show_gate(
     context: BotContext, chat_id: int, language: str | None, *, renewing: bool = False
 ) -> None:
-    # Exactly the versioned text whose hash the consent record stores, after at most a notice.
-    # The buttons carry the language shown, so the record names the words on the screen even if
-    # the person switches language before pressing.
+    # Exactly the text whose hash the consent record stores, after at most a notice (which is
+    # not part of the terms). The buttons carry its version and the language shown, so the
+    # record names the words on the screen even if the person switches language before pressing.
     shown = terms.resolve_language(language)
-    body = html.escape(terms.terms_text(shown), quote=False)
+    in_force = context.services.terms
+    body = html.escape(in_force.text(shown), quote=False)
     if renewing:
         body = f"{text('consent_renew')}\n\n{body}"
     await context.bot.send_message(
-        chat_id, body, reply_markup=consent_keyboard(terms.current_version(), shown)
+        chat_id, body, reply_markup=consent_keyboard(in_force.version(shown), shown)
     )
 
 
@@ -101,35 +103,37 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
     query = update.callback_query
     assert query is not None
     version, shown, answer = parse_consent_value(value)
-    if version != terms.current_version() or shown not in terms.languages():
-        # A gate shown before the terms changed: the person has not seen the current text.
-        await query.answer(text("stale_button"))
-        await drop_buttons(query.message)
-        await show_gate(context, chat_id_of(update), language_of(update), renewing=True)
+    if shown not in terms.LANGUAGES or version != context.services.terms.version(shown):
+        await _stale_gate(update, context)
         return
-    await query.answer()
     user_id, language = user_id_of(update), language_of(update)
     chat_type = update.effective_chat.type if update.effective_chat else None
     accepted = answer == "yes"
     view: CaseView | None = None
-    async with context.services.sessions.begin() as session:
-        await touch_user(session, user_id, language)
-        latest = await current_consent(session, user_id)
-        if not (accepted and is_current_acceptance(latest)):
-            latest = await record_consent(
-                session,
-                user_id,
-                ConsentDecision.ACCEPTED if accepted else ConsentDecision.DECLINED,
-                language=shown,
-                chat_type=chat_type,
-                terms_version=version,
-            )
-        when = latest.recorded_at if latest is not None else None
-        if accepted:
-            case = await open_case(session, user_id)
-            if case is None:
-                case = await create_case(session, user_id, language=language)
-            view = view_of(case)
+    try:
+        async with context.services.sessions.begin() as session:
+            await touch_user(session, user_id, language)
+            latest = await current_consent(session, user_id)
+            if not (accepted and await accepts_terms_in_force(session, latest)):
+                latest = await record_consent(
+                    session,
+                    user_id,
+                    ConsentDecision.ACCEPTED if accepted else ConsentDecision.DECLINED,
+                    language=shown,
+                    chat_type=chat_type,
+                    terms_version=version,
+                )
+            when = latest.recorded_at if latest is not None else None
+            if accepted:
+                case = await open_case(session, user_id)
+                if case is None:
+                    case = await create_case(session, user_id, language=language)
+                view = view_of(case)
+    except terms.UnknownTerms:
+        # Another process of the bot started with other terms after this gate was shown.
+        await _stale_gate(update, context)
+        return
+    await query.answer()
     await drop_buttons(query.message)
     chat_id = chat_id_of(update)
     if view is None:
@@ -137,3 +141,12 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
         return
     stamp = moment(when) if when else ""
     await send_screen(context, chat_id, view, before=text("consent_accepted", when=stamp))
+
+
+async def _stale_gate(update: Update, context: BotContext) -> None:
+    """A gate shown before the terms changed: the person has not seen the text in force."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(text("stale_button"))
+    await drop_buttons(query.message)
+    await show_gate(context, chat_id_of(update), language_of(update), renewing=True)

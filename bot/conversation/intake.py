@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import PhotoSize, Update
 from telegram.error import TelegramError
 
@@ -39,6 +41,8 @@ from bot.db.errors import CaseFull, StorageError
 from bot.i18n import formatting as fmt
 from bot.imaging import PhotoRejected, RejectionReason
 from bot.imaging.quality import QualityIssue
+
+log = logging.getLogger(__name__)
 
 BATCHES = "photo_batches"
 
@@ -134,12 +138,20 @@ async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None
     max_bytes = services.settings.photo_max_bytes
     too_big = ref.file_size is not None and ref.file_size > max_bytes
     added = None
-    async with services.sessions.begin() as session:
-        case = await open_case(session, user_id)
-        public_id = None if case is None else case.public_id
-        if public_id is not None and not too_big:
-            with contextlib.suppress(CaseFull):
-                added = await add_photo(session, public_id, ref)
+    try:
+        async with services.sessions.begin() as session:
+            case = await open_case(session, user_id)
+            public_id = None if case is None else case.public_id
+            if public_id is not None and not too_big:
+                with contextlib.suppress(CaseFull):
+                    added = await add_photo(session, public_id, ref)
+    except SQLAlchemyError as failure:
+        # E.g. the file locked by another program for longer than the bot waits. Nothing of this
+        # photo was stored, so the person must not believe it was, nor wait for its receipt.
+        reason = getattr(failure, "orig", None) or failure
+        log.warning("a photo was not stored (%s); the person is asked to send it again", reason)
+        await say(context, chat_id, "photo_not_saved")
+        return
     if public_id is None:
         await say(context, chat_id, "idle_hint")
         return

@@ -23,7 +23,7 @@ from bot.conversation.common import (
 from bot.conversation.gate import show_gate
 from bot.conversation.texts import text
 from bot.db.cases import open_case
-from bot.db.consent import current_consent, is_current_acceptance
+from bot.db.consent import accepts_terms_in_force, current_consent
 from bot.db.users import set_user_language
 from bot.i18n import LANGUAGE_NAMES, resolve_language, set_language
 
@@ -77,7 +77,7 @@ async def on_choice(update: Update, context: BotContext, value: str) -> None:
         await set_user_language(session, user_id, value)
         case = await open_case(session, user_id)
         view = None if case is None else view_of(case)
-        agreed = is_current_acceptance(await current_consent(session, user_id))
+        agreed = await accepts_terms_in_force(session, await current_consent(session, user_id))
     context.services.languages.remember(user_id, value)
     set_language(value)
     await query.answer()

@@ -6,7 +6,14 @@ import logging
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot.conversation import account, admin, gate, intake, language, questions
 from bot.conversation.callbacks import CaseButton, GlobalButton, decode
@@ -78,6 +85,15 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await say(context, chat_id_of(update), "unknown_command")
 
 
+async def on_edit(update: Update, context: BotContext) -> None:
+    """An edited message is never an answer or a command (nor a clinician's reply relayed again):
+    in a private chat the person is told to send it anew; elsewhere it is left alone."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        await say(context, chat.id, "edit_ignored")
+    raise ApplicationHandlerStop
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure (secrets are redacted by the log formatter) and reassure the person."""
     log.error("error while handling an update", exc_info=context.error)
@@ -118,6 +134,10 @@ def register_handlers(application: BotApplication, *, triage_chat_id: int | None
     # Group -2 runs first for every update: the language everything below speaks. (One handler
     # per group runs, so it cannot share a group with the triage handlers.)
     application.add_handler(TypeHandler(Update, language.apply_language), group=-2)
+    # Message handlers match edits too: an edit of an old message would be fed to whatever step
+    # the case is at now, or run the command it was edited into. So edits are taken first in
+    # group -1, before the triage relay and the conversation, and stop there.
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, on_edit), group=-1)
     register_triage(application, triage_chat_id)
     # Group 0, first match wins. Groups come first so nothing below ever runs in a group.
     group_prompt = filters.COMMAND | filters.PHOTO | filters.Document.IMAGE

@@ -124,6 +124,10 @@ MESSAGES: dict[str, str] = {
     "photo_download_failed": (
         "I could not fetch that photo from Telegram just now. Please send it once more."
     ),
+    "photo_not_saved": (
+        "Sorry, this photo was not saved: my storage is busy just now. Please send it again in a "
+        "moment. The photos I already confirmed are kept."
+    ),
     "unsupported_media": (
         "I cannot use {kind} here. Please send photos of the skin problem, "
         "or use the buttons below."
@@ -314,13 +318,15 @@ MESSAGES: dict[str, str] = {
     "withdraw_nothing": "You have no consent to withdraw.",
     "delete_confirm": (
         "This erases every check, answer and photo reference I keep about you. "
-        "It cannot be undone. Erase everything?"
+        "It cannot be undone. For fair use, an anonymous count of the checks you sent in the "
+        "last 24 hours stays, and is deleted after 24 hours. Erase everything?"
     ),
     "delete_yes": "Yes, erase everything",
     "delete_no": "No, keep it",
     "deleted": (
         "Done: your data is erased. Only the record of your consent decisions is kept, as the "
-        "law requires. Photos already sent stay with the Model Dermatology service."
+        "law requires, and for 24 hours an anonymous count of the checks you sent, for fair use. "
+        "Photos already sent stay with the Model Dermatology service."
     ),
     "delete_kept": "Nothing was erased.",
     # --- language
@@ -447,9 +453,10 @@ MESSAGES: dict[str, str] = {
     "busy_try_again": "One moment, please: I am still handling your previous message.",
     "idle_hint": "To start a skin check, send /new. /help explains how it works.",
     "unknown_command": "I do not know that command. /help lists what I can do.",
+    "edit_ignored": "I use new messages, not edits: please send it again as a new message.",
     "error_generic": (
-        "Sorry, something went wrong on my side. What you sent so far is kept; please try "
-        "again in a moment."
+        "Sorry, something went wrong on my side. What I confirmed to you before is kept; if I "
+        "did not answer your last message, please send it again in a moment."
     ),
 }
 

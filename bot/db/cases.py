@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.base import utcnow
 from bot.db.consent import require_current_consent
 from bot.db.errors import CaseAlreadyOpen, CaseFull, CaseNotFound, CaseStateError
+from bot.db.fair_use import record_submission
 from bot.db.models import MAX_PHOTOS, Case, CasePhoto, CaseStatus, Subject, User
 from bot.db.users import touch_user
 from bot.modelderm.diagnosis import Diagnosis
@@ -214,6 +215,8 @@ async def mark_submitted(
     if not case.photos:
         raise CaseStateError(case.public_id, "without photos", "submit")
     consent = await require_current_consent(session, case.user.telegram_user_id)
+    if case.status is CaseStatus.COLLECTING:  # a check sent; a retry of it is not another one
+        await record_submission(session, case.user.telegram_user_id, now=now)
     case.status = CaseStatus.SUBMITTED
     case.consent_record_id = consent.id
     case.submitted_at = now

@@ -1,25 +1,40 @@
 """Consent records: who agreed to which terms text, in which language, and when.
 
 The current consent of a person is their latest record. Records are only ever appended.
+
+A consent is to the terms in force when its text's SHA-256 is the one of the text in force in the
+record's language. The terms in force are published in `bot_state` at start-up (`publish_terms`),
+so every unit of work that records or requires a consent, in any process on the database, checks
+against the very texts the bot shows, in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import terms
+from bot.db import state
 from bot.db.base import utcnow
 from bot.db.errors import ConsentRequired
 from bot.db.models import ConsentDecision, ConsentRecord
 
+TERMS_KEY = "terms_in_force"
 
-def _text_hash(version: str, language: str) -> str:
-    # The current texts are hashed as they are now, so the record names exactly what was shown;
-    # older versions only exist as their registered hashes.
-    return terms.version_sha256(version, language)
+
+async def publish_terms(session: AsyncSession, shown: terms.Terms) -> None:
+    """Make `shown` the terms in force: the texts consents are recorded for and checked against."""
+    await state.put(session, TERMS_KEY, json.dumps(shown.fingerprints(), sort_keys=True))
+
+
+async def terms_in_force(session: AsyncSession) -> dict[str, str]:
+    """language -> SHA-256 of the terms text in force (empty before the bot ever started)."""
+    published = await state.get(session, TERMS_KEY)
+    found: dict[str, str] = json.loads(published) if published else {}
+    return found
 
 
 async def record_consent(
@@ -32,19 +47,24 @@ async def record_consent(
     terms_version: str | None = None,
     now: dt.datetime | None = None,
 ) -> ConsentRecord:
-    """Append a decision about the terms text shown (the current version unless named).
+    """Append a decision about the terms text in force in `language`.
 
-    Pass the version that was on screen when the person pressed the button, so an upgrade
-    between showing and answering cannot attach their answer to a text they never saw.
-    Raises `terms.UnknownTerms` for a version or language that was never shown.
+    Pass the version that was on screen when the person pressed the button: if the terms changed
+    between showing and answering, terms.UnknownTerms is raised rather than attaching the answer
+    to a text they never saw.
     """
-    version = terms.current_version() if terms_version is None else terms_version
     shown_language = terms.resolve_language(language)
+    sha256 = (await terms_in_force(session)).get(shown_language)
+    if sha256 is None:
+        raise terms.UnknownTerms(f"no terms text in {shown_language!r} is in force")
+    version = terms.version_of(sha256)
+    if terms_version is not None and terms_version != version:
+        raise terms.UnknownTerms(f"terms version {terms_version!r} is not in force ({version})")
     record = ConsentRecord(
         telegram_user_id=telegram_user_id,
         decision=decision,
         terms_version=version,
-        text_sha256=_text_hash(version, shown_language),
+        text_sha256=sha256,
         language=shown_language,
         chat_type=chat_type,
         recorded_at=now or utcnow(),
@@ -74,27 +94,33 @@ async def consent_history(session: AsyncSession, telegram_user_id: int) -> list[
     return list(result)
 
 
-def is_current_acceptance(record: ConsentRecord | None) -> bool:
-    """True when the record accepts the terms as they are now (same version)."""
+def _in_force(record: ConsentRecord, in_force: dict[str, str]) -> bool:
+    return in_force.get(record.language) == record.text_sha256
+
+
+async def accepts_terms_in_force(session: AsyncSession, record: ConsentRecord | None) -> bool:
+    """True when the record accepts the text in force, in the language it was shown in."""
     return (
         record is not None
         and record.decision is ConsentDecision.ACCEPTED
-        and record.terms_version == terms.current_version()
+        and _in_force(record, await terms_in_force(session))
     )
 
 
 async def require_current_consent(session: AsyncSession, telegram_user_id: int) -> ConsentRecord:
-    """The accepted consent to the current terms, or ConsentRequired saying what is missing."""
+    """The accepted consent to the terms in force, or ConsentRequired saying what is missing."""
     record = await current_consent(session, telegram_user_id)
     if record is None:
         raise ConsentRequired(telegram_user_id, "the terms were never accepted")
     if record.decision is not ConsentDecision.ACCEPTED:
         raise ConsentRequired(telegram_user_id, f"the latest decision is {record.decision}")
-    if record.terms_version != terms.current_version():
+    in_force = await terms_in_force(session)
+    if not _in_force(record, in_force):
+        now = in_force.get(record.language)
         raise ConsentRequired(
             telegram_user_id,
             f"the terms changed (accepted version {record.terms_version}, "
-            f"now {terms.current_version()})",
+            f"now {terms.version_of(now) if now else 'none'} in {record.language!r})",
         )
     return record
 

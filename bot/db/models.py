@@ -34,11 +34,13 @@ __all__ = [
     "MAX_PHOTOS",
     "AppendOnlyError",
     "Base",
+    "BotState",
     "Case",
     "CasePhoto",
     "CaseStatus",
     "ConsentDecision",
     "ConsentRecord",
+    "FairUseMark",
     "Subject",
     "TriageDecision",
     "TriageDecisionKind",
@@ -315,6 +317,32 @@ class TriageMessage(Base):
     group_message_id: Mapped[int | None]
     person_message_id: Mapped[int | None]
     sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FairUseMark(Base):
+    """One check sent, counted for the fair-use limits (bot/db/fair_use.py).
+
+    Not linked to the person's data, so /delete leaves it: only a keyed hash of the sender's
+    Telegram id and the time, deleted after 24 hours.
+    """
+
+    __tablename__ = "fair_use_marks"
+    __table_args__ = (Index("ix_fair_use_marks_person_submitted", "person_hash", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # HMAC-SHA256 (hex) of the Telegram user id, keyed with the bot's own secret (bot_state).
+    person_hash: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class BotState(Base):
+    """The bot's own small facts kept between starts (bot/db/state.py), e.g. its secret keys."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class AppendOnlyError(RuntimeError):

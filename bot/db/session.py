@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,13 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.ext.asyncio.session import _AsyncSessionContextManager
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from bot.config import Settings
+from bot.config import DEFAULT_DATABASE_LOCK_WAIT_S, Settings
 from bot.db.sqlite_inline import InlineConnection, inline_connector
 
-# Seconds a SQLite writer waits for another to finish before giving up.
-SQLITE_BUSY_TIMEOUT_S = 30
-# Seconds a unit of work waits for the bot's one SQLite connection: longer than a busy wait, so a
-# database locked from outside (a backup, the CLI) fails with SQLite's own error, not this one.
-SQLITE_QUEUE_TIMEOUT_S = 2 * SQLITE_BUSY_TIMEOUT_S
+# A unit of work waits for the bot's one SQLite connection this many times the lock wait: longer
+# than a lock wait, so a database locked from outside (a backup, the CLI) fails with SQLite's own
+# error, not this one.
+QUEUE_WAIT_LOCK_WAITS = 2
 
 
 def database_url(settings_or_url: Settings | str | URL) -> URL:
@@ -42,16 +42,19 @@ def _on_the_loop(url: URL) -> bool:
     return sqlite_file(url) is not None
 
 
-def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while one writer writes; foreign keys are off by default in SQLite
-    # and cascades (erase, purge) depend on them.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    if not isinstance(dbapi_connection.driver_connection, InlineConnection):
-        # (The in-loop connection waits for locks itself, without blocking the loop.)
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
-    cursor.close()
+def _sqlite_pragmas(lock_wait_s: float) -> Callable[[Any, Any], None]:
+    def set_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers go on while one writer writes; foreign keys are off by default in
+        # SQLite and cascades (erase, purge) depend on them.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if not isinstance(dbapi_connection.driver_connection, InlineConnection):
+            # (The in-loop connection waits for locks itself, without blocking the loop.)
+            cursor.execute(f"PRAGMA busy_timeout={round(lock_wait_s * 1000)}")
+        cursor.close()
+
+    return set_pragmas
 
 
 def create_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) -> AsyncEngine:
@@ -63,10 +66,17 @@ def create_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) 
     A SQLite file's directory is created on first use, so the default needs no set-up.
     """
     url = database_url(settings_or_url)
+    lock_wait_s = (
+        settings_or_url.database_lock_wait_s
+        if isinstance(settings_or_url, Settings)
+        else DEFAULT_DATABASE_LOCK_WAIT_S
+    )
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # An error's text names its statement's values unless hidden, and errors are logged with
+    # their traceback: the values are people's answers, references and Telegram ids.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
     if _on_the_loop(url):
@@ -76,15 +86,15 @@ def create_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) 
         # units of work queue for (in order, woken the moment it is free) is much faster, and
         # never opens and closes connections as load varies.
         kwargs.update(
-            async_creator=inline_connector(url, lock_wait_s=SQLITE_BUSY_TIMEOUT_S),
+            async_creator=inline_connector(url, lock_wait_s=lock_wait_s),
             poolclass=AsyncAdaptedQueuePool,
             pool_size=1,
             max_overflow=0,
-            pool_timeout=SQLITE_QUEUE_TIMEOUT_S,
+            pool_timeout=QUEUE_WAIT_LOCK_WAITS * lock_wait_s,
         )
     engine = _create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(lock_wait_s))
     return engine
 
 

@@ -32,12 +32,16 @@ NAME_MAX = 128
 
 
 class TriageConflict(StorageError):
-    """A press that no longer applies: decided meanwhile, a newer round, or the case is gone."""
+    """A press that no longer applies: decided meanwhile, a newer round, or the case is gone.
+
+    It names the post by its id (None: gone), not as a row: raised inside a unit of work, it is
+    caught after the rollback, which leaves any row of that session detached and unreadable.
+    """
 
     def __init__(self, reason: str, post: TriagePost | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.post = post
+        self.post_id = None if post is None else post.id
 
 
 async def enqueue(

@@ -71,6 +71,7 @@ class WebhookHandler(_Base):
     def initialize(self, bot_application: BotApplication, secret: str = "") -> None:
         super().initialize(bot_application)
         self.secret = secret.encode()
+        self.refusal = ""
 
     async def post(self) -> None:
         given = self.request.headers.get(SECRET_HEADER, "").encode()
@@ -79,16 +80,28 @@ class WebhookHandler(_Base):
             self.set_status(403)
             self.finish()
             return
-        try:
-            data = json.loads(self.request.body)
-            update = Update.de_json(data, self.application_.bot)
-        except (ValueError, TypeError, KeyError):
+        update, self.refusal = _update_from(self.request.body, self.application_)
+        if update is None:
             self.set_status(400)
             self.finish()
             return
         await self.application_.update_queue.put(update)
         self.set_status(200)
         self.finish()
+
+
+def _update_from(body: bytes, application: BotApplication) -> tuple[Update | None, str]:
+    """The update in a webhook body, or None and why not (for the request's log line)."""
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            raise ValueError("no integer update_id")
+        return Update.de_json(data, application.bot), ""
+    # Whatever the body holds, PTB's parser may fail in its own way on it (AttributeError for a
+    # string where an object belongs, KeyError for a missing field, ...): all mean "not an update".
+    except Exception as error:
+        # The body could hold anyone's words: only the kind of failure is logged.
+        return None, f"not a Telegram update ({type(error).__name__})"
 
 
 def _log_request(handler: RequestHandler) -> None:
@@ -101,7 +114,15 @@ def _log_request(handler: RequestHandler) -> None:
     else:
         level = logging.DEBUG
     if log.isEnabledFor(level):
-        log.log(level, "%d %s %s", status, handler.request.method, handler.request.path)
+        refusal = getattr(handler, "refusal", "")
+        log.log(
+            level,
+            "%d %s %s%s",
+            status,
+            handler.request.method,
+            handler.request.path,
+            f": {refusal}" if refusal else "",
+        )
 
 
 class OpsServer:

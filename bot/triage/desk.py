@@ -27,13 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import terms
 from bot.advice import Advice, advise
 from bot.config import Settings
 from bot.conversation.result import short_case_id
 from bot.conversation.texts import text
 from bot.db import triage as store
 from bot.db.base import utcnow
+from bot.db.consent import accepts_terms_in_force
 from bot.db.models import Case, ConsentRecord, TriageDecision, TriageDecisionKind, TriagePost
 from bot.imaging import PhotoPreparer, PhotoRejected
 from bot.modelderm.diagnosis import Diagnosis
@@ -88,8 +88,9 @@ class TriageDesk:
         consent = None
         if case.consent_record_id is not None:
             consent = await session.get(ConsentRecord, case.consent_record_id)
-        # A case sent under the terms without the clinic clause never goes to the clinic.
-        if consent is None or not consent.terms_version.endswith(terms.TRIAGE_SUFFIX):
+        # With triage on, the terms in force say the clinic sees the cases: a case sent under
+        # other terms (before triage was turned on, or before they changed) never goes there.
+        if not await accepts_terms_in_force(session, consent):
             return False
         await store.enqueue(session, case, advice.tier.value)
         return True

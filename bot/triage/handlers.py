@@ -122,11 +122,11 @@ async def _decide(update: Update, context: BotContext, pressed: TriageButton) ->
             assert post is not None
             public_id, chat_id = post.case.public_id, post.case.telegram_user_id
     except store.TriageConflict as conflict:
-        if conflict.post is None:
+        if conflict.post_id is None:
             await query.answer(text("triage_case_gone"), show_alert=True)
         else:
             await query.answer(text("triage_stale"), show_alert=True)
-            await _refresh_card(context, conflict.post.id)
+            await _refresh_card(context, conflict.post_id)
         return
     await query.answer(text("triage_recorded", decision=decision_label(kind)))
     await _refresh_card(context, pressed.post_id)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot import terms
 from bot.conversation.callbacks import global_button
+from bot.conversation.texts import MESSAGES
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.db.session import create_engine, create_sessionmaker
+from bot.terms import Terms
 from tests.conversation.conftest import World
 from tests.conversation.flows import (
     WAIT,
@@ -19,6 +20,7 @@ from tests.conversation.flows import (
     skip_everything,
 )
 from tests.db.test_erasure import _every_cell
+from tests.fakes.telegram_user import ChatMessage
 
 
 async def stored(world: World, model: type, *where: object) -> list:  # type: ignore[type-arg]
@@ -49,34 +51,39 @@ async def test_declining_sends_nothing_and_says_how_to_come_back(world: World) -
     (record,) = await stored(world, ConsentRecord)
     assert record.decision is ConsentDecision.DECLINED
     assert record.telegram_user_id == alice.id
-    assert record.text_sha256 == terms.terms_sha256("en")
-    assert record.terms_version == terms.TERMS_VERSION
+    shown = Terms.from_settings(world.settings)
+    assert record.text_sha256 == shown.sha256("en")
+    assert record.terms_version == shown.version("en")
     assert await stored(world, Case) == []
 
 
-async def test_a_terms_change_asks_again_before_anything_is_sent(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_terms_change_asks_again_before_anything_is_sent(world: World) -> None:
     alice = world.person()
+    before = Terms.from_settings(world.settings)
     async with world.bot():
-        first_gate_text = terms.terms_text("en")
         await agree(alice)
         old_gate = next(m for m in alice.messages if "please read this" in m.text)
+        assert "deleted automatically after 90 days" in old_gate.text
         await alice.press("My own skin")
         await send_photos(alice, 1)
         await alice.press("✅ Done")
-        await skip_everything(alice)
-        # The operator deploys new terms while Alice looks at her summary.
-        monkeypatch.setattr(terms, "TERMS_VERSION", "2")
-        monkeypatch.setitem(terms._TEXTS, "en", first_gate_text + "\nA new clause.\n")
-        await alice.press("📤 Send for analysis")
+        summary = await skip_everything(alice)
+    # The operator restarts the bot with a shorter retention period while Alice looks at her
+    # summary: the text changes, and so does its version, with no change to the code.
+    async with world.bot(retention_days=30):
+        after = Terms.from_settings(world.settings.model_copy(update={"retention_days": 30}))
+        await alice.press("📤 Send for analysis", message=summary)
         await alice.wait_for("I need your agreement", timeout=WAIT)
         gate = await alice.wait_for("terms have changed", timeout=WAIT)
-        assert "A new clause." in gate.text
+        assert "deleted automatically after 30 days" in gate.text
         assert world.api.requests == []
-        # Pressing "I agree" under the text of version 1 is not agreement to version 2.
-        stale = await alice.press_data(global_button("consent", "1:yes"), message=old_gate)
+        # Pressing "I agree" under the earlier text is not agreement to this one.
+        stale = await alice.press_data(_agree_data(old_gate), message=old_gate)
         assert "no longer works" in (await stale.answer()).text
+        # Nor is a button of the time when versions were numbered by hand.
+        legacy = await alice.press_data(global_button("consent", "1:yes"), message=old_gate)
+        assert "no longer works" in (await legacy.answer()).text
+        gate = await alice.wait_for("terms have changed", timeout=WAIT)
         await alice.press("✅ I agree", message=gate)
         summary = await alice.wait_for("Please check before sending", timeout=WAIT)
         await alice.press("📤 Send for analysis", message=summary)
@@ -84,12 +91,34 @@ async def test_a_terms_change_asks_again_before_anything_is_sent(
     assert len(world.api.requests) == 1
     records = await stored(world, ConsentRecord)
     assert [(r.terms_version, r.decision) for r in records] == [
-        ("1", ConsentDecision.ACCEPTED),
-        ("2", ConsentDecision.ACCEPTED),
+        (before.version("en"), ConsentDecision.ACCEPTED),
+        (after.version("en"), ConsentDecision.ACCEPTED),
     ]
-    assert records[1].text_sha256 == terms.sha256_of(first_gate_text + "\nA new clause.\n")
+    assert before.version("en") != after.version("en")
+    # Each record proves its own text: exactly the terms, not the notice shown above them.
+    assert records[0].text_sha256 == terms.sha256_of(before.text("en"))
+    assert records[1].text_sha256 == terms.sha256_of(after.text("en"))
+    assert MESSAGES["consent_renew"] not in after.text("en")
     (case,) = await stored(world, Case)
     assert case.consent_record_id == records[1].id
+
+
+async def test_a_restart_with_the_same_settings_asks_nobody_again(world: World) -> None:
+    alice = world.person()
+    async with world.bot(triage_chat_id=-1009):
+        await agree(alice)
+    async with world.bot(triage_chat_id=-1009):
+        await alice.send("/new")
+        resumed = await alice.wait_for("Whose skin", timeout=WAIT)
+    assert "You already have a check in progress" in resumed.text
+    assert not any("terms have changed" in m.text for m in alice.messages)
+
+
+def _agree_data(gate: ChatMessage) -> str:
+    """The data of "I agree" as the gate first showed it (its buttons went once pressed)."""
+    first = gate.edits[0] if gate.edits else gate.raw
+    rows = first["reply_markup"]["inline_keyboard"]
+    return next(str(b["callback_data"]) for row in rows for b in row if b["text"] == "✅ I agree")
 
 
 async def test_withdrawing_stops_sending_and_delete_erases_everything_but_the_proof(
@@ -106,6 +135,9 @@ async def test_withdrawing_stops_sending_and_delete_erases_everything_but_the_pr
         await alice.send("/privacy")
         privacy = await alice.wait_for("Your consent", timeout=WAIT)
         assert "you agreed on" in privacy.text
+        version = Terms.from_settings(world.settings).version("en")
+        assert f"(terms version {version})" in privacy.text
+        assert "deleted automatically after 90 days" in privacy.text
         await alice.send("/withdraw")
         await alice.wait_for("consent is withdrawn", timeout=WAIT)
         await alice.send("/new")

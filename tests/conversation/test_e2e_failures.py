@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +17,7 @@ from tests.conversation.flows import (
     WAIT,
     agree,
     answer_everything,
+    photo,
     send_photos,
     submit_case,
 )
@@ -113,3 +118,38 @@ async def test_the_token_never_reaches_the_logs_even_at_debug(
     assert token not in logged  # ...without the token
     assert token.split(":")[1] not in logged
     assert "<redacted>" in logged
+
+
+def hold_exclusive_lock(database: Path, held: threading.Event, release: threading.Event) -> None:
+    """Another program (a backup, a second bot) holding the SQLite file locked until released."""
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
+        db.execute("BEGIN EXCLUSIVE")
+        held.set()
+        release.wait(30)
+        db.rollback()
+
+
+async def test_a_photo_that_cannot_be_stored_is_said_to_be_lost_and_taken_when_sent_again(
+    world: World,
+) -> None:
+    database = Path(world.settings.database_url.removeprefix("sqlite+aiosqlite:///"))
+    alice = world.person()
+    async with world.bot(database_lock_wait_s=0.3):
+        await agree(alice)
+        await alice.press("My own skin")
+        await alice.wait_for("send 1 to 5 photos", timeout=WAIT)
+        held, release = threading.Event(), threading.Event()
+        locker = asyncio.create_task(
+            asyncio.to_thread(hold_exclusive_lock, database, held, release)
+        )
+        await asyncio.to_thread(held.wait, 5)
+        try:
+            await alice.send_photo(photo(1))
+            lost = await alice.wait_for("not saved", timeout=WAIT)
+        finally:
+            release.set()
+            await locker
+        assert "this photo was not saved" in lost.text and "send it again" in lost.text
+        await alice.send_photo(photo(1))
+        await alice.wait_for("Photo 1 of 5 received", timeout=WAIT)
+    assert not any("What you sent so far is kept" in m.text for m in alice.messages)

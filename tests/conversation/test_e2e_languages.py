@@ -15,6 +15,7 @@ from bot.conversation.texts import MESSAGES, text_in
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.i18n import formatting
 from bot.i18n.conditions import display_name, info_url
+from bot.terms import Terms
 from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT
 from tests.conversation.lang_flows import Conversation, first_line, says
@@ -50,13 +51,14 @@ async def test_a_whole_check_in_the_persons_language(world: World, language: str
     async with world.bot():
         result, card = await talk.check_to_result()
     # The consent gate showed the terms in the person's language, and the record proves it.
-    shown = terms.terms_text(language).strip()
+    in_force = Terms.from_settings(world.settings)
+    shown = in_force.text(language).strip()
     assert [m for m in person.messages if shown in m.text], "the terms in the person's language"
     (record,) = await stored(world, ConsentRecord)
     assert record.decision is ConsentDecision.ACCEPTED
     assert record.language == language
-    assert record.text_sha256 == terms.registered_sha256(terms.TERMS_VERSION, language)
-    assert record.text_sha256 == terms.sha256_of(terms.terms_text(language))
+    assert record.text_sha256 == terms.sha256_of(in_force.text(language))
+    assert record.terms_version == in_force.version(language)
     # The text result: names in the person's language, linked; percent as the language writes it.
     top = display_name("Insect bite", language)
     assert f"1. {top} — {formatting.percent(0.2728, language)}" in result.text
@@ -131,11 +133,12 @@ async def test_switching_language_at_the_gate_shows_the_terms_again(world: World
         gate = await person.wait_for(
             lambda m: says("es", "consent_agree") in m.buttons, timeout=WAIT
         )
-        assert terms.terms_text("es").strip() in gate.text
+        assert Terms.from_settings(world.settings).text("es").strip() in gate.text
         await person.press(says("es", "consent_agree"), message=gate)
         await person.wait_for(says("es", "subject_question"), timeout=WAIT)
     (record,) = await stored(world, ConsentRecord)
-    assert (record.language, record.text_sha256) == ("es", terms.registered_sha256("1", "es"))
+    es = Terms.from_settings(world.settings).sha256("es")
+    assert (record.language, record.text_sha256) == ("es", es)
 
 
 async def test_an_old_english_gate_pressed_after_switching_records_english(world: World) -> None:
@@ -151,7 +154,8 @@ async def test_an_old_english_gate_pressed_after_switching_records_english(world
         await person.press("✅ I agree", message=english_gate)
         await person.wait_for(says("ko", "subject_question"), timeout=WAIT)
     (record,) = await stored(world, ConsentRecord)
-    assert (record.language, record.text_sha256) == ("en", terms.registered_sha256("1", "en"))
+    en = Terms.from_settings(world.settings).sha256("en")
+    assert (record.language, record.text_sha256) == ("en", en)
 
 
 async def test_command_menus_are_set_per_language(world: World) -> None:

@@ -189,7 +189,9 @@ async def test_groups_get_a_pointer_to_the_private_chat_and_nothing_is_collected
         assert "t.me/" in pointer.text
         await in_group.send_photo(photo(1))
         await in_group.wait_for("private chat", timeout=WAIT)
-        await in_group.send("hello everyone")
+        hello = await in_group.send("hello everyone")
+        # An edit, even into a command, is left alone in a group.
+        await in_group.edit(hello, "/start")
         await in_group.expect_no_reply(within=0.5)
     assert world.telegram.calls_to("getFile") == []
     assert world.api.requests == []
@@ -215,3 +217,53 @@ async def test_a_reference_that_is_too_long_or_empty_is_asked_again(world: World
         await alice.wait_for("sex", timeout=WAIT)
         await alice.send("/cancel")
         await alice.wait_for("was cancelled", timeout=WAIT)
+
+
+async def test_an_edited_message_is_never_taken_as_an_answer(world: World) -> None:
+    # Editing the reference typed earlier, while the typed body site is awaited, must not put
+    # the new words (here a name and a phone number) into the answer sent to the API.
+    alice = world.person()
+    async with world.bot():
+        await to_step(alice, "subject")
+        await alice.press("Someone else's (they agreed)")
+        await alice.wait_for("short reference", timeout=WAIT)
+        reference = await alice.send("P-17")
+        await alice.wait_for("send 1 to 5 photos", timeout=WAIT)
+        await send_photos(alice, 1)
+        await alice.press("✅ Done")
+        await alice.wait_for("year of birth", timeout=WAIT)
+        await alice.send("1990")
+        await alice.wait_for("sex", timeout=WAIT)
+        await alice.press("Male")
+        await alice.wait_for("skin type", timeout=WAIT)
+        await alice.press("Skip")
+        await alice.wait_for("Where", timeout=WAIT)
+        await alice.press("Other (type it)")
+        await alice.wait_for("Please type where it is", timeout=WAIT)
+        await alice.edit(reference, "Jane Doe 010-1234-5678")
+        note = await alice.wait_for("not edits", timeout=WAIT)
+        assert note.buttons == []
+        await alice.send("left ear")
+        await alice.wait_for("itch", timeout=WAIT)
+        await skip_rest(alice, ("hurt", "How long", "Please check before sending"))
+        summary = alice.messages[-1]
+        assert "Reference: P-17" in summary.text and "Body site: left ear" in summary.text
+        await alice.press("📤 Send for analysis", message=summary)
+        await alice.wait_for("AI estimate", timeout=WAIT)
+    (request,) = world.api.requests
+    assert request.metadata["location"] == "left ear"
+    assert not any("Jane" in value or "010" in value for _, value in request.metadata_tags)
+
+
+async def test_a_message_edited_into_a_command_runs_no_command(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await to_step(alice, "photos")
+        typed = await alice.send("hello")
+        await alice.wait_for("Please send a photo", timeout=WAIT)
+        await alice.edit(typed, "/delete")
+        await alice.wait_for("not edits", timeout=WAIT)
+        # The conversation goes on where it was: the next photo is taken as usual.
+        await send_photos(alice, 1)
+    assert not any("Erase everything" in m.text for m in alice.messages)
+    assert not any(m.buttons and "Yes, erase everything" in m.buttons for m in alice.messages)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+import pytest
 
 from bot.conversation.texts import MESSAGES
 from bot.triage.card import age_band
@@ -273,3 +276,49 @@ async def test_free_text_goes_to_the_clinic_only_when_no_check_is_open(world: Wo
         await clinic.outsider.send("hello?", reply_to=card)
         await clinic.outsider.wait_for("Only the clinic's clinicians", WAIT)
         await alice.expect_no_reply(0.3)
+
+
+async def test_edited_messages_are_not_relayed_again(world: World) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    async with triage_bot(world, clinic):
+        await send_a_case(alice)
+        card = await card_of(clinic)
+        question = await clinic.doctor.send("Does it bleed?", reply_to=card)
+        relayed = await alice.wait_for("Message from the clinic", timeout=WAIT)
+        await clinic.doctor.wait_for("Sent to the person", WAIT)
+        await clinic.doctor.edit(question, "Does it bleed? Call 010-1234-5678")
+        answer = await alice.send("No.", reply_to=relayed)
+        await alice.wait_for("Sent to the clinic", timeout=WAIT)
+        await clinic.doctor.wait_for("Answer from the person", WAIT)
+        await alice.edit(answer, "No. I am Alice Liddell")
+        await alice.wait_for("not edits", timeout=WAIT)
+        # A later, new reply still goes through: the edits before it were left alone.
+        await clinic.doctor.send("Thank you.", reply_to=card)
+        await alice.wait_for("Thank you.", timeout=WAIT)
+        await clinic.doctor.wait_for("Sent to the person", WAIT)
+    from_clinic = [m.text for m in alice.messages if "Message from the clinic" in m.text]
+    assert len(from_clinic) == 2 and not any("010-1234" in body for body in from_clinic)
+    in_group = " ".join(m.text for m in clinic.doctor.messages)
+    assert "Alice Liddell" not in in_group and in_group.count("Answer from the person") == 1
+
+
+async def test_two_clinicians_deciding_at_once_get_one_decision_and_no_error(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    clinic = clinic_of(world)
+    second = world.person("Dr House").in_chat(clinic.group)
+    async with triage_bot(world, clinic):
+        await send_a_case(clinic.alice)
+        card = await card_of(clinic)
+        first = await clinic.doctor.press("Routine appointment", message=card)
+        other = await second.press("Self-care advice", message=card)
+        answers = [(await first.answer(timeout=WAIT)).text, (await other.answer(timeout=WAIT)).text]
+        told = await clinic.alice.wait_for("The clinic has looked at your check", timeout=WAIT)
+        # A press after both proves the bot went on past them (and logged what it would).
+        await clinic.doctor.send("/queue")
+        await clinic.doctor.wait_for("No case is waiting", WAIT)
+    assert answers == ["Recorded: Routine appointment.", MESSAGES["triage_stale"]]
+    assert "routine appointment" in told.text
+    assert "Routine appointment — Dr Grey" in card.text and "Dr House" not in card.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

@@ -13,6 +13,7 @@ from bot.conversation.screens import CaseView, consent_keyboard, screen
 from bot.conversation.steps import QUESTIONS, Step, step_after
 from bot.conversation.texts import MESSAGES, PLURALS, text
 from bot.questionnaire import Onset, Questionnaire, Severity, Sex
+from bot.terms import LANGUAGES, Terms
 
 BOT_PACKAGE = Path(__file__).resolve().parents[2] / "bot"
 PUBLIC_ID = "0f1e2d3c-4b5a-4968-8776-655443322110"
@@ -89,6 +90,18 @@ def test_foreign_or_malformed_button_data_decodes_to_nothing() -> None:
     keyboard = consent_keyboard("3", "en")
     data = keyboard.inline_keyboard[0][0].callback_data
     assert decode(data if isinstance(data, str) else None) == GlobalButton("consent", "3:en:yes")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_consent_buttons_carry_the_derived_version_within_64_bytes(language: str) -> None:
+    shown = Terms.build(retention_days=36500, clinic=True)
+    version = shown.version(language)
+    for row in consent_keyboard(version, language).inline_keyboard:
+        data = row[0].callback_data
+        assert isinstance(data, str) and len(data.encode()) <= 64
+        pressed = decode(data)
+        assert isinstance(pressed, GlobalButton)
+        assert pressed.value.split(":")[:2] == [version, language]
 
 
 def test_every_message_id_used_in_the_code_exists_and_formats() -> None:

@@ -17,8 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.db.consent import publish_terms
 from bot.db.models import Base
 from bot.db.session import create_engine, create_sessionmaker
+from tests.db.helpers import DEFAULT_TERMS
 
 _unreachable: dict[str, str | None] = {}
 
@@ -69,10 +71,13 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on a database with the schema of the models (migrations are tested apart)."""
+    """An engine on a database with the schema of the models (migrations are tested apart),
+    and the default terms in force, as after the bot's first start."""
     engine = create_engine(database_url)
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
+    async with create_sessionmaker(engine).begin() as session:
+        await publish_terms(session, DEFAULT_TERMS)
     yield engine
     await engine.dispose()
 

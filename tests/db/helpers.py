@@ -6,13 +6,18 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import Settings
 from bot.db import cases, consent
 from bot.db.cases import PhotoRef
 from bot.db.models import ConsentDecision
 from bot.modelderm.diagnosis import Condition, Diagnosis
 from bot.questionnaire import Onset, Questionnaire, Severity, Sex
+from bot.terms import Terms
 
 Sessions = async_sessionmaker[AsyncSession]
+
+# The terms a bot with the default settings shows, as it publishes them at start-up.
+DEFAULT_TERMS = Terms.from_settings(Settings(_env_file=None))
 
 
 def photo(n: int, case_tag: str = "") -> PhotoRef:
@@ -53,6 +58,8 @@ DIAGNOSIS = Diagnosis(
 
 async def accept_terms(sessions: Sessions, telegram_user_id: int) -> None:
     async with sessions.begin() as session:
+        if not await consent.terms_in_force(session):  # a database no bot has started on yet
+            await consent.publish_terms(session, DEFAULT_TERMS)
         await consent.record_consent(
             session,
             telegram_user_id,

@@ -6,12 +6,15 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import terms
 from bot.db import consent
 from bot.db.errors import ConsentRequired
-from bot.db.models import AppendOnlyError, ConsentDecision, ConsentRecord
-from tests.db.helpers import Sessions, accept_terms
+from bot.db.models import AppendOnlyError, BotState, ConsentDecision, ConsentRecord
+from bot.db.session import create_sessionmaker
+from bot.terms import Terms
+from tests.db.helpers import DEFAULT_TERMS, Sessions, accept_terms
 
 USER = 7_000_000_001  # beyond 32 bits, like real Telegram ids
 
@@ -24,8 +27,9 @@ async def test_acceptance_records_the_hash_of_the_text_shown(sessions: Sessions)
     assert record is not None
     assert record.telegram_user_id == USER
     assert record.decision is ConsentDecision.ACCEPTED
-    assert record.terms_version == terms.TERMS_VERSION
-    assert record.text_sha256 == terms.terms_sha256("en") == terms.sha256_of(terms.terms_text())
+    assert record.text_sha256 == DEFAULT_TERMS.sha256("en")
+    assert record.text_sha256 == terms.sha256_of(DEFAULT_TERMS.text("en"))
+    assert record.terms_version == DEFAULT_TERMS.version("en") == record.text_sha256[:12]
     assert record.language == "en"
     assert record.chat_type == "private"
     assert record.recorded_at.tzinfo is not None
@@ -45,57 +49,57 @@ async def test_current_consent_is_the_latest_decision(sessions: Sessions) -> Non
     async with sessions() as session:
         latest = await consent.current_consent(session, USER)
         assert latest is not None and latest.decision is ConsentDecision.DECLINED
-        assert not consent.is_current_acceptance(latest)
+        assert not await consent.accepts_terms_in_force(session, latest)
         with pytest.raises(ConsentRequired, match="declined"):
             await consent.require_current_consent(session, USER)
         history = await consent.consent_history(session, USER)
     assert [r.decision for r in history] == [ConsentDecision.ACCEPTED, ConsentDecision.DECLINED]
 
 
-async def test_new_terms_version_requires_accepting_again(
-    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_other_terms_in_force_require_accepting_again(sessions: Sessions) -> None:
     await accept_terms(sessions, USER)
-    old_hash = terms.terms_sha256("en")
-
-    new_text = terms.terms_text("en") + "\n5. A new point.\n"
-    monkeypatch.setattr(terms, "_TEXTS", {"en": new_text})
-    monkeypatch.setattr(terms, "TERMS_VERSION", "2")
-    monkeypatch.setitem(terms.REGISTERED_SHA256, ("2", "en"), terms.sha256_of(new_text))
-
+    # The bot restarted with another retention period: another text, another version.
+    shorter = Terms.build(retention_days=30, clinic=False)
+    async with sessions.begin() as session:
+        await consent.publish_terms(session, shorter)
     async with sessions() as session:
         old = await consent.current_consent(session, USER)
-        assert old is not None and old.text_sha256 == old_hash
-        assert not consent.is_current_acceptance(old)
+        assert old is not None and old.text_sha256 == DEFAULT_TERMS.sha256("en")
+        assert not await consent.accepts_terms_in_force(session, old)
         with pytest.raises(ConsentRequired, match="terms changed"):
             await consent.require_current_consent(session, USER)
 
     await accept_terms(sessions, USER)
     async with sessions() as session:
         record = await consent.require_current_consent(session, USER)
-    assert record.terms_version == "2"
-    assert record.text_sha256 == terms.sha256_of(new_text) != old_hash
+        history = await consent.consent_history(session, USER)
+    assert record.terms_version == shorter.version("en") != DEFAULT_TERMS.version("en")
+    assert record.text_sha256 == terms.sha256_of(shorter.text("en"))
+    # The older record still names the text it was given to: it is the proof of that.
+    assert history[0].text_sha256 == DEFAULT_TERMS.sha256("en")
 
 
-async def test_answer_to_an_older_text_keeps_that_texts_hash(
-    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The person saw version 1, the bot was upgraded to version 2 before they pressed the button.
-    v1_hash = terms.terms_sha256("en")
-    monkeypatch.setattr(terms, "_TEXTS", {"en": "version two"})
-    monkeypatch.setattr(terms, "TERMS_VERSION", "2")
+async def test_only_a_change_of_the_text_agreed_to_asks_again(sessions: Sessions) -> None:
     async with sessions.begin() as session:
-        record = await consent.record_consent(
-            session,
-            USER,
-            ConsentDecision.ACCEPTED,
-            language="en",
-            chat_type="private",
-            terms_version="1",
+        await consent.record_consent(
+            session, USER, ConsentDecision.ACCEPTED, language="ko", chat_type="private"
         )
-        assert record.text_sha256 == v1_hash
-        with pytest.raises(ConsentRequired):
-            await consent.require_current_consent(session, USER)
+    # Only the English text changes (a new edition of the terms as a whole would change all).
+    changed = Terms({**DEFAULT_TERMS.texts, "en": DEFAULT_TERMS.text("en") + "\nA new point.\n"})
+    async with sessions.begin() as session:
+        await consent.publish_terms(session, changed)
+    async with sessions() as session:
+        record = await consent.require_current_consent(session, USER)
+    assert record.language == "ko"
+
+
+async def test_an_answer_to_a_text_no_longer_in_force_is_not_recorded(sessions: Sessions) -> None:
+    # The person saw the text of the last start; the bot restarted with other terms before they
+    # pressed the button.
+    seen = DEFAULT_TERMS.version("en")
+    async with sessions.begin() as session:
+        await consent.publish_terms(session, Terms.build(retention_days=7, clinic=True))
+    async with sessions.begin() as session:
         with pytest.raises(terms.UnknownTerms):
             await consent.record_consent(
                 session,
@@ -103,7 +107,29 @@ async def test_answer_to_an_older_text_keeps_that_texts_hash(
                 ConsentDecision.ACCEPTED,
                 language="en",
                 chat_type="private",
-                terms_version="0.1",
+                terms_version=seen,
+            )
+        # A version written by hand before versions were derived is not in force either.
+        with pytest.raises(terms.UnknownTerms):
+            await consent.record_consent(
+                session,
+                USER,
+                ConsentDecision.ACCEPTED,
+                language="en",
+                chat_type="private",
+                terms_version="1",
+            )
+    async with sessions() as session:
+        assert await consent.current_consent(session, USER) is None
+
+
+async def test_no_consent_is_recorded_before_any_terms_are_in_force(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(delete(BotState))
+    async with create_sessionmaker(engine).begin() as session:
+        with pytest.raises(terms.UnknownTerms):
+            await consent.record_consent(
+                session, USER, ConsentDecision.ACCEPTED, language="en", chat_type="private"
             )
 
 
@@ -147,4 +173,4 @@ async def test_consent_records_cannot_be_changed_or_deleted(sessions: Sessions) 
         records = list(await session.scalars(select(ConsentRecord)))
     assert len(records) == 1
     assert records[0].decision is ConsentDecision.ACCEPTED
-    assert records[0].terms_version == terms.TERMS_VERSION
+    assert records[0].terms_version == DEFAULT_TERMS.version("en")

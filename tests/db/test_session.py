@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_settings
-from bot.db import session as db_session
 from bot.db.session import create_engine, create_sessionmaker
 
 
@@ -42,8 +41,10 @@ async def _count_turns(count: list[int], *, every_s: float) -> None:
         count[0] += 1
 
 
-async def _engine_with_table(path: Path) -> AsyncEngine:
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+async def _engine_with_table(path: Path, *, lock_wait_s: float | None = None) -> AsyncEngine:
+    url = f"sqlite+aiosqlite:///{path}"
+    waiting = {} if lock_wait_s is None else {"database_lock_wait_s": lock_wait_s}
+    engine = create_engine(load_settings(env_file=None, database_url=url, **waiting))
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE note (body TEXT)"))
     return engine
@@ -74,12 +75,9 @@ async def test_a_locked_database_is_waited_for_while_the_loop_goes_on(tmp_path: 
     assert ticks[0] >= 15  # ... and the loop kept running meanwhile (about 40 ticks of 10 ms)
 
 
-async def test_a_database_locked_for_too_long_fails_with_sqlites_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(db_session, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+async def test_a_database_locked_for_too_long_fails_with_sqlites_error(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
-    engine = await _engine_with_table(path)
+    engine = await _engine_with_table(path, lock_wait_s=0.2)
     taken = threading.Event()
     holder = threading.Thread(target=_hold_write_lock, args=(path, 1.0, taken))
     holder.start()
@@ -184,3 +182,18 @@ async def test_default_database_is_a_file_under_data(tmp_path: Path) -> None:
     finally:
         await engine.dispose()
     assert default.is_file()
+
+
+async def test_database_errors_never_quote_the_values_of_a_statement(database_url: str) -> None:
+    # An error's text reaches the log with its traceback; the values are people's answers.
+    engine = create_engine(database_url)
+    try:
+        with pytest.raises(DBAPIError) as caught:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("INSERT INTO no_such_table VALUES (:body)"), {"body": "my left knee"}
+                )
+    finally:
+        await engine.dispose()
+    assert "no_such_table" in str(caught.value)
+    assert "my left knee" not in str(caught.value)

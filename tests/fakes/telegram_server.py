@@ -507,6 +507,15 @@ class FakeTelegram:
         chat.messages[stored.message_id] = stored
         return stored
 
+    def edit_user_message(self, stored: StoredMessage, content: JSON) -> int:
+        """The person edits one of their messages: its new text (or caption) replaces the old
+        one, and Telegram sends the whole message again as an `edited_message` update."""
+        replaced = ("text", "entities", "caption", "caption_entities")
+        kept = {k: v for k, v in stored.data.items() if k not in replaced}
+        stored.history.append(stored.data)
+        stored.data = {**kept, **content, "edit_date": int(time.time())}
+        return self.inject_update("edited_message", stored.data)
+
     def inject_update(self, kind: str, payload: JSON) -> int:
         """Queue an update for getUpdates; wakes a waiting long poll at once."""
         update_id = next(self._update_ids)

@@ -273,6 +273,15 @@ class FakeUser:
             raise ValueError("Telegram clients do not send empty messages")
         return await self._send(self._with_text("text", text), reply_to)
 
+    async def edit(self, message: ChatMessage, text: str) -> ChatMessage:
+        """Edit one of this person's own messages (its text, or a photo's caption)."""
+        if message.from_bot:
+            raise AssertionError("people can only edit their own messages")
+        field = "caption" if "photo" in message.raw or "document" in message.raw else "text"
+        self.fake.edit_user_message(message._stored, self._with_text(field, text))
+        await asyncio.sleep(0)
+        return message
+
     async def send_photo(
         self,
         image: bytes,

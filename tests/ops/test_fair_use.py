@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
 
 import pytest
-from sqlalchemy import select
 
 from bot.conversation.common import SERVICES_KEY
 from bot.db.base import utcnow
-from bot.db.models import Case, CaseStatus, User
+from bot.db.fair_use import record_submission
 from bot.fairuse import ApiQueue, QueueNotice, limit_reached, when_text
 from bot.services import Services
 from tests.conversation.conftest import World
@@ -21,23 +19,10 @@ from tests.ops.conftest import complete_case, reach_summary
 
 
 async def add_submitted(services: Services, telegram_user_id: int, *ago: dt.timedelta) -> None:
-    """Cases this person submitted `ago` before now (stored as the bot stores them)."""
+    """Checks this person sent `ago` before now, as the bot marks them when they are sent."""
     async with services.sessions.begin() as session:
-        user = await session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
-        assert user is not None
         for delta in ago:
-            when = utcnow() - delta
-            session.add(
-                Case(
-                    public_id=uuid.uuid4(),
-                    user_id=user.id,
-                    status=CaseStatus.COMPLETED,
-                    created_at=when,
-                    updated_at=when,
-                    submitted_at=when,
-                    completed_at=when,
-                )
-            )
+            await record_submission(session, telegram_user_id, now=utcnow() - delta)
 
 
 async def test_after_the_hourly_limit_a_new_case_is_refused_kindly(world: World) -> None:
@@ -71,6 +56,23 @@ async def test_the_limit_is_checked_again_at_submission_and_the_case_kept(world:
     async with world.bot(cases_per_day=3):
         await alice.press("📤 Send for analysis", message=refusal)
         await alice.wait_for("AI estimate", timeout=WAIT)
+
+
+async def test_the_count_survives_delete_and_a_new_consent(world: World) -> None:
+    alice = world.person("Alice")
+    async with world.bot(cases_per_hour=1):
+        await complete_case(alice)
+        await alice.send("/delete")
+        asked = await alice.wait_for(lambda m: "Yes, erase everything" in m.buttons, timeout=WAIT)
+        assert "anonymous count of the checks you sent in the last 24 hours" in asked.text
+        await alice.press("Yes, erase everything")
+        erased = await alice.wait_for("your data is erased", timeout=WAIT)
+        assert "for 24 hours an anonymous count" in erased.text
+        summary = await reach_summary(alice)
+        await alice.press("📤 Send for analysis", message=summary)
+        refusal = await alice.wait_for("the most I can take", timeout=WAIT)
+    assert "in the last hour" in refusal.text and "This check is kept" in refusal.text
+    assert len(world.api.requests) == 1
 
 
 async def test_limits_count_from_the_database_window(world: World) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -99,6 +100,49 @@ async def test_requests_without_the_right_secret_are_refused_and_not_handled(wor
                     break
                 await asyncio.sleep(0.05)
         assert "Hello!" in bot_messages(world.telegram, chat_id)[0]
+
+
+NOT_UPDATES = (
+    "[]",
+    "{}",
+    "null",
+    "[1, 2]",
+    '"an update"',
+    '{"update_id": "x"}',
+    '{"update_id": true}',
+    '{"update_id": 1, "message": "hello"}',
+    '{"update_id": 1, "message": {}}',
+    "{not json",
+)
+
+
+async def test_a_body_that_is_not_an_update_gets_400_and_one_line_in_the_log(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    async with webhook_bot(webhook_settings(world)) as (_, url), httpx.AsyncClient() as http:
+        with caplog.at_level("INFO"):
+            caplog.clear()
+            statuses = [
+                (await http.post(url, content=body, headers=headers)).status_code
+                for body in NOT_UPDATES
+            ]
+            refused = [r for r in caplog.records if r.name.startswith(("bot.", "tornado"))]
+        # A real update afterwards is handled as usual: nothing was left broken.
+        update, chat_id = start_update(world.telegram)
+        right = await http.post(url, json=update, headers=headers)
+        for _ in range(100):
+            if bot_messages(world.telegram, chat_id):
+                break
+            await asyncio.sleep(0.05)
+    assert statuses == [400] * len(NOT_UPDATES)
+    assert right.status_code == 200 and "Hello!" in bot_messages(world.telegram, chat_id)[0]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    # One line each, saying why; the body itself is not logged.
+    assert len(refused) == len(NOT_UPDATES)
+    assert all("400 POST" in r.getMessage() for r in refused)
+    assert all("not a Telegram update" in r.getMessage() for r in refused)
+    assert not any("hello" in r.getMessage() for r in refused)
 
 
 async def test_a_whole_case_through_the_webhook(world: World) -> None:
