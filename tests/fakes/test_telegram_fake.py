@@ -328,6 +328,29 @@ async def test_edits_not_modified_missing_and_keyboard_dropped(bot: Bot, alice: 
         await bot.delete_message(alice.chat_id, sent.message_id)
 
 
+async def test_deleting_in_a_group_follows_the_bot_api_limits(fake: FakeTelegram, bot: Bot) -> None:
+    nurse = FakeUser(fake, "Nurse")
+    group = FakeGroup(fake, "Clinic", [nurse])
+    own = await bot.send_message(group.id, "a card")
+    theirs = await nurse.in_chat(group).send("a clinician's note")
+    # A bot that is only a member deletes its own messages, not other people's.
+    with pytest.raises(BadRequest, match="Message can't be deleted"):
+        await bot.delete_message(group.id, theirs.message_id)
+    group.set_member_status(fake.bot_user["id"], "administrator")
+    assert await bot.delete_message(group.id, theirs.message_id)
+    # Nothing older than 48 hours, whoever sent it and whatever the bot's rights.
+    fake.age_messages(group.id, 48 * 3600)
+    with pytest.raises(BadRequest, match="Message can't be deleted"):
+        await bot.delete_message(group.id, own.message_id)
+    recent = await bot.send_message(group.id, "a fresh card")
+    in_group = nurse.in_chat(group)
+    seen = in_group.messages[-1]
+    assert seen.message_id == recent.message_id
+    deleting = asyncio.create_task(bot.delete_message(group.id, recent.message_id))
+    await in_group.wait_until_deleted([seen])
+    assert await deleting and seen.deleted
+
+
 async def test_chat_action_and_reply_keyboard(bot: Bot, alice: FakeUser) -> None:
     await bot.send_chat_action(alice.chat_id, "typing")
     assert alice.chat_actions == ["typing"]
