@@ -19,6 +19,7 @@ from bot.db.cases import requeue_interrupted
 from bot.ops.checks import check_operation
 from bot.ops.metrics import MeasuredRateLimiter, MeasuredRequest, MeasuredUpdateProcessor, Metrics
 from bot.ops.webhook import run_webhook, start_http, stop_http
+from bot.retention import PURGE_FIRST_S, purge_expired
 from bot.services import Services
 from bot.triage.desk import triage_job
 
@@ -80,6 +81,13 @@ async def _post_init(application: BotApplication) -> None:
         first=dt.timedelta(seconds=min(5.0, settings.retry_interval_s)),
         name="retry-pending-cases",
     )
+    purge_every = settings.retention_purge_interval_s
+    application.job_queue.run_repeating(
+        _purge_job,
+        interval=dt.timedelta(seconds=purge_every),
+        first=dt.timedelta(seconds=min(PURGE_FIRST_S, purge_every)),
+        name="purge-expired-cases",
+    )
     if services.triage is not None:
         application.job_queue.run_repeating(
             _triage_job,
@@ -92,6 +100,10 @@ async def _post_init(application: BotApplication) -> None:
 
 async def _triage_job(context: BotContext) -> None:
     await triage_job(context.bot, context.services)
+
+
+async def _purge_job(context: BotContext) -> None:
+    await purge_expired(context.bot, context.services)
 
 
 async def _post_stop(application: BotApplication) -> None:

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # Storage
     database_url: str = DEFAULT_DATABASE_URL
     retention_days: int = Field(default=90, ge=1)
+    # How often the running bot purges expired cases (bot/retention.py); a day by default.
+    retention_purge_interval_s: float = Field(default=86400.0, ge=0.1)
     # Keyed hash for exports, so that research CSVs carry no Telegram ids.
     export_hash_key: SecretStr | None = None
 
