@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import terms
 from bot.conversation.callbacks import case_button, global_button
 from bot.conversation.steps import BODY_SITES, QUESTIONS, Step
 from bot.conversation.texts import text
@@ -102,6 +103,8 @@ def screen(view: CaseView) -> Screen:
         return summary_screen(view)
     if step is Step.CHANGE:
         return change_screen(view)
+    if step is Step.INTIMATE_CONFIRM:
+        return intimate_confirm_screen(view)
     raise ValueError(f"no screen for step {step}")
 
 
@@ -173,6 +176,24 @@ def change_screen(view: CaseView) -> Screen:
     rows = _rows(buttons, 2)
     rows.append([_button(view, "button_back", "back")])
     return Screen(text("change_which"), InlineKeyboardMarkup(rows))
+
+
+def intimate_confirm_screen(view: CaseView) -> Screen:
+    """Where intimate photos go, and the one explicit yes they need (bot/safeguards.py)."""
+    lines = [text("intimate_confirm_title"), text("intimate_confirm_api")]
+    if terms.triage_in_use():
+        lines.append(text("intimate_confirm_clinic"))
+    if view.questionnaire.birth_year is None:
+        lines.append(text("intimate_confirm_adult"))
+    lines.append(text("intimate_confirm_question"))
+    keyboard = InlineKeyboardMarkup(
+        [
+            [_button(view, "intimate_confirm_send", "send")],
+            [_button(view, "intimate_confirm_change_site", "site")],
+            [_button(view, "button_cancel", "cancel")],
+        ]
+    )
+    return Screen("\n".join(lines), keyboard)
 
 
 def consent_keyboard(terms_version: str, language: str) -> InlineKeyboardMarkup:
