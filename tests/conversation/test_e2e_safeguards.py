@@ -8,9 +8,10 @@ import pytest
 
 from bot.db.models import Case, CasePhoto, CaseStatus
 from tests.conversation.conftest import World
-from tests.conversation.flows import WAIT, agree, send_photos
+from tests.conversation.flows import WAIT, agree, answer_everything, send_photos
 from tests.conversation.lang_flows import Conversation, says
 from tests.conversation.test_e2e_consent import stored
+from tests.conversation.test_e2e_triage import card_of, clinic_of, triage_bot
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 
 # Sent or not, the person sees one of these after pressing Send.
@@ -162,3 +163,36 @@ async def test_typed_intimate_sites_in_every_language(
         await talk.press("intimate_confirm_send", confirm)
         await person.wait_for(talk.says("result_intro"), timeout=WAIT)
     assert len(world.api.requests) == 1
+
+
+async def test_with_triage_the_confirmation_names_the_clinics_group(world: World) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    async with triage_bot(world, clinic):
+        await to_summary(alice, "1984", None)
+        confirm = await after_send(alice)
+        assert says("en", "intimate_confirm_clinic") in confirm.text
+        await alice.press("✅ Yes, send", message=confirm)
+        await alice.wait_for(RESULT, timeout=WAIT)
+        card = await card_of(clinic)
+    assert "Body site: Genital area" in card.text
+
+
+async def test_with_triage_a_childs_intimate_photos_reach_no_one(world: World) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    async with triage_bot(world, clinic):
+        await to_summary(alice, a_child_born(), None)
+        assert REFUSED in (await after_send(alice)).text
+        # Another check (of an arm) goes through: the clinic gets that one only.
+        await alice.send("/new")
+        await alice.wait_for("Whose skin", timeout=WAIT)
+        await alice.press("My own skin")
+        await send_photos(alice, 1)
+        await alice.press("✅ Done")
+        await answer_everything(alice)
+        await alice.press("📤 Send for analysis")
+        await alice.wait_for(RESULT, timeout=WAIT)
+        card = await card_of(clinic)
+    assert "Body site: Arm" in card.text and len(world.api.requests) == 1
+    assert len([m for m in clinic.doctor.messages if "Case " in m.text]) == 1

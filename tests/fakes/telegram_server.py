@@ -1083,7 +1083,7 @@ class FakeTelegram:
         return self._commit_edit(stored, dict(stored.data), params)
 
     async def _m_deleteMessage(self, params: Params) -> bool:
-        chat = self._chat(params)
+        chat = self._chat_for_sending(params)  # not in the group (any more): Forbidden
         message_id = params.get_int("message_id", required="message identifier is not specified")
         stored = chat.messages.get(message_id or 0)
         if stored is None or stored.deleted:

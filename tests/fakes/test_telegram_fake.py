@@ -194,6 +194,14 @@ async def test_injected_failures_reach_the_bot_as_telegram_errors(
         await bot.send_message(alice.chat_id, "hi")
     sent = await bot.send_message(alice.chat_id, "hi")
     assert sent.text == "hi" and [m.text for m in alice.messages] == ["hi"]
+    # The calls answered can be waited for as events, the failed ones apart.
+    assert len(await fake.wait_for_answers("sendMessage", 2, failed=True)) == 2
+    assert len(await fake.wait_for_answers("sendMessage", 3)) == 3
+    later = asyncio.create_task(fake.wait_for_answers("sendMessage", 4))
+    await bot.send_message(alice.chat_id, "again")
+    assert len(await later) == 4
+    with pytest.raises(AssertionError, match=r"waited 0\.1 s for 5 answers to sendMessage"):
+        await fake.wait_for_answers("sendMessage", 5, timeout=0.1)
 
 
 # ---------------------------------------------------------------- sending and editing
@@ -342,6 +350,10 @@ async def test_deleting_in_a_group_follows_the_bot_api_limits(fake: FakeTelegram
     fake.age_messages(group.id, 48 * 3600)
     with pytest.raises(BadRequest, match="Message can't be deleted"):
         await bot.delete_message(group.id, own.message_id)
+    group.set_member_status(fake.bot_user["id"], "left")
+    with pytest.raises(Forbidden, match="bot is not a member of the group chat"):
+        await bot.delete_message(group.id, own.message_id)
+    group.set_member_status(fake.bot_user["id"], "member")
     recent = await bot.send_message(group.id, "a fresh card")
     in_group = nurse.in_chat(group)
     seen = in_group.messages[-1]
