@@ -179,6 +179,9 @@ async def post_waiting(bot: Bot, services: Services) -> None:
                 log.exception("triage: posting a case failed")
                 async with services.sessions.begin() as session:
                     await store.record_post_failure(session, post_id, repr(exc))
+    # Copies of cases that left the bot, and a half post whose consent ended just now (outside
+    # the lock: presses on cards wait for it, and deleting may wait for Telegram's flood limit).
+    await clear_clinic_copies(bot, services.sessions)
 
 
 async def _post_one(bot: Bot, services: Services, desk: TriageDesk, post_id: int) -> None:
@@ -254,13 +257,12 @@ async def deliver_decision(
 
 
 async def triage_job(bot: Bot, services: Services) -> None:
-    """Repeating: post what is waiting, delete the copies of cases that left, deliver lost
-    decisions, remind the group."""
+    """Repeating: post what is waiting (and delete the copies of cases that left), deliver
+    lost decisions, remind the group."""
     desk = services.triage
     if desk is None:
         return
     await post_waiting(bot, services)
-    await clear_clinic_copies(bot, services.sessions)
     cutoff = utcnow() - dt.timedelta(seconds=REDELIVER_AFTER_S)
     async with services.sessions() as session:
         lost = await store.undelivered_decisions(session, decided_before=cutoff)
