@@ -53,7 +53,9 @@ async def send_a_case(alice: FakeUser, photos: int = 2) -> ChatMessage:
     await alice.press("✅ Done")
     await answer_everything(alice)
     await alice.press("📤 Send for analysis")
-    return await alice.wait_for("AI estimate", timeout=WAIT)
+    result = await alice.wait_for("AI estimate", timeout=WAIT)
+    await alice.wait_for(lambda m: m.photo is not None, timeout=WAIT)  # the result card
+    return result
 
 
 async def card_of(clinic: Clinic) -> ChatMessage:
@@ -76,6 +78,9 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
         await alice.press("📤 Send for analysis")
         result = await alice.wait_for("AI estimate", timeout=WAIT)
         assert "A clinician of the clinic will also look at this check" in result.text
+        # The result card comes after the text: wait for it, so that it is not taken below for
+        # something sent when nothing should be.
+        await alice.wait_for(lambda m: m.photo is not None, timeout=WAIT)
 
         card = await card_of(clinic)
         album = [m for m in clinic.doctor.messages if m.photo]
