@@ -40,6 +40,7 @@ from bot.conversation.texts import text
 from bot.db import triage as store
 from bot.db.base import utcnow
 from bot.db.models import Case, ConsentRecord, TriageDecision, TriageDecisionKind, TriagePost
+from bot.i18n import DEFAULT_LANGUAGE, speaking
 from bot.imaging import PhotoPreparer, PhotoRejected
 from bot.modelderm.diagnosis import Diagnosis
 from bot.triage.callbacks import NEW_PHOTOS, TriageButton
@@ -165,6 +166,16 @@ async def post_waiting(bot: Bot, services: Services) -> None:
     desk = services.triage
     if desk is None:
         return
+    # Posted right after a result, this task inherits the person's language; the clinic reads
+    # its group in the bot's default language whoever's case it is.
+    with speaking(DEFAULT_LANGUAGE):
+        await _post_waiting(bot, services, desk)
+    # Copies of cases that left the bot, and a half post whose consent ended just now (outside
+    # the lock: presses on cards wait for it, and deleting may wait for Telegram's flood limit).
+    await clear_clinic_copies(bot, services.sessions)
+
+
+async def _post_waiting(bot: Bot, services: Services, desk: TriageDesk) -> None:
     async with desk.posting:
         async with services.sessions() as session:
             waiting = [post.id for post in await store.unposted(session)]
@@ -179,9 +190,6 @@ async def post_waiting(bot: Bot, services: Services) -> None:
                 log.exception("triage: posting a case failed")
                 async with services.sessions.begin() as session:
                     await store.record_post_failure(session, post_id, repr(exc))
-    # Copies of cases that left the bot, and a half post whose consent ended just now (outside
-    # the lock: presses on cards wait for it, and deleting may wait for Telegram's flood limit).
-    await clear_clinic_copies(bot, services.sessions)
 
 
 async def _post_one(bot: Bot, services: Services, desk: TriageDesk, post_id: int) -> None:

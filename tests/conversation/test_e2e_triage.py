@@ -12,6 +12,7 @@ from bot.conversation.texts import MESSAGES
 from bot.triage.card import age_band
 from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT, agree, answer_everything, photo, send_photos
+from tests.conversation.lang_flows import Conversation
 from tests.fakes.telegram_user import ChatMessage, FakeGroup, FakeUser
 
 
@@ -385,3 +386,15 @@ async def test_what_telegram_will_not_delete_is_scrubbed_and_the_clinic_is_asked
     assert case_id in card.text and "Insect bite" not in card.text and card.buttons == []
     for details in ("Age:", "Body site", "Malignancy"):
         assert details not in card.text, details
+
+
+async def test_the_clinic_reads_a_korean_persons_case_in_its_own_language(world: World) -> None:
+    clinic = clinic_of(world)
+    person = world.person("Minji", language_code="ko-KR")
+    talk = Conversation(person, "ko")
+    # Posted right after the result (not by the job, which waits an hour here).
+    async with triage_bot(world, clinic, triage_check_interval_s=3600.0):
+        await talk.check_to_result()
+        card = await card_of(clinic)
+    assert card.text.startswith("🩺 Case ") and "Body site: Arm" in card.text
+    assert card.buttons[0] == "Self-care advice"
