@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.conversation.texts import MESSAGES
+from bot.db.models import ClinicCopy
 from bot.triage.card import age_band
 from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT, agree, answer_everything, photo, send_photos
 from tests.conversation.lang_flows import Conversation
+from tests.conversation.test_e2e_consent import stored
 from tests.fakes.telegram_user import ChatMessage, FakeGroup, FakeUser
 
 
@@ -364,6 +366,7 @@ async def test_delete_removes_the_case_from_the_clinics_group(world: World) -> N
         await alice.wait_for("You have no checks yet", timeout=WAIT)
         assert alice.messages[-2].text.startswith("Done: your data is erased")
     assert not [m for m in sent_to_group(clinic) if "Please delete check" in m.text]
+    assert await stored(world, ClinicCopy) == []  # nor the person's chat id, kept till now
 
 
 async def test_what_telegram_will_not_delete_is_scrubbed_and_the_clinic_is_asked(
@@ -386,6 +389,7 @@ async def test_what_telegram_will_not_delete_is_scrubbed_and_the_clinic_is_asked
     assert case_id in card.text and "Insect bite" not in card.text and card.buttons == []
     for details in ("Age:", "Body site", "Malignancy"):
         assert details not in card.text, details
+    assert await stored(world, ClinicCopy) == []
 
 
 async def test_the_clinic_reads_a_korean_persons_case_in_its_own_language(world: World) -> None:
