@@ -22,6 +22,7 @@ from bot.ops.checks import check_operation
 from bot.ops.metrics import MeasuredRateLimiter, MeasuredRequest, MeasuredUpdateProcessor, Metrics
 from bot.ops.startup import check_telegram, explained
 from bot.ops.webhook import run_webhook, start_http, stop_http
+from bot.retention import PURGE_FIRST_S, purge_expired
 from bot.services import Services
 from bot.triage.desk import triage_job
 
@@ -91,6 +92,13 @@ async def _post_init(application: BotApplication) -> None:
     application.job_queue.run_repeating(
         _forget_fair_use_marks, interval=FAIR_USE_CLEANUP_EVERY, name="fair-use-marks"
     )
+    purge_every = settings.retention_purge_interval_s
+    application.job_queue.run_repeating(
+        _purge_job,
+        interval=dt.timedelta(seconds=purge_every),
+        first=dt.timedelta(seconds=min(PURGE_FIRST_S, purge_every)),
+        name="purge-expired-cases",
+    )
     if services.triage is not None:
         application.job_queue.run_repeating(
             _triage_job,
@@ -108,6 +116,10 @@ async def _forget_fair_use_marks(context: BotContext) -> None:
 
 async def _triage_job(context: BotContext) -> None:
     await triage_job(context.bot, context.services)
+
+
+async def _purge_job(context: BotContext) -> None:
+    await purge_expired(context.bot, context.services)
 
 
 async def _post_stop(application: BotApplication) -> None:

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     database_lock_wait_s: float = Field(default=DEFAULT_DATABASE_LOCK_WAIT_S, gt=0, le=600)
     retention_days: int = Field(default=90, ge=1)
+    # How often the running bot purges expired cases (bot/retention.py); a day by default.
+    retention_purge_interval_s: float = Field(default=86400.0, ge=0.1)
     # Keyed hash for exports, so that research CSVs carry no Telegram ids.
     export_hash_key: SecretStr | None = None
 

@@ -158,9 +158,16 @@ def handle_purge(args: argparse.Namespace) -> int:
     days = args.days or settings.retention_days
     with _database_errors(settings):
         _require_migrated(settings.database_url)
-        count = _in_session(settings, lambda s: purge_expired_cases(s, days, dry_run=args.dry_run))
+        count = _in_session(
+            settings,
+            lambda s: purge_expired_cases(
+                s, days, dry_run=args.dry_run, clinic_chat_id=settings.triage_chat_id
+            ),
+        )
     verb = "would delete" if args.dry_run else "deleted"
     print(f"{verb} {count} case(s) finished or abandoned more than {days} day(s) ago")
+    if not args.dry_run:
+        _clear_clinic_copies(settings)
     return EXIT_OK
 
 
@@ -205,7 +212,10 @@ def handle_erase(args: argparse.Namespace) -> int:
     with _database_errors(settings):
         _require_migrated(settings.database_url)
         erasure = _in_session(
-            settings, lambda s: erase_user(s, args.telegram_id, chat_type="operator")
+            settings,
+            lambda s: erase_user(
+                s, args.telegram_id, chat_type="operator", clinic_chat_id=settings.triage_chat_id
+            ),
         )
     print(
         f"Telegram user {args.telegram_id}: deleted {erasure.cases_deleted} case(s)"
@@ -214,7 +224,64 @@ def handle_erase(args: argparse.Namespace) -> int:
         + ("; withdrawal recorded" if erasure.withdrawal is not None else "")
         + "."
     )
+    _clear_clinic_copies(settings)
     return EXIT_OK
+
+
+def _clear_clinic_copies(settings: Settings) -> None:
+    """Delete the copies in the clinic's group of the cases just purged or erased (and any left
+    from before), when a bot token is configured; else the running bot does it."""
+    from bot.db import clinic_copies
+    from bot.db.session import create_engine, create_sessionmaker
+
+    async def run() -> str | None:
+        engine = create_engine(settings)
+        try:
+            sessions = create_sessionmaker(engine)
+            async with sessions() as session:
+                waiting = await clinic_copies.pending(session)
+            if waiting == 0:
+                return None
+            if settings.telegram_bot_token is None:
+                return (
+                    f"{waiting} case(s) still have messages in the clinic's group: the bot "
+                    "deletes them when it runs (or set TELEGRAM_BOT_TOKEN for this command)"
+                )
+            return await _clear_with_bot(settings, sessions)
+        finally:
+            await engine.dispose()
+
+    with _database_errors(settings):
+        outcome = asyncio.run(run())
+    if outcome is not None:
+        print(outcome)
+
+
+async def _clear_with_bot(settings: Settings, sessions: Any) -> str:
+    from telegram.error import InvalidToken, TelegramError
+    from telegram.ext import AIORateLimiter, ExtBot
+
+    from bot.triage.copies import clear_clinic_copies
+
+    bot: ExtBot[int] = ExtBot(
+        settings.require_token(),
+        base_url=settings.telegram_api_base_url,
+        rate_limiter=AIORateLimiter(max_retries=3),
+    )
+    try:
+        async with bot:
+            cleared = await clear_clinic_copies(bot, sessions)
+    except InvalidToken:  # its message quotes the token
+        return "Telegram refused TELEGRAM_BOT_TOKEN; the bot deletes the clinic's copies itself"
+    except TelegramError as exc:
+        return (
+            f"the clinic's group could not be reached ({exc}); the bot deletes its copies "
+            "when it runs"
+        )
+    return (
+        f"clinic's group: deleted {cleared.deleted} message(s); {cleared.stayed} could not be "
+        f"deleted (the clinic was asked to); {cleared.waiting} case(s) to try again later"
+    )
 
 
 def apply_migrations(settings: Settings) -> None:

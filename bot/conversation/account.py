@@ -1,4 +1,7 @@
-"""The person's own data and the service: /help, /history, /privacy, /withdraw, /delete, /status."""
+"""The person's own data and the service: /help, /history, /privacy, /withdraw, /delete, /status.
+
+/delete also deletes the person's cases from the clinic's group (bot/triage/copies.py).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from bot.db.models import ConsentDecision
 from bot.i18n import current_language
 from bot.i18n import formatting as fmt
 from bot.i18n.conditions import display_name
+from bot.triage.copies import clear_clinic_copies
 
 HISTORY_LENGTH = 10
 
@@ -107,10 +111,24 @@ async def on_delete_answer(update: Update, context: BotContext, value: str) -> N
         await say(context, chat_id_of(update), "delete_kept")
         return
     chat_type = update.effective_chat.type if update.effective_chat else None
-    async with context.services.sessions.begin() as session:
-        await erase_user(session, user_id_of(update), chat_type=chat_type)
-    context.services.forget_person(user_id_of(update))
-    await say(context, chat_id_of(update), "deleted")
+    services = context.services
+    async with services.sessions.begin() as session:
+        erasure = await erase_user(
+            session,
+            user_id_of(update),
+            chat_type=chat_type,
+            clinic_chat_id=services.settings.triage_chat_id,
+        )
+    services.forget_person(user_id_of(update))
+    if not erasure.clinic_copies:
+        await say(context, chat_id_of(update), "deleted")
+        return
+    await context.bot.send_message(
+        chat_id_of(update), f"{text('deleted')}\n\n{text('deleted_clinic_copies')}"
+    )
+    # Queued with the erasure, so a crash here only delays this; a note follows if Telegram
+    # refuses to delete something.
+    services.spawn(clear_clinic_copies(context.bot, services.sessions), name="clinic-copies")
 
 
 async def api_status(update: Update, context: BotContext) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import Any
 
 from telegram import MaybeInaccessibleMessage, Message, Update
@@ -49,7 +50,9 @@ async def send_screen(
     context: BotContext, chat_id: int, view: CaseView, *, before: str | None = None
 ) -> Message:
     """Show the case's current step, optionally after a sentence (e.g. "Kept.")."""
-    shown: Screen = screen(view)
+    shown: Screen = screen(
+        dataclasses.replace(view, clinic_sees_cases=context.services.triage is not None)
+    )
     body = shown.text if before is None else f"{before}\n\n{shown.text}"
     return await context.bot.send_message(chat_id, body, reply_markup=shown.keyboard)
 

@@ -7,10 +7,12 @@ next; the handlers around them do the Telegram side. Every question can be skipp
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 
 from telegram import Update
 
+from bot import safeguards
 from bot.conversation import analysis, intake
 from bot.conversation.callbacks import CaseButton, case_ref
 from bot.conversation.common import (
@@ -35,6 +37,9 @@ from bot.questionnaire import (
     Sex,
     youngest_birth_year,
 )
+from bot.safeguards import Safeguard
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,8 @@ class Outcome:
     note: str | None = None
     submit: bool = False
     cancel: bool = False
+    # Intimate photos of someone who may be a minor: the case is discarded, nothing is sent.
+    refuse: bool = False
     stale: bool = False
 
 
@@ -114,7 +121,13 @@ def apply_button(case: Case, step: Step, value: str) -> Outcome:
         case Step.ONSET if value in ONSET_CODES:
             return _answered(case, step, onset=Onset(value))
         case Step.SUMMARY if value == "send":
-            return Outcome(submit=True)
+            return _send(case)
+        case Step.INTIMATE_CONFIRM if value == "send":
+            return _send(case, confirmed=True)
+        case Step.INTIMATE_CONFIRM if value == "site":
+            return _go(case, Step.BODY_SITE, editing=True)
+        case Step.INTIMATE_CONFIRM if value == "cancel":
+            return Outcome(cancel=True)
         case Step.SUMMARY if value == "cancel":
             return Outcome(cancel=True)
         case Step.SUMMARY if value == "change":
@@ -127,6 +140,16 @@ def apply_button(case: Case, step: Step, value: str) -> Outcome:
                 return STALE
             return _go(case, target, editing=True)
     return STALE
+
+
+def _send(case: Case, *, confirmed: bool = False) -> Outcome:
+    """ "Send" pressed: what the photos need first (bot/safeguards.py), else the submission."""
+    match safeguards.assess(case.questionnaire):
+        case Safeguard.REFUSE:
+            return Outcome(refuse=True)
+        case Safeguard.CONFIRM if not confirmed:
+            return _go(case, Step.INTIMATE_CONFIRM)
+    return Outcome(submit=True)
 
 
 def parse_birth_year(typed: str) -> int | None:
@@ -185,6 +208,8 @@ async def on_case_button(update: Update, context: BotContext, pressed: CaseButto
         else:
             outcome = apply_button(case, pressed.step, pressed.value)
         public_id = case.public_id if case is not None else None
+        if outcome.refuse and public_id is not None:
+            await cancel_case(session, public_id)
     if outcome.stale:
         await query.answer(text("stale_button"))
         return
@@ -194,6 +219,10 @@ async def on_case_button(update: Update, context: BotContext, pressed: CaseButto
         await analysis.submit(update, context, public_id)
     elif outcome.cancel and public_id is not None:
         await cancel_case_of(context, user_id, chat_id)
+    elif outcome.refuse:
+        context.services.held_photos.forget(user_id)
+        log.info("case %s: intimate photos of a possible minor, discarded unsent", public_id)
+        await say(context, chat_id, "intimate_child_refused")
     elif outcome.view is not None:
         await send_screen(context, chat_id, outcome.view, before=outcome.note)
 

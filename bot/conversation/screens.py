@@ -32,6 +32,8 @@ class CaseView:
     patient_ref: str | None = None
     questionnaire: Questionnaire = field(default_factory=Questionnaire)
     editing: bool = False
+    # Whether the clinic's clinicians see every check sent (triage on): some screens say so.
+    clinic_sees_cases: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,8 @@ def screen(view: CaseView) -> Screen:
         return summary_screen(view)
     if step is Step.CHANGE:
         return change_screen(view)
+    if step is Step.INTIMATE_CONFIRM:
+        return intimate_confirm_screen(view)
     raise ValueError(f"no screen for step {step}")
 
 
@@ -173,6 +177,24 @@ def change_screen(view: CaseView) -> Screen:
     rows = _rows(buttons, 2)
     rows.append([_button(view, "button_back", "back")])
     return Screen(text("change_which"), InlineKeyboardMarkup(rows))
+
+
+def intimate_confirm_screen(view: CaseView) -> Screen:
+    """Where intimate photos go, and the one explicit yes they need (bot/safeguards.py)."""
+    lines = [text("intimate_confirm_title"), text("intimate_confirm_api")]
+    if view.clinic_sees_cases:
+        lines.append(text("intimate_confirm_clinic"))
+    if view.questionnaire.birth_year is None:
+        lines.append(text("intimate_confirm_adult"))
+    lines.append(text("intimate_confirm_question"))
+    keyboard = InlineKeyboardMarkup(
+        [
+            [_button(view, "intimate_confirm_send", "send")],
+            [_button(view, "intimate_confirm_change_site", "site")],
+            [_button(view, "button_cancel", "cancel")],
+        ]
+    )
+    return Screen("\n".join(lines), keyboard)
 
 
 def consent_keyboard(terms_version: str, language: str) -> InlineKeyboardMarkup:

@@ -23,6 +23,8 @@ class Step(StrEnum):
     ONSET = "onset"
     SUMMARY = "summary"
     CHANGE = "change"
+    # Intimate photos of an adult (bot/safeguards.py): one explicit yes before they are sent.
+    INTIMATE_CONFIRM = "intimate_confirm"
 
 
 QUESTIONS: tuple[Step, ...] = (

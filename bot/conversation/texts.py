@@ -209,6 +209,28 @@ MESSAGES: dict[str, str] = {
     "button_change": "✏️ Change an answer",
     "button_cancel": "✖️ Cancel",
     "button_back": "↩️ Back",
+    "intimate_confirm_title": (
+        "<b>These photos show an intimate area.</b> Before I send them, please confirm:"
+    ),
+    "intimate_confirm_api": (
+        "• They go to the Model Dermatology service, which keeps every photo it receives and "
+        "uses it to train its AI."
+    ),
+    "intimate_confirm_clinic": (
+        "• The clinic's clinicians see them in the clinic's private Telegram group."
+    ),
+    "intimate_confirm_adult": "• The person in the photos is 18 or older.",
+    "intimate_confirm_question": "Send them?",
+    "intimate_confirm_send": "✅ Yes, send",
+    "intimate_confirm_change_site": "✏️ Change the body site",
+    "intimate_child_refused": (
+        "💛 I do not send photos of an intimate area when the person may be under 18 (judging "
+        "by the year of birth): the AI service keeps every photo it receives. Nothing was sent, "
+        "and this check has been discarded.\n\n"
+        "Please show it to a doctor or nurse in person: they can examine it properly and say "
+        "what to do. Go soon if it hurts, bleeds, or comes with a fever.\n\n"
+        "/new starts another check, for example of another part of the body."
+    ),
     "change_which": "Which answer do you want to change?",
     "change_photos": "Photos",
     "label_reference": "Reference",
@@ -328,6 +350,26 @@ MESSAGES: dict[str, str] = {
         "law requires, and for 24 hours an anonymous count of the checks you sent, for fair use. "
         "Photos already sent stay with the Model Dermatology service."
     ),
+    "deleted_clinic_copies": (
+        "I am also deleting your checks from the clinic's group. If Telegram does not let me "
+        "delete something there, I will tell you."
+    ),
+    "clinic_copy_stays_erased": (
+        "The clinic's group still has part of your check {case} (photos or messages) that "
+        "Telegram did not let me delete: a bot can delete only its own messages there, and only "
+        "for 48 hours."
+    ),
+    "clinic_copy_stays_expired": (
+        "Your check {case} has been deleted from this bot, because it was older than the time I "
+        "keep checks. The clinic's group still has part of it (photos or messages) that Telegram "
+        "did not let me delete: a bot can delete only its own messages there, and only for 48 "
+        "hours."
+    ),
+    "clinic_copy_asked": "I have asked the clinic to delete it.",
+    "clinic_copy_ask_them": (
+        "I could not reach the clinic's group to ask for this, so please ask the clinic to "
+        "delete it."
+    ),
     "delete_kept": "Nothing was erased.",
     # --- language
     "language_choose": "Which language should I use?",
@@ -428,6 +470,16 @@ MESSAGES: dict[str, str] = {
     "triage_relay_failed": "Could not deliver this to the person (they may have blocked the bot).",
     "triage_relay_unknown": (
         "Reply to a case card (or to a message about a case) to write to the person."
+    ),
+    "triage_copy_delete_request": (
+        "🗑 <b>Please delete check {case} from this group.</b> It is no longer shared with the "
+        "clinic (erased by the person, consent withdrawn, or past the retention period). "
+        "Telegram does not let me delete its card, photos or messages here: a bot can delete "
+        "only its own messages, and only for 48 hours."
+    ),
+    "triage_card_removed": (
+        "🗑 Check {case} is no longer shared with the clinic: its details were removed from "
+        "this card."
     ),
     "triage_group_id": (
         "This group's id is <code>{group}</code>. To make it the clinic's triage group, set "

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ScalarSelect, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.clinic_copies import record_copies_of
 from bot.db.consent import withdraw_consent
 from bot.db.models import (
     Case,
     CasePhoto,
+    ClinicCopyReason,
     ConsentRecord,
     TriageDecision,
     TriageMessage,
@@ -24,6 +26,8 @@ from bot.db.models import (
 class Erasure:
     cases_deleted: int
     profile_deleted: bool
+    # Cases with messages in the clinic's group, now queued for deletion there.
+    clinic_copies: int
     # The withdrawal that closes the person's consent history; None if they never decided.
     withdrawal: ConsentRecord | None
 
@@ -33,39 +37,50 @@ async def erase_user(
     telegram_user_id: int,
     *,
     chat_type: str | None = "private",
+    clinic_chat_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Erasure:
     """Delete the person's cases, answers, photo references, messages with the clinic and
     profile; idempotent.
 
     Keeps their consent records and appends a withdrawal (unless the latest already is one).
+    With a clinic group (`clinic_chat_id`), the ids of the case's messages there are queued
+    for deletion (bot/db/clinic_copies.py) in the same transaction.
     """
     user_id = await session.scalar(select(User.id).where(User.telegram_user_id == telegram_user_id))
-    cases_deleted = 0
+    cases_deleted = copies = 0
     if user_id is not None:
         case_ids = select(Case.id).where(Case.user_id == user_id).scalar_subquery()
-        # Explicit deletes rather than trusting ON DELETE CASCADE, which a database with
-        # foreign keys switched off would silently skip.
-        for linked in (CasePhoto, TriageMessage, TriagePost):
-            await session.execute(
-                delete(linked)
-                .where(linked.case_id.in_(case_ids))
-                .execution_options(synchronize_session=False)
-            )
-        # Clinicians' decisions stay for the clinic's audit numbers, unlinked: without the case
-        # they name no one (decision, AI tier, times, and the clinician, who is staff).
-        await session.execute(
-            update(TriageDecision)
-            .where(TriageDecision.case_id.in_(case_ids))
-            .values(case_id=None)
-            .execution_options(synchronize_session=False)
+        copies = await record_copies_of(
+            session, case_ids, ClinicCopyReason.ERASED, chat_id=clinic_chat_id
         )
-        result = await session.execute(
-            delete(Case).where(Case.user_id == user_id).execution_options(synchronize_session=False)
-        )
-        cases_deleted = int(result.rowcount)  # type: ignore[attr-defined]
+        cases_deleted = await delete_cases(session, case_ids)
         await session.execute(
             delete(User).where(User.id == user_id).execution_options(synchronize_session=False)
         )
     withdrawal = await withdraw_consent(session, telegram_user_id, chat_type=chat_type, now=now)
-    return Erasure(cases_deleted, user_id is not None, withdrawal)
+    return Erasure(cases_deleted, user_id is not None, copies, withdrawal)
+
+
+async def delete_cases(session: AsyncSession, case_ids: ScalarSelect[int]) -> int:
+    """Delete the cases `case_ids` with everything linked to them; returns how many."""
+    # Explicit deletes rather than trusting ON DELETE CASCADE, which a database with foreign
+    # keys switched off would silently skip.
+    for linked in (CasePhoto, TriageMessage, TriagePost):
+        await session.execute(
+            delete(linked)
+            .where(linked.case_id.in_(case_ids))
+            .execution_options(synchronize_session=False)
+        )
+    # Clinicians' decisions stay for the clinic's audit numbers, unlinked: without the case
+    # they name no one (decision, AI tier, times, and the clinician, who is staff).
+    await session.execute(
+        update(TriageDecision)
+        .where(TriageDecision.case_id.in_(case_ids))
+        .values(case_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(
+        delete(Case).where(Case.id.in_(case_ids)).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

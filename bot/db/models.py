@@ -38,6 +38,8 @@ __all__ = [
     "Case",
     "CasePhoto",
     "CaseStatus",
+    "ClinicCopy",
+    "ClinicCopyReason",
     "ConsentDecision",
     "ConsentRecord",
     "FairUseMark",
@@ -259,7 +261,13 @@ class TriagePost(Base):
     # failure (or restart) sends only what is missing: the case is posted once.
     album_message_ids: Mapped[list[int] | None] = mapped_column(JSON)
     card_message_id: Mapped[int | None]
+    # The albums and cards of earlier rounds, still in the group: erasing the case deletes them.
+    earlier_album_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    earlier_card_ids: Mapped[list[int] | None] = mapped_column(JSON)
     posted_at: Mapped[dt.datetime | None]
+    # This round will never be posted: the person's consent ended (or the photos may not leave,
+    # bot/safeguards.py) before its card went; `last_error` says why.
+    refused_at: Mapped[dt.datetime | None]
     post_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     decision: Mapped[TriageDecisionKind | None] = mapped_column(
@@ -343,6 +351,47 @@ class BotState(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ClinicCopyReason(StrEnum):
+    """Why a case's messages must leave the clinic's group."""
+
+    ERASED = "erased"  # /delete, or the operator's `erase`
+    EXPIRED = "expired"  # the retention period ended (`purge`, or the bot's daily purge)
+    WITHDRAWN = "withdrawn"  # consent ended between the album and the card: a half post
+
+
+class ClinicCopy(Base):
+    """A case's messages in the clinic's group that must be deleted, kept until they are.
+
+    Written in the transaction that erases or purges the case (its post and relayed messages,
+    the only record of these message ids, go in the same transaction), so a crash loses none of
+    them. Where Telegram refuses (older than 48 hours, or another member's message without the
+    admin right), the clinic is asked to delete them and the person is told; then the row goes.
+    The person's chat id is kept here only until that note is sent.
+    """
+
+    __tablename__ = "clinic_copies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The case's id, which its short form names in the messages; the case itself is gone.
+    case_public_id: Mapped[uuid.UUID]
+    reason: Mapped[ClinicCopyReason] = mapped_column(_enum(ClinicCopyReason, "clinic_copy_reason"))
+    chat_id: Mapped[int]
+    # Still to delete; the cards among them (or among the refused), which are scrubbed if they
+    # stay; and the ones Telegram refused to delete.
+    message_ids: Mapped[list[int]] = mapped_column(JSON)
+    card_ids: Mapped[list[int]] = mapped_column(JSON)
+    refused_ids: Mapped[list[int]] = mapped_column(JSON)
+    # Whom to tell, in which language, when a copy stays (None: nobody to tell).
+    notify_chat_id: Mapped[int | None]
+    language: Mapped[str | None] = mapped_column(String(16))
+    queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A worker (the bot, or the `purge` command) holds the row until then: one at a time.
+    claimed_until: Mapped[dt.datetime | None]
+    # When the clinic was asked to delete what stays (recorded before the person is told).
+    requested_at: Mapped[dt.datetime | None]
 
 
 class AppendOnlyError(RuntimeError):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
-from bot.db.models import Case, CasePhoto, CaseStatus
+from bot.db.clinic_copies import record_copies_of
+from bot.db.erasure import delete_cases
+from bot.db.models import Case, CaseStatus, ClinicCopyReason
 
 
 def _expired(cutoff: dt.datetime) -> ColumnElement[bool]:
@@ -28,12 +30,15 @@ async def purge_expired_cases(
     session: AsyncSession,
     days: int,
     *,
+    clinic_chat_id: int | None = None,
     now: dt.datetime | None = None,
     dry_run: bool = False,
 ) -> int:
     """Delete finished (and abandoned) cases older than `days`; returns how many (would) go.
 
-    Cases being sent or waiting for a retry are never purged.
+    Cases being sent or waiting for a retry are never purged. With a clinic group, the ids of
+    the cases' messages there are queued for deletion first (bot/db/clinic_copies.py).
+    Idempotent: purging again finds nothing more.
     """
     if days < 1:
         raise ValueError("retention must be at least one day")
@@ -42,12 +47,6 @@ async def purge_expired_cases(
     count = int(await session.scalar(select(func.count()).select_from(expired_ids.subquery())) or 0)
     if dry_run or count == 0:
         return count
-    await session.execute(
-        delete(CasePhoto)
-        .where(CasePhoto.case_id.in_(expired_ids.scalar_subquery()))
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        delete(Case).where(_expired(cutoff)).execution_options(synchronize_session=False)
-    )
-    return count
+    ids = expired_ids.scalar_subquery()
+    await record_copies_of(session, ids, ClinicCopyReason.EXPIRED, chat_id=clinic_chat_id, now=now)
+    return await delete_cases(session, ids)

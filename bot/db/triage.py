@@ -15,10 +15,13 @@ from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
-from bot.db.errors import CaseAlreadyOpen, StorageError
+from bot.db.clinic_copies import add_copy
+from bot.db.consent import require_current_consent
+from bot.db.errors import CaseAlreadyOpen, ConsentRequired, StorageError
 from bot.db.models import (
     Case,
     CaseStatus,
+    ClinicCopyReason,
     TriageDecision,
     TriageDecisionKind,
     TriageDirection,
@@ -26,6 +29,7 @@ from bot.db.models import (
     TriagePost,
     User,
 )
+from bot.safeguards import refuses_sending
 
 ERROR_TEXT_MAX = 2000
 NAME_MAX = 128
@@ -57,12 +61,18 @@ async def enqueue(
     if post is None:
         post = TriagePost(case_id=case.id, round=1, post_attempts=0, decisions_in_round=0)
         session.add(post)
+    # A new round: the earlier round's album and card stay in the group, and on record.
+    if post.album_message_ids:
+        post.earlier_album_ids = [*(post.earlier_album_ids or []), *post.album_message_ids]
+    if post.card_message_id is not None:
+        post.earlier_card_ids = [*(post.earlier_card_ids or []), post.card_message_id]
     post.advice_tier = advice_tier
     post.waiting_since = case.submitted_at or now
     post.queued_at = now
     post.album_message_ids = None
     post.card_message_id = None
     post.posted_at = None
+    post.refused_at = None
     post.last_error = None
     post.decision = None
     post.decided_at = None
@@ -78,9 +88,64 @@ async def get_post(session: AsyncSession, post_id: int) -> TriagePost | None:
 
 
 async def post_of_case(session: AsyncSession, public_id: uuid.UUID) -> TriagePost | None:
+    """The case's post, unless it will never be posted."""
     return await session.scalar(
-        select(TriagePost).join(TriagePost.case).where(Case.public_id == public_id)
+        select(TriagePost)
+        .join(TriagePost.case)
+        .where(Case.public_id == public_id, TriagePost.refused_at.is_(None))
     )
+
+
+async def claim_post(
+    session: AsyncSession,
+    post_id: int,
+    *,
+    chat_id: int,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> TriagePost | None:
+    """The post, locked, when its case may go to the clinic's group now; else None.
+
+    Called before the album and again before the card, so that consent is checked at the
+    moment of each post. A post whose person no longer consents (withdrawn, erased, or terms
+    they have not accepted), or whose photos may not leave at all (bot/safeguards.py), is
+    settled for good: marked refused, and an album it already posted is queued for deletion
+    (a half post, without its card, is no use to the clinic).
+    """
+    post = await session.scalar(
+        select(TriagePost)
+        .where(TriagePost.id == post_id)
+        .with_for_update(of=TriagePost)
+        .execution_options(populate_existing=True)
+    )
+    if post is None or post.posted_at is not None or post.refused_at is not None:
+        return None
+    case = post.case
+    if case.status is not CaseStatus.COMPLETED:
+        return None
+    refusal = None
+    try:
+        await require_current_consent(session, case.telegram_user_id)
+    except ConsentRequired as missing:
+        refusal = f"not posted: consent required ({missing.reason})"
+    if refusal is None and refuses_sending(case.questionnaire, today):
+        refusal = "not posted: intimate photos of a possible minor"
+    if refusal is None:
+        return post
+    if post.album_message_ids:
+        add_copy(
+            session,
+            case.public_id,
+            ClinicCopyReason.WITHDRAWN,
+            chat_id,
+            post.album_message_ids,
+            now=now,
+        )
+    post.album_message_ids = None
+    post.refused_at = now or utcnow()
+    post.last_error = refusal
+    await session.flush()
+    return None
 
 
 async def _waiting(
@@ -90,7 +155,7 @@ async def _waiting(
     result = await session.scalars(
         select(TriagePost)
         .join(TriagePost.case)
-        .where(condition, Case.status == CaseStatus.COMPLETED)
+        .where(condition, Case.status == CaseStatus.COMPLETED, TriagePost.refused_at.is_(None))
         .order_by(TriagePost.queued_at, TriagePost.id)
         .limit(limit)
     )
@@ -102,20 +167,48 @@ async def unposted(session: AsyncSession, *, limit: int = 10) -> list[TriagePost
     return await _waiting(session, TriagePost.posted_at.is_(None), limit)
 
 
-async def record_album(session: AsyncSession, post_id: int, message_ids: list[int]) -> None:
-    await session.execute(
+async def record_album(
+    session: AsyncSession,
+    post_id: int,
+    public_id: uuid.UUID,
+    message_ids: list[int],
+    *,
+    chat_id: int,
+) -> None:
+    """The album is in the group. If the case was erased meanwhile (the post is gone), the
+    album is queued for deletion instead: nothing else would ever know its ids."""
+    result = await session.execute(
         update(TriagePost).where(TriagePost.id == post_id).values(album_message_ids=message_ids)
     )
+    if int(result.rowcount) == 0 and message_ids:  # type: ignore[attr-defined]
+        add_copy(session, public_id, ClinicCopyReason.ERASED, chat_id, message_ids)
 
 
 async def record_card(
-    session: AsyncSession, post_id: int, card_message_id: int, *, now: dt.datetime | None = None
+    session: AsyncSession,
+    post_id: int,
+    public_id: uuid.UUID,
+    card_message_id: int,
+    *,
+    chat_id: int,
+    now: dt.datetime | None = None,
 ) -> None:
-    await session.execute(
+    """The card is in the group (the case is posted); queued for deletion, as in
+    `record_album`, if the case was erased meanwhile."""
+    result = await session.execute(
         update(TriagePost)
         .where(TriagePost.id == post_id)
         .values(card_message_id=card_message_id, posted_at=now or utcnow(), last_error=None)
     )
+    if int(result.rowcount) == 0:  # type: ignore[attr-defined]
+        add_copy(
+            session,
+            public_id,
+            ClinicCopyReason.ERASED,
+            chat_id,
+            [card_message_id],
+            card_ids=[card_message_id],
+        )
 
 
 async def record_post_failure(session: AsyncSession, post_id: int, error: str) -> None:

@@ -7,6 +7,11 @@ posting within the process (the bot polls, so there is one process). The one win
 crash between Telegram accepting a message and the database recording it: then that message is
 sent again, which is better than a case the clinic never sees.
 
+Consent is checked at the moment of each post, before the album and again before the card
+(`store.claim_post`): a case whose person withdrew meanwhile is never posted, and an album it
+already has is deleted. A case that leaves the bot (erased, purged) takes its copies in the group
+with it (bot/triage/copies.py).
+
 Photos are posted as prepared for the AI (square crop, no metadata such as a GPS position,
 which an image sent as a file may carry) but larger, as JPEG: the clinicians judge what the AI
 judged. Re-sending Telegram's file ids would forward originals, and fails for images sent as
@@ -35,10 +40,12 @@ from bot.db import triage as store
 from bot.db.base import utcnow
 from bot.db.consent import accepts_terms_in_force
 from bot.db.models import Case, ConsentRecord, TriageDecision, TriageDecisionKind, TriagePost
+from bot.i18n import DEFAULT_LANGUAGE, speaking
 from bot.imaging import PhotoPreparer, PhotoRejected
 from bot.modelderm.diagnosis import Diagnosis
 from bot.triage.callbacks import NEW_PHOTOS, TriageButton
 from bot.triage.card import card_keyboard, duration, render_card
+from bot.triage.copies import clear_clinic_copies
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -160,6 +167,16 @@ async def post_waiting(bot: Bot, services: Services) -> None:
     desk = services.triage
     if desk is None:
         return
+    # Posted right after a result, this task inherits the person's language; the clinic reads
+    # its group in the bot's default language whoever's case it is.
+    with speaking(DEFAULT_LANGUAGE):
+        await _post_waiting(bot, services, desk)
+    # Copies of cases that left the bot, and a half post whose consent ended just now (outside
+    # the lock: presses on cards wait for it, and deleting may wait for Telegram's flood limit).
+    await clear_clinic_copies(bot, services.sessions)
+
+
+async def _post_waiting(bot: Bot, services: Services, desk: TriageDesk) -> None:
     async with desk.posting:
         async with services.sessions() as session:
             waiting = [post.id for post in await store.unposted(session)]
@@ -177,24 +194,26 @@ async def post_waiting(bot: Bot, services: Services) -> None:
 
 
 async def _post_one(bot: Bot, services: Services, desk: TriageDesk, post_id: int) -> None:
-    async with services.sessions() as session:
-        post = await store.get_post(session, post_id)
-        if post is None or post.posted_at is not None:
+    # Consent is claimed again before each message: one withdrawn meanwhile stops the post.
+    async with services.sessions.begin() as session:
+        post = await store.claim_post(session, post_id, chat_id=desk.chat_id)
+        if post is None:
             return
+        public_id = post.case.public_id
         file_ids = [photo.file_id for photo in post.case.photos]
         need_album = post.album_message_ids is None
     if need_album:
         album = await _send_album(bot, desk, file_ids)
         async with services.sessions.begin() as session:
-            await store.record_album(session, post_id, album)
-    async with services.sessions() as session:
-        post = await store.get_post(session, post_id)
+            await store.record_album(session, post_id, public_id, album, chat_id=desk.chat_id)
+    async with services.sessions.begin() as session:
+        post = await store.claim_post(session, post_id, chat_id=desk.chat_id)
         if post is None:
             return
         body, keyboard = await render(services, session, post)
     card = await bot.send_message(desk.chat_id, body, reply_markup=keyboard)
     async with services.sessions.begin() as session:
-        await store.record_card(session, post_id, card.message_id)
+        await store.record_card(session, post_id, public_id, card.message_id, chat_id=desk.chat_id)
 
 
 async def _send_album(bot: Bot, desk: TriageDesk, file_ids: list[str]) -> list[int]:
@@ -247,7 +266,8 @@ async def deliver_decision(
 
 
 async def triage_job(bot: Bot, services: Services) -> None:
-    """Repeating: post what is waiting, deliver lost decisions, remind the group."""
+    """Repeating: post what is waiting (and delete the copies of cases that left), deliver
+    lost decisions, remind the group."""
     desk = services.triage
     if desk is None:
         return

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 import pytest
 
 from bot.conversation.texts import MESSAGES
+from bot.db.models import ClinicCopy
 from bot.triage.card import age_band
 from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT, agree, answer_everything, photo, send_photos
+from tests.conversation.lang_flows import Conversation
+from tests.conversation.test_e2e_consent import stored
 from tests.fakes.telegram_user import ChatMessage, FakeGroup, FakeUser
 
 
@@ -56,7 +59,9 @@ async def send_a_case(alice: FakeUser, photos: int = 2) -> ChatMessage:
     await alice.press("✅ Done")
     await answer_everything(alice)
     await alice.press("📤 Send for analysis")
-    return await alice.wait_for("AI estimate", timeout=WAIT)
+    result = await alice.wait_for("AI estimate", timeout=WAIT)
+    await alice.wait_for(lambda m: m.photo is not None, timeout=WAIT)  # the result card
+    return result
 
 
 async def card_of(clinic: Clinic) -> ChatMessage:
@@ -79,6 +84,9 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
         await alice.press("📤 Send for analysis")
         result = await alice.wait_for("AI estimate", timeout=WAIT)
         assert "A clinician of the clinic will also look at this check" in result.text
+        # The result card comes after the text: wait for it, so that it is not taken below for
+        # something sent when nothing should be.
+        await alice.wait_for(lambda m: m.photo is not None, timeout=WAIT)
 
         card = await card_of(clinic)
         album = [m for m in clinic.doctor.messages if m.photo]
@@ -322,3 +330,124 @@ async def test_two_clinicians_deciding_at_once_get_one_decision_and_no_error(
     assert "routine appointment" in told.text
     assert "Routine appointment — Dr Grey" in card.text and "Dr House" not in card.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+# ---------------------------------------------------------------- consent and erasure reach the
+# clinic's group too
+
+
+def sent_to_group(clinic: Clinic) -> list[ChatMessage]:
+    """Everything the bot ever sent to the clinic's group, deleted or not."""
+    events = clinic.group.state.events
+    return [ChatMessage(e.message) for e in events if e.kind == "sent" and e.message is not None]
+
+
+def short_id_of(result: ChatMessage) -> str:
+    return result.text.split("(check ", 1)[1].split(")", 1)[0]
+
+
+async def test_a_case_withdrawn_before_its_clinic_post_never_reaches_the_group(
+    world: World,
+) -> None:
+    clinic = clinic_of(world)
+    alice, bob = clinic.alice, world.person("Bob")
+    # Alice's case cannot be posted for now: the bot was taken out of the group.
+    bot_id = world.telegram.bot_user["id"]
+    clinic.group.set_member_status(bot_id, "left")
+    async with triage_bot(world, clinic):
+        alices = short_id_of(await send_a_case(alice))
+        await world.telegram.wait_for_answers("sendMediaGroup", failed=True)
+    # While her case waits for the next try, she withdraws (the bot runs without triage for a
+    # moment, so that no try is under way meanwhile).
+    async with world.bot():
+        await alice.send("/withdraw")
+        await alice.wait_for("Your consent is withdrawn", timeout=WAIT)
+    clinic.group.set_member_status(bot_id, "member")
+    async with triage_bot(world, clinic):
+        bobs = short_id_of(await send_a_case(bob))
+        card = await card_of(clinic)
+        assert bobs in card.text
+        await clinic.doctor.send("/queue")
+        queue = await clinic.doctor.wait_for("Waiting for a decision", timeout=WAIT)
+    posted = sent_to_group(clinic)
+    assert not [m for m in posted if alices in m.text], "Alice's case reached the clinic"
+    assert len([m for m in posted if m.photo]) == 2  # Bob's album only
+    assert alices not in queue.text and bobs in queue.text
+
+
+async def clinic_conversation(clinic: Clinic) -> tuple[str, list[ChatMessage]]:
+    """Alice's case posted, a clinician's question and her answer relayed; returns her case's
+    short id and the bot's messages about it in the group (album, card, relayed answer)."""
+    alice = clinic.alice
+    case_id = short_id_of(await send_a_case(alice))
+    card = await card_of(clinic)
+    await clinic.doctor.send("Does it bleed when you scratch it?", reply_to=card)
+    relayed = await alice.wait_for("Message from the clinic", timeout=WAIT)
+    await clinic.doctor.wait_for("Sent to the person", WAIT)
+    await alice.send("No, it only itches at night.", reply_to=relayed)
+    answer = await clinic.doctor.wait_for("Answer from the person", WAIT)
+    album = [m for m in clinic.doctor.messages if m.photo]
+    assert len(album) == 2
+    return case_id, [*album, card, answer]
+
+
+async def erase(alice: FakeUser) -> ChatMessage:
+    await alice.send("/delete")
+    await alice.wait_for("Erase everything?", timeout=WAIT)
+    await alice.press("Yes, erase everything")
+    return await alice.wait_for("your data is erased", timeout=WAIT)
+
+
+async def test_delete_removes_the_case_from_the_clinics_group(world: World) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    # An administrator may delete the clinician's messages about the case too.
+    clinic.group.set_member_status(world.telegram.bot_user["id"], "administrator")
+    async with triage_bot(world, clinic):
+        _, about_alice = await clinic_conversation(clinic)
+        question = next(m for m in clinic.group.state.messages.values() if "bleed" in m.text)
+        await erase(alice)
+        await clinic.doctor.wait_until_deleted(about_alice, timeout=WAIT)
+        assert question.deleted
+        # Nothing remains, so nothing is asked of anyone: the next thing Alice reads is the
+        # answer to her next command, and the group got nothing new.
+        await alice.send("/history")
+        await alice.wait_for("You have no checks yet", timeout=WAIT)
+        assert alice.messages[-2].text.startswith("Done: your data is erased")
+    assert not [m for m in sent_to_group(clinic) if "Please delete check" in m.text]
+    assert await stored(world, ClinicCopy) == []  # nor the person's chat id, kept till now
+
+
+async def test_what_telegram_will_not_delete_is_scrubbed_and_the_clinic_is_asked(
+    world: World,
+) -> None:
+    clinic = clinic_of(world)
+    alice = clinic.alice
+    async with triage_bot(world, clinic):
+        case_id, about_alice = await clinic_conversation(clinic)
+        card = about_alice[-2]
+        # Two days later Telegram lets no bot delete these messages any more.
+        world.telegram.age_messages(clinic.group.id, 49 * 3600)
+        await erase(alice)
+        note = await alice.wait_for("clinic's group", timeout=WAIT)
+        request = await clinic.doctor.wait_for("Please delete check", timeout=WAIT)
+    assert not any(m.deleted for m in about_alice)
+    assert case_id in note.text and "asked the clinic to delete" in note.text
+    assert case_id in request.text and request.reply_to_message_id == card.message_id
+    # The card no longer shows the case: only the request to delete it.
+    assert case_id in card.text and "Insect bite" not in card.text and card.buttons == []
+    for details in ("Age:", "Body site", "Malignancy"):
+        assert details not in card.text, details
+    assert await stored(world, ClinicCopy) == []
+
+
+async def test_the_clinic_reads_a_korean_persons_case_in_its_own_language(world: World) -> None:
+    clinic = clinic_of(world)
+    person = world.person("Minji", language_code="ko-KR")
+    talk = Conversation(person, "ko")
+    # Posted right after the result (not by the job, which waits an hour here).
+    async with triage_bot(world, clinic, triage_check_interval_s=3600.0):
+        await talk.check_to_result()
+        card = await card_of(clinic)
+    assert card.text.startswith("🩺 Case ") and "Body site: Arm" in card.text
+    assert card.buttons[0] == "Self-care advice"

@@ -9,12 +9,17 @@ import io
 from pathlib import Path
 
 import pytest
+from telegram import InputMediaPhoto
 
-from bot.db import cases, consent
+from bot.db import cases, consent, triage
 from bot.db.migrate import head_revision
 from bot.db.models import ConsentDecision
 from bot.db.session import create_engine, create_sessionmaker
 from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
+from tests.fakes.telegram_fixtures import bot_for
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_user import FakeGroup, FakeUser
+from tests.images import jpeg_bytes, make_skin_photo
 from tests.test_cli_run import run_cli
 
 PERSON = 9_100_200_300
@@ -115,3 +120,53 @@ def test_run_applies_pending_migrations_before_starting(
     monkeypatch.setattr(bot.app, "run_bot", lambda settings: seen.append(current_revision(url)))
     assert main(["run"]) == 0
     assert seen == [head_revision()]
+
+
+async def _posted_long_ago(url: str, album: list[int], card: int, group: int) -> None:
+    """A case finished OLD, posted to the clinic's group as `album` and `card`."""
+    engine = create_engine(url)
+    sessions = create_sessionmaker(engine)
+    try:
+        await accept_terms(sessions, PERSON)
+        async with sessions.begin() as session:
+            case = await cases.create_case(session, PERSON, now=OLD)
+            await cases.add_photo(session, case.public_id, photo(1, "posted"), now=OLD)
+            await cases.mark_submitted(session, case.public_id, now=OLD)
+            case = await cases.mark_completed(session, case.public_id, DIAGNOSIS, now=OLD)
+            post = await triage.enqueue(session, case, "self_care", now=OLD)
+            await triage.record_album(session, post.id, case.public_id, album, chat_id=group)
+            await triage.record_card(session, post.id, case.public_id, card, chat_id=group)
+    finally:
+        await engine.dispose()
+
+
+async def test_purge_deletes_the_clinics_copies_when_it_has_a_token(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    group = FakeGroup(fake_telegram, "Clinic", [FakeUser(fake_telegram, "Nurse")])
+    async with bot_for(fake_telegram) as bot:
+        album = await bot.send_media_group(
+            group.id, [InputMediaPhoto(jpeg_bytes(make_skin_photo(64, 64, seed=n))) for n in (1, 2)]
+        )
+        card = await bot.send_message(group.id, "Case abc")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    env = {"DATABASE_URL": url, "TRIAGE_CHAT_ID": str(group.id)}
+    await asyncio.to_thread(run_cli, "migrate", cwd=tmp_path, env=env)
+    await _posted_long_ago(url, [m.message_id for m in album], card.message_id, group.id)
+
+    # Without a token the copies wait for the bot; nothing is lost.
+    offline = await asyncio.to_thread(run_cli, "purge", cwd=tmp_path, env=env)
+    assert offline.returncode == 0 and "deleted 1 case" in offline.stdout
+    assert "1 case(s) still have messages in the clinic's group" in offline.stdout
+    assert not any(m.deleted for m in group.state.messages.values())
+
+    with_token = {
+        **env,
+        "TELEGRAM_BOT_TOKEN": fake_telegram.token,
+        "TELEGRAM_API_BASE_URL": fake_telegram.base_url,
+    }
+    purged = await asyncio.to_thread(run_cli, "purge", cwd=tmp_path, env=with_token)
+    assert purged.returncode == 0, purged.stderr
+    assert "clinic's group: deleted 3 message(s); 0 could not be deleted" in purged.stdout
+    assert all(m.deleted for m in group.state.messages.values() if m.from_bot)
+    assert fake_telegram.token not in purged.stdout + purged.stderr

@@ -28,7 +28,7 @@ async def _one_decided_case(url: str) -> None:
             await cases.mark_submitted(session, public_id)
             case = await cases.mark_completed(session, public_id, DIAGNOSIS)
             post = await store.enqueue(session, case, "self_care")
-            await store.record_card(session, post.id, 7)
+            await store.record_card(session, post.id, public_id, 7, chat_id=-4_000_000_001)
             await store.decide(session, post.id, 1, 0, TriageDecisionKind.ROUTINE, 42, "=Dr Grey")
     finally:
         await engine.dispose()

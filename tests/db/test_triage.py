@@ -21,6 +21,7 @@ from tests.db.test_erasure import _every_cell
 
 PERSON = 8_765_432_111
 CLINICIAN = 5_550_001
+GROUP = -4_000_000_001
 RELAYED = "The itch is worse at night, says Mrs Zed"
 
 
@@ -34,8 +35,8 @@ async def _posted_case(
         await cases.mark_submitted(session, public_id)
         case = await cases.mark_completed(session, public_id, DIAGNOSIS)
         post = await store.enqueue(session, case, tier)
-        await store.record_album(session, post.id, [11, 12])
-        await store.record_card(session, post.id, 13)
+        await store.record_album(session, post.id, public_id, [11, 12], chat_id=GROUP)
+        await store.record_card(session, post.id, public_id, 13, chat_id=GROUP)
         return public_id, post.id
 
 

@@ -37,6 +37,8 @@ JSON = dict[str, Any]
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly-0123456789ab"
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+# deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago."
+DELETE_WITHIN_S = 48 * 3600
 # Telegram's default: everything except these, unless getUpdates/setWebhook says otherwise.
 _NOT_DELIVERED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _CHAT_ACTIONS = frozenset(
@@ -273,6 +275,7 @@ class FakeTelegram:
         self.users: dict[int, JSON] = {}
         self.chats: dict[int, ChatState] = {}
         self.polls = 0  # getUpdates calls answered, so diagnostics can tell "the bot never polled"
+        self._answered = asyncio.Event()  # set (and replaced) whenever a call is answered
         self._port = port
         self._updates: deque[JSON] = deque()
         self._update_ids = itertools.count(700_000_000)
@@ -399,6 +402,11 @@ class FakeTelegram:
     def chat(self, chat_id: int) -> ChatState:
         return self.chats[chat_id]
 
+    def age_messages(self, chat_id: int, seconds: float) -> None:
+        """Make every message now in the chat `seconds` older, as if sent that long ago."""
+        for stored in self.chats[chat_id].messages.values():
+            stored.data["date"] = int(stored.data["date"] - seconds)
+
     def deliver_to(self, target: str | None) -> None:
         """Push updates to `target` while a webhook is set, as Telegram does.
 
@@ -439,6 +447,30 @@ class FakeTelegram:
 
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method.lower() == method.lower()]
+
+    async def wait_for_answers(
+        self,
+        method: str,
+        count: int = 1,
+        *,
+        failed: bool = False,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> list[ApiCall]:
+        """Wait until `count` calls of `method` were answered since the start (only the error
+        answers when `failed`); returns them."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            pool = self.errors if failed else self.calls
+            done = [c for c in pool if c.method.lower() == method.lower() and c.status]
+            if len(done) >= count:
+                return done
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                kind = "error answers" if failed else "answers"
+                raise AssertionError(f"waited {timeout} s for {count} {kind} to {method}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._answered.wait(), remaining)
 
     def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
         """What getChatMember reports: creator, administrator, member, restricted, left, kicked."""
@@ -584,6 +616,9 @@ class FakeTelegram:
             if error.parameters:
                 body["parameters"] = error.parameters
             return web.json_response(body, status=error.status)
+        finally:
+            self._answered.set()
+            self._answered = asyncio.Event()
         return web.json_response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
@@ -1057,13 +1092,16 @@ class FakeTelegram:
         return self._commit_edit(stored, dict(stored.data), params)
 
     async def _m_deleteMessage(self, params: Params) -> bool:
-        chat = self._chat(params)
+        chat = self._chat_for_sending(params)  # not in the group (any more): Forbidden
         message_id = params.get_int("message_id", required="message identifier is not specified")
         stored = chat.messages.get(message_id or 0)
         if stored is None or stored.deleted:
             raise _bad("message to delete not found")
+        # The Bot API's rules: only messages younger than 48 hours; in groups only the bot's own
+        # unless it is an administrator. Telegram gives the same answer for both refusals.
+        too_old = time.time() - int(stored.data["date"]) >= DELETE_WITHIN_S
         is_admin = chat.members.get(self.bot_user["id"]) in ("administrator", "creator")
-        if not stored.from_bot and chat.chat["type"] != "private" and not is_admin:
+        if too_old or (not stored.from_bot and chat.chat["type"] != "private" and not is_admin):
             raise _bad("message can't be deleted")
         stored.deleted = True
         chat.record(ChatEvent("deleted", stored))

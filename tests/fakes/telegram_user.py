@@ -500,6 +500,17 @@ class FakeUser:
 
         return await self._next_event(wanted, timeout, f"a message matching {match!r}")
 
+    async def wait_until_deleted(
+        self,
+        messages: Sequence[ChatMessage],
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until the bot has deleted every one of `messages`."""
+        ids = [m.message_id for m in messages]
+        await self._until(
+            lambda: all(m.deleted for m in messages), timeout, f"the bot to delete {ids}"
+        )
+
     async def replies(
         self,
         count: int,

@@ -194,6 +194,14 @@ async def test_injected_failures_reach_the_bot_as_telegram_errors(
         await bot.send_message(alice.chat_id, "hi")
     sent = await bot.send_message(alice.chat_id, "hi")
     assert sent.text == "hi" and [m.text for m in alice.messages] == ["hi"]
+    # The calls answered can be waited for as events, the failed ones apart.
+    assert len(await fake.wait_for_answers("sendMessage", 2, failed=True)) == 2
+    assert len(await fake.wait_for_answers("sendMessage", 3)) == 3
+    later = asyncio.create_task(fake.wait_for_answers("sendMessage", 4))
+    await bot.send_message(alice.chat_id, "again")
+    assert len(await later) == 4
+    with pytest.raises(AssertionError, match=r"waited 0\.1 s for 5 answers to sendMessage"):
+        await fake.wait_for_answers("sendMessage", 5, timeout=0.1)
 
 
 # ---------------------------------------------------------------- sending and editing
@@ -326,6 +334,33 @@ async def test_edits_not_modified_missing_and_keyboard_dropped(bot: Bot, alice: 
     assert view.deleted and alice.messages == []
     with pytest.raises(BadRequest, match="Message to delete not found"):
         await bot.delete_message(alice.chat_id, sent.message_id)
+
+
+async def test_deleting_in_a_group_follows_the_bot_api_limits(fake: FakeTelegram, bot: Bot) -> None:
+    nurse = FakeUser(fake, "Nurse")
+    group = FakeGroup(fake, "Clinic", [nurse])
+    own = await bot.send_message(group.id, "a card")
+    theirs = await nurse.in_chat(group).send("a clinician's note")
+    # A bot that is only a member deletes its own messages, not other people's.
+    with pytest.raises(BadRequest, match="Message can't be deleted"):
+        await bot.delete_message(group.id, theirs.message_id)
+    group.set_member_status(fake.bot_user["id"], "administrator")
+    assert await bot.delete_message(group.id, theirs.message_id)
+    # Nothing older than 48 hours, whoever sent it and whatever the bot's rights.
+    fake.age_messages(group.id, 48 * 3600)
+    with pytest.raises(BadRequest, match="Message can't be deleted"):
+        await bot.delete_message(group.id, own.message_id)
+    group.set_member_status(fake.bot_user["id"], "left")
+    with pytest.raises(Forbidden, match="bot is not a member of the group chat"):
+        await bot.delete_message(group.id, own.message_id)
+    group.set_member_status(fake.bot_user["id"], "member")
+    recent = await bot.send_message(group.id, "a fresh card")
+    in_group = nurse.in_chat(group)
+    seen = in_group.messages[-1]
+    assert seen.message_id == recent.message_id
+    deleting = asyncio.create_task(bot.delete_message(group.id, recent.message_id))
+    await in_group.wait_until_deleted([seen])
+    assert await deleting and seen.deleted
 
 
 async def test_chat_action_and_reply_keyboard(bot: Bot, alice: FakeUser) -> None:

@@ -1,0 +1,45 @@
+"""Retention kept by the bot itself: expired cases are purged daily, with the clinic's copies.
+
+The consent text promises that finished cases are deleted after a while; an operator need not
+remember a cron job for that. Purging is idempotent, so the job runs soon after every start
+(PURGE_FIRST_S) and then every RETENTION_PURGE_INTERVAL_S: a bot restarted more often than
+daily still purges. `python -m bot purge` does the same from the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import Bot
+
+from bot.db.retention import purge_expired_cases
+from bot.triage.copies import clear_clinic_copies
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+PURGE_FIRST_S = 60.0
+
+
+async def purge_expired(bot: Bot, services: Services) -> int:
+    """Purge the cases past RETENTION_DAYS and delete their copies in the clinic's group."""
+    settings = services.settings
+    async with services.sessions.begin() as session:
+        purged = await purge_expired_cases(
+            session, settings.retention_days, clinic_chat_id=settings.triage_chat_id
+        )
+    # Also copies left by an erasure or a `purge` command that could not reach Telegram.
+    cleared = await clear_clinic_copies(bot, services.sessions)
+    log.info(
+        "retention: purged %d case(s) finished more than %d day(s) ago; clinic's group: "
+        "%d message(s) deleted, %d kept by Telegram (the clinic was asked), %d case(s) to retry",
+        purged,
+        settings.retention_days,
+        cleared.deleted,
+        cleared.stayed,
+        cleared.waiting,
+    )
+    return purged
