@@ -16,6 +16,7 @@ from bot.conversation.analysis import retry_pending
 from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
 from bot.db.cases import requeue_interrupted
+from bot.imaging.allocator import return_freed_memory
 from bot.ops.checks import check_operation
 from bot.ops.metrics import MeasuredRateLimiter, MeasuredRequest, MeasuredUpdateProcessor, Metrics
 from bot.ops.webhook import run_webhook, start_http, stop_http
@@ -112,6 +113,8 @@ async def _post_shutdown(application: BotApplication) -> None:
 def run_bot(settings: Settings) -> None:
     """Poll Telegram, or serve the webhook, until stopped (Ctrl+C or SIGTERM)."""
     check_operation(settings)
+    # Before any thread starts: memory of freed photos goes back to the system.
+    return_freed_memory()
     application = build_application(settings)
     # Everything imported so far lives as long as the process: out of the garbage collector's
     # sight, its full collections pause the loop far less (measured at 200 people at once:

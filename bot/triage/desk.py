@@ -35,7 +35,7 @@ from bot.conversation.texts import text
 from bot.db import triage as store
 from bot.db.base import utcnow
 from bot.db.models import Case, ConsentRecord, TriageDecision, TriageDecisionKind, TriagePost
-from bot.imaging import PhotoPreparer, PhotoRejected
+from bot.imaging import DecodeBudget, PhotoPreparer, PhotoRejected
 from bot.modelderm.diagnosis import Diagnosis
 from bot.triage.callbacks import NEW_PHOTOS, TriageButton
 from bot.triage.card import card_keyboard, duration, render_card
@@ -62,7 +62,10 @@ class TriageDesk:
     posting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TriageDesk | None:
+    def from_settings(
+        cls, settings: Settings, budget: DecodeBudget | None = None
+    ) -> TriageDesk | None:
+        """`budget`: the process's decode budget (a new one from the settings if None)."""
         if settings.triage_chat_id is None:
             return None
         return cls(
@@ -77,6 +80,7 @@ class TriageDesk:
                 max_bytes=settings.photo_max_bytes,
                 max_pixels=settings.photo_max_pixels,
                 workers=1,
+                budget=budget or DecodeBudget.from_settings(settings),
             ),
         )
 
