@@ -27,7 +27,7 @@ from bot.conversation.texts import text
 from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
 from bot.i18n import SUPPORTED, speaking
 from bot.i18n.limits import CAPTION_MAX_UTF16, TEXT_MAX_UTF16
-from bot.modelderm.diagnosis import Diagnosis
+from bot.modelderm.diagnosis import Condition, Diagnosis
 from bot.modelderm.errors import AnswerError
 from bot.modelderm.protocol import parse_answer
 from bot.triage.card import render_card
@@ -194,3 +194,32 @@ def test_any_answer_and_any_decisions_give_a_case_card_that_fits(
     plain = assert_fits(card, TEXT_MAX_UTF16)
     if decisions:
         assert plain.count("✅") >= 1  # the latest decision is always shown
+
+
+def test_a_case_card_with_more_decisions_than_fit_counts_the_oldest() -> None:
+    now = dt.datetime(2026, 1, 1, 12, 0)
+    diagnosis = Diagnosis(
+        conditions=(Condition("Insect bite", 0.4),),
+        malignancy_output=2,
+        meta_used=True,
+        photos_analysed=1,
+    )
+    case = Case(public_id=uuid.UUID(int=7), answers={}, subject=Subject.OWN, photos=[])
+    post = TriagePost(round=1, waiting_since=now)
+    decisions = [
+        TriageDecision(
+            decision=TriageDecisionKind.ROUTINE,
+            clinician_name=f"Dr {n:03d} " + "x" * 56,
+            decided_at=now,
+            changed=n > 0,
+        )
+        for n in range(100)
+    ]
+    card = render_card(
+        post, case, diagnosis, advise(diagnosis, AdviceRules()), decisions, top=5, now=now
+    )
+    plain = assert_fits(card, TEXT_MAX_UTF16)
+    assert "Dr 099" in plain  # the latest decision
+    assert "Dr 000" not in plain
+    hidden = 100 - plain.count("✅")
+    assert f"… and {hidden} earlier decisions" in plain
