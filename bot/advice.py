@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
+from bot.i18n.limits import display_label
 from bot.modelderm.diagnosis import Diagnosis
 
 
@@ -97,7 +98,7 @@ class AdviceRules:
 @dataclass(frozen=True, slots=True)
 class Advice:
     tier: AdviceTier
-    # Why this tier, for logs, triage and tests: e.g. "Melanoma 23%".
+    # Why this tier, for logs, triage and tests: e.g. "Melanoma 23%" (names cut short).
     reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -109,7 +110,7 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
 def advise(diagnosis: Diagnosis, rules: AdviceRules) -> Advice:
     top = diagnosis.conditions[: rules.top_n]
     reasons = tuple(
-        f"{c.name} {c.probability:.0%}"
+        f"{display_label(c.name)} {c.probability:.0%}"
         for c in top
         if c.probability >= rules.malignant_threshold and _matches(c.name, rules.malignant_patterns)
     )
@@ -123,7 +124,7 @@ def advise(diagnosis: Diagnosis, rules: AdviceRules) -> Advice:
     if reasons:
         return Advice(AdviceTier.SEE_DERMATOLOGIST_SOON, reasons)
     reasons = tuple(
-        f"{c.name} {c.probability:.0%}"
+        f"{display_label(c.name)} {c.probability:.0%}"
         for c in top
         if c.probability >= rules.see_doctor_threshold
         and _matches(c.name, rules.see_doctor_patterns)

@@ -18,6 +18,7 @@ from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_
 from bot.db import fair_use
 from bot.db.cases import requeue_interrupted
 from bot.db.consent import publish_terms
+from bot.imaging.allocator import return_freed_memory
 from bot.ops.checks import check_operation
 from bot.ops.metrics import MeasuredRateLimiter, MeasuredRequest, MeasuredUpdateProcessor, Metrics
 from bot.ops.startup import check_telegram, explained
@@ -143,6 +144,8 @@ def run_bot(settings: Settings) -> None:
     Raises StartupFailure (one sentence) when Telegram or the database cannot be used.
     """
     check_operation(settings)
+    # Before any thread starts: memory of freed photos goes back to the system.
+    return_freed_memory()
     asyncio.run(check_telegram(settings))
     application = build_application(settings)
     # Everything imported so far lives as long as the process: out of the garbage collector's

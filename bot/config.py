@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     photo_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     photo_max_pixels: int = Field(default=50_000_000, ge=10_000)
     photo_workers: int = Field(default=2, ge=1, le=32)
+    # Megabytes of decoded pixels all photo work together may hold at once (bot/imaging/budget.py).
+    photo_decode_budget_mb: int = Field(default=256, ge=16)
 
     # Storage
     database_url: str = DEFAULT_DATABASE_URL

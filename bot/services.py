@@ -22,7 +22,7 @@ from bot.db.session import create_engine, create_sessionmaker
 from bot.db.users import language_of_user
 from bot.fairuse import ApiQueue
 from bot.i18n.memory import RecentLanguages
-from bot.imaging import PhotoPreparer
+from bot.imaging import DecodeBudget, DownloadBudget, PhotoPreparer
 from bot.imaging.held import HeldPhotos
 from bot.modelderm.client import ModelDermClient
 from bot.ops.apiwatch import ApiWatch, watched_client
@@ -45,10 +45,11 @@ class Services:
     metrics: Metrics
     api_watch: ApiWatch
     api_queue: ApiQueue
-    # Photos being fetched and checked at once (bot/conversation/intake.py).
+    # Photos being fetched and checked at once (bot/conversation/intake.py), and their bytes.
     photo_checks: asyncio.Semaphore
     # The consent text this deployment shows (bot/terms.py), published at start-up (bot/app.py).
     terms: Terms
+    photo_downloads: DownloadBudget
     # The clinic's triage (bot/triage), when TRIAGE_CHAT_ID is set.
     triage: TriageDesk | None = None
     # Analyses and acknowledgements running in the background, awaited or cancelled on shutdown.
@@ -79,15 +80,17 @@ class Services:
         sessions = create_sessionmaker(engine)
         observe_cases(sessions, metrics)
         watch = ApiWatch(settings.modelderm_api_urls, metrics)
+        # One for the process: the API's photos and the clinic's copies decode within it.
+        budget = DecodeBudget.from_settings(settings)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             http=http,
             api=watched_client(settings, http, watch),
-            photos=timed_preparer(settings, metrics),
+            photos=timed_preparer(settings, metrics, budget),
             advice_rules=rules,
-            triage=TriageDesk.from_settings(settings),
+            triage=TriageDesk.from_settings(settings, budget),
             metrics=metrics,
             api_watch=watch,
             api_queue=ApiQueue(settings.api_concurrency),
@@ -95,6 +98,10 @@ class Services:
             # few enough that a burst of photos is not all held in memory at once.
             photo_checks=asyncio.Semaphore(4 * settings.photo_workers),
             terms=Terms.from_settings(settings),
+            # By bytes as well: Telegram's compressed photos are a few hundred KB, but a file
+            # may be up to PHOTO_MAX_BYTES; two of the largest per worker (one being checked,
+            # the next one downloaded) keep the workers as busy without holding eight of them.
+            photo_downloads=DownloadBudget(2 * settings.photo_workers * settings.photo_max_bytes),
         )
 
     async def stored_language(self, telegram_user_id: int) -> str | None:

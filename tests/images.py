@@ -194,3 +194,71 @@ def webp_chunks(data: bytes) -> list[bytes]:
         chunks.append(kind)
         i += 8 + length + (length & 1)
     return chunks
+
+
+def large_png(
+    width: int,
+    height: int,
+    *,
+    bit_depth: int = 8,
+    colour: str = "RGB",
+    seed: int = 0,
+) -> bytes:
+    """A PNG of `width` x `height` that decodes to full size but compresses to a few hundred KB.
+
+    A skin-toned vertical gradient with a darker ellipse in the middle, written row by row with
+    PNG's "Sub" filter, so that every row is almost all zeros once filtered. For memory tests:
+    Pillow would need the whole image in memory to write it, this does not. `colour` is "RGB",
+    "RGBA", "L" or "LA"; `bit_depth` 8 or 16. Alpha is opaque inside the ellipse and
+    half-transparent outside it.
+    """
+    colour_types = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}
+    if colour not in colour_types or bit_depth not in (8, 16):
+        raise ValueError("colour must be L, LA, RGB or RGBA and bit_depth 8 or 16")
+    channels = len(colour)
+    sample_bytes = bit_depth // 8
+    pixel_bytes = channels * sample_bytes
+    top = 0xFFFF if bit_depth == 16 else 0xFF
+    tone = SKIN_TONES[seed % len(SKIN_TONES)]
+
+    def pixel(rgb: tuple[float, float, float], alpha: float) -> bytes:
+        grey = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+        values = [grey] if colour.startswith("L") else list(rgb)
+        if colour.endswith("A"):
+            values.append(alpha)
+        return b"".join(round(v / 255 * top).to_bytes(sample_bytes, "big") for v in values)
+
+    def minus(a: bytes, b: bytes) -> bytes:  # the Sub filter's byte-wise difference
+        return bytes((x - y) & 0xFF for x, y in zip(a, b, strict=True))
+
+    cx, cy = width / 2, height / 2
+    rx, ry = width * 0.18, height * 0.14
+    compressor = zlib.compressobj(9)
+    chunks = []
+    for y in range(height):
+        shade = 0.85 + 0.15 * y / max(1, height - 1)
+        skin = pixel((tone[0] * shade, tone[1] * shade, tone[2] * shade), 128)
+        row = bytearray(1 + width * pixel_bytes)
+        row[0] = 1  # Sub: each byte minus the byte one pixel to the left
+        row[1 : 1 + pixel_bytes] = skin
+        dy = (y - cy) / ry
+        if abs(dy) < 1:
+            half = rx * math.sqrt(1 - dy * dy)
+            x0, x1 = max(1, int(cx - half)), min(width - 1, int(cx + half))
+            lesion = pixel((tone[0] * 0.5, tone[1] * 0.4, tone[2] * 0.35), 255)
+            row[1 + x0 * pixel_bytes : 1 + (x0 + 1) * pixel_bytes] = minus(lesion, skin)
+            row[1 + x1 * pixel_bytes : 1 + (x1 + 1) * pixel_bytes] = minus(skin, lesion)
+        chunks.append(compressor.compress(bytes(row)))
+    chunks.append(compressor.flush())
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_types[colour], 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", b"".join(chunks))
+        + chunk(b"IEND", b"")
+    )

@@ -10,7 +10,7 @@ import html
 from telegram import Update
 
 from bot.conversation.common import BotContext, chat_id_of, drop_buttons, say, user_id_of
-from bot.conversation.result import percent, short_case_id
+from bot.conversation.result import condition_label, percent, short_case_id
 from bot.conversation.screens import delete_keyboard
 from bot.conversation.texts import raw, text
 from bot.db.cases import recent_cases
@@ -19,7 +19,6 @@ from bot.db.erasure import erase_user
 from bot.db.models import ConsentDecision
 from bot.i18n import current_language
 from bot.i18n import formatting as fmt
-from bot.i18n.conditions import display_name
 from bot.triage.copies import clear_clinic_copies
 
 HISTORY_LENGTH = 10
@@ -38,7 +37,7 @@ async def history(update: Update, context: BotContext) -> None:
         for case in cases:
             result = case.result
             top = (
-                f"{display_name(result.conditions[0].name, current_language())} "
+                f"{condition_label(result.conditions[0].name)[0]} "
                 f"{percent(result.conditions[0].probability)}"
                 if result is not None and result.conditions
                 else text("history_no_result")

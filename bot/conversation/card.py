@@ -14,10 +14,9 @@ from telegram import Bot
 
 from bot.advice import Advice
 from bot.card import CardAdvice, CardRow, render_card_async
-from bot.conversation.result import percent, short_case_id
+from bot.conversation.result import condition_label, percent, short_case_id
 from bot.conversation.texts import text
 from bot.i18n import current_language
-from bot.i18n.conditions import display_name
 from bot.modelderm.diagnosis import Diagnosis
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ class CardContent:
 def card_content(diagnosis: Diagnosis, advice: Advice, top: int) -> CardContent:
     language = current_language()
     rows = [
-        CardRow(display_name(c.name, language), c.probability, percent(c.probability))
+        CardRow(condition_label(c.name)[0], c.probability, percent(c.probability))
         for c in diagnosis.conditions[:top]
     ]
     tier = advice.tier.value

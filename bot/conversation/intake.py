@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import PhotoSize, Update
+from telegram import Bot, PhotoSize, Update
 from telegram.error import TelegramError
 
 from bot.conversation.callbacks import CaseButton, case_ref
@@ -43,6 +45,8 @@ from bot.imaging import PhotoRejected, RejectionReason
 from bot.imaging.quality import QualityIssue
 
 log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 BATCHES = "photo_batches"
 
@@ -96,6 +100,27 @@ def rejection_text(error: PhotoRejected | None) -> str:
 
 def _megabytes(size: int) -> str:
     return fmt.megabytes(size)
+
+
+class _Received(io.BytesIO):
+    """Keeps the bytes object `File.download_to_memory` writes, where BytesIO would copy it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data = b""
+
+    def write(self, buffer: ReadableBuffer, /) -> int:
+        self.data = bytes(buffer)  # the same object, when it is bytes already
+        return len(self.data)
+
+
+async def download(bot: Bot, file_id: str) -> bytes:
+    """A file from Telegram, in memory once (`download_as_bytearray` and a conversion to bytes
+    would hold up to three copies at once)."""
+    telegram_file = await bot.get_file(file_id)
+    received = _Received()
+    await telegram_file.download_to_memory(received)
+    return received.data
 
 
 async def on_photo(update: Update, context: BotContext) -> None:
@@ -178,10 +203,12 @@ async def _check(
     """Fetch and prepare one photo of `batch`: hold the copy for the API, or note why it cannot
     be used (the acknowledgement then takes it out of the case and says why)."""
     services = context.services
-    async with services.photo_checks:
+    # Telegram says how big the file is; reserved before downloading, so the downloads waiting
+    # for a worker are bounded in bytes, not only in number.
+    size = ref.file_size or services.settings.photo_max_bytes
+    async with services.photo_checks, services.photo_downloads.reserve(size):
         try:
-            telegram_file = await context.bot.get_file(ref.file_id)
-            data = bytes(await telegram_file.download_as_bytearray())
+            data = await download(context.bot, ref.file_id)
         except TelegramError:
             batch.rejected.append((position, None))
             return

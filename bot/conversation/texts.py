@@ -242,6 +242,9 @@ MESSAGES: dict[str, str] = {
     "result_photos_used": "Photos analysed: {count}.",
     "result_nothing": "The AI did not name any condition for these photos.",
     "result_links": "Tap a name to read about it in plain words.",
+    # A condition name the bot has no translation of, as the AI wrote it (cleaned, cut short).
+    "result_ai_label": "“{name}”",
+    "result_ai_labels": "A name in quotation marks is the AI's own label, as the AI wrote it.",
     "advice_title": "<b>What to do next</b>",
     "advice_see_dermatologist_soon": (
         "🟥 <b>See a doctor soon</b>: please make an appointment with a dermatologist "
@@ -524,6 +527,11 @@ PLURALS: dict[str, tuple[str, str]] = {
     "api_status_up": (
         "🟢 server {number}: up, {count} user now{message}",
         "🟢 server {number}: up, {count} users now{message}",
+    ),
+    # On a case card with more decisions than fit in one message: the oldest are only counted.
+    "triage_earlier_decisions": (
+        "… and {count} earlier decision",
+        "… and {count} earlier decisions",
     ),
 }
 

@@ -47,9 +47,14 @@ def condition_table() -> dict[str, ConditionInfo]:
 
 def display_name(name: str, language: str) -> str:
     """The condition's name for a person reading `language`; the API's name if unknown."""
+    return translated_name(name, language) or name
+
+
+def translated_name(name: str, language: str) -> str | None:
+    """The condition's name for a person reading `language`; None if the table lacks it."""
     info = condition_table().get(_key(name))
     if info is None:
-        return name
+        return None
     return info.names.get(language, name)
 
 

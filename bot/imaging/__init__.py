@@ -5,6 +5,7 @@ the event loop keeps answering other people. Importing this package has no side 
 support is registered with Pillow on the first HEIF photo).
 """
 
+from bot.imaging.budget import DecodeBudget, DownloadBudget
 from bot.imaging.errors import PhotoRejected, RejectionReason
 from bot.imaging.formats import ImageFormat
 from bot.imaging.pipeline import (
@@ -32,6 +33,8 @@ __all__ = [
     "DEFAULT_QUALITY",
     "DEFAULT_SIDE",
     "DEFAULT_THRESHOLDS",
+    "DecodeBudget",
+    "DownloadBudget",
     "ImageFormat",
     "PhotoFormat",
     "PhotoPreparer",

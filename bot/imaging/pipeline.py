@@ -10,7 +10,10 @@ Order of the steps, and why:
    `max_pixels` above Pillow's hard limit (2 x 89.5 MP), Pillow's `DecompressionBombError` is
    reported as the same TOO_MANY_PIXELS rejection.
 4. JPEG is decoded at a reduced scale (`draft`: libjpeg's DCT scaling, 1/2 to 1/8) so that the
-   square is still at least the output side; other formats are decoded once, in full.
+   square is still at least the output side; other formats are decoded once, in full. Before
+   decoding, the bytes the decode will hold (`decoded_bytes`, known from the header and the
+   draft) are reserved from the process's decode budget (bot/imaging/budget.py), and given
+   back once the full frame is closed.
 5. Centre square crop and resize in one `resize(box=...)` call (bicubic, which Pillow widens into
    an antialiasing filter when shrinking: about 25% faster than Lanczos for a 1280 px photo, and
    the difference is invisible at 512 px; with `reducing_gap` so
@@ -43,12 +46,14 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 from PIL import Image, ImageCms, ImageFile
 
+from bot.imaging.budget import DecodeBudget
 from bot.imaging.errors import PhotoRejected
 from bot.imaging.formats import ImageFormat, sniff
 from bot.imaging.quality import DEFAULT_THRESHOLDS, QualityReport, QualityThresholds, assess
@@ -90,6 +95,14 @@ _REDUCING_GAP = 3.0
 # (invisible; 40 dB is the usual threshold) and saves about a third of the time, because the
 # scaled IDCT already is a proper low-pass filter.
 _DRAFT_MARGIN = 1
+# Frames' worth of memory a decoder holds at its peak, where it is more than the one frame
+# Pillow fills: libwebp decodes into its own RGBA canvas, which is copied before Pillow gets the
+# frame, and libheif into its own buffer. Measured as the peak RSS over the frame's size while
+# decoding a 6000 x 6000 photo (tests/perf/bench_memory.py --decoders prints it).
+_DECODER_FRAMES = {ImageFormat.WEBP: 4, ImageFormat.HEIF: 2}
+# Pillow resamples these modes premultiplied: `resize` first converts the whole frame to "RGBa"
+# or "La", a second full-size copy.
+_PREMULTIPLIED = frozenset({"RGBA", "LA"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +133,12 @@ def prepare(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
+    budget: DecodeBudget | None = None,
 ) -> PreparedPhoto:
     """Check, orient, square, shrink and re-encode one photo; raise PhotoRejected if unusable.
 
-    Pure and synchronous (CPU-bound): call it through PhotoPreparer from async code.
+    Synchronous (CPU-bound): call it through PhotoPreparer from async code. With a `budget`,
+    the decode waits until the bytes it will hold are free in it.
     """
     if fmt not in _ENCODING:
         raise ValueError(f"fmt must be 'jpeg' or 'webp', not {fmt!r}")
@@ -135,7 +150,14 @@ def prepare(
 
     image = _open(data, kind, max_pixels)
     try:
-        oriented_square, source_size = _decode_square(image, kind, side)
+        source_size = image.size
+        if kind is ImageFormat.JPEG:
+            # Only configures the decoder: `image.size` and `image.mode` are now the decode's.
+            image.draft(None, (side * _DRAFT_MARGIN, side * _DRAFT_MARGIN))
+        need = decoded_bytes(image, kind, side)
+        reservation = budget.reserve(need) if budget else nullcontext()
+        with reservation:
+            oriented_square, source_size = _decode_square(image, kind, side, source_size)
     finally:
         image.close()
 
@@ -198,13 +220,45 @@ def _open(data: bytes, kind: ImageFormat, max_pixels: int) -> ImageFile.ImageFil
     return image
 
 
-def _decode_square(
-    image: ImageFile.ImageFile, kind: ImageFormat, side: int
-) -> tuple[Image.Image, tuple[int, int]]:
-    """The centred square at most `side` px, upright, 8-bit sRGB, with empty `info`."""
+def decoded_bytes(image: Image.Image, kind: ImageFormat, side: int) -> int:
+    """An upper bound of the memory `_decode_square` holds for `image` (opened, header read,
+    drafted) at once: the frame and what its decoder holds besides, the copy widened to a
+    resizable mode, the premultiplied copy Pillow resamples a frame with alpha from, and the
+    frame reduced by an integer factor before the resize (`reducing_gap`)."""
     width, height = image.size
-    if kind is ImageFormat.JPEG:
-        image.draft(None, (side * _DRAFT_MARGIN, side * _DRAFT_MARGIN))
+    pixels = width * height
+    total = pixels * _bytes_per_pixel(image.mode) * _DECODER_FRAMES.get(kind, 1)
+    mode = _resizable_mode(image)
+    wide = pixels * _bytes_per_pixel(mode)
+    if mode != image.mode:
+        total += wide
+    if mode in _PREMULTIPLIED:
+        total += wide
+    square = min(width, height)
+    factor = int(square / min(side, square) / _REDUCING_GAP)
+    if factor > 1:
+        total += (square // factor) ** 2 * _bytes_per_pixel(mode)
+    return total
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    # As Pillow stores them: one byte for "1", "L" and "P", two for 16-bit grey, and four for
+    # every other mode (32-bit "I" and "F", and any of 2 to 4 bands: RGB is padded to 4 bytes).
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4
+
+
+def _decode_square(
+    image: ImageFile.ImageFile, kind: ImageFormat, side: int, source_size: tuple[int, int]
+) -> tuple[Image.Image, tuple[int, int]]:
+    """The centred square at most `side` px, upright, 8-bit sRGB, with empty `info`.
+
+    `image` is opened and, for JPEG, drafted; `source_size` is its size before the draft.
+    """
+    width, height = source_size
     try:
         image.load()
         orientation = image.getexif().get(_ORIENTATION_TAG, 1)
@@ -238,22 +292,28 @@ def _decode_square(
 
 
 def _resizable(image: Image.Image) -> Image.Image:
-    """The image in a mode Pillow can resample with Lanczos without losing information."""
+    """The image in a mode Pillow can resample without losing information."""
+    mode = _resizable_mode(image)
+    return image if mode == image.mode else image.convert(mode)
+
+
+def _resizable_mode(image: Image.Image) -> str:
+    """The mode `_resizable` gives `image` (known from the header, before decoding)."""
     mode = image.mode
     if mode in ("RGB", "RGBA", "L", "LA", "CMYK", "I", "F"):
-        return image
+        return mode
     if mode in ("P", "PA"):
         transparent = mode == "PA" or "transparency" in image.info
-        return image.convert("RGBA" if transparent else "RGB")
+        return "RGBA" if transparent else "RGB"
     if mode == "1":
-        return image.convert("L")
+        return "L"
     if mode.startswith("I;16"):
-        return image.convert("I")
+        return "I"
     if mode == "RGBa":
-        return image.convert("RGBA")
+        return "RGBA"
     if mode == "La":
-        return image.convert("LA")
-    return image.convert("RGB")  # YCbCr, LAB, HSV, RGBX
+        return "LA"
+    return "RGB"  # YCbCr, LAB, HSV, RGBX
 
 
 def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:

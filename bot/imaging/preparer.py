@@ -3,8 +3,9 @@
 Pillow releases the GIL while it decodes, resizes and encodes, so worker threads give real
 parallelism on a multi-core machine without a process pool's cost of copying megabytes of photo
 bytes. The semaphore makes a burst (a group of people sending five 12 MP photos each) wait in
-line as cheap coroutines instead of piling up full-size decodes: at most `workers` photos are
-ever being decoded at once, which bounds memory.
+line as cheap coroutines instead of piling up work for the threads. Memory is bounded in bytes
+by the decode budget (bot/imaging/budget.py), which every preparer of the process shares: a
+worker waits there until the photo's decoded size fits.
 
 The worker threads run at a lower CPU priority (Linux gives each thread its own nice value): in a
 burst of photos they would otherwise take both cores from the event loop, and every chat's
@@ -23,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from bot.imaging.budget import DecodeBudget
 from bot.imaging.pipeline import (
     DEFAULT_FORMAT,
     DEFAULT_MAX_BYTES,
@@ -62,7 +64,9 @@ class PhotoPreparer:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         workers: int = 2,
         thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
+        budget: DecodeBudget | None = None,
     ) -> None:
+        """`budget`: the process's decode budget; None for none (only `workers` bound memory)."""
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self._prepare = functools.partial(
@@ -73,8 +77,10 @@ class PhotoPreparer:
             max_bytes=max_bytes,
             max_pixels=max_pixels,
             thresholds=thresholds,
+            budget=budget,
         )
         self.workers = workers
+        self.budget = budget
         # Threads start on first use, not here.
         self._executor = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="photo", initializer=_lower_priority
@@ -83,7 +89,8 @@ class PhotoPreparer:
         self._closed = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PhotoPreparer:
+    def from_settings(cls, settings: Settings, budget: DecodeBudget | None = None) -> PhotoPreparer:
+        """The API's preparer; `budget`: the process's (a new one from the settings if None)."""
         return cls(
             side=settings.photo_side_px,
             fmt=settings.photo_format,
@@ -91,6 +98,7 @@ class PhotoPreparer:
             max_bytes=settings.photo_max_bytes,
             max_pixels=settings.photo_max_pixels,
             workers=settings.photo_workers,
+            budget=budget or DecodeBudget.from_settings(settings),
         )
 
     async def prepare(self, data: bytes) -> PreparedPhoto:

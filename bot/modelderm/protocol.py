@@ -13,6 +13,7 @@ import re
 import unicodedata
 from typing import Any
 
+from bot.i18n.limits import clean_label
 from bot.modelderm.diagnosis import Condition, Diagnosis
 from bot.modelderm.errors import AnswerError
 from bot.questionnaire import (
@@ -202,8 +203,10 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _PERCENT = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*%")
 _NUMBERISH = re.compile(r"[+-]?(?:nan|inf(?:inity)?)", re.IGNORECASE)
 _RESULT_TAGS = frozenset({"error", "disease", "malignancy_output", "meta_used", "no_photo"})
-# Rounding in the server's four-decimal output may push a sum or a value a hair past 1.
+# Rounding in the server's four-decimal output may push a value a hair past 1, and a sum of ten
+# values rounded up by at most 0.00005 each up to 0.0005 past it.
 _PROBABILITY_SLACK = 1e-6
+_SUM_SLACK = 0.001
 
 
 def decode_escapes(text: str) -> str:
@@ -289,7 +292,7 @@ def _parse_tags(text: str) -> Diagnosis:
         malignancy_output=_optional_int(values.get("malignancy_output")),
         meta_used=_optional_flag(values.get("meta_used")),
         photos_analysed=_optional_int(values.get("no_photo")),
-        echoed_metadata={k: v for k, v in values.items() if k not in _RESULT_TAGS},
+        echoed_metadata={k: clean_label(v) for k, v in values.items() if k not in _RESULT_TAGS},
     )
 
 
@@ -301,7 +304,7 @@ def _check_error(value: object, body: str) -> None:
 
 def _parse_pairs(value: str, body: str) -> tuple[Condition, ...]:
     """`name,probability,...`; a name may itself contain commas (it is every token up to the
-    next number)."""
+    next number). Names are cleaned (bot/i18n/limits.py explains why here)."""
     if not value:
         return ()
     conditions: list[Condition] = []
@@ -311,14 +314,22 @@ def _parse_pairs(value: str, body: str) -> tuple[Condition, ...]:
         if probability is None:
             name_parts.append(token)
             continue
-        name = ",".join(name_parts).strip()
+        name = clean_label(",".join(name_parts))
         if not name:
             raise AnswerError("a probability without a condition name", excerpt(body))
         conditions.append(Condition(name, probability))
         name_parts = []
     if not conditions:
         raise AnswerError("no condition with a probability", excerpt(body))
-    return tuple(conditions)
+    return _checked_sum(tuple(conditions), body)
+
+
+def _checked_sum(conditions: tuple[Condition, ...], body: str) -> tuple[Condition, ...]:
+    """The outputs are a softmax over all conditions: the listed ones can add up to at most 1.
+    More means the numbers are not probabilities, and showing them would mislead."""
+    if sum(c.probability for c in conditions) > 1 + _SUM_SLACK:
+        raise AnswerError("probabilities add up to more than 100%", excerpt(body))
+    return conditions
 
 
 def _probability(token: str, body: str) -> float | None:
@@ -379,7 +390,7 @@ def _parse_json(text: str) -> Diagnosis:
         raise AnswerError("no disease in the JSON answer", excerpt(text))
     conditions = _json_conditions(lowered["disease"], text)
     echoed = {
-        k: decode_escapes(str(v)).strip()
+        k: clean_label(decode_escapes(str(v)))
         for k, v in lowered.items()
         if k not in _RESULT_TAGS and isinstance(v, str | int | float) and not isinstance(v, bool)
     }
@@ -407,12 +418,13 @@ def _json_conditions(value: Any, body: str) -> tuple[Condition, ...]:
             raw = next((keys[k] for k in ("prob", "probability", "p", "score") if k in keys), None)
         else:
             raise AnswerError("unreadable condition in the JSON answer", excerpt(body))
-        if not isinstance(name, str) or not name.strip():
+        cleaned = clean_label(decode_escapes(name)) if isinstance(name, str) else ""
+        if not cleaned:
             raise AnswerError("a condition without a name in the JSON answer", excerpt(body))
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise AnswerError("a condition without a probability", excerpt(body))
         probability = _probability(str(raw), body)
         if probability is None:
             raise AnswerError(f"probability {str(raw)[:20]!r} is not a number", excerpt(body))
-        conditions.append(Condition(decode_escapes(name).strip(), probability))
-    return tuple(conditions)
+        conditions.append(Condition(cleaned, probability))
+    return _checked_sum(tuple(conditions), body)

@@ -28,7 +28,7 @@ from telegram.request import HTTPXRequest, RequestData
 from bot.config import Settings
 from bot.conversation.processor import PerChatUpdateProcessor
 from bot.db.models import Case, CaseStatus
-from bot.imaging import PhotoPreparer
+from bot.imaging import DecodeBudget, PhotoPreparer
 from bot.imaging.pipeline import PreparedPhoto
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -275,7 +275,7 @@ class TimedPhotoPreparer(PhotoPreparer):
                 self.metrics.photo_seconds.observe(time.perf_counter() - started)
 
 
-def timed_preparer(settings: Settings, metrics: Metrics) -> PhotoPreparer:
-    preparer = cast(TimedPhotoPreparer, TimedPhotoPreparer.from_settings(settings))
+def timed_preparer(settings: Settings, metrics: Metrics, budget: DecodeBudget) -> PhotoPreparer:
+    preparer = cast(TimedPhotoPreparer, TimedPhotoPreparer.from_settings(settings, budget))
     preparer.metrics = metrics
     return preparer

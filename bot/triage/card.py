@@ -4,7 +4,9 @@ Nothing on it names the person: no Telegram name, username or id, no exact birth
 band) and not the sender's private reference for someone else's skin (a label they chose for
 themselves, which may be a name despite the advice; the clinic needs only whose skin it is).
 The card is always rendered from the stored case and decisions, so an edit after a restart
-shows exactly the same as before.
+shows exactly the same as before. It always fits in one message: the AI's names and the
+clinicians' names are cleaned and cut short (bot/i18n/limits.py), and should a case collect
+more decisions than fit, the oldest are counted instead of listed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot.conversation.screens import answer_label
 from bot.conversation.steps import Step
 from bot.conversation.texts import text
 from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
+from bot.i18n.limits import TEXT_MAX_UTF16, display_label, visible_length
 from bot.modelderm.diagnosis import Diagnosis
 from bot.triage.callbacks import CHANGE, CODE_OF, TriageButton
 
@@ -61,6 +64,29 @@ def render_card(
     now: dt.datetime,
     superseded: bool = False,
 ) -> str:
+    """The card's text, at most TEXT_MAX_UTF16 long as Telegram counts it."""
+    shown, hidden = list(decisions), 0
+    while True:
+        body = _render_card(
+            post, case, diagnosis, advice, shown, hidden, top=top, now=now, superseded=superseded
+        )
+        if visible_length(body) <= TEXT_MAX_UTF16 or not shown:
+            return body
+        shown, hidden = shown[1:], hidden + 1  # the oldest decision first
+
+
+def _render_card(
+    post: TriagePost,
+    case: Case,
+    diagnosis: Diagnosis,
+    advice: Advice,
+    decisions: list[TriageDecision],
+    hidden_decisions: int,
+    *,
+    top: int,
+    now: dt.datetime,
+    superseded: bool,
+) -> str:
     q = case.questionnaire
     skipped = text("summary_skipped")
     round_note = text("triage_card_round", round=post.round) if post.round > 1 else ""
@@ -82,7 +108,7 @@ def render_card(
             text(
                 "triage_ai_line",
                 rank=rank,
-                name=condition.name,
+                name=display_label(condition.name),
                 percent=percent(condition.probability),
             )
         )
@@ -95,17 +121,19 @@ def render_card(
         lines.append(text("triage_ai_reasons", reasons=", ".join(advice.reasons)))
     lines.append("")
     sent = post.waiting_since.strftime(STAMP)
-    if decisions:
+    if decisions or hidden_decisions:
         lines.append(text("triage_sent", sent=sent))
     else:
         waited = duration((now - post.waiting_since).total_seconds())
         lines.append(text("triage_waiting", sent=sent, waited=waited))
+    if hidden_decisions:
+        lines.append(text("triage_earlier_decisions", count=hidden_decisions))
     for decision in decisions:
         lines.append(
             text(
                 "triage_decided",
                 decision=decision_label(decision.decision),
-                name=decision.clinician_name,
+                name=display_label(decision.clinician_name),
                 when=decision.decided_at.strftime(STAMP),
                 changed=text("triage_decided_changed") if decision.changed else "",
             )

@@ -41,7 +41,7 @@ from bot.db.base import utcnow
 from bot.db.consent import accepts_terms_in_force
 from bot.db.models import Case, ConsentRecord, TriageDecision, TriageDecisionKind, TriagePost
 from bot.i18n import DEFAULT_LANGUAGE, speaking
-from bot.imaging import PhotoPreparer, PhotoRejected
+from bot.imaging import DecodeBudget, PhotoPreparer, PhotoRejected
 from bot.modelderm.diagnosis import Diagnosis
 from bot.triage.callbacks import NEW_PHOTOS, TriageButton
 from bot.triage.card import card_keyboard, duration, render_card
@@ -69,7 +69,10 @@ class TriageDesk:
     posting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TriageDesk | None:
+    def from_settings(
+        cls, settings: Settings, budget: DecodeBudget | None = None
+    ) -> TriageDesk | None:
+        """`budget`: the process's decode budget (a new one from the settings if None)."""
         if settings.triage_chat_id is None:
             return None
         return cls(
@@ -84,6 +87,7 @@ class TriageDesk:
                 max_bytes=settings.photo_max_bytes,
                 max_pixels=settings.photo_max_pixels,
                 workers=1,
+                budget=budget or DecodeBudget.from_settings(settings),
             ),
         )
 

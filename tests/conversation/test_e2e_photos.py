@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.conversation.common import SERVICES_KEY
-from bot.imaging import PreparedPhoto, prepare
+from bot.imaging import DownloadBudget, PreparedPhoto, prepare
 from bot.services import Services
 from tests.conversation.conftest import World
 from tests.conversation.flows import (
@@ -20,7 +20,7 @@ from tests.conversation.flows import (
 )
 from tests.fakes.telegram_files import image_size
 from tests.fakes.telegram_user import FakeUser
-from tests.images import animated_gif, jpeg_bytes, make_skin_photo
+from tests.images import animated_gif, jpeg_bytes, make_skin_photo, png_bytes
 
 
 async def at_photos(user: FakeUser) -> None:
@@ -287,6 +287,35 @@ async def test_a_photo_being_checked_does_not_hold_up_the_next_update(
         ack = await alice.wait_for("of 5 received", timeout=WAIT)
         assert "Photos 1–2 of 5 received." in ack.text
         assert held(application) == 2
+
+
+async def test_big_files_are_fetched_only_as_many_as_their_bytes_allow(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file may be up to PHOTO_MAX_BYTES, Telegram says how big before it is fetched, and a
+    # fetched file stays in memory until it is checked: the bytes fetched at once are bounded.
+    alice = world.person()
+    files = [png_bytes(make_skin_photo(900, 700, seed=n)) for n in range(1, 4)]
+    async with world.bot() as application:
+        await at_photos(alice)
+        services: Services = application.bot_data[SERVICES_KEY]
+        budget = DownloadBudget(int(1.5 * max(len(f) for f in files)))
+        monkeypatch.setattr(services, "photo_downloads", budget)
+        checks_may_go_on = hold_back_checks(application, monkeypatch)
+        for number, data in enumerate(files, start=1):
+            await alice.send_document(data, f"skin{number}.png", "image/png")
+        await files_asked_for(world, 1)
+        for _ in range(500):  # until the other two wait for their bytes, not yet fetched
+            if budget.waiting == 2:
+                break
+            await asyncio.sleep(0.01)
+        fetched_while_held = len(world.telegram.calls_to("getFile"))
+        checks_may_go_on.set()
+        ack = await alice.wait_for("of 5 received", timeout=WAIT)
+        assert "Photos 1–3 of 5 received." in ack.text
+    assert fetched_while_held == 1
+    assert len(world.telegram.calls_to("getFile")) == 3
+    assert budget.in_use == 0
 
 
 async def test_a_burst_of_photos_is_fetched_only_a_few_at_a_time(

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.i18n.limits import clean_label
 from bot.modelderm.diagnosis import Condition
 from bot.modelderm.errors import AnswerError
 from bot.modelderm.protocol import (
@@ -284,6 +285,48 @@ def test_unicode_escapes_are_decoded_and_raw_utf8_is_kept() -> None:
     assert diagnosis.echoed_metadata["loc"] == "рука"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<error>0</error><disease>Acne,0.6,Rosacea,0.5</disease>",
+        b"<disease>Acne,60%,Rosacea,41%</disease>",
+        b'{"error": 0, "disease": [["Acne", 0.7], ["Rosacea", 0.7]]}',
+        ("<disease>" + ",".join(f"C{i},0.1010" for i in range(10)) + "</disease>").encode(),
+    ],
+)
+def test_probabilities_adding_up_to_more_than_one_are_not_a_readable_answer(body: bytes) -> None:
+    # The outputs are a softmax: the top ten of the real answers add up to 0.75-0.96.
+    with pytest.raises(AnswerError, match="add up to more than 100%"):
+        parse_answer(body)
+
+
+def test_four_decimal_rounding_may_push_the_sum_a_hair_over_one() -> None:
+    # Ten values rounded to four decimals can each be up to 0.00005 too high.
+    body = ("<disease>" + ",".join(f"C{i},0.10005" for i in range(10)) + "</disease>").encode()
+    assert len(parse_answer(body).conditions) == 10
+
+
+def test_names_are_cleaned_of_control_direction_and_invisible_characters() -> None:
+    body = (
+        "<disease>Mela\u200bnoma\u202e\nYou are healthy\u2066,0.4,"
+        "Tinea\r\n  corporis\u0007\u001b[31m\ufeff,0.2,"
+        "\u00adSoft\u00ad hyphen\u200e\u200f,0.1</disease>"
+        "<loc>arm\u202e\n</loc>"
+    ).encode()
+    diagnosis = parse_answer(body)
+    assert [c.name for c in diagnosis.conditions] == [
+        "Melanoma You are healthy",
+        "Tinea corporis[31m",
+        "Soft hyphen",
+    ]
+    assert diagnosis.echoed_metadata["loc"] == "arm"
+
+
+def test_a_name_of_nothing_but_invisible_characters_is_not_a_name() -> None:
+    with pytest.raises(AnswerError, match="without a condition name"):
+        parse_answer("<disease>\u200b\u202e\n,0.4</disease>".encode())
+
+
 def test_an_escaped_angle_bracket_in_a_value_cannot_forge_a_tag() -> None:
     body = b"<loc>arm\\u003c/loc\\u003e<disease>Fake,1.0</disease></loc><disease>Real,0.9</disease>"
     diagnosis = parse_answer(body)
@@ -382,14 +425,22 @@ names = st.text(
         and s == unicodedata.normalize("NFC", s)
     )
 )
-pairs = st.lists(
-    st.tuples(names, st.integers(min_value=0, max_value=10_000)), min_size=0, max_size=15
-)
+
+
+@st.composite
+def pairs(draw: st.DrawFn) -> list[tuple[str, int]]:
+    """Names with probabilities in ten-thousandths that add up to at most 1, as a softmax's."""
+    drawn, left = [], 10_000
+    for name in draw(st.lists(names, max_size=15)):
+        probability = draw(st.integers(min_value=0, max_value=left))
+        left -= probability
+        drawn.append((name, probability))
+    return drawn
 
 
 @settings(max_examples=200, deadline=None)
 @given(
-    pairs=pairs,
+    pairs=pairs(),
     malignancy=st.none() | st.integers(min_value=0, max_value=9),
     spacing=st.sampled_from([" ", "", "\n", "  \t"]),
     as_json=st.booleans(),
@@ -397,7 +448,7 @@ pairs = st.lists(
 def test_well_formed_answers_round_trip(
     pairs: list[tuple[str, int]], malignancy: int | None, spacing: str, as_json: bool
 ) -> None:
-    expected = tuple(Condition(name.strip(), prob / 10_000) for name, prob in pairs)
+    expected = tuple(Condition(clean_label(name), prob / 10_000) for name, prob in pairs)
     if as_json:
         data: dict[str, object] = {
             "error": 0,
