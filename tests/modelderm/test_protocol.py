@@ -344,6 +344,10 @@ def test_json_answer_keeps_malignancy_and_echo() -> None:
         (b"<disease>Acne,NaN</disease>", "not a number", ""),
         (b"<disease>0.5,Acne,0.2</disease>", "without a condition name", ""),
         (b"<disease>Only names, no numbers</disease>", "no condition", ""),
+        (b"<error>0</error><disease></disease>", "no condition", ""),
+        (b"<error>0</error><disease> </disease>", "no condition", ""),
+        (b'{"error": 0, "disease": []}', "no condition", ""),
+        (b'{"error": 0, "disease": ""}', "no condition", ""),
     ],
 )
 def test_unusable_answers_raise_answer_error_with_an_excerpt(
@@ -383,7 +387,7 @@ names = st.text(
     )
 )
 pairs = st.lists(
-    st.tuples(names, st.integers(min_value=0, max_value=10_000)), min_size=0, max_size=15
+    st.tuples(names, st.integers(min_value=0, max_value=10_000)), min_size=1, max_size=15
 )
 
 
