@@ -71,6 +71,37 @@ async def test_a_refused_case_fails_with_a_clear_message(world: World) -> None:
     assert len(world.api.requests) == 1  # a refusal is not retried
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "<error>0</error><disease>Acne,-0.2,Rosacea,0.3</disease>",
+        "<error>0</error><disease></disease><malignancy_output>1</malignancy_output>",
+    ],
+    ids=["negative-probability", "no-condition"],
+)
+async def test_an_answer_that_can_never_be_read_fails_the_case_and_offers_to_try_again(
+    world: World, answer: str
+) -> None:
+    world.api.behaviour = Behaviour.raw(200, answer)
+    alice = world.person()
+    async with world.bot():
+        await submit_case(alice)
+        failed = await alice.wait_for("could not read", timeout=WAIT)
+        assert "Nothing is wrong with your photos" in failed.text
+        assert failed.buttons == ["🔁 Try again", "➕ New check"]
+        # Three submissions of the client's two attempts each, then no more.
+        assert len(world.api.requests) == 3 * 2
+        assert not any("Watch it" in m.text for m in alice.messages)
+        world.api.behaviour = Behaviour.normal()
+        await alice.press("🔁 Try again", message=failed)
+        await alice.wait_for("AI estimate (check", timeout=WAIT)
+        await alice.send("/history")
+        history = await alice.wait_for("Your recent checks", timeout=WAIT)
+        assert "done · Insect bite 27%" in history.text
+    assert len(world.api.requests) == 3 * 2 + 1
+    assert len(results(alice)) == 1
+
+
 async def test_history_and_status(world: World) -> None:
     alice = world.person()
     async with world.bot():
