@@ -13,9 +13,12 @@ The bot runs as its own process; the fake Telegram, the fake API and the people 
 
 Reported: started (people who pressed Send), completed (got their result), delivered_late (the
 result came with "the check you sent earlier", i.e. after a pending retry or a restart), lost
-(pressed Send, no result by the end), duplicates (people who got a result twice). After the last
-result the run waits until no completed case is left unrecorded as delivered (the bot re-sends
-those after 60 s), so a late duplicate would be seen. Bar: lost = 0 and duplicates = 0.
+(pressed Send, no result by the end), duplicates (people shown their result text in more than
+one message, or sent more than one result card; duplicate_texts and duplicate_cards tell them
+apart), given_up (results the bot stopped trying to deliver). A prompt result arrives as an edit
+of "Analysing…", so every message that ever showed a result text counts. After the last result
+the run waits until no completed case is left unrecorded as delivered (the bot tries those
+again after 60 s), so a late duplicate would be seen. Bar: lost = 0 and duplicates = 0.
 """
 
 from __future__ import annotations
@@ -54,7 +57,15 @@ def unrecorded_deliveries(database: Path) -> int:
     with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
         (count,) = db.execute(
             "SELECT count(*) FROM cases WHERE status IN ('submitted', 'pending_retry') "
-            "OR (status = 'completed' AND delivered_at IS NULL)"
+            "OR (status = 'completed' AND delivered_at IS NULL AND delivery_given_up_at IS NULL)"
+        ).fetchone()
+    return int(count)
+
+
+def given_up_deliveries(database: Path) -> int:
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM cases WHERE delivery_given_up_at IS NOT NULL"
         ).fetchone()
     return int(count)
 
@@ -141,10 +152,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(1.0)
             await asyncio.sleep(2.0)
             left = await asyncio.to_thread(unrecorded_deliveries, database)
+            given_up = await asyncio.to_thread(given_up_deliveries, database)
             status = await bot.stop()
             note("bot stopped")
     submitted = [p for p in crowd if p.submitted_at is not None]
     results = {id(p): p.results() for p in crowd}
+    cards = {id(p): p.cards() for p in crowd}
+    duplicate_texts = {id(p) for p in crowd if len(results[id(p)]) > 1}
+    duplicate_cards = {id(p) for p in crowd if len(cards[id(p)]) > 1}
     return {
         "bench": "faults",
         "people": args.people,
@@ -152,7 +167,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "completed": sum(bool(results[id(p)]) for p in crowd),
         "delivered_late": sum(any(LATE in m.text for m in results[id(p)]) for p in crowd),
         "lost": sum(not results[id(p)] for p in submitted),
-        "duplicates": sum(len(results[id(p)]) > 1 for p in crowd),
+        "duplicates": len(duplicate_texts | duplicate_cards),
+        "duplicate_texts": len(duplicate_texts),
+        "duplicate_cards": len(duplicate_cards),
+        "given_up": given_up,
         "never_submitted": args.people - len(submitted),
         "nudges": sum(p.nudges for p in crowd),
         "unsettled_cases": left,
