@@ -291,7 +291,7 @@ async def _complete(
     try:
         async with services.sessions.begin() as session:
             # Should this process stop before delivering, the redelivery job takes over then.
-            deliver_by = utcnow() + redelivery_delay(1)
+            deliver_by = utcnow() + redelivery_delay(0)
             case = await mark_completed(session, public_id, diagnosis, deliver_by=deliver_by)
             # Queued in the same transaction: a completed case always reaches the clinic.
             queued = services.triage is not None and await services.triage.enqueue(

@@ -1,13 +1,19 @@
 """The result in the person's chat, exactly once, and every delivery ends.
 
-A prompt result replaces the case's "Analysing…" message (an edit): if the bot stops between
-the edit and recording it, the redelivery makes the same edit, which Telegram answers with
-"message is not modified", the proof that it was made. Edits do not notify, so a late result
-(after the person was told to wait, or long after the press) is a new message, recorded as
-attempted before it is sent; "Analysing…" then points at it. The card follows the text, claimed
-before it is sent, so it never comes twice. Each failure is sorted: a person who blocked the bot
-or a chat that is gone ends the delivery at once; anything else is tried again later, a bounded
-number of times (bot/db/delivery.py keeps the record).
+The result replaces the case's "Analysing…" message (an edit): if the bot stops between the
+edit and recording it, the redelivery makes the same edit, which Telegram answers with "message
+is not modified", the proof that it was made. Edits do not notify, so when the result comes late
+(after the person was told to wait, or long after the press) a short new message follows that
+says so, replying to the result so that one tap shows it. It follows the recorded delivery, so
+a crash can at worst lose that notice, never show the result twice. (A late result sent as a new
+message of its own, with "Analysing…" pointing at it, cannot be made safe: after a crash in its
+send nothing tells whether it arrived, and the fault benchmark caught such results twice.)
+
+Only without a status message to edit is the result a new message, recorded as attempted before
+it is sent and never sent twice. The card follows the text, claimed before it is sent. Each
+failure is sorted: a person who blocked the bot or a chat that is gone ends the delivery at
+once; anything else is tried again later, a bounded number of times (bot/db/delivery.py keeps
+the record).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import datetime as dt
 import logging
 import uuid
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 
 from bot.advice import advise
@@ -114,8 +120,9 @@ async def deliver(
         body = await _result_text(services, plan)
         try:
             if plan.way is DeliveryWay.EDIT:
-                await _edit_in(bot, services, plan, body)
+                edited = await _edit_in(bot, services, plan, body)
             else:
+                edited = False
                 await _send_new(bot, plan, body)
         except _Ended:
             return
@@ -124,12 +131,8 @@ async def deliver(
             return
         async with services.sessions.begin() as session:
             send_card = await mark_delivered(session, public_id)
-        if plan.way is DeliveryWay.NEW_MESSAGE and plan.status_message_id is not None:
-            # "Analysing…" above would otherwise stay; it now points down to the result.
-            with contextlib.suppress(TelegramError):
-                await bot.edit_message_text(
-                    text("result_below"), chat_id=plan.chat_id, message_id=plan.status_message_id
-                )
+        if edited and plan.late:
+            await _notify(bot, plan)
         if send_card:
             await _send_card(bot, services, plan, card_photo)
 
@@ -151,9 +154,22 @@ async def _send_new(bot: Bot, plan: Delivery, body: str) -> None:
     )
 
 
-async def _edit_in(bot: Bot, services: Services, plan: Delivery, body: str) -> None:
-    """Make "Analysing…" the result, or send it once as a new message when that message is gone
-    or too old to edit."""
+async def _notify(bot: Bot, plan: Delivery) -> None:
+    """The late result was edited in silently: say it has come, pointing at it."""
+    assert plan.status_message_id is not None
+    with contextlib.suppress(TelegramError):
+        await bot.send_message(
+            plan.chat_id,
+            text("result_ready"),
+            reply_parameters=ReplyParameters(
+                plan.status_message_id, allow_sending_without_reply=True
+            ),
+        )
+
+
+async def _edit_in(bot: Bot, services: Services, plan: Delivery, body: str) -> bool:
+    """Make "Analysing…" the result (True), or send it once as a new message when that message
+    is gone or too old to edit (False)."""
     assert plan.status_message_id is not None
     try:
         await bot.edit_message_text(
@@ -166,12 +182,12 @@ async def _edit_in(bot: Bot, services: Services, plan: Delivery, body: str) -> N
     except BadRequest as exc:
         message = exc.message.lower()
         if "message is not modified" in message:
-            return  # made by an earlier try
+            return True  # made by an earlier try
         if not any(sign in message for sign in _CANNOT_EDIT):
             raise
         log.info("status message of case %s cannot be edited; sending the result", plan.public_id)
     else:
-        return
+        return True
     async with services.sessions.begin() as session:
         allowed = await claim_new_message(session, plan.public_id)
     if not allowed:
@@ -191,6 +207,7 @@ async def _edit_in(bot: Bot, services: Services, plan: Delivery, body: str) -> N
     except TelegramError as exc:
         await _failed(services, plan, exc, new_message=True)
         raise _Ended from exc
+    return False
 
 
 async def _failed(

@@ -252,7 +252,7 @@ MESSAGES: dict[str, str] = {
         "send anything again. I will send the result here automatically as soon as it works."
     ),
     "pending_result_intro": "Here is the result of the check you sent earlier.",
-    "result_below": "⬇️ Your result is below.",
+    "result_ready": "🔔 Your result has come: tap the quoted message above to see it.",
     "analysis_failed": (
         "Sorry, the AI service could not analyse this check. Please try again with /new, "
         "perhaps with other photos."

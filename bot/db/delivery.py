@@ -1,12 +1,11 @@
 """Bringing a completed case's result to the person: how, how often, and when to stop.
 
-A prompt result is delivered by editing the case's "Analysing…" message into it: an edit can be
-repeated after a crash, and Telegram's "message is not modified" then proves it was made. A late
-result (after a retry, or long after the press) is a new message, which notifies; because a new
-message cannot be repeated safely, its attempt is recorded before it is sent, and a later try
-edits "Analysing…" instead. Every try is counted and pushes the next one back, so the cases due
-first are always taken first and no set of stuck results can hold another up; a delivery ends
-as delivered or given up, with the reason.
+The result is delivered by editing the case's "Analysing…" message into it: an edit can be
+repeated after a crash, and Telegram's "message is not modified" then proves it was made. Only
+when there is no such message to edit is the result a new message, which cannot be repeated
+safely: its attempt is recorded before it is sent, and it is never sent twice. Every try is
+counted and pushes the next one back, so the cases due first are always taken first and no set
+of stuck results can hold another up; a delivery ends as delivered or given up, with the reason.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from bot.modelderm.diagnosis import Diagnosis
 
 class DeliveryWay(StrEnum):
     EDIT = "edit"  # the status message becomes the result
-    NEW_MESSAGE = "new message"
+    NEW_MESSAGE = "new message"  # there is no status message to edit
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +40,8 @@ class Delivery:
     attempt: int
     way: DeliveryWay
     status_message_id: int | None
-    # Say that this is the result of a check sent earlier.
+    # The result of a check sent earlier (after a retry, or long after the press): say so, and
+    # since an edit does not notify, tell the person that it came.
     late: bool
 
 
@@ -69,11 +69,11 @@ def _retried(case: Case) -> bool:
     )
 
 
-def _late(case: Case, moment: dt.datetime | None, late_after: dt.timedelta) -> bool:
+def _late(case: Case, now: dt.datetime, late_after: dt.timedelta) -> bool:
     if _retried(case):
         return True
     assert case.requested_at is not None
-    return moment is not None and moment - case.requested_at > late_after
+    return now - case.requested_at > late_after
 
 
 async def claim_delivery(
@@ -90,8 +90,7 @@ async def claim_delivery(
     already have gone out and there is nothing to edit instead).
 
     `retry_in(attempt)`: how long after this try, the `attempt`th, the next one is due should
-    this one not end the delivery. Whether the result is
-    late is decided from when it was completed, so a repeat after a crash takes the same way.
+    this one not end the delivery.
     """
     now = now or utcnow()
     case = await lock_case(session, public_id, now)
@@ -101,17 +100,17 @@ async def claim_delivery(
         _give_up(case, DeliveryFailure.TOO_MANY_TRIES, now)
         await session.flush()
         return None
-    if case.result_message_at is not None:
+    if case.status_message_id is not None:
+        # Also after a new message was attempted (the status message could not be edited then):
+        # if it still cannot be, claim_new_message gives up rather than send a second one.
         way = DeliveryWay.EDIT
-        if case.status_message_id is None:
-            _give_up(case, DeliveryFailure.MAYBE_SENT, now)
-            await session.flush()
-            return None
-    elif case.status_message_id is not None and not _late(case, case.completed_at, late_after):
-        way = DeliveryWay.EDIT
-    else:
+    elif case.result_message_at is None:
         way = DeliveryWay.NEW_MESSAGE
         case.result_message_at = now
+    else:
+        _give_up(case, DeliveryFailure.MAYBE_SENT, now)
+        await session.flush()
+        return None
     case.delivery_attempts += 1
     case.next_delivery_at = now + retry_in(case.delivery_attempts)
     await session.flush()

@@ -90,10 +90,14 @@ async def test_the_result_replaces_the_analysing_message(world: World) -> None:
     assert results(alice) == 1
 
 
+@pytest.mark.parametrize("late", [False, True], ids=["prompt", "late"])
 async def test_a_result_edited_in_before_a_crash_is_not_sent_again_after_the_restart(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, late: bool
 ) -> None:
     monkeypatch.setattr(delivery, "REDELIVER_AFTER_S", 0.5)
+    if late:
+        # Both of the client's attempts fail: the check waits, and the retry job sends it.
+        world.api.queue(Behaviour.proxy_error(), Behaviour.proxy_error())
 
     async def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the bot stopped between the edit and recording it")
@@ -109,7 +113,12 @@ async def test_a_result_edited_in_before_a_crash_is_not_sent_again_after_the_res
     assert case.delivered_at is None
     async with world.bot():
         await until_stored(world, lambda found: found[0].delivered_at is not None, "delivery")
+        if late:
+            await alice.wait_for("Your result has come", timeout=WAIT)
     assert results(alice) == 1
+    # A late result is announced once, after it was recorded as delivered.
+    notices = sum("Your result has come" in m.text for m in alice.messages)
+    assert notices == (1 if late else 0)
     # The repeat was an edit that Telegram found already made.
     assert any(
         call.method == "editMessageText" and "not modified" in (call.description or "")

@@ -38,6 +38,10 @@ async def test_api_down_then_up_delivers_the_result_later_exactly_once(world: Wo
         world.api.behaviour = Behaviour.normal()
         late = await alice.wait_for("AI estimate", timeout=WAIT)
         assert "result of the check you sent earlier" in late.text
+        # It replaced "Analysing…", silently; a new message says it has come and points at it.
+        assert any("Analysing" in str(version.get("text")) for version in late.edits)
+        notice = await alice.wait_for("Your result has come", timeout=WAIT)
+        assert notice.reply_to_message_id == late.message_id
         await asyncio.sleep(1.5)  # time for a duplicate to show up, if there were one
     assert len(results(alice)) == 1
     assert sum("not answering right now" in m.text for m in alice.messages) == 1

@@ -113,24 +113,22 @@ async def test_delivered_once_and_the_card_claimed_once(sessions: Sessions) -> N
     assert await claim(sessions, public_id, at(9)) is None
 
 
-async def test_a_late_result_is_a_new_message_recorded_before_it_is_sent(
-    sessions: Sessions,
-) -> None:
+async def test_a_late_result_is_edited_in_too_and_said_to_be_late(sessions: Sessions) -> None:
     public_id = await completed(sessions, retried=True)
     plan = await claim(sessions, public_id, at(6))
-    assert plan is not None and (plan.way, plan.late) == (DeliveryWay.NEW_MESSAGE, True)
+    assert plan is not None
+    assert (plan.way, plan.status_message_id, plan.late) == (DeliveryWay.EDIT, 41, True)
     async with sessions() as session:
-        assert (await cases.get_case(session, public_id)).result_message_at == at(6)
-    # Sent or not before a crash, nobody knows: the next try edits "Analysing…" instead.
-    again = await claim(sessions, public_id, at(70))
-    assert again is not None
-    assert (again.way, again.status_message_id, again.late) == (DeliveryWay.EDIT, 41, True)
+        assert (await cases.get_case(session, public_id)).result_message_at is None
 
 
 async def test_long_after_the_press_is_late_too(sessions: Sessions) -> None:
     public_id = await completed(sessions, after_s=LATE_AFTER.total_seconds() + 1)
-    plan = await claim(sessions, public_id, at(200))
-    assert plan is not None and (plan.way, plan.late) == (DeliveryWay.NEW_MESSAGE, True)
+    plan = await claim(sessions, public_id, at(LATE_AFTER.total_seconds() + 2))
+    assert plan is not None and (plan.way, plan.late) == (DeliveryWay.EDIT, True)
+    early = await completed(sessions)
+    plan = await claim(sessions, early, at(LATE_AFTER.total_seconds() - 1))
+    assert plan is not None and plan.late is False
 
 
 async def test_without_a_status_message_a_maybe_sent_result_is_not_sent_again(
@@ -163,8 +161,11 @@ async def test_an_edit_that_cannot_be_made_falls_back_to_one_new_message(
     await claim(sessions, public_id, at(6))
     async with sessions.begin() as session:
         assert await delivery.claim_new_message(session, public_id, now=at(7)) is True
+    # Sent or not before a crash, nobody knows: the next try edits again, never sends again.
+    again = await claim(sessions, public_id, at(70))
+    assert again is not None and again.way is DeliveryWay.EDIT
     async with sessions.begin() as session:
-        assert await delivery.claim_new_message(session, public_id, now=at(8)) is False
+        assert await delivery.claim_new_message(session, public_id, now=at(71)) is False
 
 
 async def test_a_blocked_person_is_given_up_at_once(sessions: Sessions) -> None:

@@ -70,6 +70,11 @@ def given_up_deliveries(database: Path) -> int:
     return int(count)
 
 
+def _short(version: dict[str, Any]) -> str:
+    said = str(version.get("text") or version.get("caption") or "")
+    return f"#{version.get('message_id')} {said[:60]!r}"
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     events: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
@@ -95,7 +100,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 modelderm_backoff_max_s=0.5,
                 shutdown_grace_s=5,
             )
-            bot = BotProcess(workdir, env)
+            bot_log = Path(args.bot_log) if args.bot_log else None
+            bot = BotProcess(workdir, env, bot_log)
             await bot.start()
             await wait_healthy(http, port, bot)
             crowd = [Person(FakeUser(telegram, f"P{n}")) for n in range(args.people)]
@@ -125,7 +131,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 note("bot: SIGKILL")
                 await bot.stop(signal.SIGKILL)
                 await asyncio.sleep(1.0)
-                bot = BotProcess(workdir, env)
+                bot = BotProcess(workdir, env, bot_log)
                 await bot.start()
                 note("bot: restarted")
                 await asyncio.sleep(args.gap)
@@ -171,6 +177,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "duplicate_texts": len(duplicate_texts),
         "duplicate_cards": len(duplicate_cards),
         "given_up": given_up,
+        # What each person shown a result twice saw: every version of those messages, shortened.
+        "duplicated": [
+            [[_short(v) for v in [*m.edits, m.raw]] for m in [*results[id(p)], *cards[id(p)]]]
+            for p in crowd
+            if id(p) in duplicate_texts | duplicate_cards
+        ],
         "never_submitted": args.people - len(submitted),
         "nudges": sum(p.nudges for p in crowd),
         "unsettled_cases": left,
@@ -189,6 +201,7 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=5.0, help="s at least between faults")
     parser.add_argument("--lock", type=float, default=3.0, help="s the database is locked")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--bot-log", help="keep the bot's own log (both runs) in this file")
     result = asyncio.run(run(parser.parse_args()))
     result["ok"] = result["lost"] == 0 and result["duplicates"] == 0
     print(json.dumps(result), flush=True)
