@@ -169,6 +169,8 @@ class _Round:
     # Sent on the person's press, not by the retry job: a failure now is news to them.
     pressed: bool
     unreadable_before: int
+    # The round's "Analysing…", settled when the check fails for good.
+    status_message_id: int | None
 
 
 async def analyse(
@@ -193,6 +195,7 @@ async def analyse(
                 attempts=case.attempts,
                 pressed=case.submitted_at == case.requested_at,
                 unreadable_before=case.unreadable_answers,
+                status_message_id=case.status_message_id,
             )
             language = await language_of_user(session, chat_id)
     except CaseNotFound:
@@ -270,6 +273,8 @@ async def _analyse(
     except (CaseNotFound, CaseStateError):
         log.info("case %s was erased or cancelled while it was sent", public_id)
         return
+    if gave_up_reading or not retryable:
+        await settle_stopped(bot, chat_id, round_.status_message_id)
     with contextlib.suppress(TelegramError):
         if gave_up_reading:
             await bot.send_message(

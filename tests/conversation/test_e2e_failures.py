@@ -96,6 +96,9 @@ async def test_an_answer_that_can_never_be_read_fails_the_case_and_offers_to_try
         # Three submissions of the client's two attempts each, then no more.
         assert len(world.api.requests) == 3 * 2
         assert not any("Watch it" in m.text for m in alice.messages)
+        # "Analysing…" does not linger over a check that has ended.
+        assert not any("Analysing" in m.text for m in alice.messages)
+        assert any("no result will come" in m.text for m in alice.messages)
         world.api.behaviour = Behaviour.normal()
         await alice.press("🔁 Try again", message=failed)
         await alice.wait_for("AI estimate (check", timeout=WAIT)
