@@ -123,6 +123,9 @@ def advise(diagnosis: Diagnosis, rules: AdviceRules) -> Advice:
         reasons += (f"malignancy output {diagnosis.malignancy_output}",)
     if reasons:
         return Advice(AdviceTier.SEE_DERMATOLOGIST_SOON, reasons)
+    if not diagnosis.conditions:
+        # Nothing named is nothing known: never a reason to reassure.
+        return Advice(AdviceTier.SEE_DOCTOR, ("no condition named",))
     reasons = tuple(
         f"{display_label(c.name)} {c.probability:.0%}"
         for c in top

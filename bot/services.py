@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+import uuid
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ from bot.triage.desk import TriageDesk
 
 log = logging.getLogger(__name__)
 
+# An analysis being stopped ends at its next await; this only bounds a database call in flight.
+STOP_WAIT_S = 10.0
+
 
 @dataclass
 class Services:
@@ -54,6 +58,8 @@ class Services:
     triage: TriageDesk | None = None
     # Analyses and acknowledgements running in the background, awaited or cancelled on shutdown.
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # The analysis running for each case, so /withdraw and /delete can stop it.
+    analyses: dict[uuid.UUID, asyncio.Task[Any]] = field(default_factory=dict)
     # Per-chat state that is only worth keeping while the process runs (album batching).
     scratch: dict[str, dict[int, Any]] = field(default_factory=dict)
     # Stored languages of people seen lately (bot/i18n/memory.py).
@@ -125,6 +131,29 @@ class Services:
         self.tasks.add(task)
         task.add_done_callback(self._finished)
         return task
+
+    def spawn_analysis(
+        self, public_id: uuid.UUID, coroutine: Coroutine[Any, Any, Any]
+    ) -> asyncio.Task[Any]:
+        """Run a case's analysis in the background, known by the case until it ends."""
+        task = self.spawn(coroutine, name=f"analyse-{public_id}")
+        self.analyses[public_id] = task
+
+        def forget(done: asyncio.Task[Any]) -> None:
+            if self.analyses.get(public_id) is done:
+                del self.analyses[public_id]
+
+        task.add_done_callback(forget)
+        return task
+
+    async def stop_analyses(self, public_ids: Iterable[uuid.UUID]) -> None:
+        """Cancel the analyses of these cases and wait until they have ended (a case that
+        waits for the API leaves the queue; its "Analysing…" is no longer edited)."""
+        stopping = [task for key in public_ids if (task := self.analyses.get(key)) is not None]
+        for task in stopping:
+            task.cancel()
+        if stopping:
+            await asyncio.wait(stopping, timeout=STOP_WAIT_S)
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)

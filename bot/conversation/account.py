@@ -6,14 +6,16 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 
 from telegram import Update
 
+from bot.conversation.analysis import settle_stopped
 from bot.conversation.common import BotContext, chat_id_of, drop_buttons, say, user_id_of
 from bot.conversation.result import condition_label, percent, short_case_id
 from bot.conversation.screens import delete_keyboard
 from bot.conversation.texts import raw, text
-from bot.db.cases import recent_cases
+from bot.db.cases import StoppedCase, recent_cases, stop_unsent
 from bot.db.consent import accepts_terms_in_force, current_consent, withdraw_consent
 from bot.db.erasure import erase_user
 from bot.db.models import ConsentDecision
@@ -43,11 +45,14 @@ async def history(update: Update, context: BotContext) -> None:
                 else text("history_no_result")
             )
             ref = f" · {case.patient_ref}" if case.patient_ref else ""
+            # A result that never reached the chat is not "done" to the person.
+            undelivered = case.delivery_given_up_at is not None and case.delivered_at is None
+            status = "status_undelivered" if undelivered else f"status_{case.status.value}"
             lines.append(
                 text(
                     "history_line",
                     date=fmt.date(case.created_at),
-                    status=text(f"status_{case.status.value}"),
+                    status=text(status),
                     top=f"{top} ({short_case_id(str(case.public_id))})",
                     ref=ref,
                 )
@@ -85,13 +90,30 @@ async def privacy(update: Update, context: BotContext) -> None:
 
 
 async def withdraw(update: Update, context: BotContext) -> None:
-    """/withdraw: nothing of this person is sent from now on."""
+    """/withdraw: nothing of this person is sent from now on; checks waiting to be sent are
+    cancelled in the same unit of work, and their analyses stopped."""
     chat_type = update.effective_chat.type if update.effective_chat else None
+    user_id, chat_id = user_id_of(update), chat_id_of(update)
     async with context.services.sessions.begin() as session:
-        record = await withdraw_consent(session, user_id_of(update), chat_type=chat_type)
-    await say(
-        context, chat_id_of(update), "withdrawn" if record is not None else "withdraw_nothing"
-    )
+        record = await withdraw_consent(session, user_id, chat_type=chat_type)
+        stopped = await stop_unsent(session, user_id, reason="cancelled: consent withdrawn")
+    if record is None:
+        await say(context, chat_id, "withdraw_nothing")
+        return
+    await _stop(context, chat_id, stopped.cancelled)
+    parts = [text("withdrawn")]
+    if stopped.cancelled:
+        parts.append(text("cancelled_waiting", count=len(stopped.cancelled)))
+    if stopped.on_the_way:
+        parts.append(text("withdraw_on_the_way"))
+    await context.bot.send_message(chat_id, "\n\n".join(parts))
+
+
+async def _stop(context: BotContext, chat_id: int, stopped: Iterable[StoppedCase]) -> None:
+    stopped = list(stopped)
+    await context.services.stop_analyses(case.public_id for case in stopped)
+    for case in stopped:
+        await settle_stopped(context.bot, chat_id, case.status_message_id)
 
 
 async def delete(update: Update, context: BotContext) -> None:
@@ -110,24 +132,28 @@ async def on_delete_answer(update: Update, context: BotContext, value: str) -> N
         await say(context, chat_id_of(update), "delete_kept")
         return
     chat_type = update.effective_chat.type if update.effective_chat else None
+    user_id, chat_id = user_id_of(update), chat_id_of(update)
     services = context.services
     async with services.sessions.begin() as session:
+        stopped = await stop_unsent(session, user_id, reason="cancelled: data erased")
         erasure = await erase_user(
-            session,
-            user_id_of(update),
-            chat_type=chat_type,
-            clinic_chat_id=services.settings.triage_chat_id,
+            session, user_id, chat_type=chat_type, clinic_chat_id=services.settings.triage_chat_id
         )
-    services.forget_person(user_id_of(update))
-    if not erasure.clinic_copies:
-        await say(context, chat_id_of(update), "deleted")
-        return
-    await context.bot.send_message(
-        chat_id_of(update), f"{text('deleted')}\n\n{text('deleted_clinic_copies')}"
-    )
-    # Queued with the erasure, so a crash here only delays this; a note follows if Telegram
-    # refuses to delete something.
-    services.spawn(clear_clinic_copies(context.bot, services.sessions), name="clinic-copies")
+    # Analyses on their way are stopped too: whatever the API answers goes nowhere now.
+    await _stop(context, chat_id, (*stopped.cancelled, *stopped.on_the_way))
+    services.forget_person(user_id)
+    parts = [text("deleted")]
+    if stopped.cancelled:
+        parts.append(text("cancelled_waiting", count=len(stopped.cancelled)))
+    if stopped.on_the_way:
+        parts.append(text("delete_on_the_way"))
+    if erasure.clinic_copies:
+        parts.append(text("deleted_clinic_copies"))
+    await context.bot.send_message(chat_id, "\n\n".join(parts))
+    if erasure.clinic_copies:
+        # Queued with the erasure, so a crash here only delays this; a note follows if Telegram
+        # refuses to delete something.
+        services.spawn(clear_clinic_copies(context.bot, services.sessions), name="clinic-copies")
 
 
 async def api_status(update: Update, context: BotContext) -> None:

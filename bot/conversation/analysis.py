@@ -1,14 +1,19 @@
-"""From "Send for analysis" to the result in the chat, and the retries when the API is down.
+"""From "Send for analysis" to the API's answer, and the retries when the API is down.
 
 Photos wait as Telegram file ids until now; they are downloaded, prepared and sent as one case.
+Consent is checked at the press and again right before every upload, in a unit of work of its
+own (bot.db.cases.claim_upload): a /withdraw or /delete at any moment before an upload stops it,
+whether the case waits for an API slot or between the client's attempts. The analysis starts
+whatever happens to "Analysing…", which is only where the result will be shown
+(bot.conversation.delivery).
+
 If the API fails after all its own retries, the case is parked as pending and a repeating job
 tries again with backoff, also after a restart, and delivers the result to the same chat: the
-person never sends anything twice. Consent is checked again at every submission, because it may
-have been withdrawn while the case waited.
+person never sends anything twice. An answer that can never be read is a protocol error, not an
+outage: after MAX_UNREADABLE_ANSWERS such submissions the case fails, and the person is told
+plainly and may try again.
 
 Everything is said in the person's stored language, also from the retry job (no update there).
-The text result goes first; the result card follows (see bot.conversation.card), drawn from the
-first prepared photo, which is kept in memory only until the card is sent.
 """
 
 from __future__ import annotations
@@ -18,36 +23,51 @@ import contextlib
 import datetime as dt
 import logging
 import uuid
+from dataclasses import dataclass
 
-from telegram import Bot, LinkPreviewOptions, Update
+from telegram import Bot, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
 from bot.advice import advise
-from bot.conversation.card import send_result_card
-from bot.conversation.common import BotContext, chat_id_of, language_of, say, user_id_of
+from bot.conversation.common import (
+    BotContext,
+    chat_id_of,
+    drop_buttons,
+    language_of,
+    say,
+    user_id_of,
+)
+from bot.conversation.delivery import deliver, redeliver, redelivery_delay
 from bot.conversation.gate import show_gate
-from bot.conversation.result import render_result
-from bot.conversation.screens import new_case_keyboard
+from bot.conversation.screens import try_again_keyboard
 from bot.conversation.texts import text
+from bot.conversation.uploads import photo_uploads
 from bot.db.base import utcnow
 from bot.db.cases import (
-    cancel_case,
+    claim_upload,
+    drop_unconsented,
     due_for_retry,
     get_case,
     mark_completed,
-    mark_delivered,
     mark_failed,
     mark_pending_retry,
     mark_submitted,
-    undelivered_results,
+    park_orphans,
+    set_status_message,
 )
-from bot.db.errors import ConsentRequired, StorageError
+from bot.db.errors import (
+    CaseNotFound,
+    CaseStateError,
+    ConsentRequired,
+    SendingRefused,
+    StorageError,
+)
+from bot.db.models import CaseStatus
 from bot.db.users import language_of_user
 from bot.fairuse import api_turn, refuse_if_over_limit
 from bot.i18n import speaking
 from bot.imaging import PhotoRejected
-from bot.modelderm.client import PhotoUpload
 from bot.modelderm.diagnosis import Diagnosis
 from bot.modelderm.errors import DiagnosisFailed
 from bot.questionnaire import Questionnaire
@@ -57,8 +77,10 @@ from bot.triage import desk as triage
 log = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 4.5
-# A result not marked delivered this long after completion was lost in sending; send it again.
-REDELIVER_AFTER_S = 60.0
+# Submissions in a row answered only unreadably before the case fails.
+MAX_UNREADABLE_ANSWERS = 3
+# A case left `submitted` this long with no analysis running for it is parked for a retry.
+ORPHAN_AFTER_S = 120.0
 
 
 async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> None:
@@ -77,10 +99,58 @@ async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> N
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    status = await say(context, chat_id, "analysing", count=count)
+    await _start(context, chat_id, public_id, count)
+
+
+async def submit_again(update: Update, context: BotContext, value: str) -> None:
+    """ "Try again" under a check whose answers could not be read: the same case, through
+    consent and fair use again."""
+    query = update.callback_query
+    assert query is not None
+    user_id, chat_id = user_id_of(update), chat_id_of(update)
+    try:
+        public_id = uuid.UUID(hex=value)
+        async with context.services.sessions() as session:
+            case = await get_case(session, public_id)
+            offered = (
+                case.telegram_user_id == user_id
+                and case.status is CaseStatus.FAILED
+                and case.unreadable_answers > 0
+            )
+    except (ValueError, StorageError):
+        offered = False
+    if not offered:
+        await query.answer(text("stale_button"))
+        return
+    await query.answer()
+    await drop_buttons(query.message)
+    if await refuse_if_over_limit(context, chat_id, user_id, at_submission=False):
+        return
+    try:
+        async with context.services.sessions.begin() as session:
+            case = await mark_submitted(session, public_id, again=True)
+            count = len(case.photos)
+    except ConsentRequired:
+        await say(context, chat_id, "consent_needed")
+        await show_gate(context, chat_id, language_of(update), renewing=True)
+        return
+    except StorageError:
+        await say(context, chat_id, "analysis_busy")
+        return
+    await _start(context, chat_id, public_id, count)
+
+
+async def _start(context: BotContext, chat_id: int, public_id: uuid.UUID, count: int) -> None:
+    """The case is stored as submitted: announce it and start the analysis, which goes on
+    even when "Analysing…" cannot be shown (the result then comes as a message of its own)."""
+    status_message_id: int | None = None
+    try:
+        status_message_id = (await say(context, chat_id, "analysing", count=count)).message_id
+    except TelegramError as exc:
+        log.info("'Analysing' not shown for case %s: %s", public_id, exc)
     services = context.services
-    work = analyse(context.bot, services, public_id, status_message_id=status.message_id)
-    services.spawn(work, name=f"analyse-{public_id}")
+    work = analyse(context.bot, services, public_id, status_message_id=status_message_id)
+    services.spawn_analysis(public_id, work)
 
 
 async def _keep_typing(bot: Bot, chat_id: int) -> None:
@@ -91,28 +161,22 @@ async def _keep_typing(bot: Bot, chat_id: int) -> None:
         await asyncio.sleep(TYPING_EVERY_S)
 
 
-async def _uploads(
-    bot: Bot, services: Services, owner: int, photos: list[tuple[str, str]]
-) -> list[PhotoUpload]:
-    """The case's photos as sent to the API: held since they arrived, or fetched again.
-
-    `photos`: (file_id, file_unique_id) of each photo, in order; `owner`: who sent them.
-    """
-    uploads = []
-    for file_id, file_unique_id in photos:
-        prepared = services.held_photos.take(owner, file_unique_id)
-        if prepared is None:
-            telegram_file = await bot.get_file(file_id)
-            data = bytes(await telegram_file.download_as_bytearray())
-            prepared = await services.photos.prepare(data)
-        uploads.append(PhotoUpload(prepared.data, prepared.mime_type, prepared.filename))
-    return uploads
-
-
 def next_attempt(services: Services, attempts: int) -> dt.datetime:
     settings = services.settings
     delay = min(settings.retry_max_s, settings.retry_base_s * 2 ** max(0, attempts - 1))
     return utcnow() + dt.timedelta(seconds=delay)
+
+
+@dataclass(frozen=True, slots=True)
+class _Round:
+    """What an analysis needs to know of the case's earlier submissions."""
+
+    attempts: int
+    # Sent on the person's press, not by the retry job: a failure now is news to them.
+    pressed: bool
+    unreadable_before: int
+    # The round's "Analysing…", settled when the check fails for good.
+    status_message_id: int | None
 
 
 async def analyse(
@@ -120,27 +184,32 @@ async def analyse(
     services: Services,
     public_id: uuid.UUID,
     *,
-    late: bool = False,
     status_message_id: int | None = None,
 ) -> None:
     """Send a submitted case's photos (held since they arrived, or fetched and prepared again)
     to the API; deliver the result or park the case."""
-    async with services.sessions.begin() as session:
-        case = await get_case(session, public_id)
-        photos = [(photo.file_id, photo.file_unique_id) for photo in case.photos]
-        questionnaire, chat_id, attempts = case.questionnaire, case.telegram_user_id, case.attempts
-        language = await language_of_user(session, chat_id)
+    try:
+        async with services.sessions.begin() as session:
+            if status_message_id is not None:
+                await set_status_message(session, public_id, status_message_id)
+            case = await get_case(session, public_id)
+            if case.status is not CaseStatus.SUBMITTED:
+                return
+            photos = [(photo.file_id, photo.file_unique_id) for photo in case.photos]
+            questionnaire, chat_id = case.questionnaire, case.telegram_user_id
+            round_ = _Round(
+                attempts=case.attempts,
+                pressed=case.submitted_at == case.requested_at,
+                unreadable_before=case.unreadable_answers,
+                status_message_id=case.status_message_id,
+            )
+            language = await language_of_user(session, chat_id)
+    except CaseNotFound:
+        log.info("case %s was erased before its analysis began", public_id)
+        return
     with speaking(language):
         await _analyse(
-            bot,
-            services,
-            public_id,
-            photos,
-            questionnaire,
-            chat_id,
-            attempts,
-            late=late,
-            status_message_id=status_message_id,
+            bot, services, public_id, photos, questionnaire, chat_id, round_, status_message_id
         )
 
 
@@ -151,26 +220,41 @@ async def _analyse(
     photos: list[tuple[str, str]],
     questionnaire: Questionnaire,
     chat_id: int,
-    attempts: int,
-    *,
-    late: bool,
+    round_: _Round,
     status_message_id: int | None,
 ) -> None:
+    async def claim() -> None:
+        async with services.sessions.begin() as session:
+            await claim_upload(session, public_id)
+
     typing: asyncio.Task[None] | None = None
     diagnosis: Diagnosis | None = None
-    retryable, error = True, ""
+    retryable, unreadable, error = True, False, ""
     card_photo: bytes | None = None
     try:
-        uploads = await _uploads(bot, services, chat_id, photos)
+        uploads = await photo_uploads(bot, services, chat_id, photos)
         # The photo the card shows: the first one, exactly as the API received it.
         card_photo = uploads[0].data if uploads else None
         async with api_turn(bot, services.api_queue, chat_id, status_message_id, len(uploads)):
             # Only once it is our turn: chat actions count against Telegram's flood limits, and
             # people waiting in the queue see their place instead.
             typing = services.spawn(_keep_typing(bot, chat_id), name=f"typing-{public_id}")
-            diagnosis = await services.api.diagnose(uploads, questionnaire, case_id=str(public_id))
+            diagnosis = await services.api.diagnose(
+                uploads, questionnaire, case_id=str(public_id), before_upload=claim
+            )
+    except ConsentRequired as exc:
+        await _drop_without_consent(bot, services, public_id, exc.reason)
+        return
+    except SendingRefused as exc:
+        await _drop_without_consent(
+            bot, services, public_id, exc.reason, message="intimate_child_refused"
+        )
+        return
+    except (CaseNotFound, CaseStateError):
+        log.info("case %s was erased or cancelled before its upload; nothing sent", public_id)
+        return
     except DiagnosisFailed as exc:
-        retryable, error = exc.retryable, str(exc)
+        retryable, unreadable, error = exc.retryable, exc.unreadable_answers_only, str(exc)
     except PhotoRejected as exc:
         retryable, error = False, f"photo refused at submission: {exc.reason}"
     except BadRequest as exc:
@@ -182,120 +266,108 @@ async def _analyse(
         if typing is not None:
             typing.cancel()
     if diagnosis is not None:
-        await _complete(bot, services, public_id, chat_id, diagnosis, card_photo, late=late)
+        await _complete(bot, services, public_id, diagnosis, card_photo)
         return
-    log.warning("case %s not analysed (attempt %d): %s", public_id, attempts, error)
-    async with services.sessions.begin() as session:
-        if retryable:
-            await mark_pending_retry(session, public_id, error, next_attempt(services, attempts))
-        else:
-            await mark_failed(session, public_id, error)
-    if not retryable:
-        await bot.send_message(chat_id, text("analysis_failed"))
-    elif attempts == 1:
-        await bot.send_message(chat_id, text("pending"))
+    log.warning("case %s not analysed (attempt %d): %s", public_id, round_.attempts, error)
+    unreadable_now = round_.unreadable_before + 1 if unreadable else 0
+    gave_up_reading = unreadable_now >= MAX_UNREADABLE_ANSWERS
+    try:
+        async with services.sessions.begin() as session:
+            if gave_up_reading:
+                reason = f"{unreadable_now} submissions answered unreadably: {error}"
+                await mark_failed(session, public_id, reason, unreadable=True)
+            elif retryable:
+                retry_at = next_attempt(services, round_.attempts)
+                await mark_pending_retry(session, public_id, error, retry_at, unreadable=unreadable)
+            else:
+                await mark_failed(session, public_id, error)
+    except (CaseNotFound, CaseStateError):
+        log.info("case %s was erased or cancelled while it was sent", public_id)
+        return
+    if gave_up_reading or not retryable:
+        await settle_stopped(bot, chat_id, round_.status_message_id)
+    with contextlib.suppress(TelegramError):
+        if gave_up_reading:
+            await bot.send_message(
+                chat_id, text("analysis_unreadable"), reply_markup=try_again_keyboard(public_id)
+            )
+        elif not retryable:
+            await bot.send_message(chat_id, text("analysis_failed"))
+        elif round_.pressed:
+            await bot.send_message(chat_id, text("pending"))
 
 
 async def _complete(
     bot: Bot,
     services: Services,
     public_id: uuid.UUID,
-    chat_id: int,
     diagnosis: Diagnosis,
     card_photo: bytes | None,
-    *,
-    late: bool,
 ) -> None:
-    async with services.sessions.begin() as session:
-        case = await mark_completed(session, public_id, diagnosis)
-        # Queued in the same transaction: a completed case always reaches the clinic.
-        queued = services.triage is not None and await services.triage.enqueue(
-            session, case, advise(diagnosis, services.advice_rules)
-        )
-    await deliver(bot, services, public_id, chat_id, diagnosis, late=late, card_photo=card_photo)
+    try:
+        async with services.sessions.begin() as session:
+            # Should this process stop before delivering, the redelivery job takes over then.
+            deliver_by = utcnow() + redelivery_delay(0)
+            case = await mark_completed(session, public_id, diagnosis, deliver_by=deliver_by)
+            # Queued in the same transaction: a completed case always reaches the clinic.
+            queued = services.triage is not None and await services.triage.enqueue(
+                session, case, advise(diagnosis, services.advice_rules)
+            )
+    except (CaseNotFound, CaseStateError):
+        # Erased (or cancelled) while the upload was on the wire: the answer goes nowhere.
+        log.info("case %s was erased while it was analysed; its result is discarded", public_id)
+        return
+    await deliver(bot, services, public_id, card_photo=card_photo)
     if queued:
         triage.post_soon(bot, services)
 
 
-async def deliver(
-    bot: Bot,
-    services: Services,
-    public_id: uuid.UUID,
-    chat_id: int,
-    diagnosis: Diagnosis,
-    *,
-    late: bool,
-    card_photo: bytes | None = None,
-) -> None:
-    """Send the result, record that it was sent (so a restart does not send it again), then
-    the card. A result resent after a restart has no photo in memory: it is fetched again."""
-    with speaking(await services.stored_language(chat_id)):
-        advice = advise(diagnosis, services.advice_rules)
-        top = services.settings.result_top_n
-        body = render_result(diagnosis, advice, str(public_id), top=top)
-        if late:
-            body = f"{text('pending_result_intro')}\n\n{body}"
-        if note := await triage.result_note(services, public_id):
-            body = f"{body}\n\n{note}"
-        await bot.send_message(
-            chat_id,
-            body,
-            reply_markup=new_case_keyboard(),
-            # Links name the conditions; a preview of the first would bury the advice.
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
-        async with services.sessions.begin() as session:
-            await mark_delivered(session, public_id)
-        if card_photo is None:
-            card_photo = await _first_photo(bot, services, public_id)
-        if card_photo is not None:
-            await send_result_card(bot, chat_id, card_photo, diagnosis, advice, str(public_id), top)
-
-
-async def _first_photo(bot: Bot, services: Services, public_id: uuid.UUID) -> bytes | None:
-    """The case's first photo prepared again, or None when Telegram no longer has it."""
-    try:
-        async with services.sessions.begin() as session:
-            case = await get_case(session, public_id)
-            first = [(photo.file_id, photo.file_unique_id) for photo in case.photos[:1]]
-            owner = case.telegram_user_id
-        uploads = await _uploads(bot, services, owner, first)
-    except (TelegramError, PhotoRejected, StorageError):
-        log.info("no photo for the card of case %s", public_id)
-        return None
-    return uploads[0].data if uploads else None
-
-
 async def retry_pending(context: BotContext) -> None:
-    """Repeating job: resubmit parked cases whose time has come; resend lost results."""
+    """Repeating job: resubmit parked cases whose time has come; deliver results that are due."""
     services, bot = context.services, context.bot
     async with services.sessions.begin() as session:
+        idle_since = utcnow() - dt.timedelta(seconds=ORPHAN_AFTER_S)
+        await park_orphans(session, set(services.analyses), idle_since=idle_since)
         due = [case.public_id for case in await due_for_retry(session)]
     for public_id in due:
         try:
             async with services.sessions.begin() as session:
                 await mark_submitted(session, public_id)
-        except ConsentRequired:
-            await _drop_without_consent(bot, services, public_id)
+        except ConsentRequired as exc:
+            await _drop_without_consent(bot, services, public_id, exc.reason)
             continue
         except StorageError:
             continue  # cancelled or taken by another worker meanwhile
-        services.spawn(analyse(bot, services, public_id, late=True), name=f"retry-{public_id}")
-    cutoff = utcnow() - dt.timedelta(seconds=REDELIVER_AFTER_S)
-    async with services.sessions.begin() as session:
-        lost = [
-            (case.public_id, case.telegram_user_id, case.result)
-            for case in await undelivered_results(session, completed_before=cutoff)
-        ]
-    for public_id, chat_id, diagnosis in lost:
-        if diagnosis is not None:
-            with contextlib.suppress(TelegramError):
-                await deliver(bot, services, public_id, chat_id, diagnosis, late=True)
+        services.spawn_analysis(public_id, analyse(bot, services, public_id))
+    await redeliver(bot, services)
 
 
-async def _drop_without_consent(bot: Bot, services: Services, public_id: uuid.UUID) -> None:
-    async with services.sessions.begin() as session:
-        case = await cancel_case(session, public_id)
-        chat_id = case.telegram_user_id
-    with speaking(await services.stored_language(chat_id)), contextlib.suppress(TelegramError):
-        await bot.send_message(chat_id, text("pending_dropped_no_consent"))
+async def _drop_without_consent(
+    bot: Bot,
+    services: Services,
+    public_id: uuid.UUID,
+    reason: str,
+    *,
+    message: str = "pending_dropped_no_consent",
+) -> None:
+    """Discard a case whose photos may not leave (no consent now, or never), and say so."""
+    try:
+        async with services.sessions.begin() as session:
+            case = await drop_unconsented(session, public_id, f"not sent: {reason}")
+            chat_id, status_message_id = case.telegram_user_id, case.status_message_id
+    except (CaseNotFound, CaseStateError):
+        return
+    with speaking(await services.stored_language(chat_id)):
+        await settle_stopped(bot, chat_id, status_message_id)
+        with contextlib.suppress(TelegramError):
+            await bot.send_message(chat_id, text(message))
+
+
+async def settle_stopped(bot: Bot, chat_id: int, status_message_id: int | None) -> None:
+    """Say on a stopped check's "Analysing…" that no result will come (if it can be edited)."""
+    if status_message_id is None:
+        return
+    with contextlib.suppress(TelegramError):
+        await bot.edit_message_text(
+            text("analysis_stopped"), chat_id=chat_id, message_id=status_message_id
+        )

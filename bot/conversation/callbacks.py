@@ -33,7 +33,8 @@ class CaseButton:
 
 @dataclass(frozen=True, slots=True)
 class GlobalButton:
-    """A press not tied to a case: `consent`, `delete`, `new`."""
+    """A press not tied to a step: `consent`, `delete`, `new`, and `again` (its value is the
+    case's id, sent again after unreadable answers)."""
 
     kind: str
     value: str = ""

@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import account, admin, gate, intake, language, questions
+from bot.conversation import account, admin, analysis, gate, intake, language, questions
 from bot.conversation.callbacks import CaseButton, GlobalButton, decode
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.conversation.texts import text, text_in
@@ -68,6 +68,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         await account.on_delete_answer(update, context, pressed.value)
     elif isinstance(pressed, GlobalButton) and pressed.kind == language.BUTTON_KIND:
         await language.on_choice(update, context, pressed.value)
+    elif isinstance(pressed, GlobalButton) and pressed.kind == "again":
+        await analysis.submit_again(update, context, pressed.value)
     elif isinstance(pressed, GlobalButton) and pressed.kind == "new":
         await query.answer()
         await gate.begin(update, context)

@@ -7,6 +7,7 @@ re-show exactly the current question.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -219,6 +220,20 @@ def consent_keyboard(terms_version: str, language: str) -> InlineKeyboardMarkup:
 def new_case_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(text("button_new_case"), callback_data=global_button("new"))]]
+    )
+
+
+def try_again_keyboard(public_id: uuid.UUID) -> InlineKeyboardMarkup:
+    """Under a check whose answers could not be read: send the same check again, or a new one."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    text("button_try_again"), callback_data=global_button("again", public_id.hex)
+                )
+            ],
+            [InlineKeyboardButton(text("button_new_case"), callback_data=global_button("new"))],
+        ]
     )
 
 

@@ -281,10 +281,18 @@ MESSAGES: dict[str, str] = {
         "send anything again. I will send the result here automatically as soon as it works."
     ),
     "pending_result_intro": "Here is the result of the check you sent earlier.",
+    "result_ready": "🔔 Your result has come: tap the quoted message above to see it.",
     "analysis_failed": (
         "Sorry, the AI service could not analyse this check. Please try again with /new, "
         "perhaps with other photos."
     ),
+    "analysis_unreadable": (
+        "Sorry, the AI service answered this check several times with something I could not "
+        "read. Nothing is wrong with your photos. You can try this check again, or start a new "
+        "one."
+    ),
+    "button_try_again": "🔁 Try again",
+    "analysis_stopped": "✖️ Stopped: no result will come for this check.",
     "pending_dropped_no_consent": (
         "Your check that was waiting for the AI service was not sent, because you withdrew "
         "your consent. It has been discarded."
@@ -322,6 +330,7 @@ MESSAGES: dict[str, str] = {
     "status_submitted": "being analysed",
     "status_failed": "failed",
     "status_cancelled": "cancelled",
+    "status_undelivered": "could not be delivered",
     "status_collecting": "in progress",
     "api_status_title": "<b>AI service</b>",
     "api_status_down": "🔴 server {number}: down ({reason})",
@@ -339,6 +348,10 @@ MESSAGES: dict[str, str] = {
     "withdrawn": (
         "Your consent is withdrawn. I will not send any photo of yours from now on. Checks you "
         "sent earlier stay with the Model Dermatology service. /delete erases what I keep here."
+    ),
+    "withdraw_on_the_way": (
+        "A check already on its way to the AI service may still bring its result here. Nothing "
+        "more will be sent."
     ),
     "withdraw_nothing": "You have no consent to withdraw.",
     "delete_confirm": (
@@ -372,6 +385,10 @@ MESSAGES: dict[str, str] = {
     "clinic_copy_ask_them": (
         "I could not reach the clinic's group to ask for this, so please ask the clinic to "
         "delete it."
+    ),
+    "delete_on_the_way": (
+        "A check that was already on its way to the AI service was stopped: its result will not "
+        "come here."
     ),
     "delete_kept": "Nothing was erased.",
     # --- language
@@ -523,6 +540,11 @@ PLURALS: dict[str, tuple[str, str]] = {
     "analysing": (
         "⏳ Analysing your {count} photo… this usually takes under a minute.",
         "⏳ Analysing your {count} photos… this usually takes under a minute.",
+    ),
+    # Added to the replies of /withdraw and /delete.
+    "cancelled_waiting": (
+        "Your check that was waiting to be sent was cancelled: it will not be sent.",
+        "Your {count} checks that were waiting to be sent were cancelled: they will not be sent.",
     ),
     "api_status_up": (
         "🟢 server {number}: up, {count} user now{message}",

@@ -1,9 +1,10 @@
 """Cases and their photos, through their life: collecting -> submitted -> completed.
 
 A submission that fails goes to pending_retry (and back to submitted when retried) or to
-failed. Every change first locks the case row with an UPDATE, which blocks a concurrent writer
-of the same case on PostgreSQL (row lock) and on SQLite (the database write lock) alike, so
-two tasks adding photos never both take the same position or a sixth one.
+failed; each upload of a submitted case is claimed under the consent current at that moment.
+Every change first locks the case row with an UPDATE, which blocks a concurrent writer of the
+same case on PostgreSQL (row lock) and on SQLite (the database write lock) alike, so two tasks
+adding photos never both take the same position or a sixth one.
 """
 
 from __future__ import annotations
@@ -17,12 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.consent import require_current_consent
-from bot.db.errors import CaseAlreadyOpen, CaseFull, CaseNotFound, CaseStateError
+from bot.db.errors import (
+    CaseAlreadyOpen,
+    CaseFull,
+    CaseNotFound,
+    CaseStateError,
+    SendingRefused,
+)
 from bot.db.fair_use import record_submission
 from bot.db.models import MAX_PHOTOS, Case, CasePhoto, CaseStatus, Subject, User
 from bot.db.users import touch_user
 from bot.modelderm.diagnosis import Diagnosis
 from bot.questionnaire import Questionnaire
+from bot.safeguards import refuses_sending
 
 PATIENT_REF_MAX = 40
 ERROR_TEXT_MAX = 2000
@@ -47,7 +55,8 @@ class PhotoAdded:
     count: int
 
 
-async def _lock(session: AsyncSession, public_id: uuid.UUID, now: dt.datetime) -> Case:
+async def lock_case(session: AsyncSession, public_id: uuid.UUID, now: dt.datetime) -> Case:
+    """The case with its row locked until the transaction ends (see the module's docstring)."""
     case = await session.scalar(
         update(Case)
         .where(Case.public_id == public_id)
@@ -122,7 +131,7 @@ async def add_photo(
 ) -> PhotoAdded:
     """Add a photo at the next position; the same photo twice is kept once; CaseFull at six."""
     now = now or utcnow()
-    case = await _lock(session, public_id, now)
+    case = await lock_case(session, public_id, now)
     _require(case, "add a photo to", CaseStatus.COLLECTING)
     for existing in case.photos:
         if existing.file_unique_id == photo.file_unique_id:
@@ -153,7 +162,7 @@ async def remove_photo(
     now: dt.datetime | None = None,
 ) -> bool:
     """Remove the photo at `position` from a collecting case; False if there is none."""
-    case = await _lock(session, public_id, now or utcnow())
+    case = await lock_case(session, public_id, now or utcnow())
     _require(case, "remove a photo from", CaseStatus.COLLECTING)
     for photo in case.photos:
         if photo.position == position:
@@ -170,7 +179,7 @@ async def set_answers(
     *,
     now: dt.datetime | None = None,
 ) -> Case:
-    case = await _lock(session, public_id, now or utcnow())
+    case = await lock_case(session, public_id, now or utcnow())
     _require(case, "change the answers of", CaseStatus.COLLECTING)
     case.answers = questionnaire.to_dict()
     await session.flush()
@@ -193,7 +202,7 @@ async def set_subject(
     now: dt.datetime | None = None,
 ) -> Case:
     """Whose skin it is; a reference is kept only for someone else's skin."""
-    case = await _lock(session, public_id, now or utcnow())
+    case = await lock_case(session, public_id, now or utcnow())
     _require(case, "change whose skin is in", CaseStatus.COLLECTING)
     case.subject = subject
     case.patient_ref = _clean_ref(patient_ref) if subject is Subject.OTHER_WITH_PERMISSION else None
@@ -202,27 +211,89 @@ async def set_subject(
 
 
 async def mark_submitted(
-    session: AsyncSession, public_id: uuid.UUID, *, now: dt.datetime | None = None
+    session: AsyncSession,
+    public_id: uuid.UUID,
+    *,
+    again: bool = False,
+    now: dt.datetime | None = None,
 ) -> Case:
     """About to send: requires an accepted consent to the current terms (ConsentRequired).
 
-    This is the storage half of "no photo leaves without consent": call it, and commit, before
-    the photos are downloaded and sent. The consent is linked to the case as proof.
+    The consent is linked to the case as proof; every upload is claimed again under the consent
+    current at that moment (claim_upload). A collecting case is sent on the person's press, a
+    parked one by the retry job, and a case that failed on unreadable answers only when the
+    person asks for it `again`.
     """
     now = now or utcnow()
-    case = await _lock(session, public_id, now)
-    _require(case, "submit", CaseStatus.COLLECTING, CaseStatus.PENDING_RETRY)
+    case = await lock_case(session, public_id, now)
+    allowed = [CaseStatus.COLLECTING, CaseStatus.PENDING_RETRY]
+    if again and case.unreadable_answers > 0:
+        allowed.append(CaseStatus.FAILED)
+    _require(case, "submit", *allowed)
     if not case.photos:
         raise CaseStateError(case.public_id, "without photos", "submit")
     consent = await require_current_consent(session, case.user.telegram_user_id)
-    if case.status is CaseStatus.COLLECTING:  # a check sent; a retry of it is not another one
+    if case.status is not CaseStatus.PENDING_RETRY:
+        # The person pressed: a new round, with its own status message and delivery, and a
+        # check sent for fair use (a retry of a parked one is not another one).
         await record_submission(session, case.user.telegram_user_id, now=now)
+        case.requested_at = now
+        case.status_message_id = None
+        case.unreadable_answers = 0
+        case.failed_at = None
+        _reset_delivery(case)
     case.status = CaseStatus.SUBMITTED
     case.consent_record_id = consent.id
     case.submitted_at = now
     case.last_attempt_at = now
     case.next_attempt_at = None
+    case.uploads = 0
     case.attempts += 1
+    await session.flush()
+    return case
+
+
+def _reset_delivery(case: Case) -> None:
+    case.delivered_at = None
+    case.delivery_attempts = 0
+    case.next_delivery_at = None
+    case.result_message_at = None
+    case.card_attempted_at = None
+    case.delivery_given_up_at = None
+    case.delivery_failure = None
+
+
+async def set_status_message(
+    session: AsyncSession, public_id: uuid.UUID, message_id: int, *, now: dt.datetime | None = None
+) -> None:
+    """Remember the "Analysing…" message of the current round, which the result replaces."""
+    case = await lock_case(session, public_id, now or utcnow())
+    case.status_message_id = message_id
+    await session.flush()
+
+
+async def claim_upload(
+    session: AsyncSession, public_id: uuid.UUID, *, now: dt.datetime | None = None
+) -> Case:
+    """Right before each HTTP upload of the case's photos: may they leave now?
+
+    Awaited by the API client before every attempt (its `before_upload`), in a transaction of
+    its own, so a withdrawal or an erasure committed at any moment before stops the upload.
+    Raises CaseNotFound (erased), CaseStateError (cancelled meanwhile), ConsentRequired or
+    SendingRefused.
+    """
+    now = now or utcnow()
+    case = await lock_case(session, public_id, now)
+    _require(case, "upload", CaseStatus.SUBMITTED)
+    consent = await require_current_consent(session, case.user.telegram_user_id)
+    # What may never leave the bot whatever the consent is refused here as well, before the
+    # claim is recorded: this is the last step before the wire (a case parked before the rule
+    # existed never passed the check at "Send").
+    if refuses_sending(case.questionnaire, now.date()):
+        raise SendingRefused(case.public_id, "intimate photos of someone who may be a child")
+    case.consent_record_id = consent.id
+    case.uploads += 1
+    case.last_upload_at = now
     await session.flush()
     return case
 
@@ -232,10 +303,13 @@ async def mark_completed(
     public_id: uuid.UUID,
     diagnosis: Diagnosis,
     *,
+    deliver_by: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
+    """The API answered. `deliver_by`: when a redelivery is due if this process does not
+    deliver it first (a crash between here and the delivery); by default at once."""
     now = now or utcnow()
-    case = await _lock(session, public_id, now)
+    case = await lock_case(session, public_id, now)
     _require(case, "complete", CaseStatus.SUBMITTED)
     case.status = CaseStatus.COMPLETED
     case.diagnosis = diagnosis.to_dict()
@@ -243,6 +317,8 @@ async def mark_completed(
     case.latency_s = diagnosis.latency_s
     case.completed_at = now
     case.last_error = None
+    case.unreadable_answers = 0
+    case.next_delivery_at = deliver_by or now
     await session.flush()
     return case
 
@@ -253,14 +329,20 @@ async def mark_pending_retry(
     error: str,
     next_attempt_at: dt.datetime,
     *,
+    unreadable: bool = False,
     now: dt.datetime | None = None,
 ) -> Case:
-    """The API failed for now; keep everything and try again at `next_attempt_at`."""
-    case = await _lock(session, public_id, now or utcnow())
+    """The API failed for now; keep everything and try again at `next_attempt_at`.
+
+    `unreadable`: every answer of this submission was unreadable (counted, so that an answer
+    that can never be read ends the case instead of being uploaded forever).
+    """
+    case = await lock_case(session, public_id, now or utcnow())
     _require(case, "park for retry", CaseStatus.SUBMITTED)
     case.status = CaseStatus.PENDING_RETRY
     case.last_error = error[:ERROR_TEXT_MAX]
     case.next_attempt_at = next_attempt_at
+    case.unreadable_answers = case.unreadable_answers + 1 if unreadable else 0
     await session.flush()
     return case
 
@@ -270,65 +352,113 @@ async def mark_failed(
     public_id: uuid.UUID,
     error: str,
     *,
+    unreadable: bool = False,
     now: dt.datetime | None = None,
 ) -> Case:
-    """Give up on the case (e.g. the API refused it, or retries ran out)."""
+    """Give up on the case (e.g. the API refused it, or its answers could never be read)."""
     now = now or utcnow()
-    case = await _lock(session, public_id, now)
+    case = await lock_case(session, public_id, now)
     _require(case, "fail", CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY)
     case.status = CaseStatus.FAILED
     case.last_error = error[:ERROR_TEXT_MAX]
     case.failed_at = now
     case.next_attempt_at = None
+    case.unreadable_answers = case.unreadable_answers + 1 if unreadable else 0
     await session.flush()
     return case
 
 
-async def cancel_case(
-    session: AsyncSession, public_id: uuid.UUID, *, now: dt.datetime | None = None
-) -> Case:
-    """The person stopped; a case being sent right now cannot be cancelled."""
-    now = now or utcnow()
-    case = await _lock(session, public_id, now)
-    _require(case, "cancel", CaseStatus.COLLECTING, CaseStatus.PENDING_RETRY)
+def _discard(case: Case, now: dt.datetime, reason: str | None = None) -> None:
     case.status = CaseStatus.CANCELLED
     case.cancelled_at = now
     case.next_attempt_at = None
+    if reason is not None:
+        case.last_error = reason[:ERROR_TEXT_MAX]
     # The person discarded it: keep the row for counts, not their answers or photo references.
     case.answers = None
     case.patient_ref = None
     case.photos.clear()
-    await session.flush()
-    return case
 
 
-async def mark_delivered(
-    session: AsyncSession, public_id: uuid.UUID, *, now: dt.datetime | None = None
+async def cancel_case(
+    session: AsyncSession,
+    public_id: uuid.UUID,
+    *,
+    reason: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
-    """The result reached the person's chat."""
+    """The person stopped, or a parked case may no longer be sent (`reason` says why).
+
+    A case being sent right now is not cancelled here: see stop_unsent and claim_upload.
+    """
     now = now or utcnow()
-    case = await _lock(session, public_id, now)
-    _require(case, "deliver", CaseStatus.COMPLETED)
-    case.delivered_at = now
+    case = await lock_case(session, public_id, now)
+    _require(case, "cancel", CaseStatus.COLLECTING, CaseStatus.PENDING_RETRY)
+    _discard(case, now, reason)
     await session.flush()
     return case
 
 
-async def undelivered_results(
-    session: AsyncSession, *, completed_before: dt.datetime, limit: int = 20
-) -> list[Case]:
-    """Completed cases whose result was never recorded as sent (a crash or Telegram outage)."""
-    result = await session.scalars(
-        select(Case)
+async def drop_unconsented(
+    session: AsyncSession, public_id: uuid.UUID, reason: str, *, now: dt.datetime | None = None
+) -> Case:
+    """A case whose upload was refused for want of consent: it is discarded, never sent."""
+    now = now or utcnow()
+    case = await lock_case(session, public_id, now)
+    _require(case, "drop", CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY)
+    _discard(case, now, reason)
+    await session.flush()
+    return case
+
+
+@dataclass(frozen=True, slots=True)
+class StoppedCase:
+    public_id: uuid.UUID
+    # Its "Analysing…" message, to settle.
+    status_message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    # Waiting to be sent (queued, or parked for a retry): cancelled, nothing more will leave.
+    cancelled: tuple[StoppedCase, ...]
+    # Uploaded at least once in this submission: on the wire now, or between the client's
+    # attempts; the next attempt's claim refuses it (claim_upload).
+    on_the_way: tuple[StoppedCase, ...]
+
+
+async def stop_unsent(
+    session: AsyncSession,
+    telegram_user_id: int,
+    *,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Stopped:
+    """Cancel the person's cases that wait to be sent, in the unit of work that withdraws (or
+    erases); list the ones already on their way."""
+    now = now or utcnow()
+    candidates = await session.scalars(
+        select(Case.public_id)
+        .join(Case.user)
         .where(
-            Case.status == CaseStatus.COMPLETED,
-            Case.delivered_at.is_(None),
-            Case.completed_at <= completed_before,
+            User.telegram_user_id == telegram_user_id,
+            Case.status.in_([CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY]),
         )
-        .order_by(Case.completed_at, Case.id)
-        .limit(limit)
+        .order_by(Case.id)
     )
-    return list(result)
+    cancelled: list[StoppedCase] = []
+    on_the_way: list[StoppedCase] = []
+    for public_id in list(candidates):
+        # Locked, then looked at: a claim committed just before is seen, one just after waits.
+        case = await lock_case(session, public_id, now)
+        stopped = StoppedCase(case.public_id, case.status_message_id)
+        if case.status is CaseStatus.SUBMITTED and case.uploads > 0:
+            on_the_way.append(stopped)
+        elif case.status in (CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY):
+            _discard(case, now, reason)
+            cancelled.append(stopped)
+    await session.flush()
+    return Stopped(tuple(cancelled), tuple(on_the_way))
 
 
 async def recent_cases(session: AsyncSession, telegram_user_id: int, limit: int = 10) -> list[Case]:
@@ -354,6 +484,40 @@ async def due_for_retry(
         .limit(limit)
     )
     return list(result)
+
+
+async def park_orphans(
+    session: AsyncSession,
+    running: set[uuid.UUID],
+    *,
+    idle_since: dt.datetime,
+    now: dt.datetime | None = None,
+) -> int:
+    """Cases left `submitted` with no analysis running for them (its task died before it could
+    park the case), untouched since `idle_since`: parked for an immediate retry."""
+    now = now or utcnow()
+    idle = list(
+        await session.scalars(
+            select(Case.public_id).where(
+                Case.status == CaseStatus.SUBMITTED, Case.updated_at < idle_since
+            )
+        )
+    )
+    orphans = [public_id for public_id in idle if public_id not in running]
+    if not orphans:
+        return 0
+    result = await session.execute(
+        update(Case)
+        .where(Case.public_id.in_(orphans), Case.status == CaseStatus.SUBMITTED)
+        .values(
+            status=CaseStatus.PENDING_RETRY,
+            next_attempt_at=now,
+            updated_at=now,
+            last_error="interrupted: the analysis stopped before it ended",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def requeue_interrupted(session: AsyncSession, *, now: dt.datetime | None = None) -> int:

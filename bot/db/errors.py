@@ -18,6 +18,15 @@ class ConsentRequired(StorageError):
         self.reason = reason
 
 
+class SendingRefused(StorageError):
+    """Photos that may never leave the bot, whatever the consent (bot/safeguards.py)."""
+
+    def __init__(self, public_id: uuid.UUID, reason: str) -> None:
+        super().__init__(f"case {public_id} may not be sent: {reason}")
+        self.public_id = public_id
+        self.reason = reason
+
+
 class CaseNotFound(StorageError):
     def __init__(self, public_id: uuid.UUID) -> None:
         super().__init__(f"no case {public_id}")

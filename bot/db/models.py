@@ -42,6 +42,7 @@ __all__ = [
     "ClinicCopyReason",
     "ConsentDecision",
     "ConsentRecord",
+    "DeliveryFailure",
     "FairUseMark",
     "Subject",
     "TriageDecision",
@@ -81,6 +82,18 @@ class CaseStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class DeliveryFailure(StrEnum):
+    """Why the bot stopped trying to bring a result to the person's chat."""
+
+    BLOCKED = "blocked"
+    CHAT_GONE = "chat gone"
+    TOO_LONG = "too long after trimming"
+    # A new message may have gone out just before a crash, and there is no message to edit
+    # instead: sending another could show the result twice.
+    MAYBE_SENT = "may have been sent before a restart"
+    TOO_MANY_TRIES = "too many tries"
 
 
 class Subject(StrEnum):
@@ -140,6 +153,7 @@ class Case(Base):
             postgresql_where=text("status = 'collecting'"),
         ),
         Index("ix_cases_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_cases_status_next_delivery_at", "status", "next_delivery_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -175,6 +189,25 @@ class Case(Base):
     next_attempt_at: Mapped[dt.datetime | None]
     # When the result reached the person: a completed case without it is delivered again.
     delivered_at: Mapped[dt.datetime | None]
+
+    # When the person last pressed Send (or Try again); a submission later than this is a retry.
+    requested_at: Mapped[dt.datetime | None]
+    # The "Analysing…" message, which the result replaces (bot/conversation/delivery.py).
+    status_message_id: Mapped[int | None]
+    # HTTP uploads of the photos claimed since the latest submission, each under the consent
+    # current at that moment (cases.claim_upload).
+    uploads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_upload_at: Mapped[dt.datetime | None]
+    # Submissions in a row whose every answer was unreadable: a protocol error, not an outage.
+    unreadable_answers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Delivering the result (bot/db/delivery.py): tries so far, when the next one is due, and
+    # the moments a new result message and the card were attempted, recorded before each send.
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_delivery_at: Mapped[dt.datetime | None]
+    result_message_at: Mapped[dt.datetime | None]
+    card_attempted_at: Mapped[dt.datetime | None]
+    delivery_given_up_at: Mapped[dt.datetime | None]
+    delivery_failure: Mapped[str | None] = mapped_column(String(48))
 
     user: Mapped[User] = relationship(back_populates="cases", lazy="joined", innerjoin=True)
     photos: Mapped[list[CasePhoto]] = relationship(

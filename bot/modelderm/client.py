@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+# Awaited right before every upload; whatever it raises stops `diagnose` at once.
+BeforeUpload = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,11 +171,15 @@ class ModelDermClient:
         photos: Sequence[PhotoUpload],
         questionnaire: Questionnaire,
         case_id: str | None = None,
+        *,
+        before_upload: BeforeUpload | None = None,
     ) -> Diagnosis:
         """Send one case and return the server's diagnosis.
 
         Raises PhotoCountError (before any network I/O) for 0 or more than five photos, and
         DiagnosisFailed when no server gave a readable answer within the attempts and deadline.
+        `before_upload` is awaited right before every HTTP request, the first included (the
+        bot checks consent there); an exception from it ends `diagnose` unchanged.
         """
         if not 1 <= len(photos) <= MAX_PHOTOS:
             raise PhotoCountError(len(photos))
@@ -211,7 +217,9 @@ class ModelDermClient:
             if remaining <= 0:
                 stopped_because = f"deadline of {self.deadline_s:g}s reached"
                 break
-            timeout = min(self.request_timeout_s, remaining)
+            if before_upload is not None:
+                await before_upload()
+            timeout = min(self.request_timeout_s, max(0.0, deadline - time.monotonic()))
             attempt_started = time.monotonic()
             try:
                 # httpx's timeout bounds each read, not the whole answer; a server trickling
@@ -228,7 +236,11 @@ class ModelDermClient:
                     outcome = _describe(exc)
                 # A server may echo what it was sent; the key stays out of logs and errors.
                 outcome = self._redact(outcome)
-                failures.append(AttemptRecord(server, outcome, round(elapsed, 3)))
+                failures.append(
+                    AttemptRecord(
+                        server, outcome, round(elapsed, 3), unreadable=isinstance(exc, AnswerError)
+                    )
+                )
                 log.warning(
                     "ModelDerm attempt %d/%d on %s failed after %.2fs: %s",
                     attempt + 1,

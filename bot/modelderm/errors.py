@@ -1,7 +1,8 @@
 """What can go wrong when talking to the Model Dermatology API, as types the bot can act on.
 
-Only `PhotoCountError` and `DiagnosisFailed` escape `ModelDermClient.diagnose()`; the others
-describe one attempt and end up, as text, in `DiagnosisFailed.attempts`.
+Only `PhotoCountError` and `DiagnosisFailed` escape `ModelDermClient.diagnose()` (besides what
+its caller's own `before_upload` raises); the others describe one attempt and end up, as text,
+in `DiagnosisFailed.attempts`.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class AttemptRecord:
     server: str
     outcome: str
     elapsed_s: float
+    # The server answered, but with nothing readable (AnswerError): a protocol error.
+    unreadable: bool = False
 
     def describe(self) -> str:
         return f"{host_of(self.server)}: {self.outcome}"
@@ -77,6 +80,12 @@ class DiagnosisFailed(ModelDermError):
         self.retryable = retryable
         self.stopped_because = stopped_because
         super().__init__(self._summary())
+
+    @property
+    def unreadable_answers_only(self) -> bool:
+        """Every attempt got an answer, none of them readable: the API speaks, but not in a
+        way the bot understands. Retrying soon will not help the way it helps an outage."""
+        return bool(self.attempts) and all(a.unreadable for a in self.attempts)
 
     def _summary(self) -> str:
         count = len(self.attempts)

@@ -304,9 +304,10 @@ def _check_error(value: object, body: str) -> None:
 
 def _parse_pairs(value: str, body: str) -> tuple[Condition, ...]:
     """`name,probability,...`; a name may itself contain commas (it is every token up to the
-    next number). Names are cleaned (bot/i18n/limits.py explains why here)."""
-    if not value:
-        return ()
+    next number). Names are cleaned (bot/i18n/limits.py explains why here). No condition at all
+    is not an answer the bot can use: an AnswerError."""
+    if not value.strip():
+        raise AnswerError("no condition in the answer", excerpt(body))
     conditions: list[Condition] = []
     name_parts: list[str] = []
     for token in value.split(","):
@@ -427,4 +428,6 @@ def _json_conditions(value: Any, body: str) -> tuple[Condition, ...]:
         if probability is None:
             raise AnswerError(f"probability {str(raw)[:20]!r} is not a number", excerpt(body))
         conditions.append(Condition(cleaned, probability))
+    if not conditions:
+        raise AnswerError("no condition in the answer", excerpt(body))
     return _checked_sum(tuple(conditions), body)

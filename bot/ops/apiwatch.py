@@ -15,7 +15,7 @@ from typing import Any, cast
 import httpx
 
 from bot.config import Settings
-from bot.modelderm.client import ModelDermClient, PhotoUpload, ServerStatus
+from bot.modelderm.client import BeforeUpload, ModelDermClient, PhotoUpload, ServerStatus
 from bot.modelderm.diagnosis import Diagnosis
 from bot.modelderm.errors import AttemptRecord, DiagnosisFailed, host_of
 from bot.ops.metrics import Metrics
@@ -92,9 +92,13 @@ class WatchedModelDermClient(ModelDermClient):
         photos: Sequence[PhotoUpload],
         questionnaire: Questionnaire,
         case_id: str | None = None,
+        *,
+        before_upload: BeforeUpload | None = None,
     ) -> Diagnosis:
         try:
-            diagnosis = await super().diagnose(photos, questionnaire, case_id)
+            diagnosis = await super().diagnose(
+                photos, questionnaire, case_id, before_upload=before_upload
+            )
         except DiagnosisFailed as exc:
             if self.watch is not None:
                 self.watch.failed(exc.attempts)

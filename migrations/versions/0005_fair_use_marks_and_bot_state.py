@@ -6,7 +6,7 @@ limits carry on across the upgrade; that needs the fair-use key, made here if th
 (The key's name and the hash are frozen copies of bot/db/fair_use.py as of this revision.)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -25,7 +25,7 @@ KEY_NAME = "fair_use_key"
 WINDOW = dt.timedelta(hours=24)
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -53,6 +53,13 @@ def test_high_malignancy_output_alone_means_dermatologist_soon() -> None:
     )
 
 
+def test_no_condition_at_all_never_reassures() -> None:
+    advice = advise(diagnosis(), RULES)
+    assert advice.tier is AdviceTier.SEE_DOCTOR
+    assert advice.reasons == ("no condition named",)
+    assert advise(diagnosis(malignancy=2), RULES).tier is AdviceTier.SEE_DOCTOR
+
+
 def test_infection_means_see_a_doctor() -> None:
     d = diagnosis(("Cellulitis", 0.35), ("Insect bite", 0.3))
     assert advise(d, RULES).tier is AdviceTier.SEE_DOCTOR

@@ -43,6 +43,10 @@ async def test_api_down_then_up_delivers_the_result_later_exactly_once(world: Wo
         world.api.behaviour = Behaviour.normal()
         late = await alice.wait_for("AI estimate", timeout=WAIT)
         assert "result of the check you sent earlier" in late.text
+        # It replaced "Analysing…", silently; a new message says it has come and points at it.
+        assert any("Analysing" in str(version.get("text")) for version in late.edits)
+        notice = await alice.wait_for("Your result has come", timeout=WAIT)
+        assert notice.reply_to_message_id == late.message_id
         await asyncio.sleep(1.5)  # time for a duplicate to show up, if there were one
     assert len(results(alice)) == 1
     assert sum("not answering right now" in m.text for m in alice.messages) == 1
@@ -74,6 +78,40 @@ async def test_a_refused_case_fails_with_a_clear_message(world: World) -> None:
         history = await alice.wait_for("Your recent checks", timeout=WAIT)
         assert "failed" in history.text
     assert len(world.api.requests) == 1  # a refusal is not retried
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "<error>0</error><disease>Acne,-0.2,Rosacea,0.3</disease>",
+        "<error>0</error><disease></disease><malignancy_output>1</malignancy_output>",
+    ],
+    ids=["negative-probability", "no-condition"],
+)
+async def test_an_answer_that_can_never_be_read_fails_the_case_and_offers_to_try_again(
+    world: World, answer: str
+) -> None:
+    world.api.behaviour = Behaviour.raw(200, answer)
+    alice = world.person()
+    async with world.bot():
+        await submit_case(alice)
+        failed = await alice.wait_for("could not read", timeout=WAIT)
+        assert "Nothing is wrong with your photos" in failed.text
+        assert failed.buttons == ["🔁 Try again", "➕ New check"]
+        # Three submissions of the client's two attempts each, then no more.
+        assert len(world.api.requests) == 3 * 2
+        assert not any("Watch it" in m.text for m in alice.messages)
+        # "Analysing…" does not linger over a check that has ended.
+        assert not any("Analysing" in m.text for m in alice.messages)
+        assert any("no result will come" in m.text for m in alice.messages)
+        world.api.behaviour = Behaviour.normal()
+        await alice.press("🔁 Try again", message=failed)
+        await alice.wait_for("AI estimate (check", timeout=WAIT)
+        await alice.send("/history")
+        history = await alice.wait_for("Your recent checks", timeout=WAIT)
+        assert "done · Insect bite 27%" in history.text
+    assert len(world.api.requests) == 3 * 2 + 1
+    assert len(results(alice)) == 1
 
 
 async def test_history_and_status(world: World) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import sqlite3
 
 import pytest
 
@@ -12,6 +15,7 @@ from tests.conversation.flows import WAIT, agree, answer_everything, send_photos
 from tests.conversation.lang_flows import Conversation, says
 from tests.conversation.test_e2e_consent import stored
 from tests.conversation.test_e2e_triage import card_of, clinic_of, triage_bot
+from tests.fakes.modelderm_server import Behaviour
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 
 # Sent or not, the person sees one of these after pressing Send.
@@ -196,3 +200,29 @@ async def test_with_triage_a_childs_intimate_photos_reach_no_one(world: World) -
         card = await card_of(clinic)
     assert "Body site: Arm" in card.text and len(world.api.requests) == 1
     assert len([m for m in clinic.doctor.messages if "Case " in m.text]) == 1
+
+
+async def test_a_parked_case_that_may_not_be_sent_is_refused_at_its_upload(world: World) -> None:
+    """The check at every upload holds even for a case that never passed the one at "Send"
+    (parked for a retry before the rule existed): its photos stay, and the person is told."""
+    alice = world.person()
+    world.api.behaviour = Behaviour.proxy_error()
+    async with world.bot():
+        await to_summary(alice, "1984", None)
+        confirm = await after_send(alice)
+        await alice.press("✅ Yes, send", message=confirm)
+        await alice.wait_for("not answering right now", timeout=WAIT)
+    tried = len(world.api.requests)
+    # As if parked by a build without the rule: the stored answers say a child's.
+    database = world.settings.database_url.split("///", 1)[1]
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
+        (answers,) = db.execute("SELECT answers FROM cases").fetchone()
+        child = {**json.loads(answers), "birth_year": int(a_child_born())}
+        db.execute("UPDATE cases SET answers = ?", (json.dumps(child),))
+    world.api.behaviour = Behaviour.normal()
+    async with world.bot():
+        refused = await alice.wait_for(REFUSED, timeout=WAIT)
+    assert refused.text == says("en", "intimate_child_refused")
+    assert len(world.api.requests) == tried, "the parked photos were uploaded"
+    (case,) = await stored(world, Case)
+    assert case.status is CaseStatus.CANCELLED and case.answers is None

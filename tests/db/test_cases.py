@@ -218,23 +218,6 @@ async def test_a_photo_can_be_removed_and_its_place_taken_again(sessions: Sessio
     assert (added.photo.position, added.count) == (2, 3)
 
 
-async def test_results_not_marked_delivered_are_found_again(sessions: Sessions) -> None:
-    await accept_terms(sessions, USER)
-    public_id = await case_with_photos(sessions, USER, 1)
-    async with sessions.begin() as session:
-        await cases.mark_submitted(session, public_id, now=T0)
-        await cases.mark_completed(session, public_id, DIAGNOSIS, now=T0)
-    later = T0 + dt.timedelta(minutes=5)
-    async with sessions() as session:
-        lost = await cases.undelivered_results(session, completed_before=later)
-        assert [c.public_id for c in lost] == [public_id]
-        assert await cases.undelivered_results(session, completed_before=T0 - dt.timedelta(1)) == []
-    async with sessions.begin() as session:
-        await cases.mark_delivered(session, public_id, now=later)
-    async with sessions() as session:
-        assert await cases.undelivered_results(session, completed_before=later) == []
-
-
 async def test_restart_requeues_cases_left_submitted(sessions: Sessions) -> None:
     await accept_terms(sessions, USER)
     public_id = await case_with_photos(sessions, USER, 1)
@@ -274,3 +257,102 @@ async def test_naive_datetimes_are_refused(sessions: Sessions) -> None:
     async with sessions() as session:
         with pytest.raises(Exception, match="timezone-aware"):
             await cases.create_case(session, USER, now=dt.datetime(2025, 1, 1))
+
+
+async def submitted(sessions: Sessions, telegram_user_id: int = USER) -> uuid.UUID:
+    await accept_terms(sessions, telegram_user_id)
+    public_id = await case_with_photos(sessions, telegram_user_id, 1)
+    async with sessions.begin() as session:
+        await cases.mark_submitted(session, public_id, now=T0)
+    return public_id
+
+
+async def test_each_upload_is_claimed_under_the_current_consent(sessions: Sessions) -> None:
+    public_id = await submitted(sessions)
+    for n in (1, 2):
+        async with sessions.begin() as session:
+            case = await cases.claim_upload(session, public_id, now=T0 + dt.timedelta(seconds=n))
+        assert (case.uploads, case.last_upload_at) == (n, T0 + dt.timedelta(seconds=n))
+    async with sessions.begin() as session:
+        await consent.withdraw_consent(session, USER, chat_type="private")
+    with pytest.raises(ConsentRequired):
+        async with sessions.begin() as session:
+            await cases.claim_upload(session, public_id)
+    async with sessions() as session:
+        assert (await cases.get_case(session, public_id)).uploads == 2
+
+
+async def test_only_a_submitted_case_can_be_uploaded(sessions: Sessions) -> None:
+    await accept_terms(sessions, USER)
+    public_id = await case_with_photos(sessions, USER, 1)
+    with pytest.raises(CaseStateError):
+        async with sessions.begin() as session:
+            await cases.claim_upload(session, public_id)
+    with pytest.raises(CaseNotFound):
+        async with sessions.begin() as session:
+            await cases.claim_upload(session, uuid.uuid4())
+
+
+async def test_withdrawing_cancels_what_was_not_uploaded_and_counts_what_was(
+    sessions: Sessions,
+) -> None:
+    queued = await submitted(sessions)
+    async with sessions.begin() as session:
+        await cases.set_status_message(session, queued, 77)
+    on_the_way = await submitted(sessions)
+    async with sessions.begin() as session:
+        await cases.claim_upload(session, on_the_way)
+    parked = await submitted(sessions)
+    async with sessions.begin() as session:
+        await cases.mark_pending_retry(session, parked, "502", T0, now=T0)
+    other = await submitted(sessions, USER + 1)
+
+    async with sessions.begin() as session:
+        stopped = await cases.stop_unsent(session, USER, reason="consent withdrawn", now=T0)
+    assert sorted(c.public_id for c in stopped.cancelled) == sorted([queued, parked])
+    assert {c.public_id: c.status_message_id for c in stopped.cancelled}[queued] == 77
+    assert [c.public_id for c in stopped.on_the_way] == [on_the_way]
+    async with sessions() as session:
+        for public_id in (queued, parked):
+            case = await cases.get_case(session, public_id)
+            assert case.status is CaseStatus.CANCELLED
+            assert case.last_error == "consent withdrawn"
+            assert (case.photos, case.answers) == ([], None)
+        assert (await cases.get_case(session, on_the_way)).status is CaseStatus.SUBMITTED
+        assert (await cases.get_case(session, other)).status is CaseStatus.SUBMITTED
+    with pytest.raises(CaseStateError):
+        async with sessions.begin() as session:
+            await cases.claim_upload(session, queued)
+
+
+async def test_unreadable_answers_are_counted_until_the_case_fails(sessions: Sessions) -> None:
+    public_id = await submitted(sessions)
+    async with sessions.begin() as session:
+        case = await cases.mark_pending_retry(
+            session, public_id, "unreadable", T0, unreadable=True, now=T0
+        )
+    assert case.unreadable_answers == 1
+    async with sessions.begin() as session:
+        await cases.mark_submitted(session, public_id, now=T0)
+        case = await cases.mark_failed(session, public_id, "unreadable", unreadable=True, now=T0)
+    assert (case.status, case.unreadable_answers) == (CaseStatus.FAILED, 2)
+    # Only a case that failed on unreadable answers may be sent again, and only on request.
+    with pytest.raises(CaseStateError):
+        async with sessions.begin() as session:
+            await cases.mark_submitted(session, public_id)
+    async with sessions.begin() as session:
+        again = await cases.mark_submitted(session, public_id, again=True, now=T0)
+    assert (again.status, again.unreadable_answers, again.attempts) == (
+        CaseStatus.SUBMITTED,
+        0,
+        3,
+    )
+
+
+async def test_a_case_failed_for_another_reason_is_not_sent_again(sessions: Sessions) -> None:
+    public_id = await submitted(sessions)
+    async with sessions.begin() as session:
+        await cases.mark_failed(session, public_id, "HTTP 400", now=T0)
+    with pytest.raises(CaseStateError):
+        async with sessions.begin() as session:
+            await cases.mark_submitted(session, public_id, again=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from bot.db import cases
-from bot.db.errors import CaseFull
-from tests.db.helpers import Sessions, photo
+from bot.db import cases, consent
+from bot.db.errors import CaseFull, CaseStateError, ConsentRequired
+from bot.db.models import CaseStatus
+from tests.db.helpers import Sessions, accept_terms, case_with_photos, photo
 
 USER = 6_000_000_042
 
@@ -60,3 +61,45 @@ async def test_concurrent_first_photos_of_a_new_person(sessions: Sessions) -> No
 
     first, second = await asyncio.gather(start(), start())
     assert first is not None and first == second
+
+
+async def test_an_upload_claim_racing_a_withdrawal_is_either_refused_or_on_its_way(
+    sessions: Sessions,
+) -> None:
+    """Never both: a claim that succeeded leaves its case on its way, not cancelled."""
+    person = USER + 2
+    for n in range(6):
+        await accept_terms(sessions, person)
+        public_id = await case_with_photos(sessions, person, 1)
+        async with sessions.begin() as session:
+            await cases.mark_submitted(session, public_id)
+
+        async def claim(public_id: uuid.UUID = public_id) -> bool:
+            try:
+                async with sessions.begin() as session:
+                    await cases.claim_upload(session, public_id)
+                    await asyncio.sleep(0)
+            except (CaseStateError, ConsentRequired):
+                return False
+            return True
+
+        async def withdraw() -> cases.Stopped:
+            async with sessions.begin() as session:
+                await consent.withdraw_consent(session, person, chat_type="private")
+                await asyncio.sleep(0)
+                return await cases.stop_unsent(session, person, reason="withdrawn")
+
+        if n % 2:
+            claimed, stopped = await asyncio.gather(claim(), withdraw())
+        else:
+            stopped, claimed = await asyncio.gather(withdraw(), claim())
+        async with sessions() as session:
+            case = await cases.get_case(session, public_id)
+        if claimed:
+            assert case.status is CaseStatus.SUBMITTED and case.uploads == 1
+            assert [c.public_id for c in stopped.on_the_way] == [public_id]
+            async with sessions.begin() as session:
+                await cases.drop_unconsented(session, public_id, "test over")
+        else:
+            assert case.status is CaseStatus.CANCELLED and case.uploads == 0
+            assert [c.public_id for c in stopped.cancelled] == [public_id]

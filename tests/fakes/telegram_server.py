@@ -809,6 +809,8 @@ class FakeTelegram:
         if "inline_message_id" in params:
             raise _bad("message to edit not found")
         chat = self._chat(params)
+        if chat.blocked_bot:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
         message_id = params.get_int("message_id", required="message identifier is not specified")
         stored = chat.messages.get(message_id or 0)
         if stored is None or stored.deleted:

@@ -291,9 +291,12 @@ async def test_unknown_chat_blocked_user_and_left_group(
 ) -> None:
     with pytest.raises(BadRequest, match="Chat not found"):
         await bot.send_message(424242, "hi")
+    earlier = await bot.send_message(alice.chat_id, "sent before the block")
     alice.chat.blocked_bot = True
     with pytest.raises(Forbidden, match="bot was blocked by the user"):
         await bot.send_message(alice.chat_id, "hi")
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.edit_message_text("edited", alice.chat_id, earlier.message_id)
     group = FakeGroup(fake, "Clinic", [alice])
     assert await bot.leave_chat(group.id)
     with pytest.raises(Forbidden, match="not a member of the group chat"):

@@ -365,6 +365,75 @@ async def test_the_deadline_stops_a_slow_server(
     assert "no answer within" in str(caught.value)
 
 
+async def test_before_upload_is_awaited_right_before_every_request(
+    modelderm_server: FakeModelDerm, http_client: httpx.AsyncClient
+) -> None:
+    modelderm_server.queue(Behaviour.proxy_error(), Behaviour.proxy_error())
+    requests_seen: list[int] = []
+
+    async def before_upload() -> None:
+        requests_seen.append(len(modelderm_server.requests))
+
+    client = make_client([modelderm_server.url], http_client)
+    diagnosis = await client.diagnose([PHOTO], Questionnaire(), before_upload=before_upload)
+    assert diagnosis.attempts == 3
+    # Once before each of the three requests, each time before that request went out.
+    assert requests_seen == [0, 1, 2]
+
+
+class Withdrawn(Exception):
+    """What a caller's check raises when the photos may no longer leave."""
+
+
+async def test_a_refusing_before_upload_stops_at_once_and_its_error_comes_out(
+    modelderm_server: FakeModelDerm, http_client: httpx.AsyncClient
+) -> None:
+    modelderm_server.behaviour = Behaviour.proxy_error()
+    calls = 0
+
+    async def before_upload() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise Withdrawn
+
+    sleep = RecordingSleep()
+    client = make_client([modelderm_server.url], http_client, sleep)
+    with pytest.raises(Withdrawn):
+        await client.diagnose([PHOTO], Questionnaire(), before_upload=before_upload)
+    assert len(modelderm_server.requests) == 1
+    assert calls == 2
+    assert len(sleep.delays) == 1  # the backoff happened; the second request did not
+
+
+async def test_a_refusal_before_the_first_upload_sends_nothing(
+    modelderm_server: FakeModelDerm, http_client: httpx.AsyncClient
+) -> None:
+    async def before_upload() -> None:
+        raise Withdrawn
+
+    client = make_client([modelderm_server.url], http_client)
+    with pytest.raises(Withdrawn):
+        await client.diagnose([PHOTO], Questionnaire(), before_upload=before_upload)
+    assert modelderm_server.requests == []
+
+
+async def test_only_unreadable_answers_are_a_protocol_error_not_an_outage(
+    modelderm_server: FakeModelDerm, http_client: httpx.AsyncClient
+) -> None:
+    modelderm_server.behaviour = Behaviour.raw(200, "<error>0</error><disease>Acne,-0.2</disease>")
+    client = make_client([modelderm_server.url], http_client, max_attempts=2)
+    with pytest.raises(DiagnosisFailed) as caught:
+        await client.diagnose([PHOTO], Questionnaire())
+    assert caught.value.unreadable_answers_only is True
+    assert caught.value.retryable is True
+
+    modelderm_server.queue(Behaviour.proxy_error())
+    with pytest.raises(DiagnosisFailed) as caught:
+        await client.diagnose([PHOTO], Questionnaire())
+    assert caught.value.unreadable_answers_only is False
+
+
 # --------------------------------------------------------------------------------- status
 
 

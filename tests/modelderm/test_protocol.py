@@ -387,6 +387,10 @@ def test_json_answer_keeps_malignancy_and_echo() -> None:
         (b"<disease>Acne,NaN</disease>", "not a number", ""),
         (b"<disease>0.5,Acne,0.2</disease>", "without a condition name", ""),
         (b"<disease>Only names, no numbers</disease>", "no condition", ""),
+        (b"<error>0</error><disease></disease>", "no condition", ""),
+        (b"<error>0</error><disease> </disease>", "no condition", ""),
+        (b'{"error": 0, "disease": []}', "no condition", ""),
+        (b'{"error": 0, "disease": ""}', "no condition", ""),
     ],
 )
 def test_unusable_answers_raise_answer_error_with_an_excerpt(
@@ -431,7 +435,7 @@ names = st.text(
 def pairs(draw: st.DrawFn) -> list[tuple[str, int]]:
     """Names with probabilities in ten-thousandths that add up to at most 1, as a softmax's."""
     drawn, left = [], 10_000
-    for name in draw(st.lists(names, max_size=15)):
+    for name in draw(st.lists(names, min_size=1, max_size=15)):
         probability = draw(st.integers(min_value=0, max_value=left))
         left -= probability
         drawn.append((name, probability))

@@ -169,15 +169,18 @@ async def test_people_waiting_for_the_api_see_their_place(world: World) -> None:
             *(p.wait_for("AI estimate", timeout=WAIT + 10) for p in people)
         )
     assert all("AI estimate" in r.text for r in results)
+    # Each person's "Analysing…" as it was shown before it became the result.
     shown = {
         p.user["first_name"]: [
-            version.get("text", "")
+            str(version.get("text", ""))
             for m in p.messages
-            if "Analysing" in m.text
-            for version in [*m.edits, m.raw]
+            if any("Analysing" in str(v.get("text", "")) for v in m.edits)
+            for version in m.edits
         ]
         for p in people
     }
+    # The result replaced each "Analysing…".
+    assert all(any("Analysing" in str(v.get("text", "")) for v in r.edits) for r in results)
     assert not any("ahead of you" in t or "you are next" in t for t in shown["Ann"])
     assert any("you are next" in t for t in shown["Ben"])
     assert any("1 person is ahead of you" in t for t in shown["Cat"])
@@ -185,8 +188,8 @@ async def test_people_waiting_for_the_api_see_their_place(world: World) -> None:
     # first: one edit for the place, one to take it away, nothing more.
     assert len(shown["Cat"]) == 3
     # When the turn comes the queue line goes away again.
-    last = next(m for m in people[2].messages if "Analysing" in m.text)
-    assert "ahead of you" not in last.text and "you are next" not in last.text
+    last = shown["Cat"][-1]
+    assert "Analysing" in last and "ahead of you" not in last and "you are next" not in last
 
 
 # PTB's rate limiter itself reads RetryAfter.retry_after, deprecated in its float form.

@@ -13,9 +13,12 @@ The bot runs as its own process; the fake Telegram, the fake API and the people 
 
 Reported: started (people who pressed Send), completed (got their result), delivered_late (the
 result came with "the check you sent earlier", i.e. after a pending retry or a restart), lost
-(pressed Send, no result by the end), duplicates (people who got a result twice). After the last
-result the run waits until no completed case is left unrecorded as delivered (the bot re-sends
-those after 60 s), so a late duplicate would be seen. Bar: lost = 0 and duplicates = 0.
+(pressed Send, no result by the end), duplicates (people shown their result text in more than
+one message, or sent more than one result card; duplicate_texts and duplicate_cards tell them
+apart), given_up (results the bot stopped trying to deliver). A prompt result arrives as an edit
+of "Analysing…", so every message that ever showed a result text counts. After the last result
+the run waits until no completed case is left unrecorded as delivered (the bot tries those
+again after 60 s), so a late duplicate would be seen. Bar: lost = 0 and duplicates = 0.
 """
 
 from __future__ import annotations
@@ -54,9 +57,22 @@ def unrecorded_deliveries(database: Path) -> int:
     with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
         (count,) = db.execute(
             "SELECT count(*) FROM cases WHERE status IN ('submitted', 'pending_retry') "
-            "OR (status = 'completed' AND delivered_at IS NULL)"
+            "OR (status = 'completed' AND delivered_at IS NULL AND delivery_given_up_at IS NULL)"
         ).fetchone()
     return int(count)
+
+
+def given_up_deliveries(database: Path) -> int:
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM cases WHERE delivery_given_up_at IS NOT NULL"
+        ).fetchone()
+    return int(count)
+
+
+def _short(version: dict[str, Any]) -> str:
+    said = str(version.get("text") or version.get("caption") or "")
+    return f"#{version.get('message_id')} {said[:60]!r}"
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -84,7 +100,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 modelderm_backoff_max_s=0.5,
                 shutdown_grace_s=5,
             )
-            bot = BotProcess(workdir, env)
+            bot_log = Path(args.bot_log) if args.bot_log else None
+            bot = BotProcess(workdir, env, bot_log)
             await bot.start()
             await wait_healthy(http, port, bot)
             crowd = [Person(FakeUser(telegram, f"P{n}")) for n in range(args.people)]
@@ -114,7 +131,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 note("bot: SIGKILL")
                 await bot.stop(signal.SIGKILL)
                 await asyncio.sleep(1.0)
-                bot = BotProcess(workdir, env)
+                bot = BotProcess(workdir, env, bot_log)
                 await bot.start()
                 note("bot: restarted")
                 await asyncio.sleep(args.gap)
@@ -141,10 +158,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(1.0)
             await asyncio.sleep(2.0)
             left = await asyncio.to_thread(unrecorded_deliveries, database)
+            given_up = await asyncio.to_thread(given_up_deliveries, database)
             status = await bot.stop()
             note("bot stopped")
     submitted = [p for p in crowd if p.submitted_at is not None]
     results = {id(p): p.results() for p in crowd}
+    cards = {id(p): p.cards() for p in crowd}
+    duplicate_texts = {id(p) for p in crowd if len(results[id(p)]) > 1}
+    duplicate_cards = {id(p) for p in crowd if len(cards[id(p)]) > 1}
     return {
         "bench": "faults",
         "people": args.people,
@@ -152,7 +173,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "completed": sum(bool(results[id(p)]) for p in crowd),
         "delivered_late": sum(any(LATE in m.text for m in results[id(p)]) for p in crowd),
         "lost": sum(not results[id(p)] for p in submitted),
-        "duplicates": sum(len(results[id(p)]) > 1 for p in crowd),
+        "duplicates": len(duplicate_texts | duplicate_cards),
+        "duplicate_texts": len(duplicate_texts),
+        "duplicate_cards": len(duplicate_cards),
+        "given_up": given_up,
+        # What each person shown a result twice saw: every version of those messages, shortened.
+        "duplicated": [
+            [[_short(v) for v in [*m.edits, m.raw]] for m in [*results[id(p)], *cards[id(p)]]]
+            for p in crowd
+            if id(p) in duplicate_texts | duplicate_cards
+        ],
         "never_submitted": args.people - len(submitted),
         "nudges": sum(p.nudges for p in crowd),
         "unsettled_cases": left,
@@ -171,6 +201,7 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=5.0, help="s at least between faults")
     parser.add_argument("--lock", type=float, default=3.0, help="s the database is locked")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--bot-log", help="keep the bot's own log (both runs) in this file")
     result = asyncio.run(run(parser.parse_args()))
     result["ok"] = result["lost"] == 0 and result["duplicates"] == 0
     print(json.dumps(result), flush=True)

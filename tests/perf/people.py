@@ -30,6 +30,7 @@ from tests.fakes.telegram_user import ChatMessage, FakeUser
 from tests.ops.process import REPO, BotProcess, bot_environment
 
 RESULT = "Most likely conditions"
+CARD = "The result above as a picture"
 LATE = "the check you sent earlier"
 ANALYSING = "Analysing your"
 ANSWERS = {label for (label,) in ALL_ANSWERS}
@@ -47,7 +48,17 @@ class Person:
     acted: set[tuple[int, int]] = field(default_factory=set)
 
     def results(self) -> list[ChatMessage]:
-        return [m for m in self.user.messages if RESULT in m.text]
+        """Distinct messages that show, or ever showed, a result text (a prompt result is the
+        "Analysing…" message edited into it)."""
+        return [m for m in self.user.messages if ever_said(m, RESULT)]
+
+    def cards(self) -> list[ChatMessage]:
+        return [m for m in self.user.messages if m.photo and CARD in m.text]
+
+
+def ever_said(message: ChatMessage, words: str) -> bool:
+    versions = [*message.edits, message.raw]
+    return any(words in str(v.get("text") or v.get("caption") or "") for v in versions)
 
 
 async def act(person: Person, message: ChatMessage) -> None:

@@ -1,0 +1,259 @@
+"""The result in the person's chat, exactly once, and every delivery ends.
+
+The result replaces the case's "Analysing…" message (an edit): if the bot stops between the
+edit and recording it, the redelivery makes the same edit, which Telegram answers with "message
+is not modified", the proof that it was made. Edits do not notify, so when the result comes late
+(after the person was told to wait, or long after the press) a short new message follows that
+says so, replying to the result so that one tap shows it. It follows the recorded delivery, so
+a crash can at worst lose that notice, never show the result twice. (A late result sent as a new
+message of its own, with "Analysing…" pointing at it, cannot be made safe: after a crash in its
+send nothing tells whether it arrived, and the fault benchmark caught such results twice.)
+
+Only without a status message to edit is the result a new message, recorded as attempted before
+it is sent and never sent twice. The card follows the text, claimed before it is sent. Each
+failure is sorted: a person who blocked the bot or a chat that is gone ends the delivery at
+once; anything else is tried again later, a bounded number of times (bot/db/delivery.py keeps
+the record).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import uuid
+
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
+
+from bot.advice import advise
+from bot.conversation.card import send_result_card
+from bot.conversation.result import render_result
+from bot.conversation.screens import new_case_keyboard
+from bot.conversation.texts import text
+from bot.conversation.uploads import first_photo
+from bot.db.delivery import (
+    Delivery,
+    DeliveryWay,
+    claim_delivery,
+    claim_new_message,
+    due_deliveries,
+    mark_delivered,
+    record_delivery_failure,
+)
+from bot.db.models import DeliveryFailure
+from bot.i18n import speaking
+from bot.services import Services
+from bot.triage import desk as triage
+
+log = logging.getLogger(__name__)
+
+# A result not recorded as delivered this long after a try is tried again; each later try waits
+# twice as long as the one before, up to REDELIVER_MAX_S, for at most MAX_DELIVERY_ATTEMPTS.
+REDELIVER_AFTER_S = 60.0
+REDELIVER_MAX_S = 3600.0
+MAX_DELIVERY_ATTEMPTS = 8
+# A result ready this long after the press comes as a new message: the person may have left.
+LATE_RESULT_AFTER_S = 120.0
+# Results the redelivery job tries per round, the longest due first.
+REDELIVERY_BATCH = 20
+
+# Links name the conditions; a preview of the first would bury the advice.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_CHAT_GONE = ("chat not found", "user not found", "peer_id_invalid", "bot was kicked")
+_CANNOT_EDIT = (
+    "message to edit not found",
+    "message can't be edited",
+    "there is no text in the message to edit",
+    "message_id_invalid",
+)
+
+
+def redelivery_delay(attempt: int) -> dt.timedelta:
+    """How long after the `attempt`th try (0: the completion) the next one is due."""
+    return dt.timedelta(seconds=min(REDELIVER_MAX_S, REDELIVER_AFTER_S * 2 ** max(0, attempt - 1)))
+
+
+def _gives_up(exc: TelegramError) -> DeliveryFailure | None:
+    """The failures that no later try can get past."""
+    message = exc.message.lower()
+    if isinstance(exc, Forbidden):
+        return DeliveryFailure.CHAT_GONE if "deactivated" in message else DeliveryFailure.BLOCKED
+    if isinstance(exc, ChatMigrated):
+        return DeliveryFailure.CHAT_GONE
+    if isinstance(exc, BadRequest):
+        if "message is too long" in message:
+            return DeliveryFailure.TOO_LONG
+        if any(sign in message for sign in _CHAT_GONE):
+            return DeliveryFailure.CHAT_GONE
+    return None
+
+
+def _surely_not_sent(exc: TelegramError) -> bool:
+    # A timeout or a broken connection may come after Telegram sent the message.
+    return not isinstance(exc, NetworkError) or isinstance(exc, BadRequest)
+
+
+class _Ended(Exception):
+    """The delivery ended without showing anything now (given up, recorded as such)."""
+
+
+async def deliver(
+    bot: Bot, services: Services, public_id: uuid.UUID, *, card_photo: bytes | None = None
+) -> None:
+    """One try at bringing the case's result to the person; records how it went.
+
+    `card_photo`: the first photo as the API received it, when still in memory; otherwise it is
+    fetched again for the card.
+    """
+    async with services.sessions.begin() as session:
+        plan = await claim_delivery(
+            session,
+            public_id,
+            retry_in=redelivery_delay,
+            max_attempts=MAX_DELIVERY_ATTEMPTS,
+            late_after=dt.timedelta(seconds=LATE_RESULT_AFTER_S),
+        )
+    if plan is None:
+        return
+    with speaking(await services.stored_language(plan.chat_id)):
+        body = await _result_text(services, plan)
+        try:
+            if plan.way is DeliveryWay.EDIT:
+                edited = await _edit_in(bot, services, plan, body)
+            else:
+                edited = False
+                await _send_new(bot, plan, body)
+        except _Ended:
+            return
+        except TelegramError as exc:
+            await _failed(services, plan, exc, new_message=plan.way is DeliveryWay.NEW_MESSAGE)
+            return
+        async with services.sessions.begin() as session:
+            send_card = await mark_delivered(session, public_id)
+        if edited and plan.late:
+            await _notify(bot, plan)
+        if send_card:
+            await _send_card(bot, services, plan, card_photo)
+
+
+async def _result_text(services: Services, plan: Delivery) -> str:
+    advice = advise(plan.diagnosis, services.advice_rules)
+    top = services.settings.result_top_n
+    body = render_result(plan.diagnosis, advice, str(plan.public_id), top=top)
+    if plan.late:
+        body = f"{text('pending_result_intro')}\n\n{body}"
+    if note := await triage.result_note(services, plan.public_id):
+        body = f"{body}\n\n{note}"
+    return body
+
+
+async def _send_new(bot: Bot, plan: Delivery, body: str) -> None:
+    await bot.send_message(
+        plan.chat_id, body, reply_markup=new_case_keyboard(), link_preview_options=NO_PREVIEW
+    )
+
+
+async def _notify(bot: Bot, plan: Delivery) -> None:
+    """The late result was edited in silently: say it has come, pointing at it."""
+    assert plan.status_message_id is not None
+    with contextlib.suppress(TelegramError):
+        await bot.send_message(
+            plan.chat_id,
+            text("result_ready"),
+            reply_parameters=ReplyParameters(
+                plan.status_message_id, allow_sending_without_reply=True
+            ),
+        )
+
+
+async def _edit_in(bot: Bot, services: Services, plan: Delivery, body: str) -> bool:
+    """Make "Analysing…" the result (True), or send it once as a new message when that message
+    is gone or too old to edit (False)."""
+    assert plan.status_message_id is not None
+    try:
+        await bot.edit_message_text(
+            body,
+            chat_id=plan.chat_id,
+            message_id=plan.status_message_id,
+            reply_markup=new_case_keyboard(),
+            link_preview_options=NO_PREVIEW,
+        )
+    except BadRequest as exc:
+        message = exc.message.lower()
+        if "message is not modified" in message:
+            return True  # made by an earlier try
+        if not any(sign in message for sign in _CANNOT_EDIT):
+            raise
+        log.info("status message of case %s cannot be edited; sending the result", plan.public_id)
+    else:
+        return True
+    async with services.sessions.begin() as session:
+        allowed = await claim_new_message(session, plan.public_id)
+    if not allowed:
+        # A new message was attempted before, and there is no message left to edit.
+        async with services.sessions.begin() as session:
+            await record_delivery_failure(
+                session,
+                plan.public_id,
+                "status message gone after a result message may have been sent",
+                give_up=DeliveryFailure.MAYBE_SENT,
+                not_sent=False,
+                max_attempts=MAX_DELIVERY_ATTEMPTS,
+            )
+        raise _Ended
+    try:
+        await _send_new(bot, plan, body)
+    except TelegramError as exc:
+        await _failed(services, plan, exc, new_message=True)
+        raise _Ended from exc
+    return False
+
+
+async def _failed(
+    services: Services, plan: Delivery, exc: TelegramError, *, new_message: bool
+) -> None:
+    reason = _gives_up(exc)
+    log.warning(
+        "result of case %s not delivered (try %d): %s%s",
+        plan.public_id,
+        plan.attempt,
+        exc,
+        f"; given up: {reason}" if reason else "",
+    )
+    async with services.sessions.begin() as session:
+        await record_delivery_failure(
+            session,
+            plan.public_id,
+            f"telegram: {exc}",
+            give_up=reason,
+            not_sent=new_message and _surely_not_sent(exc),
+            max_attempts=MAX_DELIVERY_ATTEMPTS,
+        )
+
+
+async def _send_card(
+    bot: Bot, services: Services, plan: Delivery, card_photo: bytes | None
+) -> None:
+    photo = card_photo
+    if photo is None:
+        photo = await first_photo(bot, services, plan.public_id)
+    if photo is None:
+        return
+    advice = advise(plan.diagnosis, services.advice_rules)
+    top = services.settings.result_top_n
+    await send_result_card(
+        bot, plan.chat_id, photo, plan.diagnosis, advice, str(plan.public_id), top
+    )
+
+
+async def redeliver(bot: Bot, services: Services) -> None:
+    """Results whose next try is due (a crash, a Telegram outage), the longest due first."""
+    async with services.sessions.begin() as session:
+        due = await due_deliveries(session, limit=REDELIVERY_BATCH)
+    for public_id in due:
+        try:
+            await deliver(bot, services, public_id)
+        except Exception:
+            # The others of this round still get their try.
+            log.exception("redelivery of case %s failed", public_id)

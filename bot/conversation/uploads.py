@@ -1,0 +1,47 @@
+"""A case's photos as they go to the API: held in memory since they arrived, or fetched from
+Telegram and prepared again (after a restart, or for the card of a result delivered later)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.db.cases import get_case
+from bot.db.errors import StorageError
+from bot.imaging import PhotoRejected
+from bot.modelderm.client import PhotoUpload
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def photo_uploads(
+    bot: Bot, services: Services, owner: int, photos: list[tuple[str, str]]
+) -> list[PhotoUpload]:
+    """`photos`: (file_id, file_unique_id) of each photo, in order; `owner`: who sent them."""
+    uploads = []
+    for file_id, file_unique_id in photos:
+        prepared = services.held_photos.take(owner, file_unique_id)
+        if prepared is None:
+            telegram_file = await bot.get_file(file_id)
+            data = bytes(await telegram_file.download_as_bytearray())
+            prepared = await services.photos.prepare(data)
+        uploads.append(PhotoUpload(prepared.data, prepared.mime_type, prepared.filename))
+    return uploads
+
+
+async def first_photo(bot: Bot, services: Services, public_id: uuid.UUID) -> bytes | None:
+    """The case's first photo prepared again, or None when Telegram no longer has it."""
+    try:
+        async with services.sessions.begin() as session:
+            case = await get_case(session, public_id)
+            first = [(photo.file_id, photo.file_unique_id) for photo in case.photos[:1]]
+            owner = case.telegram_user_id
+        uploads = await photo_uploads(bot, services, owner, first)
+    except (TelegramError, PhotoRejected, StorageError):
+        log.info("no photo for the card of case %s", public_id)
+        return None
+    return uploads[0].data if uploads else None
