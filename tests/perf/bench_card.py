@@ -9,6 +9,10 @@ PNG size per language, then one JSON line.
 The "bot_*" lines are the card as the bot sends it: the photo prepared by the bot's own pipeline
 (512 px JPEG), the fake API's default answer, and every text from the message catalogs in that
 language (bot.conversation.card.card_content).
+
+`--choices` measures, instead, how bot/card/render.py encodes the card, on the English sample:
+true colour against 256 shared colours, fast octree against median cut quantisation, and zlib
+level 6 against optimize=True (milliseconds and bytes; one JSON line).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from pathlib import Path
 from PIL import Image, ImageFilter
 
 from bot.advice import AdviceRules, advise
-from bot.card import CardAdvice, CardRow, render_card
+from bot.card import CardAdvice, CardRow, layout_card, render_card
+from bot.card.render import PALETTE_COLOURS, decode_photo, draw_card
 from bot.conversation.card import card_content
 from bot.i18n import speaking
 from bot.imaging.pipeline import prepare
@@ -102,12 +107,53 @@ def made_up_photo(side: int = 512) -> bytes:
     return out.getvalue()
 
 
+def encoding_choices(photo: bytes, runs: int) -> None:
+    """Time and bytes of the ways the drawn card could be encoded; the bot's is fastoctree_z6."""
+    title, rows, advice, disclaimer = SAMPLES["en"]
+    layout = layout_card([CardRow(name, p) for name, p in rows], advice, disclaimer, title=title)
+    card = draw_card(decode_photo(photo), layout)
+    octree, median_cut = Image.Quantize.FASTOCTREE, Image.Quantize.MEDIANCUT
+
+    def true_colour() -> bytes:
+        out = io.BytesIO()
+        card.save(out, "PNG", compress_level=6)
+        return out.getvalue()
+
+    def paletted(method: Image.Quantize, **options: object) -> bytes:
+        out = io.BytesIO()
+        card.quantize(PALETTE_COLOURS, method=method).save(out, "PNG", **options)
+        return out.getvalue()
+
+    ways = {
+        "true_colour_z6": true_colour,
+        "fastoctree_z6": lambda: paletted(octree, compress_level=6),
+        "fastoctree_optimize": lambda: paletted(octree, optimize=True),
+        "mediancut_z6": lambda: paletted(median_cut, compress_level=6),
+    }
+    result: dict[str, float | int] = {"runs": runs}
+    for name, encode in ways.items():
+        times, png = [], b""
+        for _ in range(runs):
+            start = time.perf_counter()
+            png = encode()
+            times.append((time.perf_counter() - start) * 1000)
+        median = statistics.median(times)
+        print(f"{name}: median {median:.1f} ms, {len(png)} bytes")
+        result[f"{name}_ms"] = round(median, 1)
+        result[f"{name}_bytes"] = len(png)
+    print(json.dumps({"benchmark": "card_encoding", **result}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--photo", type=Path)
+    parser.add_argument("--choices", action="store_true", help="compare ways of encoding the card")
     args = parser.parse_args()
     photo = args.photo.read_bytes() if args.photo else made_up_photo()
+    if args.choices:
+        encoding_choices(photo, args.runs)
+        return
 
     result: dict[str, float | int] = {"runs": args.runs}
     cases = {

@@ -22,6 +22,15 @@ each pipeline runs every group in a fresh subprocess, which resets its peak RSS 
 before each photo and reports the largest rise above the RSS it had just before (Pillow and
 OpenCV allocate pixels outside Python's allocator, so tracemalloc would miss them).
 Prints readable lines, then one JSON line.
+
+    python tests/perf/bench_imaging.py --choices [--input-dir DIR]
+
+measures, instead, the choices bot/imaging/pipeline.py and the photo intake made (no OpenCV
+needed; each figure is [smallest, median, largest] over the photos): decoding JPEGs at 1/4
+rather than 1/2 scale (time, and PSNR against a full decode), bicubic rather than Lanczos
+resampling, WebP encoder method 2 rather than 4, WebP against JPEG at the output side (bytes,
+and PSNR against the unencoded square), output sides 384/512/640, and fetching Telegram's
+800 px size of a photo rather than its 1280 px size.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -36,7 +46,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -180,14 +192,200 @@ def _peak_rss() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+# --------------------------------------------------------------------------- --choices
+
+OUTPUT_SIDE = 512
+
+
+def _decoded(data: bytes, draft_side: int | None = None) -> Any:
+    """The photo decoded; a JPEG at the smallest DCT scale still covering `draft_side`."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    if draft_side:
+        image.draft("RGB", (draft_side, draft_side))
+    image.load()
+    return image
+
+
+def _square(image: Any, resample: Any, side: int = OUTPUT_SIDE) -> Any:
+    """The centred square of `image` shrunk to `side`, cropped and resized as the pipeline does."""
+    w, h = image.size
+    edge = min(w, h)
+    box = ((w - edge) / 2, (h - edge) / 2, (w + edge) / 2, (h + edge) / 2)
+    return image.resize((side, side), resample, box=box, reducing_gap=3.0)
+
+
+def _drafted_square(data: bytes, draft_side: int | None, resample: Any) -> Any:
+    return _square(_decoded(data, draft_side), resample)
+
+
+def _encoded(image: Any, fmt: str, **options: Any) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def _psnr(a: Any, b: Any) -> float:
+    """Peak signal-to-noise ratio of two images of one size, in dB (higher: more alike)."""
+    from PIL import ImageChops, ImageStat
+
+    diff = ImageChops.difference(a.convert("RGB"), b.convert("RGB"))
+    mse = sum(ImageStat.Stat(diff).sum2) / (3 * diff.width * diff.height)
+    return float("inf") if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def _median_ms(job: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        job()
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 1)
+
+
+def _span(values: list[float], digits: int = 1) -> list[float]:
+    """[smallest, median, largest] over the photos."""
+    return [round(v, digits) for v in (min(values), statistics.median(values), max(values))]
+
+
+def draft_choice(photos: list[bytes], repeat: int) -> dict[str, object]:
+    """Decoding 12 MP JPEGs at 1/4 scale (the square at least 1x the side) rather than 1/2 (2x)."""
+    from PIL import Image
+
+    lanczos = Image.Resampling.LANCZOS
+    ms: dict[str, list[float]] = {"full": [], "2x": [], "1x": []}
+    psnr: dict[str, list[float]] = {"2x": [], "1x": []}
+    for data in photos:
+        full = _drafted_square(data, None, lanczos)
+        ms["full"].append(_median_ms(partial(_drafted_square, data, None, lanczos), repeat))
+        for name, margin in (("2x", 2), ("1x", 1)):
+            side = OUTPUT_SIDE * margin
+            ms[name].append(_median_ms(partial(_drafted_square, data, side, lanczos), repeat))
+            psnr[name].append(_psnr(_drafted_square(data, side, lanczos), full))
+    return {
+        "photos": len(photos),
+        **{f"{name}_ms": _span(values) for name, values in ms.items()},
+        **{f"{name}_psnr_db": _span(values) for name, values in psnr.items()},
+    }
+
+
+def resample_choice(frames: list[Any], repeat: int) -> dict[str, object]:
+    """Bicubic (the bot's) rather than Lanczos, shrinking a decoded 1280 px photo."""
+    from PIL import Image
+
+    bicubic, lanczos = Image.Resampling.BICUBIC, Image.Resampling.LANCZOS
+    return {
+        "photos": len(frames),
+        "bicubic_ms": _span([_median_ms(partial(_square, f, bicubic), repeat) for f in frames]),
+        "lanczos_ms": _span([_median_ms(partial(_square, f, lanczos), repeat) for f in frames]),
+        "psnr_db": _span([_psnr(_square(f, bicubic), _square(f, lanczos)) for f in frames]),
+    }
+
+
+ENCODINGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "webp_q85_method2": ("WEBP", {"quality": 85, "method": 2}),
+    "webp_q85_method4": ("WEBP", {"quality": 85, "method": 4}),
+    "jpeg_q85": ("JPEG", {"quality": 85, "optimize": True}),
+    "jpeg_q88": ("JPEG", {"quality": 88, "optimize": True}),
+}
+
+
+def encoding_choice(squares: list[Any], repeat: int) -> dict[str, object]:
+    """WebP method 2 (the bot's) or 4, and WebP or JPEG: time, bytes, PSNR to the square."""
+    from PIL import Image
+
+    results: dict[str, object] = {}
+    for name, (fmt, options) in ENCODINGS.items():
+        blobs = [_encoded(square, fmt, **options) for square in squares]
+        results[name] = {
+            "ms": _span(
+                [_median_ms(partial(_encoded, q, fmt, **options), repeat) for q in squares]
+            ),
+            "kb": _span([len(blob) / 1024 for blob in blobs]),
+            "psnr_db": _span(
+                [_psnr(Image.open(io.BytesIO(b)), q) for b, q in zip(blobs, squares, strict=True)]
+            ),
+        }
+    return results
+
+
+def telegram_size_choice(photos: list[bytes], repeat: int) -> dict[str, object]:
+    """prepare() on Telegram's 1280 px size of a photo against its 800 px size (the bot's)."""
+    from PIL import Image
+
+    from bot.imaging import prepare
+
+    smaller = []
+    for data in photos:
+        copy = _decoded(data).convert("RGB")
+        copy.thumbnail((800, 800), Image.Resampling.LANCZOS)
+        smaller.append(_encoded(copy, "JPEG", quality=87))
+    return {
+        "photos": len(photos),
+        "1280px_ms": _span([_median_ms(partial(prepare, d), repeat) for d in photos]),
+        "800px_ms": _span([_median_ms(partial(prepare, d), repeat) for d in smaller]),
+    }
+
+
+def sides_choice(photos: list[bytes]) -> dict[str, object]:
+    """Bytes of prepare()'s output at other sides, and as JPEG, over every input photo."""
+    from bot.imaging import prepare
+
+    results: dict[str, object] = {"photos": len(photos)}
+    for side in (384, 512, 640):
+        results[f"webp_{side}px_kb"] = _span(
+            [len(prepare(d, side=side).data) / 1024 for d in photos]
+        )
+    jpeg = [len(prepare(d, fmt="jpeg", quality=88).data) / 1024 for d in photos]
+    results["jpeg_q88_512px_kb"] = _span(jpeg)
+    return results
+
+
+def choices(groups: dict[str, list[Path]], repeat: int, input_dir: Path | None) -> None:
+    from PIL import Image
+
+    results: dict[str, object] = {}
+    big = [p.read_bytes() for p in groups.get("12mp_jpeg", [])]
+    if big:
+        results["jpeg_draft"] = draft_choice(big, repeat)
+    telegram = [p.read_bytes() for p in groups.get("1280px_jpeg", [])]
+    if telegram:
+        frames = [_decoded(data) for data in telegram]
+        results["resample"] = resample_choice(frames, repeat)
+        squares = [_square(f, Image.Resampling.BICUBIC) for f in frames]
+        results["encoding"] = encoding_choice(squares, repeat)
+        results["telegram_size"] = telegram_size_choice(telegram, repeat)
+    results["sides"] = sides_choice([p.read_bytes() for ps in groups.values() for p in ps])
+    for name, values in results.items():
+        print(f"{name:14} {json.dumps(values)}")
+    summary = {
+        "benchmark": "imaging_choices",
+        "inputs": str(input_dir) if input_dir else "synthetic",
+        "cpus": os.cpu_count(),
+        "repeat": repeat,
+        **results,
+    }
+    print(json.dumps(summary, separators=(",", ":")))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--input-dir", type=Path, help="photos to use instead of synthetic ones")
     parser.add_argument("--repeat", type=int, default=5, help="runs of every photo (default 5)")
+    parser.add_argument(
+        "--choices", action="store_true", help="measure the pipeline's design choices instead"
+    )
     parser.add_argument("--memory-worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_worker:
         memory_worker(args.memory_worker[0], args.memory_worker[1:])
+        return 0
+    if args.choices:
+        with tempfile.TemporaryDirectory(prefix="bench-imaging-") as tmp:
+            folder = Path(tmp)
+            groups = folder_inputs(args.input_dir, folder) if args.input_dir else None
+            choices(groups or synthetic_inputs(folder), args.repeat, args.input_dir)
         return 0
     try:
         import cv2
