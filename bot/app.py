@@ -47,9 +47,10 @@ def build_application(settings: Settings) -> BotApplication:
         # Telegram bans bots that flood it; the limiter queues instead of failing in a burst.
         .rate_limiter(MeasuredRateLimiter(max_retries=3))
         # httpx scans every pooled connection (a socket poll each) whenever a request starts or
-        # ends: with PTB's default of 256 that took up to 40% of the event loop in a burst. The
-        # rate limiter lets about 30 requests a second out, which 16 connections easily carry; a
-        # request that finds them all busy waits its turn instead of failing after 1 s.
+        # ends: with PTB's default of 256 that took a large share of the event loop in a burst
+        # (docs/benchmarks.md). The rate limiter lets about 30 requests a second out, which
+        # TELEGRAM_CONNECTIONS easily carry; a request that finds them all busy waits its turn
+        # instead of failing after 1 s.
         .request(
             MeasuredRequest(
                 connection_pool_size=TELEGRAM_CONNECTIONS, pool_timeout=TELEGRAM_POOL_WAIT_S
@@ -149,8 +150,8 @@ def run_bot(settings: Settings) -> None:
     asyncio.run(check_telegram(settings))
     application = build_application(settings)
     # Everything imported so far lives as long as the process: out of the garbage collector's
-    # sight, its full collections pause the loop far less (measured at 200 people at once:
-    # pauses of 95-143 ms every 20 s or so, each delaying every update in flight).
+    # sight, its full collections pause the loop far less, and each pause delays every update
+    # in flight (measured under tests/perf/bench_load.py; the pauses are in docs/benchmarks.md).
     gc.collect()
     gc.freeze()
     with explained(settings):

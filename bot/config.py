@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     modelderm_backoff_max_s: float = Field(default=20.0, ge=0)
 
     # Photos
-    # Defaults measured and explained in bot/imaging/pipeline.py and the README ("Photos").
+    # Defaults measured and explained in bot/imaging/pipeline.py and docs/photos.md.
     photo_side_px: int = Field(default=512, ge=128, le=2048)
     photo_format: Literal["jpeg", "webp"] = "webp"
     photo_quality: int = Field(default=85, ge=30, le=100)
@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     triage_clinician_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     triage_reminder_after_s: float = Field(default=4 * 3600.0, ge=1)
     triage_check_interval_s: float = Field(default=15.0, ge=0.1)
-    # Operation (README "Running it for real"): how updates arrive, health, fair use, admins.
+    # Operation (docs/operations.md): how updates arrive, health, fair use, admins.
     telegram_mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

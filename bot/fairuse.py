@@ -5,8 +5,9 @@ in the database (bot/db/fair_use.py), so neither a restart nor /delete resets th
 at most API_CONCURRENCY diagnose calls run at once; people waiting see their place in it on their
 "Analysing…" message, edited as it moves.
 Every move changes everyone's place, so editing each message at a fixed pace would cost edits in
-proportion to the queue's length, squared over its life: 100 people waiting took all of Telegram's
-30 requests a second and left none for answering anyone. Each message is therefore edited at
+proportion to the queue's length, squared over its life: under load a long queue took all of
+Telegram's 30 requests a second and left none for answering anyone (docs/benchmarks.md). Each
+message is therefore edited at
 most every QUEUE_EDIT_EVERY_S and, in a long queue, less often, so that all of them together
 stay near QUEUE_EDITS_PER_S.
 """

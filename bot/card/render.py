@@ -36,8 +36,8 @@ TIER_COLOUR: dict[Tier, RGB] = {
     Tier.SELF_CARE: (0, 158, 115),
 }
 PHOTO_RADIUS = 16
-# The photo makes most of the PNG's bytes; 256 shared colours with dithering keep it under
-# ~150 KB where true colour would take ~300 KB.
+# The photo makes most of the PNG's bytes; 256 shared colours with dithering make the card several
+# times smaller than in true colour (tests/perf/bench_card.py --choices; docs/result-card.md).
 PALETTE_COLOURS = 256
 # A card should reach a phone on a slow connection within seconds. Photos with much fine texture
 # compress badly; for those the photo is drawn smaller rather than the card sent heavier.
@@ -148,11 +148,12 @@ def draw_card(photo: Image.Image, layout: CardLayout) -> Image.Image:
 
 
 def encode_png(card: Image.Image) -> bytes:
-    # Fast octree: a fifth of median cut's time and half its bytes, with no visible banding on
-    # skin photos.
+    # Fast octree: far faster than median cut and fewer bytes, with no visible banding on skin
+    # photos (tests/perf/bench_card.py --choices).
     paletted = card.quantize(PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO()
-    # zlib level 6: 4% larger than optimize=True at a fifth of the time (about 25 ms).
+    # zlib level 6: a few percent larger than optimize=True in a fraction of its time (same
+    # benchmark).
     paletted.save(out, "PNG", compress_level=6)
     return out.getvalue()
 

@@ -147,8 +147,8 @@ def size_to_fetch(sizes: Sequence[PhotoSize], side: int) -> PhotoSize:
 
     Telegram keeps every photo in several sizes (90, 320, 800, 1280 and 2560 px on the longer
     side). The API gets a `side` px centre square, so anything bigger only costs download and
-    decoding: a 1280 px photo has 2.6 times the pixels of its 800 px size, and preparing it took
-    26-37 ms against 19-22 ms (three sample phone photos shrunk as Telegram does). A photo with
+    decoding: a 1280 px photo has 2.6 times the pixels of its 800 px size, and takes longer to
+    prepare (tests/perf/bench_imaging.py --choices measures both; docs/photos.md). A photo with
     no size that big is taken whole.
     """
     covering = [size for size in sizes if min(size.width, size.height) >= side]

@@ -8,7 +8,7 @@ put in. `text()` speaks the language of the current update (`bot.i18n.current_la
 Translations are gettext catalogs, bot/locale/<lang>/LC_MESSAGES/messages.po, whose msgctxt is
 the message id and whose msgid is the English text below. To add a message: add it here (or to
 PLURALS when it counts something), then run the `pybabel extract` and `pybabel update` commands
-of the README's "Languages" section, translate the new entries in every .po file, and run the
+of docs/languages.md, translate the new entries in every .po file, and run the
 tests (tests/test_i18n_catalogs.py fails while any language lacks it or a placeholder differs).
 """
 

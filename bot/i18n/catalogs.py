@@ -3,7 +3,7 @@
 English is the source language: the texts live in `bot.conversation.texts` (MESSAGES, PLURALS),
 each with its message id as gettext context (msgctxt) and its English text as msgid. Every other
 language has `bot/locale/<lang>/LC_MESSAGES/messages.po`, maintained with the standard
-`pybabel extract / update` (see README, "Languages").
+`pybabel extract / update` (see docs/languages.md).
 
 The .po files are read directly at first use instead of compiled .mo files: the .po is the one
 file translators and reviewers edit, nothing binary can go stale next to it, and a fresh clone

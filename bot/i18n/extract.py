@@ -4,7 +4,7 @@
 are dict entries instead (message id -> text), so this method reads those dicts from the source
 with `ast` (nothing is imported or run) and hands them to Babel as `pgettext(id, text)` and
 `npgettext(id, singular, plural)`: the message id becomes the msgctxt. Wired in by
-bot/locale/babel.cfg; see the README's "Languages" section for the commands.
+bot/locale/babel.cfg; see docs/languages.md for the commands.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The languages of people seen lately, so that not every update reads one from the database.
 
 Every update is answered in the person's stored language; looking it up was a database round trip
-per update, a third of all of them, and under a burst the database is what everyone waits for.
+per update, a large share of all of them, and under a burst the database is what everyone waits
+for.
 Entries expire (a language changed or erased from outside the bot, by the CLI, is picked up within
 TTL_S) and the oldest are dropped beyond MAX_PEOPLE. Only the bot's own process reads this.
 """

@@ -5,8 +5,8 @@ with their own memory mapping, returned to the system when freed, but only until
 block is freed: from then on it raises its mapping threshold to that size ("dynamic mmap
 threshold", mallopt(3)) and serves later blocks from its heaps, one per thread, which keep freed
 memory for reuse. A burst of huge photos then leaves the process hundreds of megabytes bigger
-for as long as it runs, though nothing uses them (the issue saw it "still held 10 s later";
-tests/perf/bench_memory.py reports it as held_after_mb). Setting the threshold explicitly turns
+for as long as it runs, though nothing uses them (tests/perf/bench_memory.py reports what stays
+as held_after_mb; docs/photos.md has its numbers). Setting the threshold explicitly turns
 the dynamic raise off (documented in mallopt(3)): every allocation of at least MMAP_THRESHOLD
 bytes, Pillow's blocks among them, is mapped on its own and unmapped when freed.
 """

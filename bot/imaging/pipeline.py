@@ -15,8 +15,9 @@ Order of the steps, and why:
    draft) are reserved from the process's decode budget (bot/imaging/budget.py), and given
    back once the full frame is closed.
 5. Centre square crop and resize in one `resize(box=...)` call (bicubic, which Pillow widens into
-   an antialiasing filter when shrinking: about 25% faster than Lanczos for a 1280 px photo, and
-   the difference is invisible at 512 px; with `reducing_gap` so
+   an antialiasing filter when shrinking: faster than Lanczos for a 1280 px photo, and the
+   difference is invisible at 512 px, see tests/perf/bench_imaging.py --choices; with
+   `reducing_gap` so
    that large images are first box-reduced by an integer factor, which is fast and
    alias-free); the full decoded frame is closed straight after, so at most one full frame is
    ever held per photo (palette and 16-bit images are widened once before resizing).
@@ -63,9 +64,9 @@ log = logging.getLogger(__name__)
 PhotoFormat = Literal["jpeg", "webp"]
 
 # Defaults; bot/config.py has the same values (a test keeps them in step). The choice is
-# measured in tests/perf/bench_imaging.py and explained in the README's "Photos" section:
-# 512 px keeps a margin over the classifier's 224-384 px inputs and the ~500 px lesion crops of
-# the API's own examples, and WebP at quality 85 is about 30% smaller than JPEG at the same look.
+# measured by tests/perf/bench_imaging.py --choices and explained in docs/photos.md: 512 px
+# keeps a margin over the classifier's 224-384 px inputs and the ~500 px lesion crops of the
+# API's own examples, and WebP at quality 85 is much smaller than JPEG at nearly the same PSNR.
 DEFAULT_SIDE = 512
 DEFAULT_FORMAT: PhotoFormat = "webp"
 DEFAULT_QUALITY = 85
@@ -90,10 +91,10 @@ _WHITE = (255, 255, 255)
 # Reduce by an integer factor first while the image is at least this many times the target.
 _REDUCING_GAP = 3.0
 # libjpeg's DCT scaling (1/2, 1/4, 1/8) keeps the square at least this many times the output
-# side. 1, not Pillow's usual 2: measured on the ten 12 MP sample photos, decoding at 1/4
-# instead of 1/2 then Lanczos to 512 px differs from a full decode + Lanczos by 51-54 dB PSNR
-# (invisible; 40 dB is the usual threshold) and saves about a third of the time, because the
-# scaled IDCT already is a proper low-pass filter.
+# side. 1, not Pillow's usual 2: on 12 MP phone photos, decoding at 1/4 instead of 1/2 and then
+# shrinking to 512 px differs from a full decode by a PSNR far above the usual threshold of
+# visibility (40 dB) and saves a good part of the time, because the scaled IDCT already is a
+# proper low-pass filter (tests/perf/bench_imaging.py --choices; docs/photos.md).
 _DRAFT_MARGIN = 1
 # Frames' worth of memory a decoder holds at its peak, where it is more than the one frame
 # Pillow fills: libwebp decodes into its own RGBA canvas, which is copied before Pillow gets the
@@ -167,8 +168,8 @@ def prepare(
     if pillow_format == "JPEG":
         oriented_square.save(buffer, "JPEG", quality=quality, optimize=True)
     else:
-        # method 2 instead of the default 4: measured on the sample photos at 512 px, 3% more
-        # bytes for less than half the encoding time (11 ms instead of 25 ms).
+        # method 2 instead of the default 4: a few percent more bytes for much less encoding
+        # time (tests/perf/bench_imaging.py --choices).
         oriented_square.save(buffer, "WEBP", quality=quality, method=2)
     return PreparedPhoto(
         data=buffer.getvalue(),

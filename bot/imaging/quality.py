@@ -5,7 +5,8 @@ measured on the prepared image, i.e. what the classifier will see, at a fixed an
 that the numbers do not depend on the configured output side. Pillow only: numpy is not a
 runtime dependency.
 
-How the thresholds were chosen (see tests/test_imaging.py and the README's "Photos" section):
+How the thresholds were chosen (tests/perf/bench_quality.py prints the measurements, and
+docs/photos.md quotes them; tests/test_imaging.py keeps the synthetic cases on the right side):
 a synthetic skin-like texture made by tests/images.py (skin tones, pores and sensor noise, an
 irregular darker lesion, hair lines), and blurred, darkened and overexposed versions of it, were
 measured; each threshold sits between the values of the good and the bad versions with a margin
@@ -44,17 +45,14 @@ class QualityThresholds:
     # the API's example lesion crops are 350-570 px, so below 300 px detail is already lost.
     min_source_side: int = 300
     # Variance of the Laplacian (grey levels squared) at ANALYSIS_SIDE below this: blurred.
-    # Measured: sharp synthetic skin 257-644, Gaussian blur of 0.3% of the short side 10-35,
-    # of 0.6% or more 1-5; the 20 real sample photos 46-717. 15 sits between the clearly blurred
-    # and the sharpest-looking real photo with a factor of 3 either side.
+    # It sits between the clearly blurred photos and the least sharp real sample photo, with a
+    # wide margin either side; a slight blur may go either way.
     min_sharpness: float = 15.0
     # Mean luminance (0-255) below this: too dark. Deliberately low: a well-lit photo of very
-    # dark skin (Fitzpatrick V-VI) has a mean of 60-80 and must not be told it is too dark.
-    # Measured: synthetic darkest skin tone 74, mid tones darkened to 20-25% 18-41.
+    # dark skin (Fitzpatrick V-VI) must not be told it is too dark; a clearly underexposed one is.
     min_brightness: float = 40.0
     # Mean luminance above this, or more than this share of clipped highlights (>= 250):
-    # overexposed. Measured: real samples at most 210 and 2% clipped; pale synthetic skin
-    # brightened 1.8x 241-248 with 73-92% clipped.
+    # overexposed. Well above the brightest real sample photos, below pale skin brightened.
     max_brightness: float = 230.0
     max_highlight_clipping: float = 0.2
 
