@@ -12,7 +12,9 @@ from the first /start to the last result), p50/p95/p99 of the bot's own handling
 update (from the bot's modelderm_bot_update_seconds histogram, interpolated within buckets; it
 excludes the API's latency, which is spent in the background after the update is handled), and
 rss_mb, the bot process's peak resident memory (VmHWM). One JSON line per N, and last one line
-for the default N (or the largest given) with the curve under "curve".
+for the default N (or the largest given) with the curve under "curve". Bar ("ok"): at every N,
+completed == started, p95 under 100 ms and rss_mb under 300. The latest numbers and their
+history are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
