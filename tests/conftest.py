@@ -11,7 +11,7 @@ import pytest
 from bot.config import Settings
 from bot.logs import NOISY_AT_INFO
 
-pytest_plugins = ["tests.fakes.modelderm_fixtures", "tests.fakes.telegram_fixtures"]
+pytest_plugins = ["tests.fakes.plugin"]
 
 
 @pytest.fixture(autouse=True)

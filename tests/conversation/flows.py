@@ -7,6 +7,7 @@ import functools
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 from tests.images import blurred, jpeg_bytes, make_skin_photo
 
+# How long a test waits for something the bot should do before it fails.
 WAIT = 10.0
 
 
@@ -79,3 +80,22 @@ async def submit_case(user: FakeUser, photos: int = 2) -> None:
     await user.press("✅ Done")
     await skip_everything(user)
     await user.press("📤 Send for analysis")
+
+
+async def reach_summary(user: FakeUser, *, first: bool = True) -> ChatMessage:
+    """From nothing (or from "New check") to the summary of a case with two photos."""
+    if first:
+        await agree(user)
+    else:
+        await user.wait_for("Whose skin", timeout=WAIT)
+    await user.press("My own skin")
+    await send_photos(user, 2)
+    await user.press("✅ Done")
+    return await answer_everything(user)
+
+
+async def complete_case(user: FakeUser, *, first: bool = True) -> ChatMessage:
+    """A whole case: consent (the first time), 2 photos, every answer, send, the result."""
+    await reach_summary(user, first=first)
+    await user.press("📤 Send for analysis")
+    return await user.wait_for("AI estimate", timeout=WAIT)

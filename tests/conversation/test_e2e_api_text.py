@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT, agree, finish_and_send, send_photos
+from tests.fakes.plugin import World
 from tests.fakes.telegram_text import utf16_len
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT, agree, submit_case
 from tests.fakes.modelderm_server import Behaviour
+from tests.fakes.plugin import World
 
 
 async def test_a_slow_analysis_does_not_hold_up_anyone_else(world: World) -> None:

@@ -10,7 +10,6 @@ from bot.conversation.texts import MESSAGES
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.db.session import create_engine, create_sessionmaker
 from bot.terms import Terms
-from tests.conversation.conftest import World
 from tests.conversation.flows import (
     WAIT,
     agree,
@@ -20,6 +19,7 @@ from tests.conversation.flows import (
     skip_everything,
 )
 from tests.db.test_erasure import _every_cell
+from tests.fakes.plugin import World
 from tests.fakes.telegram_user import ChatMessage
 
 

@@ -16,10 +16,10 @@ import pytest
 
 from bot.conversation.common import SERVICES_KEY, BotApplication
 from bot.db.models import Case, CaseStatus
-from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT, agree, send_photos, skip_everything
 from tests.conversation.test_e2e_consent import stored
 from tests.fakes.modelderm_server import Behaviour
+from tests.fakes.plugin import World
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 
 RESULT = "AI estimate (check"

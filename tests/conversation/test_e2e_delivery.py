@@ -21,12 +21,12 @@ from bot.conversation.common import BotContext
 from bot.db import cases
 from bot.db.models import Case, CaseStatus
 from bot.db.session import create_engine, create_sessionmaker
-from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT
 from tests.conversation.test_e2e_consent import stored
 from tests.conversation.test_e2e_consent_races import RESULT, api_received, to_summary
 from tests.db.helpers import DIAGNOSIS, accept_terms, case_with_photos
 from tests.fakes.modelderm_server import Behaviour
+from tests.fakes.plugin import World
 from tests.fakes.telegram_user import FakeUser
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from bot.logs import configure_logging
-from tests.conversation.conftest import World
 from tests.conversation.flows import (
     WAIT,
     agree,
@@ -22,6 +21,7 @@ from tests.conversation.flows import (
     submit_case,
 )
 from tests.fakes.modelderm_server import Behaviour
+from tests.fakes.plugin import World
 from tests.fakes.telegram_user import FakeUser
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from bot.conversation.texts import MESSAGES
-from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT, agree, answer_everything, send_photos, skip_everything
+from tests.fakes.plugin import World
 
 
 async def test_happy_path_with_one_photo_and_every_answer(world: World) -> None:

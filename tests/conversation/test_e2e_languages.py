@@ -16,10 +16,10 @@ from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.i18n import formatting
 from bot.i18n.conditions import display_name, info_url
 from bot.terms import Terms
-from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT
 from tests.conversation.lang_flows import Conversation, first_line, says
 from tests.conversation.test_e2e_consent import stored
+from tests.fakes.plugin import World
 from tests.fakes.telegram_user import ChatMessage
 
 TELEGRAM_CODES = {"en": "en-GB", "ko": "ko-KR", "es": "es-MX"}

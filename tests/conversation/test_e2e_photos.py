@@ -9,7 +9,6 @@ import pytest
 from bot.conversation.common import SERVICES_KEY
 from bot.imaging import DownloadBudget, PreparedPhoto, prepare
 from bot.services import Services
-from tests.conversation.conftest import World
 from tests.conversation.flows import (
     WAIT,
     agree,
@@ -18,6 +17,7 @@ from tests.conversation.flows import (
     send_photos,
     skip_everything,
 )
+from tests.fakes.plugin import World
 from tests.fakes.telegram_files import image_size
 from tests.fakes.telegram_user import FakeUser
 from tests.images import animated_gif, jpeg_bytes, make_skin_photo, png_bytes

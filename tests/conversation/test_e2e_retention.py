@@ -8,7 +8,6 @@ from sqlalchemy import update
 
 from bot.db.models import Case
 from bot.db.session import create_engine, create_sessionmaker
-from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT
 from tests.conversation.test_e2e_consent import stored
 from tests.conversation.test_e2e_triage import (
@@ -18,6 +17,7 @@ from tests.conversation.test_e2e_triage import (
     short_id_of,
     triage_bot,
 )
+from tests.fakes.plugin import World
 
 
 async def finished_long_ago(world: World, days: int) -> None:

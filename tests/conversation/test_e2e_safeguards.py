@@ -10,12 +10,12 @@ import sqlite3
 import pytest
 
 from bot.db.models import Case, CasePhoto, CaseStatus
-from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT, agree, answer_everything, send_photos
 from tests.conversation.lang_flows import Conversation, says
 from tests.conversation.test_e2e_consent import stored
 from tests.conversation.test_e2e_triage import card_of, clinic_of, triage_bot
 from tests.fakes.modelderm_server import Behaviour
+from tests.fakes.plugin import World
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 
 # Sent or not, the person sees one of these after pressing Send.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT, agree, photo, send_photos
+from tests.fakes.plugin import World
 from tests.fakes.telegram_user import FakeGroup, FakeUser
 
 

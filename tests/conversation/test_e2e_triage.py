@@ -14,10 +14,10 @@ import pytest
 from bot.conversation.texts import MESSAGES
 from bot.db.models import ClinicCopy
 from bot.triage.card import age_band
-from tests.conversation.conftest import World
 from tests.conversation.flows import WAIT, agree, answer_everything, photo, send_photos
 from tests.conversation.lang_flows import Conversation
 from tests.conversation.test_e2e_consent import stored
+from tests.fakes.plugin import World
 from tests.fakes.telegram_user import ChatMessage, FakeGroup, FakeUser
 
 

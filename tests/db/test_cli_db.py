@@ -16,7 +16,7 @@ from bot.db.migrate import head_revision
 from bot.db.models import ConsentDecision
 from bot.db.session import create_engine, create_sessionmaker
 from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
-from tests.fakes.telegram_fixtures import bot_for
+from tests.fakes.plugin import bot_for
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeGroup, FakeUser
 from tests.images import jpeg_bytes, make_skin_photo

@@ -180,6 +180,8 @@ class FakeModelDerm:
         self.status_requests: list[str] = []
         self._queue: deque[Behaviour] = deque()
         self._lock = threading.Lock()
+        # Set (and replaced) whenever a diagnose request is recorded; see `received`.
+        self._recorded = asyncio.Event()
         self._port = port
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -194,6 +196,21 @@ class FakeModelDerm:
     def set_down(self, behaviour: Behaviour | None = None) -> None:
         """Make the status request fail (a 502 page unless told otherwise)."""
         self.status_behaviour = behaviour or Behaviour.proxy_error()
+
+    async def received(self, count: int, timeout: float = 10.0) -> list[RecordedRequest]:  # noqa: ASYNC109
+        """Wait until `count` diagnose requests have come (since the start); returns them all.
+        Only for a server in the waiting test's own event loop (not `in_thread`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.requests) < count:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"waited {timeout} s for {count} diagnose request(s); {len(self.requests)} came"
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._recorded.wait(), remaining)
+        return list(self.requests)
 
     @property
     def url(self) -> str:
@@ -289,6 +306,8 @@ class FakeModelDerm:
             self.requests.append(
                 RecordedRequest(files, fields.get("args1"), args2, tags, behaviour.kind)
             )
+        self._recorded.set()
+        self._recorded = asyncio.Event()
         if behaviour.kind in ("normal", "json", "truncated"):
             if behaviour.delay_s:
                 await asyncio.sleep(behaviour.delay_s)

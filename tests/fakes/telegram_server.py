@@ -276,6 +276,8 @@ class FakeTelegram:
         self.chats: dict[int, ChatState] = {}
         self.polls = 0  # getUpdates calls answered, so diagnostics can tell "the bot never polled"
         self._answered = asyncio.Event()  # set (and replaced) whenever a call is answered
+        # Set (and replaced) whenever an update is queued or confirmed, or a long poll waits.
+        self._updates_moved = asyncio.Event()
         self._port = port
         self._updates: deque[JSON] = deque()
         self._update_ids = itertools.count(700_000_000)
@@ -442,6 +444,7 @@ class FakeTelegram:
                 if 200 <= status < 300:
                     if self._updates and self._updates[0] is update:
                         self._updates.popleft()
+                        self._note_updates_moved()
                 else:
                     await asyncio.sleep(self.webhook_retry_s)
 
@@ -481,6 +484,35 @@ class FakeTelegram:
     @property
     def pending_updates(self) -> int:
         return len(self._updates)
+
+    @property
+    def all_handed_out(self) -> bool:
+        """Whether the bot has confirmed every update people sent, and waits for the next: no
+        update is queued here, and a long poll waits (or a webhook is set: updates leave the
+        queue only once the bot answered 2xx)."""
+        if self._updates:
+            return False
+        if self.webhook is not None:
+            return True
+        return self._poll_waiter is not None and not self._poll_waiter.done()
+
+    async def handed_out(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until `all_handed_out`: everything sent so far is in the bot's hands."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.all_handed_out:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"waited {timeout} s for the bot to take its updates: "
+                    f"{len(self._updates)} not confirmed, polls answered so far: {self.polls}"
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._updates_moved.wait(), remaining)
+
+    def _note_updates_moved(self) -> None:
+        self._updates_moved.set()
+        self._updates_moved = asyncio.Event()
 
     # ------------------------------------------------------------------ what people do
 
@@ -554,6 +586,7 @@ class FakeTelegram:
         self._updates.append({"update_id": update_id, kind: copy.deepcopy(payload)})
         self._wake_poll("update")
         self._delivery_wake.set()
+        self._note_updates_moved()
         return update_id
 
     def add_callback_query(self, user: JSON, message: StoredMessage, data: str) -> str:
@@ -932,6 +965,7 @@ class FakeTelegram:
             else:
                 while self._updates and self._updates[0]["update_id"] < offset:
                     self._updates.popleft()
+            self._note_updates_moved()
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             self._drop_unwanted()
@@ -940,6 +974,7 @@ class FakeTelegram:
                 break
             waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
             self._poll_waiter = waiter
+            self._note_updates_moved()
             try:
                 reason = await asyncio.wait_for(asyncio.shield(waiter), remaining)
             except TimeoutError:
@@ -987,6 +1022,7 @@ class FakeTelegram:
             self._allowed_updates = frozenset(allowed) if allowed else None
         if params.get_bool("drop_pending_updates"):
             self._updates.clear()
+            self._note_updates_moved()
         self._delivery_wake.set()
         return True
 
@@ -994,6 +1030,7 @@ class FakeTelegram:
         self.webhook = None
         if params.get_bool("drop_pending_updates"):
             self._updates.clear()
+            self._note_updates_moved()
         return True
 
     async def _m_getWebhookInfo(self, params: Params) -> JSON:

@@ -43,7 +43,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakes.telegram_fixtures import application_builder, bot_for, running_application
+from tests.fakes.plugin import application_builder, bot_for, running_application
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeGroup, FakeUser
 
@@ -576,7 +576,7 @@ async def test_wait_for_sees_edits(bot: Bot, alice: FakeUser) -> None:
     result = await alice.wait_for("Result")
     assert result.message_id == sent.message_id and result.edited
     await task
-    await alice.expect_no_reply(within=0.05)
+    await alice.expect_no_reply()
 
 
 # ---------------------------------------------------------------- media the bot sends
@@ -750,7 +750,7 @@ async def test_application_shutdown_is_prompt_while_long_polling(fake: FakeTeleg
 
 
 def test_pytest_plugin_fixtures_are_registered(pytestconfig: pytest.Config) -> None:
-    assert pytestconfig.pluginmanager.has_plugin("tests.fakes.telegram_fixtures")
+    assert pytestconfig.pluginmanager.has_plugin("tests.fakes.plugin")
 
 
 async def test_plugin_fixtures_work_together(

@@ -11,10 +11,10 @@ from bot.config import load_settings
 from bot.conversation.texts import MESSAGES
 from bot.ops.health import health_report
 from bot.services import Services
-from tests.conversation.conftest import World
-from tests.conversation.flows import WAIT
+from tests.conversation.flows import WAIT, complete_case, reach_summary
 from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
-from tests.ops.conftest import complete_case, free_port, reach_summary
+from tests.fakes.plugin import World
+from tests.ops.process import free_port
 
 
 async def test_stats_is_an_unknown_command_for_everyone_but_operators(world: World) -> None:

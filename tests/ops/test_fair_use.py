@@ -12,10 +12,9 @@ from bot.db.base import utcnow
 from bot.db.fair_use import record_submission
 from bot.fairuse import ApiQueue, QueueNotice, limit_reached, when_text
 from bot.services import Services
-from tests.conversation.conftest import World
-from tests.conversation.flows import WAIT
+from tests.conversation.flows import WAIT, complete_case, reach_summary
 from tests.fakes.modelderm_server import Behaviour
-from tests.ops.conftest import complete_case, reach_summary
+from tests.fakes.plugin import World
 
 
 async def add_submitted(services: Services, telegram_user_id: int, *ago: dt.timedelta) -> None:

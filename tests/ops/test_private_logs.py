@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from bot.db.migrate import upgrade_to_head
 from tests.conversation.flows import WAIT, agree, send_photos
 from tests.conversation.test_e2e_steps import skip_rest
 from tests.fakes.modelderm_server import FakeModelDerm
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeGroup, FakeUser
-from tests.ops.process import BotProcess, bot_environment
-from tests.perf.people import free_port, wait_healthy
+from tests.ops.process import BotProcess, bot_environment, free_port
+from tests.perf.people import wait_healthy
 
 WEBHOOK_SECRET = "hook-secret_0123456789abcdefXYZ"
 API_KEY = "private-api-key-4f1c9a"
@@ -28,10 +27,12 @@ PERSON_TEXT = "Thanks, doctor Quux"
 
 
 async def test_a_whole_check_at_debug_logs_no_secret_and_no_personal_data(
-    tmp_path: Path, fake_telegram: FakeTelegram, modelderm_server: FakeModelDerm
+    tmp_path: Path,
+    migrated_database: Callable[[str], Path],
+    fake_telegram: FakeTelegram,
+    modelderm_server: FakeModelDerm,
 ) -> None:
-    database = tmp_path / "bot.sqlite3"
-    await asyncio.to_thread(upgrade_to_head, f"sqlite+aiosqlite:///{database}")
+    database = migrated_database("bot")
     alice = FakeUser(fake_telegram, "Alice", last_name="Liddell", username="alice_skin")
     doctor = FakeUser(fake_telegram, "Gregory", last_name="Housemann", username="dr_gh")
     group = FakeGroup(fake_telegram, "Skin clinic triage", [doctor])

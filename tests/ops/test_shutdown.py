@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from bot.db.migrate import upgrade_to_head
-from tests.conversation.flows import WAIT
+from tests.conversation.flows import WAIT, reach_summary
 from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
-from tests.ops.conftest import reach_summary
 from tests.ops.process import BotProcess, bot_environment
 
 STARTUP = 30.0
@@ -59,10 +58,9 @@ async def send_and_wait_for_the_api(user: FakeUser, api: FakeModelDerm) -> None:
 
 
 async def test_sigterm_parks_a_slow_analysis_and_the_restart_delivers_it_once(
-    tmp_path: Path, fake_telegram: FakeTelegram
+    tmp_path: Path, migrated_database: Callable[[str], Path], fake_telegram: FakeTelegram
 ) -> None:
-    database = tmp_path / "bot.sqlite3"
-    await asyncio.to_thread(upgrade_to_head, f"sqlite+aiosqlite:///{database}")
+    database = migrated_database("bot")
     async with FakeModelDerm(behaviour=Behaviour.slow(60)) as api:
         env = environment(fake_telegram, api, database, grace=1.0)
         alice = FakeUser(fake_telegram, "Alice")
@@ -96,10 +94,9 @@ async def test_sigterm_parks_a_slow_analysis_and_the_restart_delivers_it_once(
 
 
 async def test_sigterm_lets_an_analysis_in_flight_finish_and_deliver(
-    tmp_path: Path, fake_telegram: FakeTelegram
+    tmp_path: Path, migrated_database: Callable[[str], Path], fake_telegram: FakeTelegram
 ) -> None:
-    database = tmp_path / "bot.sqlite3"
-    await asyncio.to_thread(upgrade_to_head, f"sqlite+aiosqlite:///{database}")
+    database = migrated_database("bot")
     async with FakeModelDerm(behaviour=Behaviour.slow(1.5)) as api:
         alice = FakeUser(fake_telegram, "Alice")
         bot = BotProcess(tmp_path, environment(fake_telegram, api, database, grace=15.0))

@@ -17,9 +17,10 @@ from bot.conversation.common import BotApplication
 from bot.ops.checks import check_operation
 from bot.ops.server import OpsServer
 from bot.ops.webhook import SERVER_KEY, serve_webhook
-from tests.conversation.conftest import World
+from tests.conversation.flows import complete_case
+from tests.fakes.plugin import World
 from tests.fakes.telegram_server import FakeTelegram
-from tests.ops.conftest import complete_case, free_port
+from tests.ops.process import free_port
 
 SECRET = "s3cr3t-token_for-tests-0123456789"
 PUBLIC_URL = "https://bot.example.org/telegram-hook"

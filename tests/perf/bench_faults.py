@@ -41,8 +41,8 @@ from bot.db.migrate import upgrade_to_head
 from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
-from tests.ops.process import BotProcess
-from tests.perf.people import LATE, Person, bot_env, free_port, live, wait_healthy
+from tests.ops.process import BotProcess, free_port
+from tests.perf.people import LATE, Person, bot_env, live, wait_healthy
 
 
 def hold_exclusive_lock(database: Path, seconds: float, held: threading.Event) -> None:

@@ -34,11 +34,10 @@ import psutil
 from bot.db.migrate import upgrade_to_head
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
-from tests.ops.process import BotProcess
+from tests.ops.process import BotProcess, free_port
 from tests.perf.people import (
     Person,
     bot_env,
-    free_port,
     live,
     modelderm_process,
     percentile_from_histogram,

@@ -51,8 +51,8 @@ from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
 from tests.images import encode, large_png, make_skin_photo
-from tests.ops.process import BotProcess
-from tests.perf.people import bot_env, free_port, wait_healthy
+from tests.ops.process import BotProcess, free_port
+from tests.perf.people import bot_env, wait_healthy
 
 PHOTOS = (("RGB", 8), ("RGBA", 8), ("RGB", 16), ("RGBA", 16), ("L", 16))
 BAR_MB = 50.0

@@ -156,14 +156,6 @@ def merge(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> list[tu
     return [(bound, x + y) for (bound, x), (_, y) in zip(a, b, strict=True)]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def modelderm_process(latency: float) -> AsyncIterator[str]:
     """The fake API as its own process; yields its URL."""

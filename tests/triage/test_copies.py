@@ -19,7 +19,7 @@ from bot.db.base import utcnow
 from bot.db.models import Base, ClinicCopy, ClinicCopyReason
 from bot.db.session import create_engine, create_sessionmaker
 from bot.triage.copies import GIVE_UP_AFTER, clear_clinic_copies
-from tests.fakes.telegram_fixtures import bot_for
+from tests.fakes.plugin import bot_for
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import ChatMessage, FakeGroup, FakeUser
 
