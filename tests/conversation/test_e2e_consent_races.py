@@ -8,13 +8,10 @@ erased; only an upload already on the wire may finish, and then its result is de
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 
 import pytest
 
-from bot.conversation.common import SERVICES_KEY, BotApplication
 from bot.db.models import Case, CaseStatus
 from tests.conversation.flows import WAIT, agree, send_photos, skip_everything
 from tests.conversation.test_e2e_consent import stored
@@ -35,17 +32,7 @@ async def to_summary(user: FakeUser) -> ChatMessage:
 
 async def api_received(world: World, count: int) -> None:
     """Until the fake API has received `count` diagnose requests."""
-    deadline = time.monotonic() + WAIT
-    while len(world.api.requests) < count:
-        assert time.monotonic() < deadline, f"the API received {len(world.api.requests)}"
-        await asyncio.sleep(0.02)
-
-
-async def analyses_ended(application: BotApplication) -> None:
-    """Until every analysis the bot runs in the background has ended."""
-    services = application.bot_data[SERVICES_KEY]
-    await services.settle(WAIT)
-    assert not services.tasks, "an analysis is still running"
+    await world.api.received(count, timeout=WAIT)
 
 
 async def cases_by_person(world: World) -> dict[int, Case]:
@@ -75,7 +62,7 @@ async def queue_behind_bob(world: World, alice: FakeUser, carol: FakeUser, bob: 
 async def test_withdraw_while_waiting_for_an_api_slot_sends_nothing(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    world.api.queue(Behaviour.slow(2.0))
+    world.api.hold()
     bob, alice, carol = world.person("Bob"), world.person("Alice"), world.person("Carol")
     async with world.bot(api_concurrency=1):
         await queue_behind_bob(world, alice, carol, bob)
@@ -83,6 +70,7 @@ async def test_withdraw_while_waiting_for_an_api_slot_sends_nothing(
         reply = await alice.wait_for("consent is withdrawn", timeout=WAIT)
         assert "check that was waiting to be sent was cancelled" in reply.text
         # Carol was behind Alice: once Carol has her result, Alice's turn has passed.
+        world.api.release()
         await carol.wait_for(RESULT, timeout=WAIT)
         await bob.wait_for(RESULT, timeout=WAIT)
     cases = await cases_by_person(world)
@@ -100,7 +88,7 @@ async def test_withdraw_while_waiting_for_an_api_slot_sends_nothing(
 async def test_delete_while_waiting_for_an_api_slot_sends_nothing(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    world.api.queue(Behaviour.slow(2.0))
+    world.api.hold()
     bob, alice, carol = world.person("Bob"), world.person("Alice"), world.person("Carol")
     async with world.bot(api_concurrency=1):
         await queue_behind_bob(world, alice, carol, bob)
@@ -109,6 +97,7 @@ async def test_delete_while_waiting_for_an_api_slot_sends_nothing(
         await alice.press("Yes, erase everything", message=confirm)
         erased = await alice.wait_for("your data is erased", timeout=WAIT)
         assert "check that was waiting to be sent was cancelled" in erased.text
+        world.api.release()
         await carol.wait_for(RESULT, timeout=WAIT)
         await bob.wait_for(RESULT, timeout=WAIT)
     cases = await cases_by_person(world)
@@ -126,7 +115,7 @@ async def test_withdraw_between_the_clients_attempts_stops_the_next_upload(
     # The first try is answered "429, retry after 3 s": the client waits, then tries again.
     world.api.queue(Behaviour.too_many_requests("3"))
     alice = world.person()
-    async with world.bot(modelderm_max_attempts=3) as application:
+    async with world.bot(modelderm_max_attempts=3):
         await to_summary(alice)
         await alice.press("📤 Send for analysis")
         await api_received(world, 1)
@@ -134,7 +123,7 @@ async def test_withdraw_between_the_clients_attempts_stops_the_next_upload(
         await alice.wait_for("consent is withdrawn", timeout=WAIT)
         dropped = await alice.wait_for("was not sent", timeout=WAIT)
         assert "withdrew your consent" in dropped.text
-        await analyses_ended(application)
+        await world.settled()  # every analysis has ended
     assert len(world.api.requests) == 1
     assert not any(RESULT in m.text for m in alice.messages)
     (case,) = await stored(world, Case)
@@ -145,7 +134,7 @@ async def test_withdraw_between_the_clients_attempts_stops_the_next_upload(
 async def test_withdraw_while_the_upload_is_on_the_wire_still_delivers_its_result(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    world.api.queue(Behaviour.slow(2.0))
+    world.api.hold()
     alice = world.person()
     async with world.bot():
         await to_summary(alice)
@@ -154,6 +143,7 @@ async def test_withdraw_while_the_upload_is_on_the_wire_still_delivers_its_resul
         await alice.send("/withdraw")
         reply = await alice.wait_for("consent is withdrawn", timeout=WAIT)
         assert "already on its way to the AI service may still bring its result" in reply.text
+        world.api.release()
         result = await alice.wait_for(RESULT, timeout=WAIT)
         assert "Most likely conditions" in result.text
     assert len(world.api.requests) == 1
@@ -165,9 +155,9 @@ async def test_withdraw_while_the_upload_is_on_the_wire_still_delivers_its_resul
 async def test_delete_while_the_upload_is_on_the_wire_discards_the_result_quietly(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    world.api.queue(Behaviour.slow(2.0))
+    world.api.hold()
     alice = world.person()
-    async with world.bot() as application:
+    async with world.bot():
         await to_summary(alice)
         await alice.press("📤 Send for analysis")
         await api_received(world, 1)
@@ -176,7 +166,8 @@ async def test_delete_while_the_upload_is_on_the_wire_discards_the_result_quietl
         await alice.press("Yes, erase everything", message=confirm)
         erased = await alice.wait_for("your data is erased", timeout=WAIT)
         assert "its result will not come" in erased.text
-        await analyses_ended(application)
+        world.api.release()
+        await world.settled()  # every analysis has ended
     assert not any(RESULT in m.text for m in alice.messages)
     assert await stored(world, Case) == []
     assert errors(caplog) == []

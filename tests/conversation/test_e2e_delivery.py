@@ -15,9 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot import app as app_module
 from bot.conversation import delivery
-from bot.conversation.common import BotContext
 from bot.db import cases
 from bot.db.models import Case, CaseStatus
 from bot.db.session import create_engine, create_sessionmaker
@@ -26,15 +24,8 @@ from tests.conversation.test_e2e_consent import stored
 from tests.conversation.test_e2e_consent_races import RESULT, api_received, to_summary
 from tests.db.helpers import DIAGNOSIS, accept_terms, case_with_photos
 from tests.fakes.modelderm_server import Behaviour
-from tests.fakes.plugin import World
+from tests.fakes.plugin import RETRY_JOB, World, until
 from tests.fakes.telegram_user import FakeUser
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {WAIT} s for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def until_stored(world: World, condition: Callable[[list[Case]], bool], what: str) -> None:
@@ -126,25 +117,11 @@ async def test_a_result_edited_in_before_a_crash_is_not_sent_again_after_the_res
     )
 
 
-def count_redelivery_rounds(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The moments the bot's repeating retry-and-redeliver job finished a round."""
-    rounds: list[float] = []
-    original = app_module.retry_pending
-
-    async def counted(context: BotContext) -> None:
-        await original(context)
-        rounds.append(time.monotonic())
-
-    monkeypatch.setattr(app_module, "retry_pending", counted)
-    return rounds
-
-
 async def test_a_person_who_blocked_the_bot_is_given_up_on_after_one_try(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(delivery, "REDELIVER_AFTER_S", 0.5)
-    rounds = count_redelivery_rounds(monkeypatch)
-    world.api.queue(Behaviour.slow(1.0))
+    world.api.hold()
     alice = world.person("Alice")
     async with world.bot():
         await to_summary(alice)
@@ -152,10 +129,14 @@ async def test_a_person_who_blocked_the_bot_is_given_up_on_after_one_try(
         await alice.wait_for("Analysing", timeout=WAIT)
         await api_received(world, 1)
         alice.chat.blocked_bot = True
+        world.api.release()
         await until(lambda: refused(world, alice) > 0, "the bot to meet the block")
         # Rounds of the redelivery job that began after her result would have been due again.
-        due_again = time.monotonic() + 0.5
-        await until(lambda: sum(r > due_again + 0.4 for r in rounds) >= 2, "two rounds")
+        loop = asyncio.get_running_loop()
+        due_again = loop.time() + delivery.REDELIVER_AFTER_S
+        while loop.time() < due_again:
+            await world.job_rounds(RETRY_JOB)
+        await world.job_rounds(RETRY_JOB, 2)
         alice.chat.blocked_bot = False
         await alice.send("/history")
         history = await alice.wait_for("Your recent checks", timeout=WAIT)
@@ -172,13 +153,14 @@ async def test_a_result_refused_by_a_telegram_hiccup_comes_with_the_next_round(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(delivery, "REDELIVER_AFTER_S", 0.5)
-    world.api.queue(Behaviour.slow(0.5))
+    world.api.hold()
     bob = world.person("Bob")
     async with world.bot():
         await to_summary(bob)
         await bob.press("📤 Send for analysis")
         await bob.wait_for("Analysing", timeout=WAIT)
         world.telegram.fail_next("editMessageText", status=502)
+        world.api.release()
         await bob.wait_for(RESULT, timeout=WAIT)
     assert results(bob) == 1
     (case,) = await stored(world, Case)

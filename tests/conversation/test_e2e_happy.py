@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from bot.conversation.texts import MESSAGES
 from tests.conversation.flows import WAIT, agree, answer_everything, send_photos, skip_everything
 from tests.fakes.plugin import World
@@ -11,7 +9,6 @@ from tests.fakes.plugin import World
 
 async def test_happy_path_with_one_photo_and_every_answer(world: World) -> None:
     alice = world.person("Alice")
-    started = time.perf_counter()
     async with world.bot():
         question = await agree(alice)
         assert question.buttons == ["My own skin", "Someone else's (they agreed)"]
@@ -27,7 +24,6 @@ async def test_happy_path_with_one_photo_and_every_answer(world: World) -> None:
         await alice.press("📤 Send for analysis")
         await alice.wait_for("Analysing your 1 photo", timeout=WAIT)
         result = await alice.wait_for("AI estimate", timeout=WAIT)
-    elapsed = time.perf_counter() - started
     assert "1. Insect bite — 27%" in result.text
     assert "not certified by the FDA or CE" in result.text
     assert "What to do next" in result.text
@@ -40,7 +36,6 @@ async def test_happy_path_with_one_photo_and_every_answer(world: World) -> None:
     assert request.metadata["location"] == "arm"
     assert (request.metadata["pruritus"], request.metadata["pain"]) == ("o", "x")
     assert request.metadata["onset"] == "w"
-    print(f"\nfull happy path (1 photo): {elapsed:.2f} s")
     assert MESSAGES["welcome"].split("!")[0] in alice.messages[0].raw_text
 
 

@@ -17,7 +17,7 @@ from tests.conversation.flows import (
     send_photos,
     skip_everything,
 )
-from tests.fakes.plugin import World
+from tests.fakes.plugin import World, until
 from tests.fakes.telegram_files import image_size
 from tests.fakes.telegram_user import FakeUser
 from tests.images import animated_gif, jpeg_bytes, make_skin_photo, png_bytes
@@ -35,7 +35,7 @@ async def test_album_of_three_gets_one_acknowledgement_and_all_three_are_sent(wo
         await at_photos(alice)
         ack = await send_photos(alice, 3, album=True)
         assert "Photos 1–3 of 5 received." in ack.text
-        await asyncio.sleep(1.0)  # any further acknowledgement would have come by now
+        await world.settled()  # any further acknowledgement has come by now
         acks = [m for m in alice.messages if "of 5 received" in m.text]
         assert len(acks) == 1
         await finish_and_send(alice)
@@ -82,11 +82,8 @@ async def test_a_blurred_photo_can_be_replaced(world: World) -> None:
 
 
 async def files_asked_for(world: World, expected: int) -> int:
-    """How many files the bot asked Telegram for, once that is `expected` (or after 5 s)."""
-    for _ in range(100):
-        if len(world.telegram.calls_to("getFile")) >= expected:
-            break
-        await asyncio.sleep(0.05)
+    """How many files the bot asked Telegram for, once that is at least `expected`."""
+    await world.telegram.wait_for_answers("getFile", expected, timeout=WAIT)
     return len(world.telegram.calls_to("getFile"))
 
 
@@ -226,18 +223,45 @@ async def test_a_photo_telegram_cannot_hand_over_is_left_out_and_the_next_one_is
     assert len(request.files) == 1
 
 
-def hold_back_checks(application: object, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
-    """Make the bot's photo checks wait until the returned event is set."""
+class HeldChecks:
+    """The bot's photo checks, made to wait at the start of decoding until `go_on()`."""
+
+    def __init__(self) -> None:
+        self.waiting = 0  # checks that reached the decoding and wait there
+        # The newest message in the chat when they went on: later ones have higher ids.
+        self.opened_after: int | None = None
+        self._arrived = asyncio.Event()
+        self._go = asyncio.Event()
+
+    async def hold(self) -> None:
+        self.waiting += 1
+        self._arrived.set()
+        self._arrived = asyncio.Event()
+        await self._go.wait()
+
+    async def reached(self, count: int) -> None:
+        """Until `count` checks wait here."""
+        async with asyncio.timeout(WAIT):
+            while self.waiting < count:
+                await self._arrived.wait()
+
+    def go_on(self, user: FakeUser) -> None:
+        self.opened_after = max(user.chat.messages, default=0)
+        self._go.set()
+
+
+def hold_back_checks(application: object, monkeypatch: pytest.MonkeyPatch) -> HeldChecks:
+    """Make the bot's photo checks wait until the returned HeldChecks lets them go on."""
     services: Services = application.bot_data[SERVICES_KEY]  # type: ignore[attr-defined]
-    checks_may_go_on = asyncio.Event()
+    checks = HeldChecks()
     prepare_now = services.photos.prepare
 
     async def held_back(data: bytes) -> PreparedPhoto:
-        await checks_may_go_on.wait()
+        await checks.hold()
         return await prepare_now(data)
 
     monkeypatch.setattr(services.photos, "prepare", held_back)
-    return checks_may_go_on
+    return checks
 
 
 async def test_done_pressed_while_a_photo_is_checked_waits_for_the_check(
@@ -250,17 +274,18 @@ async def test_done_pressed_while_a_photo_is_checked_waits_for_the_check(
     async with world.bot() as application:
         await at_photos(alice)
         first_ack = await send_photos(alice, 1)
-        checks_may_go_on = hold_back_checks(application, monkeypatch)
+        checks = hold_back_checks(application, monkeypatch)
         damaged = jpeg_bytes(make_skin_photo(640, 480, seed=9))[:3000]
         await alice.send_document(damaged, "cut.jpg", "image/jpeg")
+        await checks.reached(1)
         await alice.press("✅ Done", message=first_ack)
-        await asyncio.sleep(0.5)
-        assert not any("year of birth" in m.text for m in alice.messages)
-        checks_may_go_on.set()
+        await world.telegram.handed_out()  # the bot has "Done" while the check waits
+        checks.go_on(alice)
         refusal = await alice.wait_for("damaged or incomplete", timeout=WAIT)
         await skip_everything(alice)
         question = next(m for m in alice.messages if "year of birth" in m.text)
-        assert refusal.message_id < question.message_id
+        assert checks.opened_after is not None
+        assert checks.opened_after < refusal.message_id < question.message_id
         await alice.press("📤 Send for analysis")
         result = await alice.wait_for("AI estimate (check", timeout=WAIT)
         assert "Photos analysed: 1" in result.text
@@ -277,14 +302,14 @@ async def test_a_photo_being_checked_does_not_hold_up_the_next_update(
     alice = world.person()
     async with world.bot() as application:
         await at_photos(alice)
-        checks_may_go_on = hold_back_checks(application, monkeypatch)
+        checks = hold_back_checks(application, monkeypatch)
         await alice.send_photo(photo(1))
         await alice.send_photo(photo(2))
-        assert await files_asked_for(world, 2) == 2
-        await asyncio.sleep(0.5)
-        assert not any("of 5 received" in m.text for m in alice.messages)
-        checks_may_go_on.set()
+        await checks.reached(2)  # the second was fetched and checked while the first waited
+        assert len(world.telegram.calls_to("getFile")) == 2
+        checks.go_on(alice)
         ack = await alice.wait_for("of 5 received", timeout=WAIT)
+        assert checks.opened_after is not None and ack.message_id > checks.opened_after
         assert "Photos 1–2 of 5 received." in ack.text
         assert held(application) == 2
 
@@ -301,16 +326,13 @@ async def test_big_files_are_fetched_only_as_many_as_their_bytes_allow(
         services: Services = application.bot_data[SERVICES_KEY]
         budget = DownloadBudget(int(1.5 * max(len(f) for f in files)))
         monkeypatch.setattr(services, "photo_downloads", budget)
-        checks_may_go_on = hold_back_checks(application, monkeypatch)
+        checks = hold_back_checks(application, monkeypatch)
         for number, data in enumerate(files, start=1):
             await alice.send_document(data, f"skin{number}.png", "image/png")
-        await files_asked_for(world, 1)
-        for _ in range(500):  # until the other two wait for their bytes, not yet fetched
-            if budget.waiting == 2:
-                break
-            await asyncio.sleep(0.01)
+        await checks.reached(1)
+        await until(lambda: budget.waiting == 2, "the other two to wait for their bytes")
         fetched_while_held = len(world.telegram.calls_to("getFile"))
-        checks_may_go_on.set()
+        checks.go_on(alice)
         ack = await alice.wait_for("of 5 received", timeout=WAIT)
         assert "Photos 1–3 of 5 received." in ack.text
     assert fetched_while_held == 1
@@ -328,13 +350,13 @@ async def test_a_burst_of_photos_is_fetched_only_a_few_at_a_time(
         await at_photos(alice)
         services: Services = application.bot_data[SERVICES_KEY]
         monkeypatch.setattr(services, "photo_checks", asyncio.Semaphore(2))
-        checks_may_go_on = hold_back_checks(application, monkeypatch)
+        checks = hold_back_checks(application, monkeypatch)
         for n in range(1, 5):
             await alice.send_photo(photo(n))
-        await files_asked_for(world, 2)
-        await asyncio.sleep(0.5)
+        await checks.reached(2)
+        await world.updates_handled()  # every photo's check has started
         fetched_while_held = len(world.telegram.calls_to("getFile"))
-        checks_may_go_on.set()
+        checks.go_on(alice)
         ack = await alice.wait_for("of 5 received", timeout=WAIT)
         assert "Photos 1–4 of 5 received." in ack.text
         assert len(world.telegram.calls_to("getFile")) == 4

@@ -192,7 +192,7 @@ async def test_groups_get_a_pointer_to_the_private_chat_and_nothing_is_collected
         hello = await in_group.send("hello everyone")
         # An edit, even into a command, is left alone in a group.
         await in_group.edit(hello, "/start")
-        await in_group.expect_no_reply(within=0.5)
+        await in_group.expect_no_reply()
     assert world.telegram.calls_to("getFile") == []
     assert world.api.requests == []
 

@@ -17,7 +17,7 @@ from bot.triage.card import age_band
 from tests.conversation.flows import WAIT, agree, answer_everything, photo, send_photos
 from tests.conversation.lang_flows import Conversation
 from tests.conversation.test_e2e_consent import stored
-from tests.fakes.plugin import World
+from tests.fakes.plugin import TRIAGE_JOB, World
 from tests.fakes.telegram_user import ChatMessage, FakeGroup, FakeUser
 
 
@@ -130,7 +130,7 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
         answer = await refused.answer(timeout=WAIT)
         assert answer.text == MESSAGES["triage_not_clinician"]
         assert not card.edited
-        await alice.expect_no_reply(0.3)
+        await alice.expect_no_reply()
 
         # The clinician decides: the card shows who and what; the person is told what to do.
         pressed = await clinic.doctor.press("Routine appointment", message=card)
@@ -143,7 +143,7 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
         # A second decision from the old view of the card is refused.
         late = await clinic.doctor.press_data(str(old_self_care["callback_data"]), message=card)
         assert (await late.answer(timeout=WAIT)).text == MESSAGES["triage_stale"]
-        await alice.expect_no_reply(0.3)
+        await alice.expect_no_reply()
         await clinic.doctor.send("/queue")
         assert "No case is waiting" in (await clinic.doctor.wait_for("No case", WAIT)).text
 
@@ -177,7 +177,7 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
         await alice.wait_for("year of birth", timeout=WAIT)
         await alice.send("1990")
         await alice.wait_for("sex", timeout=WAIT)
-        await clinic.doctor.expect_no_reply(0.3)
+        await clinic.doctor.expect_no_reply()
 
 
 async def test_need_better_photos_reopens_the_same_case(world: World) -> None:
@@ -225,19 +225,27 @@ async def test_restart_between_card_and_decision_and_reminders(world: World) -> 
         card = await card_of(clinic)
     # Restarted with a short reminder period: the waiting case is remembered and reminded once
     # per period, as a reply to its card.
+    loop = asyncio.get_running_loop()
     async with triage_bot(world, clinic, triage_reminder_after_s=2.0):
         reminder = await clinic.doctor.wait_for("has been waiting", timeout=WAIT)
+        reminded_at = loop.time()
         assert reminder.reply_to_message_id == card.message_id
-        await asyncio.sleep(0.5)
-        reminders = [m for m in clinic.doctor.messages if "has been waiting" in m.text]
-        assert len(reminders) == 1
+        await world.job_rounds(TRIAGE_JOB, 2)  # rounds within the period remind no more
+        assert len(reminders(clinic)) == 1
         await clinic.doctor.press("Urgent: within 2 weeks", message=card)
         await alice.wait_for("seen within 2 weeks", timeout=WAIT)
-        await asyncio.sleep(2.5)
-        # Decided: no more reminders.
-        assert len([m for m in clinic.doctor.messages if "has been waiting" in m.text]) == 1
+    # Decided: no more reminders, even in rounds after another one would be due.
+    async with triage_bot(world, clinic, triage_reminder_after_s=1.0):
+        while loop.time() < reminded_at + 1.0:
+            await world.job_rounds(TRIAGE_JOB)
+        await world.job_rounds(TRIAGE_JOB)
+        assert len(reminders(clinic)) == 1
     cards = [m for m in clinic.doctor.messages if "Case " in m.text and "Sent " in m.text]
-    assert len(cards) == 1  # posted once across the restart
+    assert len(cards) == 1  # posted once across the restarts
+
+
+def reminders(clinic: Clinic) -> list[ChatMessage]:
+    return [m for m in clinic.doctor.messages if "has been waiting" in m.text]
 
 
 async def test_posting_is_retried_and_happens_once(world: World) -> None:
@@ -246,7 +254,7 @@ async def test_posting_is_retried_and_happens_once(world: World) -> None:
     async with triage_bot(world, clinic):
         await send_a_case(clinic.alice)
         await card_of(clinic)
-        await asyncio.sleep(1.0)
+        await world.job_rounds(TRIAGE_JOB, 2)  # rounds that could post it again
     albums = {m.media_group_id for m in clinic.doctor.messages if m.photo}
     cards = [m for m in clinic.doctor.messages if "Case " in m.text and "Sent " in m.text]
     assert len(albums) == 1 and len(cards) == 1
@@ -278,12 +286,12 @@ async def test_free_text_goes_to_the_clinic_only_when_no_check_is_open(world: Wo
         # A clinician's reply to another clinician is not relayed; chatter gets no answer.
         note = await clinic.doctor.send("I'll take this one")
         await clinic.doctor.send("ok", reply_to=note)
-        await clinic.doctor.expect_no_reply(0.4)
-        await alice.expect_no_reply(0.1)
+        await clinic.doctor.expect_no_reply()
+        await alice.expect_no_reply()
         # A non-clinician's reply to the card does not reach the person.
         await clinic.outsider.send("hello?", reply_to=card)
         await clinic.outsider.wait_for("Only the clinic's clinicians", WAIT)
-        await alice.expect_no_reply(0.3)
+        await alice.expect_no_reply()
 
 
 async def test_edited_messages_are_not_relayed_again(world: World) -> None:

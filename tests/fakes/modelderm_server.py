@@ -180,6 +180,8 @@ class FakeModelDerm:
         self.status_requests: list[str] = []
         self._queue: deque[Behaviour] = deque()
         self._lock = threading.Lock()
+        # While set, diagnose requests are recorded and then wait until it is cleared (`hold`).
+        self._held: asyncio.Event | None = None
         # Set (and replaced) whenever a diagnose request is recorded; see `received`.
         self._recorded = asyncio.Event()
         self._port = port
@@ -196,6 +198,17 @@ class FakeModelDerm:
     def set_down(self, behaviour: Behaviour | None = None) -> None:
         """Make the status request fail (a 502 page unless told otherwise)."""
         self.status_behaviour = behaviour or Behaviour.proxy_error()
+
+    def hold(self) -> None:
+        """Keep every diagnose request waiting (after it is recorded) until `release()`."""
+        if self._held is None:
+            self._held = asyncio.Event()
+
+    def release(self) -> None:
+        """Let the held requests, and the next ones, be answered."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.set()
 
     async def received(self, count: int, timeout: float = 10.0) -> list[RecordedRequest]:  # noqa: ASYNC109
         """Wait until `count` diagnose requests have come (since the start); returns them all.
@@ -308,6 +321,8 @@ class FakeModelDerm:
             )
         self._recorded.set()
         self._recorded = asyncio.Event()
+        if self._held is not None:
+            await self._held.wait()
         if behaviour.kind in ("normal", "json", "truncated"):
             if behaviour.delay_s:
                 await asyncio.sleep(behaviour.delay_s)

@@ -157,6 +157,11 @@ async def running_application(
 
 # ------------------------------------------------------------------ knowing the bot is done
 
+# The bot's repeating jobs (bot/app.py): retrying pending checks and redelivering results, and
+# the clinic's desk (posting, decisions, reminders).
+RETRY_JOB = "retry-pending-cases"
+TRIAGE_JOB = "triage"
+
 
 class JobRuns:
     """Runs of the application's repeating jobs (PTB's JobQueue), seen through APScheduler's
@@ -184,7 +189,8 @@ class JobRuns:
         if event.code == EVENT_JOB_SUBMITTED:
             self.running[name] += 1
         else:
-            self.running[name] -= 1
+            # (A run submitted before this listened is not counted as running.)
+            self.running[name] = max(0, self.running[name] - 1)
             self.ended[name] += 1
         self._changed.set()
         self._changed = asyncio.Event()
@@ -226,6 +232,40 @@ def _still_busy(application: BotApplication, telegram: FakeTelegram, jobs: JobRu
         busy.append("background tasks " + ", ".join(sorted(t.get_name() for t in services.tasks)))
     busy += [f"job {name} running" for name in jobs.busy()]
     return busy
+
+
+def _handling(application: BotApplication) -> bool:
+    queued = not application.update_queue.empty()
+    return queued or application.update_processor.current_concurrent_updates > 0
+
+
+async def handle_updates(
+    application: BotApplication,
+    telegram: FakeTelegram,
+    timeout: float = WAIT,  # noqa: ASYNC109
+) -> None:
+    """Wait until the bot has taken every update people sent and handled it (what handlers
+    started in the background may still run)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            await telegram.handed_out(timeout)
+            if _handling(application):
+                await application.update_queue.join()
+                continue
+            # An update taken off PTB's queue starts being handled one loop turn later.
+            await asyncio.sleep(0)
+            if telegram.all_handed_out and not _handling(application):
+                return
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:  # noqa: ASYNC109
+    """Wait until `condition()` holds, for state that no event announces (looked at often)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        await asyncio.sleep(0.01)
 
 
 async def settle(
@@ -287,18 +327,29 @@ class World:
         """Run the real application; leaving the block stops it (as a restart would)."""
         settings = self.settings.model_copy(update=overrides) if overrides else self.settings
         application = build_application(settings)
-        jobs = JobRuns(application)
-        async with running_application(application, poll_timeout=5):
-            self.application, self.jobs = application, jobs
-            try:
+        with self.watching(application):
+            async with running_application(application, poll_timeout=5):
                 yield application
-            finally:
-                self.application = self.jobs = None
+
+    @contextlib.contextmanager
+    def watching(self, application: BotApplication) -> Iterator[None]:
+        """Make `application` (built, not started yet) the bot that `settled` waits for."""
+        self.application, self.jobs = application, JobRuns(application)
+        try:
+            yield
+        finally:
+            self.application = self.jobs = None
 
     async def settled(self, timeout: float = WAIT) -> None:  # noqa: ASYNC109
         """Wait until the running bot has nothing left to do (see `settle`)."""
         assert self.application is not None and self.jobs is not None, "no bot is running"
         await settle(self.application, self.telegram, self.jobs, timeout)
+
+    async def updates_handled(self, timeout: float = WAIT) -> None:  # noqa: ASYNC109
+        """Wait until the running bot has handled every update people sent (see
+        `handle_updates`); unlike `settled`, background work may go on."""
+        assert self.application is not None, "no bot is running"
+        await handle_updates(self.application, self.telegram, timeout)
 
     async def job_rounds(self, name: str, rounds: int = 1, timeout: float = WAIT) -> None:  # noqa: ASYNC109
         """Wait until `rounds` runs of the bot's repeating job `name` (e.g. "retry-pending-

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import io
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -473,27 +472,25 @@ async def test_offset_limit_and_negative_offset(bot: Bot, alice: FakeUser) -> No
 
 
 async def test_long_poll_waits_then_returns_as_soon_as_an_update_comes(
-    bot: Bot, alice: FakeUser
+    fake: FakeTelegram, bot: Bot, alice: FakeUser
 ) -> None:
-    started = time.monotonic()
-    assert await bot.get_updates(timeout=1) == ()
-    assert time.monotonic() - started >= 0.9  # it really waited for the timeout
+    waiting = asyncio.create_task(bot.get_updates(timeout=1))
+    await fake.handed_out()  # the poll waits, with nothing to hand out
+    assert not waiting.done()
+    assert await waiting == ()  # ... until its timeout
 
-    async def later() -> None:
-        await asyncio.sleep(0.2)
-        await alice.send("hello")
-
-    sender = asyncio.create_task(later())
-    started = time.monotonic()
-    updates = await bot.get_updates(timeout=10)
-    assert time.monotonic() - started < 3
+    # A poll far longer than the test's own timeout: it can only pass if the update ends it.
+    polling = asyncio.create_task(bot.get_updates(timeout=60))
+    await fake.handed_out()
+    await alice.send("hello")
+    async with asyncio.timeout(10):
+        updates = await polling
     assert [u.message.text for u in updates if u.message] == ["hello"]
-    await sender
 
 
 async def test_second_poller_terminates_the_first(bot: Bot, fake: FakeTelegram) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=10))
-    await asyncio.sleep(0.2)
+    await fake.handed_out()  # the first poll waits
     async with bot_for(fake) as second_instance:
         assert await second_instance.get_updates(timeout=0) == ()
     with pytest.raises(Conflict, match="terminated by other getUpdates"):
@@ -709,12 +706,11 @@ async def test_application_end_to_end(fake: FakeTelegram) -> None:
         await alice.send("/start")
         assert (await alice.next_reply()).text == "Welcome"
 
-        # Long poll: the Application is waiting in a 10 s getUpdates; the reply comes at once.
-        await asyncio.sleep(0.3)
-        started = time.monotonic()
+        # Long poll: the Application is waiting in a 10 s getUpdates; the reply comes at once
+        # (next_reply gives up after 5 s).
+        await fake.handed_out()
         await bob.send("hello")
         reply = await bob.next_reply()
-        assert time.monotonic() - started < 3
         assert reply.text == "echo: hello" and reply.buttons == ["Again"]
 
         press = await bob.press("Again")
@@ -736,10 +732,10 @@ async def test_application_end_to_end(fake: FakeTelegram) -> None:
 
 
 async def test_application_shutdown_is_prompt_while_long_polling(fake: FakeTelegram) -> None:
-    started = time.monotonic()
-    async with running_application(echo_app(fake), poll_timeout=30):
-        await asyncio.sleep(0.2)
-    assert time.monotonic() - started < 5
+    # Stopping does not wait for the 30 s poll to end (the test would time out first).
+    async with asyncio.timeout(10):
+        async with running_application(echo_app(fake), poll_timeout=30):
+            await fake.handed_out()
     # Only the fake server's own idle connection handlers may remain.
     leftovers = [
         t

@@ -77,5 +77,15 @@ class BotProcess:
                 self.process.send_signal(sig)
         return await asyncio.wait_for(self.process.wait(), timeout)
 
+    async def logged(self, text: str, count: int, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot's log has `count` lines containing `text` (a file announces
+        nothing: it is read again every 50 ms)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.output().count(text) < count:
+            if loop.time() > deadline:
+                raise AssertionError(f"waited {timeout} s for {count} log lines with {text!r}")
+            await asyncio.sleep(0.05)
+
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

@@ -14,7 +14,7 @@ from bot.fairuse import ApiQueue, QueueNotice, limit_reached, when_text
 from bot.services import Services
 from tests.conversation.flows import WAIT, complete_case, reach_summary
 from tests.fakes.modelderm_server import Behaviour
-from tests.fakes.plugin import World
+from tests.fakes.plugin import World, until
 
 
 async def add_submitted(services: Services, telegram_user_id: int, *ago: dt.timedelta) -> None:
@@ -114,11 +114,11 @@ async def test_queue_serves_in_order_and_tells_everyone_their_place() -> None:
             await gate.wait()
 
     tasks = [asyncio.create_task(person(name)) for name in "abcd"]
-    await asyncio.sleep(0.01)
+    await until(lambda: queue.waiting == 3, "three people waiting")
     assert (queue.running, queue.waiting) == (1, 3)
     assert places == {"b": [0], "c": [1], "d": [2]}
     tasks[2].cancel()  # c gives up: d moves up
-    await asyncio.sleep(0.01)
+    await until(lambda: queue.waiting == 2, "c to leave the queue")
     assert places["d"] == [2, 1]
     gate.set()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -160,10 +160,16 @@ async def test_people_waiting_for_the_api_see_their_place(world: World) -> None:
     people = [world.person(name) for name in ("Ann", "Ben", "Cat")]
     async with world.bot(api_concurrency=1):
         summaries = await asyncio.gather(*(reach_summary(p) for p in people))
-        for person, summary in zip(people, summaries, strict=True):
+        # One after the other, each in the queue before the next presses "Send".
+        in_line = [
+            lambda: world.api.received(1),
+            lambda: people[1].wait_for("you are next", timeout=WAIT),
+            lambda: people[2].wait_for("1 person is ahead of you", timeout=WAIT),
+        ]
+        for person, summary, queued in zip(people, summaries, in_line, strict=True):
             await person.press("📤 Send for analysis", message=summary)
             await person.wait_for("Analysing", timeout=WAIT)
-            await asyncio.sleep(0.2)
+            await queued()
         results = await asyncio.gather(
             *(p.wait_for("AI estimate", timeout=WAIT + 10) for p in people)
         )

@@ -18,7 +18,7 @@ from bot.ops.checks import check_operation
 from bot.ops.server import OpsServer
 from bot.ops.webhook import SERVER_KEY, serve_webhook
 from tests.conversation.flows import complete_case
-from tests.fakes.plugin import World
+from tests.fakes.plugin import World, until
 from tests.fakes.telegram_server import FakeTelegram
 from tests.ops.process import free_port
 
@@ -39,26 +39,29 @@ def webhook_settings(world: World, **extra: Any) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def webhook_bot(settings: Settings) -> AsyncIterator[tuple[BotApplication, str]]:
+async def webhook_bot(
+    world: World, settings: Settings
+) -> AsyncIterator[tuple[BotApplication, str]]:
     """Run the bot in webhook mode; yields the application and its local webhook URL."""
     from pydantic import SecretStr
 
     settings = settings.model_copy(update={"webhook_secret": SecretStr(SECRET)})
     application = build_application(settings)
     stop = asyncio.Event()
-    running = asyncio.create_task(serve_webhook(application, stop))
-    for _ in range(200):
-        if SERVER_KEY in application.bot_data and application.running:
-            break
+    with world.watching(application):
+        running = asyncio.create_task(serve_webhook(application, stop))
+        await until(
+            lambda: running.done() or (SERVER_KEY in application.bot_data and application.running),
+            "the webhook server to start",
+        )
         if running.done():
             running.result()
-        await asyncio.sleep(0.02)
-    server: OpsServer = application.bot_data[SERVER_KEY]
-    try:
-        yield application, f"http://127.0.0.1:{server.port}/telegram-hook"
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, 20)
+        server: OpsServer = application.bot_data[SERVER_KEY]
+        try:
+            yield application, f"http://127.0.0.1:{server.port}/telegram-hook"
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, 20)
 
 
 def start_update(telegram: FakeTelegram) -> tuple[dict[str, Any], int]:
@@ -78,7 +81,7 @@ def bot_messages(telegram: FakeTelegram, chat_id: int) -> list[str]:
 
 
 async def test_requests_without_the_right_secret_are_refused_and_not_handled(world: World) -> None:
-    async with webhook_bot(webhook_settings(world)) as (_, url):
+    async with webhook_bot(world, webhook_settings(world)) as (_, url):
         webhook = world.telegram.webhook
         assert webhook is not None and webhook["url"] == PUBLIC_URL
         assert webhook["secret_token"] == SECRET
@@ -89,17 +92,14 @@ async def test_requests_without_the_right_secret_are_refused_and_not_handled(wor
             wrong = await http.post(
                 url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET + "x"}
             )
-            await asyncio.sleep(0.5)
             assert (missing.status_code, wrong.status_code) == (403, 403)
+            await world.settled()
             assert bot_messages(world.telegram, chat_id) == []
             right = await http.post(
                 url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
             )
             assert right.status_code == 200
-            for _ in range(100):
-                if bot_messages(world.telegram, chat_id):
-                    break
-                await asyncio.sleep(0.05)
+            await until(lambda: bool(bot_messages(world.telegram, chat_id)), "the welcome")
         assert "Hello!" in bot_messages(world.telegram, chat_id)[0]
 
 
@@ -121,7 +121,7 @@ async def test_a_body_that_is_not_an_update_gets_400_and_one_line_in_the_log(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
-    async with webhook_bot(webhook_settings(world)) as (_, url), httpx.AsyncClient() as http:
+    async with webhook_bot(world, webhook_settings(world)) as (_, url), httpx.AsyncClient() as http:
         with caplog.at_level("INFO"):
             caplog.clear()
             statuses = [
@@ -132,10 +132,7 @@ async def test_a_body_that_is_not_an_update_gets_400_and_one_line_in_the_log(
         # A real update afterwards is handled as usual: nothing was left broken.
         update, chat_id = start_update(world.telegram)
         right = await http.post(url, json=update, headers=headers)
-        for _ in range(100):
-            if bot_messages(world.telegram, chat_id):
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: bool(bot_messages(world.telegram, chat_id)), "the welcome")
     assert statuses == [400] * len(NOT_UPDATES)
     assert right.status_code == 200 and "Hello!" in bot_messages(world.telegram, chat_id)[0]
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
@@ -148,7 +145,7 @@ async def test_a_body_that_is_not_an_update_gets_400_and_one_line_in_the_log(
 
 async def test_a_whole_case_through_the_webhook(world: World) -> None:
     alice = world.person("Alice")
-    async with webhook_bot(webhook_settings(world)) as (_, url):
+    async with webhook_bot(world, webhook_settings(world)) as (_, url):
         # The fake Telegram pushes updates to the bot, as Telegram does through the proxy.
         world.telegram.deliver_to(url)
         result = await complete_case(alice)
