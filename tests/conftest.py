@@ -23,6 +23,11 @@ def _isolated_environment(
             monkeypatch.delenv(name)
     # A working directory without a .env, so load_settings() sees only what a test sets.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    # No test makes a TLS connection (the fakes are plain HTTP on loopback), yet every HTTP
+    # client the bot makes loads the whole CA bundle, about 40 ms each, three per bot start.
+    # An empty CA directory is looked up only when a certificate is checked: never, here.
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path_factory.mktemp("no-ca")))
 
 
 @pytest.fixture(autouse=True)
