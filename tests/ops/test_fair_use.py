@@ -13,7 +13,6 @@ from bot.db.fair_use import record_submission
 from bot.fairuse import ApiQueue, QueueNotice, limit_reached, when_text
 from bot.services import Services
 from tests.conversation.flows import WAIT, complete_case, reach_summary
-from tests.fakes.modelderm_server import Behaviour
 from tests.fakes.plugin import World, until
 
 
@@ -156,7 +155,7 @@ async def test_a_long_queue_moving_fast_costs_few_edits() -> None:
 
 
 async def test_people_waiting_for_the_api_see_their_place(world: World) -> None:
-    world.api.behaviour = Behaviour.slow(1.5)
+    world.api.hold()  # Ann's check holds the only slot until all three are in line
     people = [world.person(name) for name in ("Ann", "Ben", "Cat")]
     async with world.bot(api_concurrency=1):
         summaries = await asyncio.gather(*(reach_summary(p) for p in people))
@@ -170,6 +169,7 @@ async def test_people_waiting_for_the_api_see_their_place(world: World) -> None:
             await person.press("📤 Send for analysis", message=summary)
             await person.wait_for("Analysing", timeout=WAIT)
             await queued()
+        world.api.release()
         results = await asyncio.gather(
             *(p.wait_for("AI estimate", timeout=WAIT + 10) for p in people)
         )
@@ -189,8 +189,8 @@ async def test_people_waiting_for_the_api_see_their_place(world: World) -> None:
     assert not any("ahead of you" in t or "you are next" in t for t in shown["Ann"])
     assert any("you are next" in t for t in shown["Ben"])
     assert any("1 person is ahead of you" in t for t in shown["Cat"])
-    # Cat moved up to "next" 1.5 s later, but edits are at most every 3 s and Cat's turn came
-    # first: one edit for the place, one to take it away, nothing more.
+    # Cat moved up to "next" right after her place was shown, but edits are at most every 3 s
+    # and Cat's turn came first: one edit for the place, one to take it away, nothing more.
     assert len(shown["Cat"]) == 3
     # When the turn comes the queue line goes away again.
     last = shown["Cat"][-1]
