@@ -18,6 +18,10 @@ How it runs:
 4. PostgreSQL: asyncpg with a connection pool; the same function runs through SQLAlchemy's public
    `AsyncSession.run_sync`, so one set of repository functions serves both databases.
 5. A unit of work started from inside another fails at once with `NestedUnitOfWork`.
+
+Each unit of work is one real SQLite transaction (BEGIN at its first statement), not pysqlite's
+default of reading outside any transaction: what a unit read is still true when it writes, or
+SQLite says it is not (BUSY_SNAPSHOT) and the unit runs again, from a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -45,13 +49,13 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from bot.config import DEFAULT_DATABASE_LOCK_WAIT_S, Settings
+
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# How long a unit of work waits for a lock held by another program before it fails.
-DEFAULT_LOCK_WAIT_S = 30.0
 # How often the checkpointer makes the committed transactions durable on disk.
 CHECKPOINT_EVERY_S = 1.0
 _FIRST_PAUSE_S = 0.001
@@ -83,31 +87,80 @@ def _locked(error: OperationalError) -> bool:
     return isinstance(code, int) and code & 0xFF in _BUSY_CODES
 
 
-def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # Foreign keys are off by default in SQLite; the erase and purge cascades depend on them.
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    # Never wait inside SQLite: on the loop's thread that would freeze every chat (see above).
-    cursor.execute("PRAGMA busy_timeout=0")
-    # Checkpoints (and their fsyncs) are the checkpointer thread's job.
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
-    cursor.close()
+def _pragmas(lock_wait_s: float | None) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # No implicit transactions: the "begin" listener below opens one per unit of work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # Foreign keys are off by default in SQLite; the erase and purge cascades depend on them.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        if lock_wait_s is None:
+            # Never wait inside SQLite: on the loop's thread that would freeze every chat.
+            cursor.execute("PRAGMA busy_timeout=0")
+            # Checkpoints (and their fsyncs) are the checkpointer thread's job.
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+        else:
+            cursor.execute(f"PRAGMA busy_timeout={round(lock_wait_s * 1000)}")
+        cursor.close()
+
+    return on_connect
 
 
-def sqlite_engine(url: URL | str) -> Engine:
+def _begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def sqlite_engine(url: URL | str, *, lock_wait_s: float | None = None) -> Engine:
     """The synchronous engine of a SQLite URL (whatever its driver name says: pysqlite is used),
-    creating the file's directory on first use so the default needs no set-up."""
+    creating the file's directory on first use so the default needs no set-up.
+
+    `lock_wait_s` None: for `Database` on the event loop (SQLite never waits for a lock, and a
+    checkpointer thread does the checkpoints). A number: for code off the loop (migrations),
+    where SQLite itself may wait that long for a lock held by another program.
+    """
     url = make_url(url).set(drivername="sqlite")
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     # One connection, kept open: units of work run one at a time on one thread anyway, and an
-    # in-memory database (tests) lives exactly as long as its connection.
-    engine = create_sync_engine(url, poolclass=StaticPool)
-    event.listen(engine, "connect", _on_connect)
+    # in-memory database (tests) lives exactly as long as its connection. An error's text names
+    # its statement's values unless hidden, and errors are logged with their traceback: the
+    # values are people's answers, references and Telegram ids.
+    engine = create_sync_engine(url, poolclass=StaticPool, hide_parameters=True)
+    event.listen(engine, "connect", _pragmas(lock_wait_s))
+    event.listen(engine, "begin", _begin)
     return engine
+
+
+def with_connection(
+    url: URL | str,
+    work: Callable[[Connection], T],
+    *,
+    lock_wait_s: float = DEFAULT_DATABASE_LOCK_WAIT_S,
+) -> T:
+    """`work(connection)` on a connection of its own, for synchronous code off the event loop
+    (migrations, schema checks); the caller manages transactions. Call it from async code
+    through `asyncio.to_thread`."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        engine = sqlite_engine(url, lock_wait_s=lock_wait_s)
+        try:
+            with engine.connect() as connection:
+                return work(connection)
+        finally:
+            engine.dispose()
+
+    async def run() -> T:
+        engine = create_async_engine(url, hide_parameters=True)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 class Checkpointer:
@@ -135,6 +188,9 @@ class Checkpointer:
     @staticmethod
     def checkpoint(connection: sqlite3.Connection) -> None:
         try:
+            # A connection learns that the file is in WAL mode only when it reads it; this one
+            # may have opened it before the bot switched it to WAL, and would not checkpoint.
+            connection.execute("PRAGMA schema_version").fetchall()
             # PASSIVE never waits for the bot's writers or readers: it copies what it can.
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as error:  # e.g. locked by a backup: the next round catches up
@@ -149,7 +205,7 @@ class Checkpointer:
 class Database:
     """Runs units of work; made at start-up (`Database.open`), closed with `dispose()`."""
 
-    def __init__(self, url: URL, *, lock_wait_s: float = DEFAULT_LOCK_WAIT_S) -> None:
+    def __init__(self, url: URL, *, lock_wait_s: float = DEFAULT_DATABASE_LOCK_WAIT_S) -> None:
         self.url = url
         self.dialect = url.get_backend_name()
         self.lock_wait_s = lock_wait_s
@@ -166,12 +222,17 @@ class Database:
                 self._checkpointer.start()
         else:
             self._engine = None
-            self._async_engine = create_async_engine(url, pool_pre_ping=True)
+            self._async_engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
             self._async_sessions = async_sessionmaker(self._async_engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: URL | str, *, lock_wait_s: float = DEFAULT_LOCK_WAIT_S) -> Database:
+    def open(cls, url: URL | str, *, lock_wait_s: float = DEFAULT_DATABASE_LOCK_WAIT_S) -> Database:
         return cls(make_url(url), lock_wait_s=lock_wait_s)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database of DATABASE_URL, waiting DATABASE_LOCK_WAIT_S for another program's lock."""
+        return cls.open(settings.database_url, lock_wait_s=settings.database_lock_wait_s)
 
     def configure_sessions(self, **options: Any) -> None:
         """Options for every session made from now on (e.g. `info`, read by session events)."""

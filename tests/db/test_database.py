@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.db.database import Database, NestedUnitOfWork
+from bot.config import load_settings
+from bot.db.database import Checkpointer, Database, NestedUnitOfWork
 
 
 def _create_notes(connection: Connection) -> None:
@@ -164,3 +165,109 @@ async def test_commits_reach_the_database_file_without_the_loop_syncing(
             break
         await asyncio.sleep(0.1)
     assert rows == [("durable",)]
+
+
+async def test_units_of_work_started_together_do_not_queue_one_loop_turn_each(
+    sqlite_database: tuple[Database, Path],
+) -> None:
+    # A unit of work that kept the one connection while waiting for the loop's next turn made
+    # every other one queue behind it: under a burst, a turn takes tens of milliseconds.
+    database, _ = sqlite_database
+    turns = [0]
+
+    async def count_every_turn() -> None:
+        while True:
+            await asyncio.sleep(0)
+            turns[0] += 1
+
+    counter = asyncio.create_task(count_every_turn())
+    await asyncio.sleep(0)
+    try:
+        counts = await asyncio.gather(
+            *(database.run(_add, f"note {n:02d}") for n in range(20)), database.run(_bodies)
+        )
+        taken = turns[0]
+    finally:
+        counter.cancel()
+    assert len(counts[-1]) == 20  # every write landed (the read came after them) ...
+    assert taken <= 3  # ... within a few turns of the loop, not one or two turns each
+
+
+async def test_a_unit_of_work_cancelled_while_waiting_for_a_lock_leaves_nothing_behind(
+    sqlite_database: tuple[Database, Path],
+) -> None:
+    database, path = sqlite_database
+    taken = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.6, taken))
+    holder.start()
+    try:
+        await asyncio.to_thread(taken.wait, 5)
+        waiting = asyncio.create_task(database.run(_add, "cancelled"))
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        # The one connection is free and usable again (it waits for the lock, then writes).
+        await database.run(_add, "after the lock")
+    finally:
+        await asyncio.to_thread(holder.join)
+    assert await database.run(_bodies) == ["after the lock", "from elsewhere"]
+
+
+def _pragmas(connection: Connection) -> tuple[object, ...]:
+    return tuple(
+        connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+        for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+    )
+
+
+async def test_sqlite_file_and_folder_are_created_with_safe_pragmas(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "folder" / "bot.sqlite3"
+    # The URL of .env files written before the bot dropped aiosqlite still works.
+    settings = load_settings(env_file=None, database_url=f"sqlite+aiosqlite:///{path}")
+    async with Database.from_settings(settings) as database:
+        assert path.parent.is_dir()
+        pragmas = await database.run_on_connection(_pragmas)
+    assert path.is_file()
+    # WAL; foreign keys on; busy timeout 0: SQLite must never sleep on a lock inside a call
+    # made on the loop's thread; synchronous NORMAL (1): commits do not fsync on the loop.
+    assert pragmas == ("wal", 1, 0, 1)
+
+
+async def test_default_database_is_a_file_under_data() -> None:
+    # conftest runs every test in an empty working directory.
+    default = Path("data") / "modelderm-bot.sqlite3"
+    async with Database.from_settings(load_settings(env_file=None)) as database:
+        assert await database.run(lambda session: session.scalar(text("SELECT 1"))) == 1
+    assert default.is_file()
+
+
+async def test_database_errors_never_quote_the_values_of_a_statement(database_url: str) -> None:
+    # An error's text reaches the log with its traceback; the values are people's answers.
+    def insert(session: Session) -> None:
+        session.execute(text("INSERT INTO no_such_table VALUES (:body)"), {"body": "my left knee"})
+
+    async with Database.open(database_url) as database:
+        with pytest.raises(DBAPIError) as caught:
+            await database.run(insert)
+    assert "no_such_table" in str(caught.value)
+    assert "my left knee" not in str(caught.value)
+
+
+def test_the_checkpointer_copies_the_log_even_if_it_opened_the_file_first(tmp_path: Path) -> None:
+    # The checkpointer's thread may open the file, and try a round, before the bot's connection
+    # makes it WAL.
+    path = tmp_path / "bot.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as checkpointer:
+        checkpointer.execute("PRAGMA synchronous=NORMAL")
+        Checkpointer.checkpoint(checkpointer)
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as bot:
+            bot.execute("PRAGMA journal_mode=WAL")
+            bot.execute("PRAGMA wal_autocheckpoint=0")
+            bot.execute("CREATE TABLE note (body TEXT)")
+            bot.execute("INSERT INTO note VALUES ('durable')")
+            Checkpointer.checkpoint(checkpointer)
+            copy = tmp_path / "copy.sqlite3"
+            shutil.copyfile(path, copy)
+    with contextlib.closing(sqlite3.connect(copy)) as alone:
+        assert alone.execute("SELECT body FROM note").fetchall() == [("durable",)]
