@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.clinic_copies import record_copies_of
@@ -26,8 +26,8 @@ def _expired(cutoff: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-async def purge_expired_cases(
-    session: AsyncSession,
+def purge_expired_cases(
+    session: Session,
     days: int,
     *,
     clinic_chat_id: int | None = None,
@@ -44,9 +44,9 @@ async def purge_expired_cases(
         raise ValueError("retention must be at least one day")
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
     expired_ids = select(Case.id).where(_expired(cutoff))
-    count = int(await session.scalar(select(func.count()).select_from(expired_ids.subquery())) or 0)
+    count = int(session.scalar(select(func.count()).select_from(expired_ids.subquery())) or 0)
     if dry_run or count == 0:
         return count
     ids = expired_ids.scalar_subquery()
-    await record_copies_of(session, ids, ClinicCopyReason.EXPIRED, chat_id=clinic_chat_id, now=now)
-    return await delete_cases(session, ids)
+    record_copies_of(session, ids, ClinicCopyReason.EXPIRED, chat_id=clinic_chat_id, now=now)
+    return delete_cases(session, ids)

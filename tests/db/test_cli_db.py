@@ -12,9 +12,9 @@ import pytest
 from telegram import InputMediaPhoto
 
 from bot.db import cases, consent, triage
+from bot.db.database import Database
 from bot.db.migrate import head_revision
 from bot.db.models import ConsentDecision
-from bot.db.session import create_engine, create_sessionmaker
 from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
 from tests.fakes.telegram_fixtures import bot_for
 from tests.fakes.telegram_server import FakeTelegram
@@ -27,28 +27,19 @@ OLD = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
 
 
 async def _fill(url: str) -> None:
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
-    try:
-        await accept_terms(sessions, PERSON)
+    async with Database.open(url) as database:
+        await accept_terms(database, PERSON)
         for when in (OLD, None):
-            async with sessions.begin() as session:
-                case = await cases.create_case(session, PERSON, now=when)
-                await cases.add_photo(session, case.public_id, photo(1, str(when)), now=when)
-                await cases.set_answers(session, case.public_id, QUESTIONNAIRE, now=when)
-                await cases.mark_submitted(session, case.public_id, now=when)
-                await cases.mark_completed(session, case.public_id, DIAGNOSIS, now=when)
-    finally:
-        await engine.dispose()
+            case = await database.run(cases.create_case, PERSON, now=when)
+            await database.run(cases.add_photo, case.public_id, photo(1, str(when)), now=when)
+            await database.run(cases.set_answers, case.public_id, QUESTIONNAIRE, now=when)
+            await database.run(cases.mark_submitted, case.public_id, now=when)
+            await database.run(cases.mark_completed, case.public_id, DIAGNOSIS, now=when)
 
 
 async def _history(url: str) -> list[ConsentDecision]:
-    engine = create_engine(url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            return [r.decision for r in await consent.consent_history(session, PERSON)]
-    finally:
-        await engine.dispose()
+    async with Database.open(url) as database:
+        return [r.decision for r in await database.run(consent.consent_history, PERSON)]
 
 
 async def test_operator_commands(tmp_path: Path) -> None:
@@ -124,20 +115,15 @@ def test_run_applies_pending_migrations_before_starting(
 
 async def _posted_long_ago(url: str, album: list[int], card: int, group: int) -> None:
     """A case finished OLD, posted to the clinic's group as `album` and `card`."""
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
-    try:
-        await accept_terms(sessions, PERSON)
-        async with sessions.begin() as session:
-            case = await cases.create_case(session, PERSON, now=OLD)
-            await cases.add_photo(session, case.public_id, photo(1, "posted"), now=OLD)
-            await cases.mark_submitted(session, case.public_id, now=OLD)
-            case = await cases.mark_completed(session, case.public_id, DIAGNOSIS, now=OLD)
-            post = await triage.enqueue(session, case, "self_care", now=OLD)
-            await triage.record_album(session, post.id, case.public_id, album, chat_id=group)
-            await triage.record_card(session, post.id, case.public_id, card, chat_id=group)
-    finally:
-        await engine.dispose()
+    async with Database.open(url) as database:
+        await accept_terms(database, PERSON)
+        case = await database.run(cases.create_case, PERSON, now=OLD)
+        await database.run(cases.add_photo, case.public_id, photo(1, "posted"), now=OLD)
+        await database.run(cases.mark_submitted, case.public_id, now=OLD)
+        case = await database.run(cases.mark_completed, case.public_id, DIAGNOSIS, now=OLD)
+        post = await database.run(triage.enqueue, case, "self_care", now=OLD)
+        await database.run(triage.record_album, post.id, case.public_id, album, chat_id=group)
+        await database.run(triage.record_card, post.id, case.public_id, card, chat_id=group)
 
 
 async def test_purge_deletes_the_clinics_copies_when_it_has_a_token(
