@@ -150,10 +150,15 @@ def claim_post(
 
 def _waiting(session: Session, condition: ColumnElement[bool], limit: int) -> list[TriagePost]:
     """Posts of completed cases meeting `condition`, the longest queued first."""
+    # The case's status as EXISTS, not a join: the posts are then read in their index's order
+    # until `limit`, instead of from every completed case (most of the table).
     result = session.scalars(
         select(TriagePost)
-        .join(TriagePost.case)
-        .where(condition, Case.status == CaseStatus.COMPLETED, TriagePost.refused_at.is_(None))
+        .where(
+            condition,
+            TriagePost.case.has(Case.status == CaseStatus.COMPLETED),
+            TriagePost.refused_at.is_(None),
+        )
         .order_by(TriagePost.queued_at, TriagePost.id)
         .limit(limit)
     )
