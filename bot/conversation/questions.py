@@ -1,7 +1,8 @@
 """Answers to the case's steps: whose skin, the questionnaire, the summary and its buttons.
 
-`apply_button` and `apply_text` change a collecting case in the open session and say what to show
-next; the handlers around them do the Telegram side. Every question can be skipped.
+`apply_button` and `apply_text` change a collecting case inside a unit of work (`press`, `typed`)
+and say what to show next; the handlers around them do the Telegram side. Every question can be
+skipped.
 """
 
 from __future__ import annotations

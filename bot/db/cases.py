@@ -275,7 +275,7 @@ def set_status_message(
 def claim_upload(session: Session, public_id: uuid.UUID, *, now: dt.datetime | None = None) -> Case:
     """Right before each HTTP upload of the case's photos: may they leave now?
 
-    Awaited by the API client before every attempt (its `before_upload`), in a transaction of
+    Run by the API client before every attempt (its `before_upload`), as a unit of work of
     its own, so a withdrawal or an erasure committed at any moment before stops the upload.
     Raises CaseNotFound (erased), CaseStateError (cancelled meanwhile), ConsentRequired or
     SendingRefused.
