@@ -6,16 +6,22 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 from telegram import InputMediaPhoto
 
+from bot.cli import CommandError
+from bot.cli.db import _writing_once
 from bot.db import cases, consent, triage
 from bot.db.database import Database
 from bot.db.migrate import head_revision
 from bot.db.models import ConsentDecision
 from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
+from tests.db.test_database import _hold_write_lock
 from tests.fakes.telegram_fixtures import bot_for
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeGroup, FakeUser
@@ -156,3 +162,32 @@ async def test_purge_deletes_the_clinics_copies_when_it_has_a_token(
     assert "clinic's group: deleted 3 message(s); 0 could not be deleted" in purged.stdout
     assert all(m.deleted for m in group.state.messages.values() if m.from_bot)
     assert fake_telegram.token not in purged.stdout + purged.stderr
+
+
+async def test_an_export_run_again_after_a_lock_fails_instead_of_writing_rows_twice(
+    tmp_path: Path,
+) -> None:
+    # Units of work run again when they meet another program's lock; one that has written to
+    # the export's file cannot be, or its rows would be there twice.
+    path = tmp_path / "bot.sqlite3"
+    taken = threading.Event()
+
+    def export(session: Session, out: io.StringIO) -> int:
+        out.write("case_id\n")
+        session.execute(text("INSERT INTO note VALUES ('read')"))  # meets the lock
+        return 0
+
+    out = io.StringIO()
+    async with Database.open(f"sqlite:///{path}", lock_wait_s=5) as database:
+        await database.run_on_connection(
+            lambda connection: connection.exec_driver_sql("CREATE TABLE note (body TEXT)")
+        )
+        holder = threading.Thread(target=_hold_write_lock, args=(path, 0.3, taken))
+        holder.start()
+        try:
+            await asyncio.to_thread(taken.wait, 5)
+            with pytest.raises(CommandError, match="run it again"):
+                await database.run(_writing_once(export), out)
+        finally:
+            await asyncio.to_thread(holder.join)
+    assert out.getvalue() == "case_id\n"
