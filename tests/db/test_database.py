@@ -271,3 +271,25 @@ def test_the_checkpointer_copies_the_log_even_if_it_opened_the_file_first(tmp_pa
             shutil.copyfile(path, copy)
     with contextlib.closing(sqlite3.connect(copy)) as alone:
         assert alone.execute("SELECT body FROM note").fetchall() == [("durable",)]
+
+
+async def test_a_unit_of_work_whose_reading_went_stale_runs_again(
+    sqlite_database: tuple[Database, Path],
+) -> None:
+    # What a unit of work read must still be true when it writes: its reads and writes are one
+    # transaction, and a write made meanwhile by another program sends it round again.
+    database, path = sqlite_database
+    runs = 0
+
+    def number_the_next(session: Session) -> None:
+        nonlocal runs
+        runs += 1
+        seen = int(session.scalar(text("SELECT count(*) FROM note")) or 0)
+        if runs == 1:  # another program writes between this unit's read and its write
+            with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+                other.execute("INSERT INTO note VALUES ('from elsewhere')")
+        session.execute(text("INSERT INTO note VALUES (:body)"), {"body": f"note {seen + 1}"})
+
+    await database.run(number_the_next)
+    assert runs == 2
+    assert await database.run(_bodies) == ["from elsewhere", "note 2"]
