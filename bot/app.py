@@ -7,6 +7,7 @@ import datetime as dt
 import gc
 import logging
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
@@ -25,6 +26,7 @@ from bot.ops.startup import check_telegram, explained
 from bot.ops.webhook import run_webhook, start_http, stop_http
 from bot.retention import PURGE_FIRST_S, purge_expired
 from bot.services import Services
+from bot.terms import Terms
 from bot.triage.desk import triage_job
 
 log = logging.getLogger(__name__)
@@ -71,12 +73,7 @@ async def _post_init(application: BotApplication) -> None:
     settings: Settings = application.bot_data["settings"]
     services = Services.open(settings, application.bot_data["metrics"])
     application.bot_data[SERVICES_KEY] = services
-    async with services.sessions.begin() as session:
-        parked = await requeue_interrupted(session)
-        # Made at the first start and kept for good: the marks of fair use depend on it.
-        await fair_use.ensure_key(session)
-        # Consents are recorded for, and checked against, the texts this start shows.
-        await publish_terms(session, services.terms)
+    parked = await services.database.run(_at_start, services.terms)
     if parked:
         log.info("%d case(s) interrupted by the last stop will be retried", parked)
     await application.bot.set_my_commands(BOT_COMMANDS)
@@ -111,9 +108,19 @@ async def _post_init(application: BotApplication) -> None:
     await start_http(application)
 
 
+def _at_start(session: Session, shown: Terms) -> int:
+    """The storage side of a start: how many cases the last stop interrupted (parked for a
+    retry now)."""
+    parked = requeue_interrupted(session)
+    # Made at the first start and kept for good: the marks of fair use depend on it.
+    fair_use.ensure_key(session)
+    # Consents are recorded for, and checked against, the texts this start shows.
+    publish_terms(session, shown)
+    return parked
+
+
 async def _forget_fair_use_marks(context: BotContext) -> None:
-    async with context.services.sessions.begin() as session:
-        await fair_use.forget_expired(session)
+    await context.services.database.run(fair_use.forget_expired)
 
 
 async def _triage_job(context: BotContext) -> None:

@@ -16,7 +16,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PUBLIC_MODELDERM_URL = "https://t.modelderm.com/api"
 # The API's README documents `test` as the key anyone may use.
 PUBLIC_MODELDERM_KEY = "test"
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/modelderm-bot.sqlite3"
+# `sqlite+aiosqlite:///...` (the default before) is accepted too: SQLite always runs through
+# Python's own sqlite3 driver (bot/db/database.py).
+DEFAULT_DATABASE_URL = "sqlite:///./data/modelderm-bot.sqlite3"
+SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite", "sqlite+aiosqlite")
 # Seconds a unit of work waits for a SQLite file locked by another program (a backup, the CLI).
 DEFAULT_DATABASE_LOCK_WAIT_S = 30.0
 
@@ -185,11 +188,9 @@ class Settings(BaseSettings):
 
     def sqlite_path(self) -> Path | None:
         """The database file when the URL names a SQLite file, so it can be created."""
-        prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            rest = self.database_url[len(prefix) :]
-            if rest and rest != ":memory:":
-                return Path(rest.split("?", 1)[0])
+        scheme, separator, rest = self.database_url.partition(":///")
+        if separator and scheme in SQLITE_SCHEMES and rest and rest != ":memory:":
+            return Path(rest.split("?", 1)[0])
         return None
 
 

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from telegram import Bot
 from telegram.error import TelegramError
 
@@ -51,8 +51,8 @@ class LimitReached:
     retry_at: dt.datetime
 
 
-async def limit_reached(
-    session: AsyncSession,
+def limit_reached(
+    session: Session,
     telegram_user_id: int,
     settings: Settings,
     *,
@@ -60,7 +60,7 @@ async def limit_reached(
 ) -> LimitReached | None:
     """Whether the person may submit another case now; if not, which limit and until when."""
     now = now or utcnow()
-    day = await submission_times(session, telegram_user_id, since=now - DAY)
+    day = submission_times(session, telegram_user_id, since=now - DAY)
     hour = [when for when in day if when >= now - HOUR]
     reached = [
         LimitReached(limit, period, times[len(times) - limit] + window)
@@ -259,19 +259,17 @@ async def refuse_if_over_limit(
     context: BotContext, chat_id: int, telegram_user_id: int, *, at_submission: bool
 ) -> bool:
     """Tell the person kindly and return True when they have reached a limit."""
-    async with context.services.sessions() as session:
-        reached = await limit_reached(session, telegram_user_id, context.services.settings)
+    reached = await context.services.database.run(
+        limit_reached, telegram_user_id, context.services.settings
+    )
     if reached is None:
         return False
     body = limit_text(reached, at_submission=at_submission)
     if at_submission:
         # The summary's buttons were taken away by the press: show it again, to press later.
-        from bot.conversation.common import send_screen, view_of
-        from bot.db.cases import open_case
+        from bot.conversation.common import open_view, send_screen
 
-        async with context.services.sessions() as session:
-            case = await open_case(session, telegram_user_id)
-            view = view_of(case) if case is not None else None
+        view = await context.services.database.run(open_view, telegram_user_id)
         if view is not None:
             await send_screen(context, chat_id, view, before=body)
             return True

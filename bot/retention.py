@@ -27,12 +27,11 @@ PURGE_FIRST_S = 60.0
 async def purge_expired(bot: Bot, services: Services) -> int:
     """Purge the cases past RETENTION_DAYS and delete their copies in the clinic's group."""
     settings = services.settings
-    async with services.sessions.begin() as session:
-        purged = await purge_expired_cases(
-            session, settings.retention_days, clinic_chat_id=settings.triage_chat_id
-        )
+    purged = await services.database.run(
+        purge_expired_cases, settings.retention_days, clinic_chat_id=settings.triage_chat_id
+    )
     # Also copies left by an erasure or a `purge` command that could not reach Telegram.
-    cleared = await clear_clinic_copies(bot, services.sessions)
+    cleared = await clear_clinic_copies(bot, services.database)
     log.info(
         "retention: purged %d case(s) finished more than %d day(s) ago; clinic's group: "
         "%d message(s) deleted, %d kept by Telegram (the clinic was asked), %d case(s) to retry",

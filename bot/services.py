@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.advice import AdviceRules
 from bot.config import Settings
-from bot.db.session import create_engine, create_sessionmaker
+from bot.db.database import Database
 from bot.db.users import language_of_user
 from bot.fairuse import ApiQueue
 from bot.i18n.memory import RecentLanguages
@@ -40,8 +39,7 @@ STOP_WAIT_S = 10.0
 @dataclass
 class Services:
     settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    database: Database
     http: httpx.AsyncClient
     api: ModelDermClient
     photos: PhotoPreparer
@@ -70,7 +68,8 @@ class Services:
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
         metrics = metrics or Metrics()
-        engine = create_engine(settings)
+        database = Database.from_settings(settings)
+        observe_cases(database, metrics)
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.modelderm_request_timeout_s),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
@@ -83,15 +82,12 @@ class Services:
         )
         if settings.advice_rules_file:
             rules = rules.with_file(Path(settings.advice_rules_file))
-        sessions = create_sessionmaker(engine)
-        observe_cases(sessions, metrics)
         watch = ApiWatch(settings.modelderm_api_urls, metrics)
         # One for the process: the API's photos and the clinic's copies decode within it.
         budget = DecodeBudget.from_settings(settings)
         return cls(
             settings=settings,
-            engine=engine,
-            sessions=sessions,
+            database=database,
             http=http,
             api=watched_client(settings, http, watch),
             photos=timed_preparer(settings, metrics, budget),
@@ -114,8 +110,7 @@ class Services:
         """The person's stored language (None if none yet), remembered once read."""
         if (known := self.languages.get(telegram_user_id)) is not None:
             return known
-        async with self.sessions.begin() as session:
-            stored = await language_of_user(session, telegram_user_id)
+        stored = await self.database.run(language_of_user, telegram_user_id)
         if stored is not None:
             self.languages.remember(telegram_user_id, stored)
         return stored
@@ -176,4 +171,4 @@ class Services:
         if self.triage is not None:
             await self.triage.aclose()
         await self.http.aclose()
-        await self.engine.dispose()
+        await self.database.dispose()

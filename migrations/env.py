@@ -1,4 +1,4 @@
-"""Alembic environment (async), for SQLite and PostgreSQL.
+"""Alembic environment, for SQLite and PostgreSQL.
 
 The database URL is, in order: `config.attributes["database_url"]` (set by `bot.db.migrate`),
 `alembic -x url=...`, a `sqlalchemy.url` option if an ini file is given, else the bot's own
@@ -8,14 +8,12 @@ settings (DATABASE_URL from the environment or .env). From the repository root t
 
 from __future__ import annotations
 
-import asyncio
-
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.config import load_settings
+from bot.db.database import with_connection
 from bot.db.models import Base
-from bot.db.session import create_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -44,23 +42,15 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def _run_sync(connection: Connection) -> None:
+def _run(connection: Connection) -> None:
     _configure(connection=connection)
     with context.begin_transaction():
         context.run_migrations()
 
 
-async def run_async_migrations() -> None:
-    # The bot's own engine factory: the same SQLite pragmas and directory creation as at run time.
-    engine = create_engine(_database_url())
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_run_sync)
-    finally:
-        await engine.dispose()
-
-
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    asyncio.run(run_async_migrations())
+    # The bot's own connection rules: the same SQLite pragmas and directory creation as at run
+    # time (SQLite through its synchronous driver; PostgreSQL through asyncpg).
+    with_connection(_database_url(), _run)

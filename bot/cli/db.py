@@ -8,19 +8,22 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TextIO, TypeVar
 
 from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from bot.config import Settings, load_settings
 from bot.logs import configure_logging, secrets_of
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import Session
+
+    from bot.db.database import Database
 
 # SQLAlchemy is imported inside the commands so that `--help` of every command stays fast.
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 KEY_HELP = (
@@ -122,18 +125,38 @@ def _require_migrated(url: str) -> None:
         )
 
 
-def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from bot.db.session import create_engine, create_sessionmaker
+def _in_unit(
+    settings: Settings,
+    work: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """`work(session, *args, **kwargs)` as one unit of work on the configured database."""
+    from bot.db.database import Database
 
     async def run() -> T:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine).begin() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
+        async with Database.from_settings(settings) as database:
+            return await database.run(work, *args, **kwargs)
 
     return asyncio.run(run())
+
+
+def _writing_once(
+    write: Callable[Concatenate[Session, TextIO, P], int],
+) -> Callable[Concatenate[Session, TextIO, P], int]:
+    """A unit of work that writes to a file, which must not run again after a lock (as units
+    of work may): what it wrote cannot be taken back, so the command fails instead."""
+    runs = 0
+
+    def once(session: Session, out: TextIO, /, *args: P.args, **kwargs: P.kwargs) -> int:
+        nonlocal runs
+        runs += 1
+        if runs > 1:
+            raise CommandError("the database was locked by another program; run it again")
+        return write(session, out, *args, **kwargs)
+
+    return once
 
 
 def handle_migrate(args: argparse.Namespace) -> int:
@@ -158,11 +181,12 @@ def handle_purge(args: argparse.Namespace) -> int:
     days = args.days or settings.retention_days
     with _database_errors(settings):
         _require_migrated(settings.database_url)
-        count = _in_session(
+        count = _in_unit(
             settings,
-            lambda s: purge_expired_cases(
-                s, days, dry_run=args.dry_run, clinic_chat_id=settings.triage_chat_id
-            ),
+            purge_expired_cases,
+            days,
+            dry_run=args.dry_run,
+            clinic_chat_id=settings.triage_chat_id,
         )
     verb = "would delete" if args.dry_run else "deleted"
     print(f"{verb} {count} case(s) finished or abandoned more than {days} day(s) ago")
@@ -200,9 +224,9 @@ def _export(
     settings: Settings,
     out: TextIO,
     key: str,
-    export: Callable[[AsyncSession, TextIO, bytes], Awaitable[int]],
+    export: Callable[[Session, TextIO, bytes], int],
 ) -> int:
-    return _in_session(settings, lambda s: export(s, out, key.encode("utf-8")))
+    return _in_unit(settings, _writing_once(export), out, key.encode("utf-8"))
 
 
 def handle_erase(args: argparse.Namespace) -> int:
@@ -211,11 +235,12 @@ def handle_erase(args: argparse.Namespace) -> int:
     settings = _settings()
     with _database_errors(settings):
         _require_migrated(settings.database_url)
-        erasure = _in_session(
+        erasure = _in_unit(
             settings,
-            lambda s: erase_user(
-                s, args.telegram_id, chat_type="operator", clinic_chat_id=settings.triage_chat_id
-            ),
+            erase_user,
+            args.telegram_id,
+            chat_type="operator",
+            clinic_chat_id=settings.triage_chat_id,
         )
     print(
         f"Telegram user {args.telegram_id}: deleted {erasure.cases_deleted} case(s)"
@@ -232,14 +257,11 @@ def _clear_clinic_copies(settings: Settings) -> None:
     """Delete the copies in the clinic's group of the cases just purged or erased (and any left
     from before), when a bot token is configured; else the running bot does it."""
     from bot.db import clinic_copies
-    from bot.db.session import create_engine, create_sessionmaker
+    from bot.db.database import Database
 
     async def run() -> str | None:
-        engine = create_engine(settings)
-        try:
-            sessions = create_sessionmaker(engine)
-            async with sessions() as session:
-                waiting = await clinic_copies.pending(session)
+        async with Database.from_settings(settings) as database:
+            waiting = await database.run(clinic_copies.pending)
             if waiting == 0:
                 return None
             if settings.telegram_bot_token is None:
@@ -247,9 +269,7 @@ def _clear_clinic_copies(settings: Settings) -> None:
                     f"{waiting} case(s) still have messages in the clinic's group: the bot "
                     "deletes them when it runs (or set TELEGRAM_BOT_TOKEN for this command)"
                 )
-            return await _clear_with_bot(settings, sessions)
-        finally:
-            await engine.dispose()
+            return await _clear_with_bot(settings, database)
 
     with _database_errors(settings):
         outcome = asyncio.run(run())
@@ -257,7 +277,7 @@ def _clear_clinic_copies(settings: Settings) -> None:
         print(outcome)
 
 
-async def _clear_with_bot(settings: Settings, sessions: Any) -> str:
+async def _clear_with_bot(settings: Settings, database: Database) -> str:
     from telegram.error import InvalidToken, TelegramError
     from telegram.ext import AIORateLimiter, ExtBot
 
@@ -270,7 +290,7 @@ async def _clear_with_bot(settings: Settings, sessions: Any) -> str:
     )
     try:
         async with bot:
-            cleared = await clear_clinic_copies(bot, sessions)
+            cleared = await clear_clinic_copies(bot, database)
     except InvalidToken:  # its message quotes the token
         return "Telegram refused TELEGRAM_BOT_TOKEN; the bot deletes the clinic's copies itself"
     except TelegramError as exc:

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli import EXIT_OK
-from bot.cli.db import _database_errors, _in_session, _positive_int, _require_migrated, _settings
+from bot.cli.db import (
+    _database_errors,
+    _in_unit,
+    _positive_int,
+    _require_migrated,
+    _settings,
+    _writing_once,
+)
 
 if TYPE_CHECKING:
     from bot.db.triage_audit import TriageReport
@@ -68,13 +75,13 @@ def handle_report(args: argparse.Namespace) -> int:
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=args.days) if args.days else None
     with _database_errors(settings):
         _require_migrated(settings.database_url)
-        report = _in_session(settings, lambda s: triage_report(s, since=since))
+        report = _in_unit(settings, triage_report, since=since)
         if args.csv is not None:
             output: Path = args.csv
             partial = output.with_name(output.name + ".partial")
             try:
                 with partial.open("w", newline="", encoding="utf-8") as out:
-                    rows = _in_session(settings, lambda s: export_decisions_csv(s, out))
+                    rows = _in_unit(settings, _writing_once(export_decisions_csv), out)
                 os.replace(partial, output)
             finally:
                 partial.unlink(missing_ok=True)

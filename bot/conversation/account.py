@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
+from sqlalchemy.orm import Session
 from telegram import Update
 
 from bot.conversation.analysis import settle_stopped
@@ -15,10 +16,10 @@ from bot.conversation.common import BotContext, chat_id_of, drop_buttons, say, u
 from bot.conversation.result import condition_label, percent, short_case_id
 from bot.conversation.screens import delete_keyboard
 from bot.conversation.texts import raw, text
-from bot.db.cases import StoppedCase, recent_cases, stop_unsent
-from bot.db.consent import accepts_terms_in_force, current_consent, withdraw_consent
-from bot.db.erasure import erase_user
-from bot.db.models import ConsentDecision
+from bot.db.cases import Stopped, StoppedCase, recent_cases, stop_unsent
+from bot.db.consent import consent_status, withdraw_consent
+from bot.db.erasure import Erasure, erase_user
+from bot.db.models import ConsentDecision, ConsentRecord
 from bot.i18n import current_language
 from bot.i18n import formatting as fmt
 from bot.triage.copies import clear_clinic_copies
@@ -33,30 +34,31 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def history(update: Update, context: BotContext) -> None:
     """/history: recent checks with date, state and the top condition."""
-    async with context.services.sessions.begin() as session:
-        cases = await recent_cases(session, user_id_of(update), limit=HISTORY_LENGTH)
-        lines = []
-        for case in cases:
-            result = case.result
-            top = (
-                f"{condition_label(result.conditions[0].name)[0]} "
-                f"{percent(result.conditions[0].probability)}"
-                if result is not None and result.conditions
-                else text("history_no_result")
+    cases = await context.services.database.run(
+        recent_cases, user_id_of(update), limit=HISTORY_LENGTH
+    )
+    lines = []
+    for case in cases:
+        result = case.result
+        top = (
+            f"{condition_label(result.conditions[0].name)[0]} "
+            f"{percent(result.conditions[0].probability)}"
+            if result is not None and result.conditions
+            else text("history_no_result")
+        )
+        ref = f" · {case.patient_ref}" if case.patient_ref else ""
+        # A result that never reached the chat is not "done" to the person.
+        undelivered = case.delivery_given_up_at is not None and case.delivered_at is None
+        status = "status_undelivered" if undelivered else f"status_{case.status.value}"
+        lines.append(
+            text(
+                "history_line",
+                date=fmt.date(case.created_at),
+                status=text(status),
+                top=f"{top} ({short_case_id(str(case.public_id))})",
+                ref=ref,
             )
-            ref = f" · {case.patient_ref}" if case.patient_ref else ""
-            # A result that never reached the chat is not "done" to the person.
-            undelivered = case.delivery_given_up_at is not None and case.delivered_at is None
-            status = "status_undelivered" if undelivered else f"status_{case.status.value}"
-            lines.append(
-                text(
-                    "history_line",
-                    date=fmt.date(case.created_at),
-                    status=text(status),
-                    top=f"{top} ({short_case_id(str(case.public_id))})",
-                    ref=ref,
-                )
-            )
+        )
     if not lines:
         await say(context, chat_id_of(update), "history_empty")
         return
@@ -66,9 +68,7 @@ async def history(update: Update, context: BotContext) -> None:
 
 async def privacy(update: Update, context: BotContext) -> None:
     """/privacy: the terms, the person's consent status, how to withdraw and erase."""
-    async with context.services.sessions.begin() as session:
-        record = await current_consent(session, user_id_of(update))
-        in_force = await accepts_terms_in_force(session, record)
+    record, in_force = await context.services.database.run(consent_status, user_id_of(update))
     if record is None:
         status = text("privacy_consent_none")
     else:
@@ -94,9 +94,12 @@ async def withdraw(update: Update, context: BotContext) -> None:
     cancelled in the same unit of work, and their analyses stopped."""
     chat_type = update.effective_chat.type if update.effective_chat else None
     user_id, chat_id = user_id_of(update), chat_id_of(update)
-    async with context.services.sessions.begin() as session:
-        record = await withdraw_consent(session, user_id, chat_type=chat_type)
-        stopped = await stop_unsent(session, user_id, reason="cancelled: consent withdrawn")
+
+    def withdrawing(session: Session) -> tuple[ConsentRecord | None, Stopped]:
+        record = withdraw_consent(session, user_id, chat_type=chat_type)
+        return record, stop_unsent(session, user_id, reason="cancelled: consent withdrawn")
+
+    record, stopped = await context.services.database.run(withdrawing)
     if record is None:
         await say(context, chat_id, "withdraw_nothing")
         return
@@ -134,11 +137,14 @@ async def on_delete_answer(update: Update, context: BotContext, value: str) -> N
     chat_type = update.effective_chat.type if update.effective_chat else None
     user_id, chat_id = user_id_of(update), chat_id_of(update)
     services = context.services
-    async with services.sessions.begin() as session:
-        stopped = await stop_unsent(session, user_id, reason="cancelled: data erased")
-        erasure = await erase_user(
-            session, user_id, chat_type=chat_type, clinic_chat_id=services.settings.triage_chat_id
-        )
+    clinic_chat_id = services.settings.triage_chat_id
+
+    def erasing(session: Session) -> tuple[Stopped, Erasure]:
+        stopped = stop_unsent(session, user_id, reason="cancelled: data erased")
+        erasure = erase_user(session, user_id, chat_type=chat_type, clinic_chat_id=clinic_chat_id)
+        return stopped, erasure
+
+    stopped, erasure = await services.database.run(erasing)
     # Analyses on their way are stopped too: whatever the API answers goes nowhere now.
     await _stop(context, chat_id, (*stopped.cancelled, *stopped.on_the_way))
     services.forget_person(user_id)
@@ -153,7 +159,7 @@ async def on_delete_answer(update: Update, context: BotContext, value: str) -> N
     if erasure.clinic_copies:
         # Queued with the erasure, so a crash here only delays this; a note follows if Telegram
         # refuses to delete something.
-        services.spawn(clear_clinic_copies(context.bot, services.sessions), name="clinic-copies")
+        services.spawn(clear_clinic_copies(context.bot, services.database), name="clinic-copies")
 
 
 async def api_status(update: Update, context: BotContext) -> None:

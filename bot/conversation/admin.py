@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import filters
 
@@ -28,18 +28,18 @@ def operators(settings: Settings) -> filters.User:
     return filters.User(user_id=settings.admin_user_ids, allow_empty=False)
 
 
-async def day_counts(session: AsyncSession, since: dt.datetime) -> dict[str, int]:
-    async def count(condition: ColumnElement[bool]) -> int:
-        value = await session.scalar(select(func.count()).select_from(Case).where(condition))
+def day_counts(session: Session, since: dt.datetime) -> dict[str, int]:
+    def count(condition: ColumnElement[bool]) -> int:
+        value = session.scalar(select(func.count()).select_from(Case).where(condition))
         return int(value or 0)
 
     return {
-        "started": await count(Case.created_at >= since),
-        "submitted": await count(Case.submitted_at >= since),
-        "completed": await count(Case.completed_at >= since),
-        "failed": await count(Case.failed_at >= since),
-        "pending": await count(Case.status.in_(PENDING)),
-        "parked": await count(Case.status == CaseStatus.PENDING_RETRY),
+        "started": count(Case.created_at >= since),
+        "submitted": count(Case.submitted_at >= since),
+        "completed": count(Case.completed_at >= since),
+        "failed": count(Case.failed_at >= since),
+        "pending": count(Case.status.in_(PENDING)),
+        "parked": count(Case.status == CaseStatus.PENDING_RETRY),
     }
 
 
@@ -48,8 +48,7 @@ async def stats(update: Update, context: BotContext) -> None:
     services = context.services
     now = utcnow()
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    async with services.sessions() as session:
-        counts = await day_counts(session, midnight)
+    counts = await services.database.run(day_counts, midnight)
     servers = []
     for server in services.api_watch.snapshot():
         detail = f" · {server['detail']}" if server["detail"] else ""

@@ -25,6 +25,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
 from telegram import Bot, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
@@ -64,7 +65,6 @@ from bot.db.errors import (
     StorageError,
 )
 from bot.db.models import CaseStatus
-from bot.db.users import language_of_user
 from bot.fairuse import api_turn, refuse_if_over_limit
 from bot.i18n import speaking
 from bot.imaging import PhotoRejected
@@ -89,9 +89,7 @@ async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> N
     if await refuse_if_over_limit(context, chat_id, user_id_of(update), at_submission=True):
         return
     try:
-        async with context.services.sessions.begin() as session:
-            case = await mark_submitted(session, public_id)
-            count = len(case.photos)
+        case = await context.services.database.run(mark_submitted, public_id)
     except ConsentRequired:
         await say(context, chat_id, "consent_needed")
         await show_gate(context, chat_id, language_of(update), renewing=True)
@@ -99,7 +97,7 @@ async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> N
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await _start(context, chat_id, public_id, count)
+    await _start(context, chat_id, public_id, len(case.photos))
 
 
 async def submit_again(update: Update, context: BotContext, value: str) -> None:
@@ -110,13 +108,12 @@ async def submit_again(update: Update, context: BotContext, value: str) -> None:
     user_id, chat_id = user_id_of(update), chat_id_of(update)
     try:
         public_id = uuid.UUID(hex=value)
-        async with context.services.sessions() as session:
-            case = await get_case(session, public_id)
-            offered = (
-                case.telegram_user_id == user_id
-                and case.status is CaseStatus.FAILED
-                and case.unreadable_answers > 0
-            )
+        case = await context.services.database.run(get_case, public_id)
+        offered = (
+            case.telegram_user_id == user_id
+            and case.status is CaseStatus.FAILED
+            and case.unreadable_answers > 0
+        )
     except (ValueError, StorageError):
         offered = False
     if not offered:
@@ -127,9 +124,7 @@ async def submit_again(update: Update, context: BotContext, value: str) -> None:
     if await refuse_if_over_limit(context, chat_id, user_id, at_submission=False):
         return
     try:
-        async with context.services.sessions.begin() as session:
-            case = await mark_submitted(session, public_id, again=True)
-            count = len(case.photos)
+        case = await context.services.database.run(mark_submitted, public_id, again=True)
     except ConsentRequired:
         await say(context, chat_id, "consent_needed")
         await show_gate(context, chat_id, language_of(update), renewing=True)
@@ -137,7 +132,7 @@ async def submit_again(update: Update, context: BotContext, value: str) -> None:
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await _start(context, chat_id, public_id, count)
+    await _start(context, chat_id, public_id, len(case.photos))
 
 
 async def _start(context: BotContext, chat_id: int, public_id: uuid.UUID, count: int) -> None:
@@ -179,6 +174,41 @@ class _Round:
     status_message_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Sending:
+    """A submitted case as its analysis sends it."""
+
+    photos: list[tuple[str, str]]  # (file_id, file_unique_id), in order
+    questionnaire: Questionnaire
+    chat_id: int
+    language: str | None
+    round: _Round
+
+
+def _sending(
+    session: Session, public_id: uuid.UUID, status_message_id: int | None
+) -> _Sending | None:
+    """Record the round's "Analysing…" and read what to send; None when the case is no longer
+    submitted."""
+    if status_message_id is not None:
+        set_status_message(session, public_id, status_message_id)
+    case = get_case(session, public_id)
+    if case.status is not CaseStatus.SUBMITTED:
+        return None
+    return _Sending(
+        photos=[(photo.file_id, photo.file_unique_id) for photo in case.photos],
+        questionnaire=case.questionnaire,
+        chat_id=case.telegram_user_id,
+        language=case.user.language,
+        round=_Round(
+            attempts=case.attempts,
+            pressed=case.submitted_at == case.requested_at,
+            unreadable_before=case.unreadable_answers,
+            status_message_id=case.status_message_id,
+        ),
+    )
+
+
 async def analyse(
     bot: Bot,
     services: Services,
@@ -189,27 +219,22 @@ async def analyse(
     """Send a submitted case's photos (held since they arrived, or fetched and prepared again)
     to the API; deliver the result or park the case."""
     try:
-        async with services.sessions.begin() as session:
-            if status_message_id is not None:
-                await set_status_message(session, public_id, status_message_id)
-            case = await get_case(session, public_id)
-            if case.status is not CaseStatus.SUBMITTED:
-                return
-            photos = [(photo.file_id, photo.file_unique_id) for photo in case.photos]
-            questionnaire, chat_id = case.questionnaire, case.telegram_user_id
-            round_ = _Round(
-                attempts=case.attempts,
-                pressed=case.submitted_at == case.requested_at,
-                unreadable_before=case.unreadable_answers,
-                status_message_id=case.status_message_id,
-            )
-            language = await language_of_user(session, chat_id)
+        sending = await services.database.run(_sending, public_id, status_message_id)
     except CaseNotFound:
         log.info("case %s was erased before its analysis began", public_id)
         return
-    with speaking(language):
+    if sending is None:
+        return
+    with speaking(sending.language):
         await _analyse(
-            bot, services, public_id, photos, questionnaire, chat_id, round_, status_message_id
+            bot,
+            services,
+            public_id,
+            sending.photos,
+            sending.questionnaire,
+            sending.chat_id,
+            sending.round,
+            status_message_id,
         )
 
 
@@ -224,8 +249,7 @@ async def _analyse(
     status_message_id: int | None,
 ) -> None:
     async def claim() -> None:
-        async with services.sessions.begin() as session:
-            await claim_upload(session, public_id)
+        await services.database.run(claim_upload, public_id)
 
     typing: asyncio.Task[None] | None = None
     diagnosis: Diagnosis | None = None
@@ -272,15 +296,16 @@ async def _analyse(
     unreadable_now = round_.unreadable_before + 1 if unreadable else 0
     gave_up_reading = unreadable_now >= MAX_UNREADABLE_ANSWERS
     try:
-        async with services.sessions.begin() as session:
-            if gave_up_reading:
-                reason = f"{unreadable_now} submissions answered unreadably: {error}"
-                await mark_failed(session, public_id, reason, unreadable=True)
-            elif retryable:
-                retry_at = next_attempt(services, round_.attempts)
-                await mark_pending_retry(session, public_id, error, retry_at, unreadable=unreadable)
-            else:
-                await mark_failed(session, public_id, error)
+        if gave_up_reading:
+            reason = f"{unreadable_now} submissions answered unreadably: {error}"
+            await services.database.run(mark_failed, public_id, reason, unreadable=True)
+        elif retryable:
+            retry_at = next_attempt(services, round_.attempts)
+            await services.database.run(
+                mark_pending_retry, public_id, error, retry_at, unreadable=unreadable
+            )
+        else:
+            await services.database.run(mark_failed, public_id, error)
     except (CaseNotFound, CaseStateError):
         log.info("case %s was erased or cancelled while it was sent", public_id)
         return
@@ -304,15 +329,19 @@ async def _complete(
     diagnosis: Diagnosis,
     card_photo: bytes | None,
 ) -> None:
+    desk = services.triage
+    advice = advise(diagnosis, services.advice_rules)
+
+    def complete(session: Session) -> bool:
+        """Whether the clinic's queue took the case."""
+        # Should this process stop before delivering, the redelivery job takes over then.
+        deliver_by = utcnow() + redelivery_delay(0)
+        case = mark_completed(session, public_id, diagnosis, deliver_by=deliver_by)
+        # Queued in the same transaction: a completed case always reaches the clinic.
+        return desk is not None and desk.enqueue(session, case, advice)
+
     try:
-        async with services.sessions.begin() as session:
-            # Should this process stop before delivering, the redelivery job takes over then.
-            deliver_by = utcnow() + redelivery_delay(0)
-            case = await mark_completed(session, public_id, diagnosis, deliver_by=deliver_by)
-            # Queued in the same transaction: a completed case always reaches the clinic.
-            queued = services.triage is not None and await services.triage.enqueue(
-                session, case, advise(diagnosis, services.advice_rules)
-            )
+        queued = await services.database.run(complete)
     except (CaseNotFound, CaseStateError):
         # Erased (or cancelled) while the upload was on the wire: the answer goes nowhere.
         log.info("case %s was erased while it was analysed; its result is discarded", public_id)
@@ -325,14 +354,11 @@ async def _complete(
 async def retry_pending(context: BotContext) -> None:
     """Repeating job: resubmit parked cases whose time has come; deliver results that are due."""
     services, bot = context.services, context.bot
-    async with services.sessions.begin() as session:
-        idle_since = utcnow() - dt.timedelta(seconds=ORPHAN_AFTER_S)
-        await park_orphans(session, set(services.analyses), idle_since=idle_since)
-        due = [case.public_id for case in await due_for_retry(session)]
+    idle_since = utcnow() - dt.timedelta(seconds=ORPHAN_AFTER_S)
+    due = await services.database.run(_due_for_retry, set(services.analyses), idle_since)
     for public_id in due:
         try:
-            async with services.sessions.begin() as session:
-                await mark_submitted(session, public_id)
+            await services.database.run(mark_submitted, public_id)
         except ConsentRequired as exc:
             await _drop_without_consent(bot, services, public_id, exc.reason)
             continue
@@ -340,6 +366,14 @@ async def retry_pending(context: BotContext) -> None:
             continue  # cancelled or taken by another worker meanwhile
         services.spawn_analysis(public_id, analyse(bot, services, public_id))
     await redeliver(bot, services)
+
+
+def _due_for_retry(
+    session: Session, running: set[uuid.UUID], idle_since: dt.datetime
+) -> list[uuid.UUID]:
+    """Park the orphaned submitted cases, then list the parked ones whose time has come."""
+    park_orphans(session, running, idle_since=idle_since)
+    return [case.public_id for case in due_for_retry(session)]
 
 
 async def _drop_without_consent(
@@ -352,11 +386,10 @@ async def _drop_without_consent(
 ) -> None:
     """Discard a case whose photos may not leave (no consent now, or never), and say so."""
     try:
-        async with services.sessions.begin() as session:
-            case = await drop_unconsented(session, public_id, f"not sent: {reason}")
-            chat_id, status_message_id = case.telegram_user_id, case.status_message_id
+        case = await services.database.run(drop_unconsented, public_id, f"not sent: {reason}")
     except (CaseNotFound, CaseStateError):
         return
+    chat_id, status_message_id = case.telegram_user_id, case.status_message_id
     with speaking(await services.stored_language(chat_id)):
         await settle_stopped(bot, chat_id, status_message_id)
         with contextlib.suppress(TelegramError):

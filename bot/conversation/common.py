@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 from typing import Any
 
+from sqlalchemy.orm import Session
 from telegram import MaybeInaccessibleMessage, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -13,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.conversation.screens import CaseView, Screen, screen
 from bot.conversation.steps import Step
 from bot.conversation.texts import text
+from bot.db.cases import open_case
 from bot.db.models import Case, Subject
 from bot.i18n import current_language
 from bot.services import Services
@@ -44,6 +46,12 @@ def view_of(case: Case) -> CaseView:
         questionnaire=case.questionnaire,
         editing=case.editing,
     )
+
+
+def open_view(session: Session, telegram_user_id: int) -> CaseView | None:
+    """The view of the case the person is collecting, if any (a unit of work)."""
+    case = open_case(session, telegram_user_id)
+    return None if case is None else view_of(case)
 
 
 async def send_screen(

@@ -106,14 +106,13 @@ async def deliver(
     `card_photo`: the first photo as the API received it, when still in memory; otherwise it is
     fetched again for the card.
     """
-    async with services.sessions.begin() as session:
-        plan = await claim_delivery(
-            session,
-            public_id,
-            retry_in=redelivery_delay,
-            max_attempts=MAX_DELIVERY_ATTEMPTS,
-            late_after=dt.timedelta(seconds=LATE_RESULT_AFTER_S),
-        )
+    plan = await services.database.run(
+        claim_delivery,
+        public_id,
+        retry_in=redelivery_delay,
+        max_attempts=MAX_DELIVERY_ATTEMPTS,
+        late_after=dt.timedelta(seconds=LATE_RESULT_AFTER_S),
+    )
     if plan is None:
         return
     with speaking(await services.stored_language(plan.chat_id)):
@@ -129,8 +128,7 @@ async def deliver(
         except TelegramError as exc:
             await _failed(services, plan, exc, new_message=plan.way is DeliveryWay.NEW_MESSAGE)
             return
-        async with services.sessions.begin() as session:
-            send_card = await mark_delivered(session, public_id)
+        send_card = await services.database.run(mark_delivered, public_id)
         if edited and plan.late:
             await _notify(bot, plan)
         if send_card:
@@ -188,19 +186,17 @@ async def _edit_in(bot: Bot, services: Services, plan: Delivery, body: str) -> b
         log.info("status message of case %s cannot be edited; sending the result", plan.public_id)
     else:
         return True
-    async with services.sessions.begin() as session:
-        allowed = await claim_new_message(session, plan.public_id)
+    allowed = await services.database.run(claim_new_message, plan.public_id)
     if not allowed:
         # A new message was attempted before, and there is no message left to edit.
-        async with services.sessions.begin() as session:
-            await record_delivery_failure(
-                session,
-                plan.public_id,
-                "status message gone after a result message may have been sent",
-                give_up=DeliveryFailure.MAYBE_SENT,
-                not_sent=False,
-                max_attempts=MAX_DELIVERY_ATTEMPTS,
-            )
+        await services.database.run(
+            record_delivery_failure,
+            plan.public_id,
+            "status message gone after a result message may have been sent",
+            give_up=DeliveryFailure.MAYBE_SENT,
+            not_sent=False,
+            max_attempts=MAX_DELIVERY_ATTEMPTS,
+        )
         raise _Ended
     try:
         await _send_new(bot, plan, body)
@@ -221,15 +217,14 @@ async def _failed(
         exc,
         f"; given up: {reason}" if reason else "",
     )
-    async with services.sessions.begin() as session:
-        await record_delivery_failure(
-            session,
-            plan.public_id,
-            f"telegram: {exc}",
-            give_up=reason,
-            not_sent=new_message and _surely_not_sent(exc),
-            max_attempts=MAX_DELIVERY_ATTEMPTS,
-        )
+    await services.database.run(
+        record_delivery_failure,
+        plan.public_id,
+        f"telegram: {exc}",
+        give_up=reason,
+        not_sent=new_message and _surely_not_sent(exc),
+        max_attempts=MAX_DELIVERY_ATTEMPTS,
+    )
 
 
 async def _send_card(
@@ -249,8 +244,7 @@ async def _send_card(
 
 async def redeliver(bot: Bot, services: Services) -> None:
     """Results whose next try is due (a crash, a Telegram outage), the longest due first."""
-    async with services.sessions.begin() as session:
-        due = await due_deliveries(session, limit=REDELIVERY_BATCH)
+    due = await services.database.run(due_deliveries, limit=REDELIVERY_BATCH)
     for public_id in due:
         try:
             await deliver(bot, services, public_id)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
 from telegram import Update
 
 from bot import terms
+from bot.config import Settings
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
@@ -21,7 +25,7 @@ from bot.conversation.screens import CaseView, consent_keyboard
 from bot.conversation.texts import text
 from bot.db.cases import create_case, open_case
 from bot.db.consent import accepts_terms_in_force, current_consent, record_consent
-from bot.db.models import ConsentDecision
+from bot.db.models import ConsentDecision, ConsentRecord
 from bot.db.users import touch_user
 from bot.fairuse import LimitReached, limit_reached, limit_text
 from bot.i18n.formatting import moment
@@ -52,32 +56,49 @@ async def new(update: Update, context: BotContext) -> None:
     await begin(update, context)
 
 
-async def begin(update: Update, context: BotContext) -> None:
-    """The consent gate if needed, else the open case's current step, else a new case."""
-    user_id, language = user_id_of(update), language_of(update)
+@dataclass(frozen=True, slots=True)
+class _Begun:
+    """Where /start or /new finds the person."""
+
+    stored_language: str | None
+    consent: ConsentRecord | None
     resumed: CaseView | None = None
     started: CaseView | None = None
     limited: LimitReached | None = None
-    async with context.services.sessions.begin() as session:
-        user = await touch_user(session, user_id, language)
-        stored_language = user.language
-        consent = await current_consent(session, user_id)
-        if await accepts_terms_in_force(session, consent):
-            case = await open_case(session, user_id)
-            if case is not None:
-                resumed = view_of(case)
-            elif not (limited := await limit_reached(session, user_id, context.services.settings)):
-                started = view_of(await create_case(session, user_id, language=language))
-    if stored_language:
-        context.services.languages.remember(user_id, stored_language)
+
+
+def _begin(session: Session, user_id: int, language: str | None, settings: Settings) -> _Begun:
+    user = touch_user(session, user_id, language)
+    consent = current_consent(session, user_id)
+    resumed: CaseView | None = None
+    started: CaseView | None = None
+    limited: LimitReached | None = None
+    if accepts_terms_in_force(session, consent):
+        case = open_case(session, user_id)
+        if case is not None:
+            resumed = view_of(case)
+        elif not (limited := limit_reached(session, user_id, settings)):
+            started = view_of(create_case(session, user_id, language=language))
+    return _Begun(user.language, consent, resumed, started, limited)
+
+
+async def begin(update: Update, context: BotContext) -> None:
+    """The consent gate if needed, else the open case's current step, else a new case."""
+    user_id, language = user_id_of(update), language_of(update)
+    begun = await context.services.database.run(
+        _begin, user_id, language, context.services.settings
+    )
+    if begun.stored_language:
+        context.services.languages.remember(user_id, begun.stored_language)
     chat_id = chat_id_of(update)
-    if resumed is not None:
-        await send_screen(context, chat_id, resumed, before=text("case_in_progress"))
-    elif started is not None:
-        await send_screen(context, chat_id, started)
-    elif limited is not None:
-        await context.bot.send_message(chat_id, limit_text(limited, at_submission=False))
+    if begun.resumed is not None:
+        await send_screen(context, chat_id, begun.resumed, before=text("case_in_progress"))
+    elif begun.started is not None:
+        await send_screen(context, chat_id, begun.started)
+    elif begun.limited is not None:
+        await context.bot.send_message(chat_id, limit_text(begun.limited, at_submission=False))
     else:
+        consent = begun.consent
         renewing = consent is not None and consent.decision is ConsentDecision.ACCEPTED
         await show_gate(context, chat_id, language, renewing=renewing)
 
@@ -109,26 +130,30 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
     user_id, language = user_id_of(update), language_of(update)
     chat_type = update.effective_chat.type if update.effective_chat else None
     accepted = answer == "yes"
-    view: CaseView | None = None
+
+    def decide(session: Session) -> tuple[dt.datetime | None, CaseView | None]:
+        """When the decision in force was recorded, and the case to go on with (if agreed)."""
+        touch_user(session, user_id, language)
+        latest = current_consent(session, user_id)
+        if not (accepted and accepts_terms_in_force(session, latest)):
+            latest = record_consent(
+                session,
+                user_id,
+                ConsentDecision.ACCEPTED if accepted else ConsentDecision.DECLINED,
+                language=shown,
+                chat_type=chat_type,
+                terms_version=version,
+            )
+        when = latest.recorded_at if latest is not None else None
+        if not accepted:
+            return when, None
+        case = open_case(session, user_id)
+        if case is None:
+            case = create_case(session, user_id, language=language)
+        return when, view_of(case)
+
     try:
-        async with context.services.sessions.begin() as session:
-            await touch_user(session, user_id, language)
-            latest = await current_consent(session, user_id)
-            if not (accepted and await accepts_terms_in_force(session, latest)):
-                latest = await record_consent(
-                    session,
-                    user_id,
-                    ConsentDecision.ACCEPTED if accepted else ConsentDecision.DECLINED,
-                    language=shown,
-                    chat_type=chat_type,
-                    terms_version=version,
-                )
-            when = latest.recorded_at if latest is not None else None
-            if accepted:
-                case = await open_case(session, user_id)
-                if case is None:
-                    case = await create_case(session, user_id, language=language)
-                view = view_of(case)
+        when, view = await context.services.database.run(decide)
     except terms.UnknownTerms:
         # Another process of the bot started with other terms after this gate was shown.
         await _stale_gate(update, context)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from telegram import Bot, PhotoSize, Update
 from telegram.error import TelegramError
 
@@ -30,15 +31,16 @@ from bot.conversation.common import (
     BotContext,
     chat_id_of,
     drop_buttons,
+    open_view,
     say,
     send_screen,
     user_id_of,
     view_of,
 )
-from bot.conversation.screens import MAX_PHOTOS, photo_warning_keyboard
+from bot.conversation.screens import MAX_PHOTOS, CaseView, photo_warning_keyboard
 from bot.conversation.steps import Step
 from bot.conversation.texts import text
-from bot.db.cases import PhotoRef, add_photo, open_case, remove_photo
+from bot.db.cases import PhotoAdded, PhotoRef, add_photo, open_case, remove_photo
 from bot.db.errors import CaseFull, StorageError
 from bot.i18n import formatting as fmt
 from bot.imaging import PhotoRejected, RejectionReason
@@ -162,14 +164,19 @@ async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None
     user_id, chat_id = user_id_of(update), chat_id_of(update)
     max_bytes = services.settings.photo_max_bytes
     too_big = ref.file_size is not None and ref.file_size > max_bytes
-    added = None
+
+    def store(session: Session) -> tuple[uuid.UUID | None, PhotoAdded | None]:
+        """The open case, and the photo added to it (None: no room, or too big to keep)."""
+        case = open_case(session, user_id)
+        if case is None or too_big:
+            return (None if case is None else case.public_id), None
+        try:
+            return case.public_id, add_photo(session, case.public_id, ref)
+        except CaseFull:
+            return case.public_id, None
+
     try:
-        async with services.sessions.begin() as session:
-            case = await open_case(session, user_id)
-            public_id = None if case is None else case.public_id
-            if public_id is not None and not too_big:
-                with contextlib.suppress(CaseFull):
-                    added = await add_photo(session, public_id, ref)
+        public_id, added = await services.database.run(store)
     except SQLAlchemyError as failure:
         # E.g. the file locked by another program for longer than the bot waits. Nothing of this
         # photo was stored, so the person must not believe it was, nor wait for its receipt.
@@ -262,15 +269,18 @@ async def _acknowledge_later(context: BotContext, chat_id: int, batch: PhotoBatc
     if batches.get(chat_id) is batch:
         del batches[chat_id]
     rejected = sorted(batch.rejected, key=lambda item: item[0])
-    count = 0
-    async with services.sessions.begin() as session:
+
+    def settle(session: Session) -> CaseView | None:
+        """Take the unusable photos out; the case's view, unless it is no longer open."""
         for position, _ in rejected:
             with contextlib.suppress(StorageError):  # the case was cancelled meanwhile
-                await remove_photo(session, batch.public_id, position)
-        case = await open_case(session, chat_id)
-        view = None
-        if case is not None and case.public_id == batch.public_id:
-            view, count = view_of(case), len(case.photos)
+                remove_photo(session, batch.public_id, position)
+        case = open_case(session, chat_id)
+        if case is None or case.public_id != batch.public_id:
+            return None
+        return view_of(case)
+
+    view = await services.database.run(settle)
     if view is None:
         # Cancelled or erased meanwhile: keep nothing of it in memory.
         for owner, file_unique_id in batch.held:
@@ -286,6 +296,7 @@ async def _acknowledge_later(context: BotContext, chat_id: int, batch: PhotoBatc
             reply_markup=photo_warning_keyboard(str(batch.public_id), position),
         )
     lines = []
+    count = view.photo_count
     kept = sorted(set(batch.added) - {position for position, _ in rejected})
     if kept:
         if kept[0] >= count:
@@ -306,23 +317,28 @@ async def on_photo_decision(update: Update, context: BotContext, pressed: CaseBu
         position = int(pressed.value.removeprefix("keep").removeprefix("replace"))
     except ValueError:
         position = 0
-    view = None
-    async with context.services.sessions.begin() as session:
-        case = await open_case(session, user_id_of(update))
-        valid = case is not None and case_ref(str(case.public_id)) == pressed.ref
-        replaced = None
-        if valid and case is not None and not keep:
-            replaced = next((p.file_unique_id for p in case.photos if p.position == position), None)
-            valid = await remove_photo(session, case.public_id, position)
-            if valid:
-                if case.step != Step.PHOTOS:
-                    # Back to photos, and to the summary after "Done": answers are kept.
-                    case.editing = case.step not in (Step.SUBJECT, Step.PATIENT_REF)
-                    case.step = Step.PHOTOS
-                await session.refresh(case, ["photos"])
-                view = view_of(case)
+    user_id = user_id_of(update)
+
+    def decide(session: Session) -> tuple[bool, str | None, CaseView | None]:
+        """Whether the press is for the open case; the photo taken out and the view after."""
+        case = open_case(session, user_id)
+        if case is None or case_ref(str(case.public_id)) != pressed.ref:
+            return False, None, None
+        if keep:
+            return True, None, None
+        replaced = next((p.file_unique_id for p in case.photos if p.position == position), None)
+        if not remove_photo(session, case.public_id, position):
+            return False, replaced, None
+        if case.step != Step.PHOTOS:
+            # Back to photos, and to the summary after "Done": answers are kept.
+            case.editing = case.step not in (Step.SUBJECT, Step.PATIENT_REF)
+            case.step = Step.PHOTOS
+        session.refresh(case, ["photos"])
+        return True, replaced, view_of(case)
+
+    valid, replaced, view = await context.services.database.run(decide)
     if valid and replaced is not None:
-        context.services.held_photos.drop(user_id_of(update), replaced)
+        context.services.held_photos.drop(user_id, replaced)
     if not valid:
         await query.answer(text("stale_button"))
         return
@@ -354,9 +370,7 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
     kind = next((key for attr, key in UNSUPPORTED_KIND if getattr(message, attr, None)), None)
     chat_id = chat_id_of(update)
     sentence = text("unsupported_media", kind=text(kind or "media_other"))
-    async with context.services.sessions.begin() as session:
-        case = await open_case(session, user_id_of(update))
-        view = None if case is None else view_of(case)
+    view = await context.services.database.run(open_view, user_id_of(update))
     if view is None:
         await context.bot.send_message(chat_id, f"{sentence}\n\n{text('idle_hint')}")
     else:

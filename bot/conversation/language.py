@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.conversation.callbacks import global_button
@@ -21,6 +22,7 @@ from bot.conversation.common import (
     view_of,
 )
 from bot.conversation.gate import show_gate
+from bot.conversation.screens import CaseView
 from bot.conversation.texts import text
 from bot.db.cases import open_case
 from bot.db.consent import accepts_terms_in_force, current_consent
@@ -73,11 +75,15 @@ async def on_choice(update: Update, context: BotContext, value: str) -> None:
         await query.answer(text("stale_button"))
         return
     user_id = user_id_of(update)
-    async with context.services.sessions.begin() as session:
-        await set_user_language(session, user_id, value)
-        case = await open_case(session, user_id)
-        view = None if case is None else view_of(case)
-        agreed = await accepts_terms_in_force(session, await current_consent(session, user_id))
+
+    def choose(session: Session) -> tuple[CaseView | None, bool]:
+        """The open case's view (if any) and whether the person agreed to the terms in force."""
+        set_user_language(session, user_id, value)
+        case = open_case(session, user_id)
+        agreed = accepts_terms_in_force(session, current_consent(session, user_id))
+        return (None if case is None else view_of(case)), agreed
+
+    view, agreed = await context.services.database.run(choose)
     context.services.languages.remember(user_id, value)
     set_language(value)
     await query.answer()

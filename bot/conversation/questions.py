@@ -1,15 +1,18 @@
 """Answers to the case's steps: whose skin, the questionnaire, the summary and its buttons.
 
-`apply_button` and `apply_text` change a collecting case in the open session and say what to show
-next; the handlers around them do the Telegram side. Every question can be skipped.
+`apply_button` and `apply_text` change a collecting case inside a unit of work (`press`, `typed`)
+and say what to show next; the handlers around them do the Telegram side. Every question can be
+skipped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
 from telegram import Update
 
 from bot import safeguards
@@ -191,6 +194,34 @@ def apply_text(case: Case, typed: str) -> Outcome:
     return Outcome(view=view_of(case), note=text("use_buttons"))
 
 
+def press(session: Session, user_id: int, pressed: CaseButton) -> tuple[uuid.UUID | None, Outcome]:
+    """A unit of work: apply a case button to the open case (stale if it is not the case's
+    current screen); the case's id and what to show."""
+    case = open_case(session, user_id)
+    if case is None:
+        return None, STALE
+    if case_ref(str(case.public_id)) != pressed.ref or Step(case.step) is not pressed.step:
+        return case.public_id, STALE
+    outcome = apply_button(case, pressed.step, pressed.value)
+    if outcome.refuse:
+        cancel_case(session, case.public_id)
+    return case.public_id, outcome
+
+
+def typed(session: Session, user_id: int, message: str) -> Outcome | None:
+    """A unit of work: apply typed text to the open case; None when there is none."""
+    case = open_case(session, user_id)
+    return None if case is None else apply_text(case, message)
+
+
+def cancel_open(session: Session, user_id: int) -> bool:
+    """A unit of work: discard the open case; whether there was one."""
+    case = open_case(session, user_id)
+    if case is not None:
+        cancel_case(session, case.public_id)
+    return case is not None
+
+
 async def on_case_button(update: Update, context: BotContext, pressed: CaseButton) -> None:
     """A button of a case's screen; presses for another case or an earlier step are stale."""
     query = update.callback_query
@@ -200,16 +231,7 @@ async def on_case_button(update: Update, context: BotContext, pressed: CaseButto
         await intake.on_photo_decision(update, context, pressed)
         return
     await intake.photos_settled(context, chat_id)
-    async with context.services.sessions.begin() as session:
-        case = await open_case(session, user_id)
-        current = case is not None and case_ref(str(case.public_id)) == pressed.ref
-        if case is None or not current or Step(case.step) is not pressed.step:
-            outcome = STALE
-        else:
-            outcome = apply_button(case, pressed.step, pressed.value)
-        public_id = case.public_id if case is not None else None
-        if outcome.refuse and public_id is not None:
-            await cancel_case(session, public_id)
+    public_id, outcome = await context.services.database.run(press, user_id, pressed)
     if outcome.stale:
         await query.answer(text("stale_button"))
         return
@@ -231,9 +253,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     """Typed text: an answer at a typed step, otherwise a pointer back to the buttons."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    async with context.services.sessions.begin() as session:
-        case = await open_case(session, user_id_of(update))
-        outcome = None if case is None else apply_text(case, message.text)
+    outcome = await context.services.database.run(typed, user_id_of(update), message.text)
     chat_id = chat_id_of(update)
     if outcome is None:
         await say(context, chat_id, "idle_hint")
@@ -243,12 +263,9 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 async def cancel_case_of(context: BotContext, user_id: int, chat_id: int) -> None:
     """Discard the open case: its answers, its photo references and the photos held in memory."""
-    async with context.services.sessions.begin() as session:
-        case = await open_case(session, user_id)
-        if case is not None:
-            await cancel_case(session, case.public_id)
+    cancelled = await context.services.database.run(cancel_open, user_id)
     context.services.held_photos.forget(user_id)
-    await say(context, chat_id, "cancelled" if case is not None else "nothing_to_cancel")
+    await say(context, chat_id, "cancelled" if cancelled else "nothing_to_cancel")
 
 
 async def cancel(update: Update, context: BotContext) -> None:

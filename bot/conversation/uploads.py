@@ -36,11 +36,9 @@ async def photo_uploads(
 async def first_photo(bot: Bot, services: Services, public_id: uuid.UUID) -> bytes | None:
     """The case's first photo prepared again, or None when Telegram no longer has it."""
     try:
-        async with services.sessions.begin() as session:
-            case = await get_case(session, public_id)
-            first = [(photo.file_id, photo.file_unique_id) for photo in case.photos[:1]]
-            owner = case.telegram_user_id
-        uploads = await photo_uploads(bot, services, owner, first)
+        case = await services.database.run(get_case, public_id)
+        first = [(photo.file_id, photo.file_unique_id) for photo in case.photos[:1]]
+        uploads = await photo_uploads(bot, services, case.telegram_user_id, first)
     except (TelegramError, PhotoRejected, StorageError):
         log.info("no photo for the card of case %s", public_id)
         return None

@@ -1,10 +1,10 @@
 """Storage: consent you can prove, cases you can trace, data a person can erase.
 
-Every repository function takes an `AsyncSession` as its first argument, flushes but never
-commits: the caller owns the unit of work, one session per update or job, e.g.
+Every repository function is a plain synchronous function of an ORM `Session`, its first
+argument; it flushes but never commits. A unit of work is one such function (or a small one
+composing several), run in one transaction by bot/db/database.py:
 
-    async with sessionmaker.begin() as session:
-        await cases.add_photo(session, case_id, photo)
+    added = await database.run(cases.add_photo, case_id, photo)
 
-A session is never shared between concurrent tasks.
+Nothing async runs inside a unit of work, and no session outlives it.
 """

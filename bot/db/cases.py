@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.consent import require_current_consent
@@ -55,9 +55,9 @@ class PhotoAdded:
     count: int
 
 
-async def lock_case(session: AsyncSession, public_id: uuid.UUID, now: dt.datetime) -> Case:
+def lock_case(session: Session, public_id: uuid.UUID, now: dt.datetime) -> Case:
     """The case with its row locked until the transaction ends (see the module's docstring)."""
-    case = await session.scalar(
+    case = session.scalar(
         update(Case)
         .where(Case.public_id == public_id)
         .values(updated_at=now)
@@ -67,7 +67,7 @@ async def lock_case(session: AsyncSession, public_id: uuid.UUID, now: dt.datetim
     if case is None:
         raise CaseNotFound(public_id)
     # The RETURNING above loads columns only; load the photos now that the row is locked.
-    await session.refresh(case, ["photos", "user"])
+    session.refresh(case, ["photos", "user"])
     return case
 
 
@@ -76,8 +76,8 @@ def _require(case: Case, action: str, *allowed: CaseStatus) -> None:
         raise CaseStateError(case.public_id, case.status, action)
 
 
-async def create_case(
-    session: AsyncSession,
+def create_case(
+    session: Session,
     telegram_user_id: int,
     *,
     language: str | None = None,
@@ -87,8 +87,8 @@ async def create_case(
 ) -> Case:
     """Start collecting a new case; CaseAlreadyOpen if one is still being collected."""
     now = now or utcnow()
-    user = await touch_user(session, telegram_user_id, language, now=now)
-    existing = await session.scalar(
+    user = touch_user(session, telegram_user_id, language, now=now)
+    existing = session.scalar(
         select(Case.public_id).where(Case.user_id == user.id, Case.status == CaseStatus.COLLECTING)
     )
     if existing is not None:
@@ -101,29 +101,29 @@ async def create_case(
         updated_at=now,
     )
     session.add(case)
-    await session.flush()
-    await session.refresh(case, ["photos"])
+    session.flush()
+    session.refresh(case, ["photos"])
     return case
 
 
-async def open_case(session: AsyncSession, telegram_user_id: int) -> Case | None:
+def open_case(session: Session, telegram_user_id: int) -> Case | None:
     """The case the person is collecting now, if any."""
-    return await session.scalar(
+    return session.scalar(
         select(Case)
         .join(Case.user)
         .where(User.telegram_user_id == telegram_user_id, Case.status == CaseStatus.COLLECTING)
     )
 
 
-async def get_case(session: AsyncSession, public_id: uuid.UUID) -> Case:
-    case = await session.scalar(select(Case).where(Case.public_id == public_id))
+def get_case(session: Session, public_id: uuid.UUID) -> Case:
+    case = session.scalar(select(Case).where(Case.public_id == public_id))
     if case is None:
         raise CaseNotFound(public_id)
     return case
 
 
-async def add_photo(
-    session: AsyncSession,
+def add_photo(
+    session: Session,
     public_id: uuid.UUID,
     photo: PhotoRef,
     *,
@@ -131,7 +131,7 @@ async def add_photo(
 ) -> PhotoAdded:
     """Add a photo at the next position; the same photo twice is kept once; CaseFull at six."""
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     _require(case, "add a photo to", CaseStatus.COLLECTING)
     for existing in case.photos:
         if existing.file_unique_id == photo.file_unique_id:
@@ -150,39 +150,39 @@ async def add_photo(
         added_at=now,
     )
     case.photos.append(added)
-    await session.flush()
+    session.flush()
     return PhotoAdded(added, duplicate=False, count=len(case.photos))
 
 
-async def remove_photo(
-    session: AsyncSession,
+def remove_photo(
+    session: Session,
     public_id: uuid.UUID,
     position: int,
     *,
     now: dt.datetime | None = None,
 ) -> bool:
     """Remove the photo at `position` from a collecting case; False if there is none."""
-    case = await lock_case(session, public_id, now or utcnow())
+    case = lock_case(session, public_id, now or utcnow())
     _require(case, "remove a photo from", CaseStatus.COLLECTING)
     for photo in case.photos:
         if photo.position == position:
             case.photos.remove(photo)
-            await session.flush()
+            session.flush()
             return True
     return False
 
 
-async def set_answers(
-    session: AsyncSession,
+def set_answers(
+    session: Session,
     public_id: uuid.UUID,
     questionnaire: Questionnaire,
     *,
     now: dt.datetime | None = None,
 ) -> Case:
-    case = await lock_case(session, public_id, now or utcnow())
+    case = lock_case(session, public_id, now or utcnow())
     _require(case, "change the answers of", CaseStatus.COLLECTING)
     case.answers = questionnaire.to_dict()
-    await session.flush()
+    session.flush()
     return case
 
 
@@ -193,8 +193,8 @@ def _clean_ref(patient_ref: str | None) -> str | None:
     return cleaned or None
 
 
-async def set_subject(
-    session: AsyncSession,
+def set_subject(
+    session: Session,
     public_id: uuid.UUID,
     subject: Subject,
     patient_ref: str | None = None,
@@ -202,16 +202,16 @@ async def set_subject(
     now: dt.datetime | None = None,
 ) -> Case:
     """Whose skin it is; a reference is kept only for someone else's skin."""
-    case = await lock_case(session, public_id, now or utcnow())
+    case = lock_case(session, public_id, now or utcnow())
     _require(case, "change whose skin is in", CaseStatus.COLLECTING)
     case.subject = subject
     case.patient_ref = _clean_ref(patient_ref) if subject is Subject.OTHER_WITH_PERMISSION else None
-    await session.flush()
+    session.flush()
     return case
 
 
-async def mark_submitted(
-    session: AsyncSession,
+def mark_submitted(
+    session: Session,
     public_id: uuid.UUID,
     *,
     again: bool = False,
@@ -225,18 +225,18 @@ async def mark_submitted(
     person asks for it `again`.
     """
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     allowed = [CaseStatus.COLLECTING, CaseStatus.PENDING_RETRY]
     if again and case.unreadable_answers > 0:
         allowed.append(CaseStatus.FAILED)
     _require(case, "submit", *allowed)
     if not case.photos:
         raise CaseStateError(case.public_id, "without photos", "submit")
-    consent = await require_current_consent(session, case.user.telegram_user_id)
+    consent = require_current_consent(session, case.user.telegram_user_id)
     if case.status is not CaseStatus.PENDING_RETRY:
         # The person pressed: a new round, with its own status message and delivery, and a
         # check sent for fair use (a retry of a parked one is not another one).
-        await record_submission(session, case.user.telegram_user_id, now=now)
+        record_submission(session, case.user.telegram_user_id, now=now)
         case.requested_at = now
         case.status_message_id = None
         case.unreadable_answers = 0
@@ -249,7 +249,7 @@ async def mark_submitted(
     case.next_attempt_at = None
     case.uploads = 0
     case.attempts += 1
-    await session.flush()
+    session.flush()
     return case
 
 
@@ -263,29 +263,27 @@ def _reset_delivery(case: Case) -> None:
     case.delivery_failure = None
 
 
-async def set_status_message(
-    session: AsyncSession, public_id: uuid.UUID, message_id: int, *, now: dt.datetime | None = None
+def set_status_message(
+    session: Session, public_id: uuid.UUID, message_id: int, *, now: dt.datetime | None = None
 ) -> None:
     """Remember the "Analysing…" message of the current round, which the result replaces."""
-    case = await lock_case(session, public_id, now or utcnow())
+    case = lock_case(session, public_id, now or utcnow())
     case.status_message_id = message_id
-    await session.flush()
+    session.flush()
 
 
-async def claim_upload(
-    session: AsyncSession, public_id: uuid.UUID, *, now: dt.datetime | None = None
-) -> Case:
+def claim_upload(session: Session, public_id: uuid.UUID, *, now: dt.datetime | None = None) -> Case:
     """Right before each HTTP upload of the case's photos: may they leave now?
 
-    Awaited by the API client before every attempt (its `before_upload`), in a transaction of
+    Run by the API client before every attempt (its `before_upload`), as a unit of work of
     its own, so a withdrawal or an erasure committed at any moment before stops the upload.
     Raises CaseNotFound (erased), CaseStateError (cancelled meanwhile), ConsentRequired or
     SendingRefused.
     """
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     _require(case, "upload", CaseStatus.SUBMITTED)
-    consent = await require_current_consent(session, case.user.telegram_user_id)
+    consent = require_current_consent(session, case.user.telegram_user_id)
     # What may never leave the bot whatever the consent is refused here as well, before the
     # claim is recorded: this is the last step before the wire (a case parked before the rule
     # existed never passed the check at "Send").
@@ -294,12 +292,12 @@ async def claim_upload(
     case.consent_record_id = consent.id
     case.uploads += 1
     case.last_upload_at = now
-    await session.flush()
+    session.flush()
     return case
 
 
-async def mark_completed(
-    session: AsyncSession,
+def mark_completed(
+    session: Session,
     public_id: uuid.UUID,
     diagnosis: Diagnosis,
     *,
@@ -309,7 +307,7 @@ async def mark_completed(
     """The API answered. `deliver_by`: when a redelivery is due if this process does not
     deliver it first (a crash between here and the delivery); by default at once."""
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     _require(case, "complete", CaseStatus.SUBMITTED)
     case.status = CaseStatus.COMPLETED
     case.diagnosis = diagnosis.to_dict()
@@ -319,12 +317,12 @@ async def mark_completed(
     case.last_error = None
     case.unreadable_answers = 0
     case.next_delivery_at = deliver_by or now
-    await session.flush()
+    session.flush()
     return case
 
 
-async def mark_pending_retry(
-    session: AsyncSession,
+def mark_pending_retry(
+    session: Session,
     public_id: uuid.UUID,
     error: str,
     next_attempt_at: dt.datetime,
@@ -337,18 +335,18 @@ async def mark_pending_retry(
     `unreadable`: every answer of this submission was unreadable (counted, so that an answer
     that can never be read ends the case instead of being uploaded forever).
     """
-    case = await lock_case(session, public_id, now or utcnow())
+    case = lock_case(session, public_id, now or utcnow())
     _require(case, "park for retry", CaseStatus.SUBMITTED)
     case.status = CaseStatus.PENDING_RETRY
     case.last_error = error[:ERROR_TEXT_MAX]
     case.next_attempt_at = next_attempt_at
     case.unreadable_answers = case.unreadable_answers + 1 if unreadable else 0
-    await session.flush()
+    session.flush()
     return case
 
 
-async def mark_failed(
-    session: AsyncSession,
+def mark_failed(
+    session: Session,
     public_id: uuid.UUID,
     error: str,
     *,
@@ -357,14 +355,14 @@ async def mark_failed(
 ) -> Case:
     """Give up on the case (e.g. the API refused it, or its answers could never be read)."""
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     _require(case, "fail", CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY)
     case.status = CaseStatus.FAILED
     case.last_error = error[:ERROR_TEXT_MAX]
     case.failed_at = now
     case.next_attempt_at = None
     case.unreadable_answers = case.unreadable_answers + 1 if unreadable else 0
-    await session.flush()
+    session.flush()
     return case
 
 
@@ -380,8 +378,8 @@ def _discard(case: Case, now: dt.datetime, reason: str | None = None) -> None:
     case.photos.clear()
 
 
-async def cancel_case(
-    session: AsyncSession,
+def cancel_case(
+    session: Session,
     public_id: uuid.UUID,
     *,
     reason: str | None = None,
@@ -392,22 +390,22 @@ async def cancel_case(
     A case being sent right now is not cancelled here: see stop_unsent and claim_upload.
     """
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     _require(case, "cancel", CaseStatus.COLLECTING, CaseStatus.PENDING_RETRY)
     _discard(case, now, reason)
-    await session.flush()
+    session.flush()
     return case
 
 
-async def drop_unconsented(
-    session: AsyncSession, public_id: uuid.UUID, reason: str, *, now: dt.datetime | None = None
+def drop_unconsented(
+    session: Session, public_id: uuid.UUID, reason: str, *, now: dt.datetime | None = None
 ) -> Case:
     """A case whose upload was refused for want of consent: it is discarded, never sent."""
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     _require(case, "drop", CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY)
     _discard(case, now, reason)
-    await session.flush()
+    session.flush()
     return case
 
 
@@ -427,8 +425,8 @@ class Stopped:
     on_the_way: tuple[StoppedCase, ...]
 
 
-async def stop_unsent(
-    session: AsyncSession,
+def stop_unsent(
+    session: Session,
     telegram_user_id: int,
     *,
     reason: str,
@@ -437,7 +435,7 @@ async def stop_unsent(
     """Cancel the person's cases that wait to be sent, in the unit of work that withdraws (or
     erases); list the ones already on their way."""
     now = now or utcnow()
-    candidates = await session.scalars(
+    candidates = session.scalars(
         select(Case.public_id)
         .join(Case.user)
         .where(
@@ -450,20 +448,20 @@ async def stop_unsent(
     on_the_way: list[StoppedCase] = []
     for public_id in list(candidates):
         # Locked, then looked at: a claim committed just before is seen, one just after waits.
-        case = await lock_case(session, public_id, now)
+        case = lock_case(session, public_id, now)
         stopped = StoppedCase(case.public_id, case.status_message_id)
         if case.status is CaseStatus.SUBMITTED and case.uploads > 0:
             on_the_way.append(stopped)
         elif case.status in (CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY):
             _discard(case, now, reason)
             cancelled.append(stopped)
-    await session.flush()
+    session.flush()
     return Stopped(tuple(cancelled), tuple(on_the_way))
 
 
-async def recent_cases(session: AsyncSession, telegram_user_id: int, limit: int = 10) -> list[Case]:
+def recent_cases(session: Session, telegram_user_id: int, limit: int = 10) -> list[Case]:
     """The person's latest cases, newest first."""
-    result = await session.scalars(
+    result = session.scalars(
         select(Case)
         .join(Case.user)
         .where(User.telegram_user_id == telegram_user_id)
@@ -473,11 +471,11 @@ async def recent_cases(session: AsyncSession, telegram_user_id: int, limit: int 
     return list(result)
 
 
-async def due_for_retry(
-    session: AsyncSession, *, now: dt.datetime | None = None, limit: int = 20
+def due_for_retry(
+    session: Session, *, now: dt.datetime | None = None, limit: int = 20
 ) -> list[Case]:
     """Parked cases whose next attempt time has come, the longest waiting first."""
-    result = await session.scalars(
+    result = session.scalars(
         select(Case)
         .where(Case.status == CaseStatus.PENDING_RETRY, Case.next_attempt_at <= (now or utcnow()))
         .order_by(Case.next_attempt_at, Case.id)
@@ -486,8 +484,8 @@ async def due_for_retry(
     return list(result)
 
 
-async def park_orphans(
-    session: AsyncSession,
+def park_orphans(
+    session: Session,
     running: set[uuid.UUID],
     *,
     idle_since: dt.datetime,
@@ -497,7 +495,7 @@ async def park_orphans(
     park the case), untouched since `idle_since`: parked for an immediate retry."""
     now = now or utcnow()
     idle = list(
-        await session.scalars(
+        session.scalars(
             select(Case.public_id).where(
                 Case.status == CaseStatus.SUBMITTED, Case.updated_at < idle_since
             )
@@ -506,7 +504,7 @@ async def park_orphans(
     orphans = [public_id for public_id in idle if public_id not in running]
     if not orphans:
         return 0
-    result = await session.execute(
+    result = session.execute(
         update(Case)
         .where(Case.public_id.in_(orphans), Case.status == CaseStatus.SUBMITTED)
         .values(
@@ -520,13 +518,13 @@ async def park_orphans(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def requeue_interrupted(session: AsyncSession, *, now: dt.datetime | None = None) -> int:
+def requeue_interrupted(session: Session, *, now: dt.datetime | None = None) -> int:
     """At start-up: cases left `submitted` by a stopped bot are parked for an immediate retry.
 
     Nothing a person sent is lost to a restart. Returns how many were parked.
     """
     now = now or utcnow()
-    result = await session.execute(
+    result = session.execute(
         update(Case)
         .where(Case.status == CaseStatus.SUBMITTED)
         .values(

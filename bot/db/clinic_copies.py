@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import ScalarSelect, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.models import (
@@ -33,7 +33,7 @@ CLAIM_FOR = dt.timedelta(minutes=5)
 
 
 def add_copy(
-    session: AsyncSession,
+    session: Session,
     public_id: uuid.UUID,
     reason: ClinicCopyReason,
     chat_id: int,
@@ -60,8 +60,8 @@ def add_copy(
     return copy
 
 
-async def record_copies_of(
-    session: AsyncSession,
+def record_copies_of(
+    session: Session,
     case_ids: ScalarSelect[int],
     reason: ClinicCopyReason,
     *,
@@ -73,14 +73,14 @@ async def record_copies_of(
     if chat_id is None:
         return 0
     relayed: dict[int, list[int]] = defaultdict(list)
-    for case_id, message_id in await session.execute(
+    for case_id, message_id in session.execute(
         select(TriageMessage.case_id, TriageMessage.group_message_id)
         .where(TriageMessage.case_id.in_(case_ids), TriageMessage.group_message_id.is_not(None))
         .order_by(TriageMessage.id)
     ):
         if message_id is not None:
             relayed[case_id].append(message_id)
-    rows = await session.execute(
+    rows = session.execute(
         select(Case.id, Case.public_id, User.telegram_user_id, User.language, TriagePost)
         .join(User, User.id == Case.user_id)
         .outerjoin(TriagePost, TriagePost.case_id == Case.id)
@@ -106,7 +106,7 @@ async def record_copies_of(
             now=now,
         )
         recorded += 1
-    await session.flush()
+    session.flush()
     return recorded
 
 
@@ -121,11 +121,11 @@ def _posted(post: TriagePost | None) -> tuple[list[int], list[int]]:
     return albums, cards
 
 
-async def unclaimed(
-    session: AsyncSession, *, now: dt.datetime | None = None, limit: int | None = None
+def unclaimed(
+    session: Session, *, now: dt.datetime | None = None, limit: int | None = None
 ) -> list[int]:
     """Ids of rows no worker holds now, the oldest first."""
-    result = await session.scalars(
+    result = session.scalars(
         select(ClinicCopy.id).where(_free(now or utcnow())).order_by(ClinicCopy.id).limit(limit)
     )
     return list(result)
@@ -135,12 +135,10 @@ def _free(now: dt.datetime) -> Any:
     return or_(ClinicCopy.claimed_until.is_(None), ClinicCopy.claimed_until < now)
 
 
-async def claim(
-    session: AsyncSession, copy_id: int, *, now: dt.datetime | None = None
-) -> ClinicCopy | None:
+def claim(session: Session, copy_id: int, *, now: dt.datetime | None = None) -> ClinicCopy | None:
     """Hold the row for CLAIM_FOR, unless another worker holds it (then None)."""
     now = now or utcnow()
-    return await session.scalar(
+    return session.scalar(
         update(ClinicCopy)
         .where(ClinicCopy.id == copy_id, _free(now))
         .values(claimed_until=now + CLAIM_FOR)
@@ -149,18 +147,18 @@ async def claim(
     )
 
 
-async def save(session: AsyncSession, copy_id: int, *, release: bool, **values: Any) -> None:
+def save(session: Session, /, copy_id: int, *, release: bool, **values: Any) -> None:
     """Record progress on a claimed row; `release` lets the next run take it again."""
     if release:
         values["claimed_until"] = None
-    await session.execute(update(ClinicCopy).where(ClinicCopy.id == copy_id).values(**values))
+    session.execute(update(ClinicCopy).where(ClinicCopy.id == copy_id).values(**values))
 
 
-async def finish(session: AsyncSession, copy_id: int) -> None:
+def finish(session: Session, copy_id: int) -> None:
     """Everything that could be done is done: the row (and the person's chat id) goes."""
-    await session.execute(delete(ClinicCopy).where(ClinicCopy.id == copy_id))
+    session.execute(delete(ClinicCopy).where(ClinicCopy.id == copy_id))
 
 
-async def pending(session: AsyncSession) -> int:
+def pending(session: Session) -> int:
     """How many cases still have copies in the clinic's group to deal with."""
-    return int(await session.scalar(select(func.count()).select_from(ClinicCopy)) or 0)
+    return int(session.scalar(select(func.count()).select_from(ClinicCopy)) or 0)

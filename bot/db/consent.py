@@ -14,7 +14,7 @@ import datetime as dt
 import json
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot import terms
 from bot.db import state
@@ -25,20 +25,20 @@ from bot.db.models import ConsentDecision, ConsentRecord
 TERMS_KEY = "terms_in_force"
 
 
-async def publish_terms(session: AsyncSession, shown: terms.Terms) -> None:
+def publish_terms(session: Session, shown: terms.Terms) -> None:
     """Make `shown` the terms in force: the texts consents are recorded for and checked against."""
-    await state.put(session, TERMS_KEY, json.dumps(shown.fingerprints(), sort_keys=True))
+    state.put(session, TERMS_KEY, json.dumps(shown.fingerprints(), sort_keys=True))
 
 
-async def terms_in_force(session: AsyncSession) -> dict[str, str]:
+def terms_in_force(session: Session) -> dict[str, str]:
     """language -> SHA-256 of the terms text in force (empty before the bot ever started)."""
-    published = await state.get(session, TERMS_KEY)
+    published = state.get(session, TERMS_KEY)
     found: dict[str, str] = json.loads(published) if published else {}
     return found
 
 
-async def record_consent(
-    session: AsyncSession,
+def record_consent(
+    session: Session,
     telegram_user_id: int,
     decision: ConsentDecision,
     *,
@@ -54,7 +54,7 @@ async def record_consent(
     to a text they never saw.
     """
     shown_language = terms.resolve_language(language)
-    sha256 = (await terms_in_force(session)).get(shown_language)
+    sha256 = (terms_in_force(session)).get(shown_language)
     if sha256 is None:
         raise terms.UnknownTerms(f"no terms text in {shown_language!r} is in force")
     version = terms.version_of(sha256)
@@ -70,13 +70,13 @@ async def record_consent(
         recorded_at=now or utcnow(),
     )
     session.add(record)
-    await session.flush()
+    session.flush()
     return record
 
 
-async def current_consent(session: AsyncSession, telegram_user_id: int) -> ConsentRecord | None:
+def current_consent(session: Session, telegram_user_id: int) -> ConsentRecord | None:
     """The person's latest decision, whatever it was; None if they were never asked."""
-    return await session.scalar(
+    return session.scalar(
         select(ConsentRecord)
         .where(ConsentRecord.telegram_user_id == telegram_user_id)
         .order_by(ConsentRecord.id.desc())
@@ -84,9 +84,9 @@ async def current_consent(session: AsyncSession, telegram_user_id: int) -> Conse
     )
 
 
-async def consent_history(session: AsyncSession, telegram_user_id: int) -> list[ConsentRecord]:
+def consent_history(session: Session, telegram_user_id: int) -> list[ConsentRecord]:
     """Every decision of the person, oldest first."""
-    result = await session.scalars(
+    result = session.scalars(
         select(ConsentRecord)
         .where(ConsentRecord.telegram_user_id == telegram_user_id)
         .order_by(ConsentRecord.id)
@@ -98,23 +98,29 @@ def _in_force(record: ConsentRecord, in_force: dict[str, str]) -> bool:
     return in_force.get(record.language) == record.text_sha256
 
 
-async def accepts_terms_in_force(session: AsyncSession, record: ConsentRecord | None) -> bool:
+def accepts_terms_in_force(session: Session, record: ConsentRecord | None) -> bool:
     """True when the record accepts the text in force, in the language it was shown in."""
     return (
         record is not None
         and record.decision is ConsentDecision.ACCEPTED
-        and _in_force(record, await terms_in_force(session))
+        and _in_force(record, terms_in_force(session))
     )
 
 
-async def require_current_consent(session: AsyncSession, telegram_user_id: int) -> ConsentRecord:
+def consent_status(session: Session, telegram_user_id: int) -> tuple[ConsentRecord | None, bool]:
+    """The person's latest decision, and whether it accepts the terms in force."""
+    record = current_consent(session, telegram_user_id)
+    return record, accepts_terms_in_force(session, record)
+
+
+def require_current_consent(session: Session, telegram_user_id: int) -> ConsentRecord:
     """The accepted consent to the terms in force, or ConsentRequired saying what is missing."""
-    record = await current_consent(session, telegram_user_id)
+    record = current_consent(session, telegram_user_id)
     if record is None:
         raise ConsentRequired(telegram_user_id, "the terms were never accepted")
     if record.decision is not ConsentDecision.ACCEPTED:
         raise ConsentRequired(telegram_user_id, f"the latest decision is {record.decision}")
-    in_force = await terms_in_force(session)
+    in_force = terms_in_force(session)
     if not _in_force(record, in_force):
         now = in_force.get(record.language)
         raise ConsentRequired(
@@ -125,8 +131,8 @@ async def require_current_consent(session: AsyncSession, telegram_user_id: int) 
     return record
 
 
-async def withdraw_consent(
-    session: AsyncSession,
+def withdraw_consent(
+    session: Session,
     telegram_user_id: int,
     *,
     chat_type: str | None,
@@ -137,7 +143,7 @@ async def withdraw_consent(
     Returns the withdrawal record (the existing one when already withdrawn), or None when the
     person never made any decision: there is nothing to withdraw and no reason to store them.
     """
-    latest = await current_consent(session, telegram_user_id)
+    latest = current_consent(session, telegram_user_id)
     if latest is None:
         return None
     if latest.decision is ConsentDecision.WITHDRAWN:
@@ -152,5 +158,5 @@ async def withdraw_consent(
         recorded_at=now or utcnow(),
     )
     session.add(record)
-    await session.flush()
+    session.flush()
     return record

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.cases import ERROR_TEXT_MAX, lock_case
@@ -76,8 +76,8 @@ def _late(case: Case, now: dt.datetime, late_after: dt.timedelta) -> bool:
     return now - case.requested_at > late_after
 
 
-async def claim_delivery(
-    session: AsyncSession,
+def claim_delivery(
+    session: Session,
     public_id: uuid.UUID,
     *,
     retry_in: Callable[[int], dt.timedelta],
@@ -93,12 +93,12 @@ async def claim_delivery(
     this one not end the delivery.
     """
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     if not _deliverable(case):
         return None
     if case.delivery_attempts >= max_attempts:
         _give_up(case, DeliveryFailure.TOO_MANY_TRIES, now)
-        await session.flush()
+        session.flush()
         return None
     if case.status_message_id is not None:
         # Also after a new message was attempted (the status message could not be edited then):
@@ -109,11 +109,11 @@ async def claim_delivery(
         case.result_message_at = now
     else:
         _give_up(case, DeliveryFailure.MAYBE_SENT, now)
-        await session.flush()
+        session.flush()
         return None
     case.delivery_attempts += 1
     case.next_delivery_at = now + retry_in(case.delivery_attempts)
-    await session.flush()
+    session.flush()
     diagnosis = case.result
     assert diagnosis is not None
     return Delivery(
@@ -127,22 +127,22 @@ async def claim_delivery(
     )
 
 
-async def claim_new_message(
-    session: AsyncSession, public_id: uuid.UUID, *, now: dt.datetime | None = None
+def claim_new_message(
+    session: Session, public_id: uuid.UUID, *, now: dt.datetime | None = None
 ) -> bool:
     """The status message cannot be edited (deleted, too old): may a new message be sent
     instead? Only once: recorded before it is sent."""
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     if not _deliverable(case) or case.result_message_at is not None:
         return False
     case.result_message_at = now
-    await session.flush()
+    session.flush()
     return True
 
 
-async def record_delivery_failure(
-    session: AsyncSession,
+def record_delivery_failure(
+    session: Session,
     public_id: uuid.UUID,
     error: str,
     *,
@@ -155,7 +155,7 @@ async def record_delivery_failure(
     Telegram refused a new message outright, so the next try may send one again. The next
     try is due at the time the claim set, unless the tries are used up."""
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     case.last_error = error[:ERROR_TEXT_MAX]
     if not_sent:
         case.result_message_at = None
@@ -164,17 +164,17 @@ async def record_delivery_failure(
             _give_up(case, give_up, now)
         elif case.delivery_attempts >= max_attempts:
             _give_up(case, DeliveryFailure.TOO_MANY_TRIES, now)
-    await session.flush()
+    session.flush()
     return case
 
 
-async def mark_delivered(
-    session: AsyncSession, public_id: uuid.UUID, *, now: dt.datetime | None = None
+def mark_delivered(
+    session: Session, public_id: uuid.UUID, *, now: dt.datetime | None = None
 ) -> bool:
     """The result reached the person's chat. Returns True once: the card is then claimed, to
     be sent now (never twice, even if its send is interrupted)."""
     now = now or utcnow()
-    case = await lock_case(session, public_id, now)
+    case = lock_case(session, public_id, now)
     if case.status is not CaseStatus.COMPLETED:
         return False
     if case.delivered_at is None:
@@ -183,15 +183,15 @@ async def mark_delivered(
     send_card = case.card_attempted_at is None
     if send_card:
         case.card_attempted_at = now
-    await session.flush()
+    session.flush()
     return send_card
 
 
-async def due_deliveries(
-    session: AsyncSession, *, now: dt.datetime | None = None, limit: int = 20
+def due_deliveries(
+    session: Session, *, now: dt.datetime | None = None, limit: int = 20
 ) -> list[uuid.UUID]:
     """Completed cases whose next delivery try is due, the longest due first."""
-    result = await session.scalars(
+    result = session.scalars(
         select(Case.public_id)
         .where(
             Case.status == CaseStatus.COMPLETED,

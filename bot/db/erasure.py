@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import ScalarSelect, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.clinic_copies import record_copies_of
 from bot.db.consent import withdraw_consent
@@ -32,8 +32,8 @@ class Erasure:
     withdrawal: ConsentRecord | None
 
 
-async def erase_user(
-    session: AsyncSession,
+def erase_user(
+    session: Session,
     telegram_user_id: int,
     *,
     chat_type: str | None = "private",
@@ -47,40 +47,40 @@ async def erase_user(
     With a clinic group (`clinic_chat_id`), the ids of the case's messages there are queued
     for deletion (bot/db/clinic_copies.py) in the same transaction.
     """
-    user_id = await session.scalar(select(User.id).where(User.telegram_user_id == telegram_user_id))
+    user_id = session.scalar(select(User.id).where(User.telegram_user_id == telegram_user_id))
     cases_deleted = copies = 0
     if user_id is not None:
         case_ids = select(Case.id).where(Case.user_id == user_id).scalar_subquery()
-        copies = await record_copies_of(
+        copies = record_copies_of(
             session, case_ids, ClinicCopyReason.ERASED, chat_id=clinic_chat_id
         )
-        cases_deleted = await delete_cases(session, case_ids)
-        await session.execute(
+        cases_deleted = delete_cases(session, case_ids)
+        session.execute(
             delete(User).where(User.id == user_id).execution_options(synchronize_session=False)
         )
-    withdrawal = await withdraw_consent(session, telegram_user_id, chat_type=chat_type, now=now)
+    withdrawal = withdraw_consent(session, telegram_user_id, chat_type=chat_type, now=now)
     return Erasure(cases_deleted, user_id is not None, copies, withdrawal)
 
 
-async def delete_cases(session: AsyncSession, case_ids: ScalarSelect[int]) -> int:
+def delete_cases(session: Session, case_ids: ScalarSelect[int]) -> int:
     """Delete the cases `case_ids` with everything linked to them; returns how many."""
     # Explicit deletes rather than trusting ON DELETE CASCADE, which a database with foreign
     # keys switched off would silently skip.
     for linked in (CasePhoto, TriageMessage, TriagePost):
-        await session.execute(
+        session.execute(
             delete(linked)
             .where(linked.case_id.in_(case_ids))
             .execution_options(synchronize_session=False)
         )
     # Clinicians' decisions stay for the clinic's audit numbers, unlinked: without the case
     # they name no one (decision, AI tier, times, and the clinician, who is staff).
-    await session.execute(
+    session.execute(
         update(TriageDecision)
         .where(TriageDecision.case_id.in_(case_ids))
         .values(case_id=None)
         .execution_options(synchronize_session=False)
     )
-    result = await session.execute(
+    result = session.execute(
         delete(Case).where(Case.id.in_(case_ids)).execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
+from sqlalchemy.orm import Session, raiseload
 
 from bot.db.models import Case, CasePhoto, User
 from bot.questionnaire import Questionnaire
@@ -70,7 +69,7 @@ def _conditions(diagnosis: dict[str, Any] | None) -> list[Any]:
     return cells
 
 
-async def export_cases_csv(session: AsyncSession, out: TextIO, key: bytes) -> int:
+def export_cases_csv(session: Session, out: TextIO, key: bytes) -> int:
     """Write every case as one CSV row to `out`, oldest first; returns the number of rows."""
     if not key:
         raise ValueError("an export needs a non-empty hash key")
@@ -88,8 +87,8 @@ async def export_cases_csv(session: AsyncSession, out: TextIO, key: bytes) -> in
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     rows = 0
-    stream = await session.stream(query)
-    async for case, telegram_user_id, photos in stream:
+    # yield_per: fetched and written 500 rows at a time, never the whole table in memory.
+    for case, telegram_user_id, photos in session.execute(query):
         answers = case.answers or {}
         diagnosis = case.diagnosis or {}
         row = [

@@ -16,7 +16,7 @@ import hmac
 import secrets
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db import state
 from bot.db.base import utcnow
@@ -31,30 +31,30 @@ def person_hash(key: bytes, telegram_user_id: int) -> str:
     return hmac.new(key, str(telegram_user_id).encode("ascii"), hashlib.sha256).hexdigest()
 
 
-async def ensure_key(session: AsyncSession) -> bytes:
+def ensure_key(session: Session) -> bytes:
     """The bot's fair-use key, made (once, for good) if there is none yet."""
-    return bytes.fromhex(await state.setdefault(session, KEY_NAME, secrets.token_hex(32)))
+    return bytes.fromhex(state.setdefault(session, KEY_NAME, secrets.token_hex(32)))
 
 
-async def record_submission(
-    session: AsyncSession, telegram_user_id: int, *, now: dt.datetime | None = None
+def record_submission(
+    session: Session, telegram_user_id: int, *, now: dt.datetime | None = None
 ) -> None:
     """Mark one check sent by the person now, and delete the marks that have expired."""
     now = now or utcnow()
-    key = await ensure_key(session)
-    await forget_expired(session, now=now)
+    key = ensure_key(session)
+    forget_expired(session, now=now)
     session.add(FairUseMark(person_hash=person_hash(key, telegram_user_id), submitted_at=now))
-    await session.flush()
+    session.flush()
 
 
-async def submission_times(
-    session: AsyncSession, telegram_user_id: int, *, since: dt.datetime
+def submission_times(
+    session: Session, telegram_user_id: int, *, since: dt.datetime
 ) -> list[dt.datetime]:
     """When the person sent checks since `since`, oldest first."""
-    key = await state.get(session, KEY_NAME)
+    key = state.get(session, KEY_NAME)
     if key is None:  # no check was ever sent on this database
         return []
-    found = await session.scalars(
+    found = session.scalars(
         select(FairUseMark.submitted_at)
         .where(
             FairUseMark.person_hash == person_hash(bytes.fromhex(key), telegram_user_id),
@@ -65,8 +65,8 @@ async def submission_times(
     return list(found)
 
 
-async def forget_expired(session: AsyncSession, *, now: dt.datetime | None = None) -> int:
+def forget_expired(session: Session, *, now: dt.datetime | None = None) -> int:
     """Delete marks older than MARK_LIFETIME; how many."""
     cutoff = (now or utcnow()) - MARK_LIFETIME
-    result = await session.execute(delete(FairUseMark).where(FairUseMark.submitted_at < cutoff))
+    result = session.execute(delete(FairUseMark).where(FairUseMark.submitted_at < cutoff))
     return int(result.rowcount)  # type: ignore[attr-defined]

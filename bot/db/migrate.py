@@ -4,14 +4,12 @@ The migrations live in the top-level `migrations/` folder of a clone, next to `p
 (which holds the Alembic configuration), so the bot runs from a clone (plain or installed with
 `pip install -e .`), not from a wheel.
 
-These functions are synchronous (Alembic's env.py runs its own event loop); from async code,
-call them through `asyncio.to_thread`.
+These functions are synchronous (Alembic's env.py may run an event loop of its own, for
+PostgreSQL); from async code, call them through `asyncio.to_thread`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,8 +20,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from bot.db.database import with_connection
 from bot.db.models import Base
-from bot.db.session import create_engine
 
 T = TypeVar("T")
 
@@ -75,7 +73,7 @@ def current_revision(url: str) -> str | None:
     def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
-    return _with_connection(url, read)
+    return with_connection(url, read)
 
 
 def schema_differences(url: str) -> list[Any]:
@@ -85,16 +83,4 @@ def schema_differences(url: str) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return list(compare_metadata(context, Base.metadata))
 
-    return _with_connection(url, compare)
-
-
-def _with_connection(url: str, work: Callable[[Connection], T]) -> T:
-    async def run() -> T:
-        engine = create_engine(url)
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(work)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return with_connection(url, compare)

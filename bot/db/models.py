@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    func,
     text,
 )
 from sqlalchemy.engine import Connection
@@ -51,6 +52,7 @@ __all__ = [
     "TriageMessage",
     "TriagePost",
     "User",
+    "case_finished_at",
 ]
 
 MAX_PHOTOS = 5
@@ -154,6 +156,8 @@ class Case(Base):
         ),
         Index("ix_cases_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_cases_status_next_delivery_at", "status", "next_delivery_at"),
+        # Abandoned collecting cases (retention), submitted ones left idle (park_orphans).
+        Index("ix_cases_status_updated_at", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -179,11 +183,12 @@ class Case(Base):
     step: Mapped[str] = mapped_column(String(24), default="subject", server_default="subject")
     editing: Mapped[bool] = mapped_column(default=False, server_default=false())
 
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Indexed for /stats, which counts the cases of the day by each of these moments.
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    submitted_at: Mapped[dt.datetime | None]
-    completed_at: Mapped[dt.datetime | None]
-    failed_at: Mapped[dt.datetime | None]
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     cancelled_at: Mapped[dt.datetime | None]
     last_attempt_at: Mapped[dt.datetime | None]
     next_attempt_at: Mapped[dt.datetime | None]
@@ -232,6 +237,12 @@ class Case(Base):
         return None if self.diagnosis is None else Diagnosis.from_dict(self.diagnosis)
 
 
+# When a case ended (completed, failed or cancelled, the earliest recorded first): retention
+# counts its period from here. Queries must use this very expression for its index to serve them.
+case_finished_at = func.coalesce(Case.completed_at, Case.failed_at, Case.cancelled_at)
+Index("ix_cases_finished_at", case_finished_at)
+
+
 class CasePhoto(Base):
     """A photo as Telegram's reference to it; the bytes stay on Telegram until submission."""
 
@@ -278,7 +289,11 @@ class TriagePost(Base):
     """
 
     __tablename__ = "triage_posts"
-    __table_args__ = (Index("ix_triage_posts_decision_queued_at", "decision", "queued_at"),)
+    __table_args__ = (
+        Index("ix_triage_posts_decision_queued_at", "decision", "queued_at"),
+        # Cases whose card is not in the group yet, the longest queued first.
+        Index("ix_triage_posts_posted_at_queued_at", "posted_at", "queued_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(
@@ -321,6 +336,10 @@ class TriageDecision(Base):
     """
 
     __tablename__ = "triage_decisions"
+    __table_args__ = (
+        # Decisions the person was never told (a crash or outage), redelivered by the job.
+        Index("ix_triage_decisions_delivered_at_decided_at", "delivered_at", "decided_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(
@@ -335,7 +354,8 @@ class TriageDecision(Base):
     changed: Mapped[bool] = mapped_column(default=False)
     clinician_telegram_id: Mapped[int]
     clinician_name: Mapped[str] = mapped_column(String(128))
-    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Indexed for the triage report of a period.
+    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     # Seconds from the case entering the queue to this decision.
     waited_s: Mapped[float] = mapped_column(Float)
     # When the person was told; a decision without it is delivered again.

@@ -5,20 +5,25 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.clinic_copies import record_copies_of
 from bot.db.erasure import delete_cases
-from bot.db.models import Case, CaseStatus, ClinicCopyReason
+from bot.db.models import Case, CaseStatus, ClinicCopyReason, case_finished_at
+
+FINISHED = (CaseStatus.COMPLETED, CaseStatus.FAILED, CaseStatus.CANCELLED)
+UNFINISHED = tuple(status for status in CaseStatus if status not in FINISHED)
 
 
 def _expired(cutoff: dt.datetime) -> ColumnElement[bool]:
-    finished_at = func.coalesce(Case.completed_at, Case.failed_at, Case.cancelled_at)
     return or_(
         and_(
-            Case.status.in_([CaseStatus.COMPLETED, CaseStatus.FAILED, CaseStatus.CANCELLED]),
-            finished_at < cutoff,
+            # "Not unfinished" selects the finished cases as "finished" would, but no index can
+            # serve it: SQLite then takes the index of the moment a case ended, instead of the
+            # status index, which would match nearly every case.
+            Case.status.not_in(UNFINISHED),
+            case_finished_at < cutoff,
         ),
         # A case still being collected after the whole retention period was abandoned; its
         # photo references and answers are personal data with no use left.
@@ -26,8 +31,8 @@ def _expired(cutoff: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-async def purge_expired_cases(
-    session: AsyncSession,
+def purge_expired_cases(
+    session: Session,
     days: int,
     *,
     clinic_chat_id: int | None = None,
@@ -44,9 +49,9 @@ async def purge_expired_cases(
         raise ValueError("retention must be at least one day")
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
     expired_ids = select(Case.id).where(_expired(cutoff))
-    count = int(await session.scalar(select(func.count()).select_from(expired_ids.subquery())) or 0)
+    count = int(session.scalar(select(func.count()).select_from(expired_ids.subquery())) or 0)
     if dry_run or count == 0:
         return count
     ids = expired_ids.scalar_subquery()
-    await record_copies_of(session, ids, ClinicCopyReason.EXPIRED, chat_id=clinic_chat_id, now=now)
-    return await delete_cases(session, ids)
+    record_copies_of(session, ids, ClinicCopyReason.EXPIRED, chat_id=clinic_chat_id, now=now)
+    return delete_cases(session, ids)

@@ -11,38 +11,36 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.models import BotState
 
 
-async def get(session: AsyncSession, key: str) -> str | None:
-    return await session.scalar(select(BotState.value).where(BotState.key == key))
+def get(session: Session, key: str) -> str | None:
+    return session.scalar(select(BotState.value).where(BotState.key == key))
 
 
-async def put(
-    session: AsyncSession, key: str, value: str, *, now: dt.datetime | None = None
-) -> None:
+def put(session: Session, key: str, value: str, *, now: dt.datetime | None = None) -> None:
     """Set `key` to `value` (added or replaced)."""
-    row = await session.get(BotState, key)
+    row = session.get(BotState, key)
     if row is None:
         session.add(BotState(key=key, value=value, updated_at=now or utcnow()))
     elif row.value != value:
         row.value, row.updated_at = value, now or utcnow()
-    await session.flush()
+    session.flush()
 
 
-async def setdefault(session: AsyncSession, key: str, value: str) -> str:
+def setdefault(session: Session, key: str, value: str) -> str:
     """The value of `key`, first set to `value` if it has none; the same for every process that
     races to set it (the first write wins, the others read it)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(
+    session.execute(
         insert(BotState)
         .values(key=key, value=value, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=[BotState.key])
     )
-    stored = await get(session, key)
+    stored = get(session, key)
     assert stored is not None
     return stored

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.clinic_copies import add_copy
@@ -48,8 +48,8 @@ class TriageConflict(StorageError):
         self.post_id = None if post is None else post.id
 
 
-async def enqueue(
-    session: AsyncSession,
+def enqueue(
+    session: Session,
     case: Case,
     advice_tier: str,
     *,
@@ -57,7 +57,7 @@ async def enqueue(
 ) -> TriagePost:
     """Put a just-completed case in the clinic's queue (a new round after new photos)."""
     now = now or utcnow()
-    post = await session.scalar(select(TriagePost).where(TriagePost.case_id == case.id))
+    post = session.scalar(select(TriagePost).where(TriagePost.case_id == case.id))
     if post is None:
         post = TriagePost(case_id=case.id, round=1, post_attempts=0, decisions_in_round=0)
         session.add(post)
@@ -77,27 +77,27 @@ async def enqueue(
     post.decision = None
     post.decided_at = None
     post.reminded_at = None
-    await session.flush()
+    session.flush()
     return post
 
 
-async def get_post(session: AsyncSession, post_id: int) -> TriagePost | None:
-    return await session.scalar(
+def get_post(session: Session, post_id: int) -> TriagePost | None:
+    return session.scalar(
         select(TriagePost).where(TriagePost.id == post_id).execution_options(populate_existing=True)
     )
 
 
-async def post_of_case(session: AsyncSession, public_id: uuid.UUID) -> TriagePost | None:
+def post_of_case(session: Session, public_id: uuid.UUID) -> TriagePost | None:
     """The case's post, unless it will never be posted."""
-    return await session.scalar(
+    return session.scalar(
         select(TriagePost)
         .join(TriagePost.case)
         .where(Case.public_id == public_id, TriagePost.refused_at.is_(None))
     )
 
 
-async def claim_post(
-    session: AsyncSession,
+def claim_post(
+    session: Session,
     post_id: int,
     *,
     chat_id: int,
@@ -112,7 +112,7 @@ async def claim_post(
     settled for good: marked refused, and an album it already posted is queued for deletion
     (a half post, without its card, is no use to the clinic).
     """
-    post = await session.scalar(
+    post = session.scalar(
         select(TriagePost)
         .where(TriagePost.id == post_id)
         .with_for_update(of=TriagePost)
@@ -125,7 +125,7 @@ async def claim_post(
         return None
     refusal = None
     try:
-        await require_current_consent(session, case.telegram_user_id)
+        require_current_consent(session, case.telegram_user_id)
     except ConsentRequired as missing:
         refusal = f"not posted: consent required ({missing.reason})"
     if refusal is None and refuses_sending(case.questionnaire, today):
@@ -144,31 +144,34 @@ async def claim_post(
     post.album_message_ids = None
     post.refused_at = now or utcnow()
     post.last_error = refusal
-    await session.flush()
+    session.flush()
     return None
 
 
-async def _waiting(
-    session: AsyncSession, condition: ColumnElement[bool], limit: int
-) -> list[TriagePost]:
+def _waiting(session: Session, condition: ColumnElement[bool], limit: int) -> list[TriagePost]:
     """Posts of completed cases meeting `condition`, the longest queued first."""
-    result = await session.scalars(
+    # The case's status as EXISTS, not a join: the posts are then read in their index's order
+    # until `limit`, instead of from every completed case (most of the table).
+    result = session.scalars(
         select(TriagePost)
-        .join(TriagePost.case)
-        .where(condition, Case.status == CaseStatus.COMPLETED, TriagePost.refused_at.is_(None))
+        .where(
+            condition,
+            TriagePost.case.has(Case.status == CaseStatus.COMPLETED),
+            TriagePost.refused_at.is_(None),
+        )
         .order_by(TriagePost.queued_at, TriagePost.id)
         .limit(limit)
     )
     return list(result)
 
 
-async def unposted(session: AsyncSession, *, limit: int = 10) -> list[TriagePost]:
+def unposted(session: Session, *, limit: int = 10) -> list[TriagePost]:
     """Queued cases whose card is not in the group yet (new, or a post that failed)."""
-    return await _waiting(session, TriagePost.posted_at.is_(None), limit)
+    return _waiting(session, TriagePost.posted_at.is_(None), limit)
 
 
-async def record_album(
-    session: AsyncSession,
+def record_album(
+    session: Session,
     post_id: int,
     public_id: uuid.UUID,
     message_ids: list[int],
@@ -177,15 +180,15 @@ async def record_album(
 ) -> None:
     """The album is in the group. If the case was erased meanwhile (the post is gone), the
     album is queued for deletion instead: nothing else would ever know its ids."""
-    result = await session.execute(
+    result = session.execute(
         update(TriagePost).where(TriagePost.id == post_id).values(album_message_ids=message_ids)
     )
     if int(result.rowcount) == 0 and message_ids:  # type: ignore[attr-defined]
         add_copy(session, public_id, ClinicCopyReason.ERASED, chat_id, message_ids)
 
 
-async def record_card(
-    session: AsyncSession,
+def record_card(
+    session: Session,
     post_id: int,
     public_id: uuid.UUID,
     card_message_id: int,
@@ -195,7 +198,7 @@ async def record_card(
 ) -> None:
     """The card is in the group (the case is posted); queued for deletion, as in
     `record_album`, if the case was erased meanwhile."""
-    result = await session.execute(
+    result = session.execute(
         update(TriagePost)
         .where(TriagePost.id == post_id)
         .values(card_message_id=card_message_id, posted_at=now or utcnow(), last_error=None)
@@ -211,16 +214,16 @@ async def record_card(
         )
 
 
-async def record_post_failure(session: AsyncSession, post_id: int, error: str) -> None:
-    await session.execute(
+def record_post_failure(session: Session, post_id: int, error: str) -> None:
+    session.execute(
         update(TriagePost)
         .where(TriagePost.id == post_id)
         .values(post_attempts=TriagePost.post_attempts + 1, last_error=error[:ERROR_TEXT_MAX])
     )
 
 
-async def decide(
-    session: AsyncSession,
+def decide(
+    session: Session,
     post_id: int,
     round_: int,
     seen: int,
@@ -236,7 +239,7 @@ async def decide(
     the other gets TriageConflict, so a decision is only ever replaced on purpose.
     """
     now = now or utcnow()
-    locked = await session.execute(
+    locked = session.execute(
         update(TriagePost)
         .where(
             TriagePost.id == post_id,
@@ -251,7 +254,7 @@ async def decide(
         )
         .execution_options(synchronize_session=False)
     )
-    post = await get_post(session, post_id)
+    post = get_post(session, post_id)
     if int(locked.rowcount) != 1 or post is None:  # type: ignore[attr-defined]
         raise TriageConflict("stale", post)
     if post.case.status is not CaseStatus.COMPLETED:
@@ -268,12 +271,12 @@ async def decide(
         waited_s=max(0.0, (now - post.queued_at).total_seconds()),
     )
     session.add(decision)
-    await session.flush()
+    session.flush()
     return decision
 
 
-async def decisions_of(session: AsyncSession, case_id: int, round_: int) -> list[TriageDecision]:
-    result = await session.scalars(
+def decisions_of(session: Session, case_id: int, round_: int) -> list[TriageDecision]:
+    result = session.scalars(
         select(TriageDecision)
         .where(TriageDecision.case_id == case_id, TriageDecision.round == round_)
         .order_by(TriageDecision.id)
@@ -281,8 +284,8 @@ async def decisions_of(session: AsyncSession, case_id: int, round_: int) -> list
     return list(result)
 
 
-async def latest_decision(session: AsyncSession, case_id: int) -> TriageDecision | None:
-    return await session.scalar(
+def latest_decision(session: Session, case_id: int) -> TriageDecision | None:
+    return session.scalar(
         select(TriageDecision)
         .where(TriageDecision.case_id == case_id)
         .order_by(TriageDecision.id.desc())
@@ -290,10 +293,10 @@ async def latest_decision(session: AsyncSession, case_id: int) -> TriageDecision
     )
 
 
-async def mark_decision_delivered(
-    session: AsyncSession, decision_id: int, *, now: dt.datetime | None = None
+def mark_decision_delivered(
+    session: Session, decision_id: int, *, now: dt.datetime | None = None
 ) -> None:
-    await session.execute(
+    session.execute(
         update(TriageDecision)
         .where(TriageDecision.id == decision_id)
         .values(delivered_at=now or utcnow())
@@ -308,46 +311,48 @@ class Undelivered:
     post_id: int
 
 
-async def undelivered_decisions(
-    session: AsyncSession, *, decided_before: dt.datetime, limit: int = 20
+def undelivered_decisions(
+    session: Session, *, decided_before: dt.datetime, limit: int = 20
 ) -> list[Undelivered]:
     """The latest decision of each case that the person was never told (a crash or outage).
 
     A decision replaced before it was delivered is not delivered any more: only the newest
     of a round counts.
     """
-    rows = await session.execute(
-        select(TriageDecision, Case.public_id, User.telegram_user_id, TriagePost)
-        .join(Case, Case.id == TriageDecision.case_id)
-        .join(User, User.id == Case.user_id)
-        .join(TriagePost, TriagePost.case_id == Case.id)
-        .where(
-            TriageDecision.delivered_at.is_(None),
-            TriageDecision.decided_at <= decided_before,
-            TriageDecision.round == TriagePost.round,
+    rows = list(
+        session.execute(
+            select(TriageDecision, Case.public_id, User.telegram_user_id, TriagePost)
+            .join(Case, Case.id == TriageDecision.case_id)
+            .join(User, User.id == Case.user_id)
+            .join(TriagePost, TriagePost.case_id == Case.id)
+            .where(
+                TriageDecision.delivered_at.is_(None),
+                TriageDecision.decided_at <= decided_before,
+                TriageDecision.round == TriagePost.round,
+            )
+            .order_by(TriageDecision.id)
+            .limit(limit)
         )
-        .order_by(TriageDecision.id)
-        .limit(limit)
     )
     found: list[Undelivered] = []
     for decision, public_id, telegram_user_id, post in rows:
-        latest = await latest_decision(session, post.case_id)
+        latest = latest_decision(session, post.case_id)
         if latest is not None and latest.id == decision.id:
             found.append(Undelivered(decision, public_id, telegram_user_id, post.id))
     return found
 
 
-async def undecided(session: AsyncSession, *, limit: int = 50) -> list[TriagePost]:
+def undecided(session: Session, *, limit: int = 50) -> list[TriagePost]:
     """Cases waiting for a clinician, the longest waiting first."""
-    return await _waiting(session, TriagePost.decision.is_(None), limit)
+    return _waiting(session, TriagePost.decision.is_(None), limit)
 
 
-async def due_reminders(
-    session: AsyncSession, *, after: dt.timedelta, now: dt.datetime | None = None
+def due_reminders(
+    session: Session, *, after: dt.timedelta, now: dt.datetime | None = None
 ) -> list[TriagePost]:
     """Posted, undecided cases waiting longer than `after` and not reminded in the last `after`."""
     cutoff = (now or utcnow()) - after
-    result = await session.scalars(
+    result = session.scalars(
         select(TriagePost)
         .join(TriagePost.case)
         .where(
@@ -362,16 +367,14 @@ async def due_reminders(
     return list(result)
 
 
-async def mark_reminded(
-    session: AsyncSession, post_id: int, *, now: dt.datetime | None = None
-) -> None:
-    await session.execute(
+def mark_reminded(session: Session, post_id: int, *, now: dt.datetime | None = None) -> None:
+    session.execute(
         update(TriagePost).where(TriagePost.id == post_id).values(reminded_at=now or utcnow())
     )
 
 
-async def reopen_for_photos(
-    session: AsyncSession,
+def reopen_for_photos(
+    session: Session,
     post_id: int,
     round_: int,
     seen: int,
@@ -387,7 +390,7 @@ async def reopen_for_photos(
     being collected: one case at a time, as always.
     """
     now = now or utcnow()
-    post = await get_post(session, post_id)
+    post = get_post(session, post_id)
     case = post.case if post is not None else None
     if (
         post is None
@@ -399,14 +402,14 @@ async def reopen_for_photos(
         or case.status is not CaseStatus.COMPLETED
     ):
         raise TriageConflict("stale", post)
-    other = await session.scalar(
+    other = session.scalar(
         select(Case.public_id).where(
             Case.user_id == case.user_id, Case.status == CaseStatus.COLLECTING
         )
     )
     if other is not None:
         raise CaseAlreadyOpen(other)
-    await session.refresh(case, ["photos"])
+    session.refresh(case, ["photos"])
     case.photos.clear()
     case.status = CaseStatus.COLLECTING
     case.step = "photos"
@@ -417,12 +420,12 @@ async def reopen_for_photos(
     post.decisions_in_round = 0
     post.decision = None
     post.decided_at = None
-    await session.flush()
+    session.flush()
     return case
 
 
-async def record_message(
-    session: AsyncSession,
+def record_message(
+    session: Session,
     case_id: int,
     direction: TriageDirection,
     body: str,
@@ -444,28 +447,26 @@ async def record_message(
         sent_at=now or utcnow(),
     )
     session.add(message)
-    await session.flush()
+    session.flush()
     return message
 
 
-async def post_for_group_reply(session: AsyncSession, group_message_id: int) -> TriagePost | None:
+def post_for_group_reply(session: Session, group_message_id: int) -> TriagePost | None:
     """The case a message in the clinic's group is about: its card, or a relayed message."""
-    post = await session.scalar(
-        select(TriagePost).where(TriagePost.card_message_id == group_message_id)
-    )
+    post = session.scalar(select(TriagePost).where(TriagePost.card_message_id == group_message_id))
     if post is not None:
         return post
-    return await _post_of_case(
+    return _post_of_case(
         session,
         select(TriageMessage.case_id).where(TriageMessage.group_message_id == group_message_id),
     )
 
 
-async def post_for_person_reply(
-    session: AsyncSession, telegram_user_id: int, person_message_id: int
+def post_for_person_reply(
+    session: Session, telegram_user_id: int, person_message_id: int
 ) -> TriagePost | None:
     """The case of the clinic's message (in the person's chat) that the person replied to."""
-    return await _post_of_case(
+    return _post_of_case(
         session,
         _case_ids_of_clinic_messages_to(telegram_user_id).where(
             TriageMessage.person_message_id == person_message_id
@@ -473,11 +474,11 @@ async def post_for_person_reply(
     )
 
 
-async def latest_clinic_conversation(
-    session: AsyncSession, telegram_user_id: int, *, since: dt.datetime
+def latest_clinic_conversation(
+    session: Session, telegram_user_id: int, *, since: dt.datetime
 ) -> TriagePost | None:
     """The case of the newest clinic message to the person since `since`, if any."""
-    return await _post_of_case(
+    return _post_of_case(
         session,
         _case_ids_of_clinic_messages_to(telegram_user_id)
         .where(TriageMessage.sent_at >= since)
@@ -499,8 +500,8 @@ def _case_ids_of_clinic_messages_to(telegram_user_id: int) -> Select[int]:
     )
 
 
-async def _post_of_case(session: AsyncSession, case_ids: Select[int]) -> TriagePost | None:
-    case_id = await session.scalar(case_ids)
+def _post_of_case(session: Session, case_ids: Select[int]) -> TriagePost | None:
+    case_id = session.scalar(case_ids)
     if case_id is None:
         return None
-    return await session.scalar(select(TriagePost).where(TriagePost.case_id == case_id))
+    return session.scalar(select(TriagePost).where(TriagePost.case_id == case_id))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.models import Case, TriageDecision, TriageDecisionKind, TriagePost
 
@@ -78,12 +78,13 @@ def agreement(advice_tier: str, decision: TriageDecisionKind) -> int | None:
     return (clinician > ai) - (clinician < ai)
 
 
-async def triage_report(session: AsyncSession, *, since: dt.datetime | None = None) -> TriageReport:
+def triage_report(session: Session, *, since: dt.datetime | None = None) -> TriageReport:
     report = TriageReport(since)
-    query = select(TriageDecision).order_by(TriageDecision.id)
+    # In the order of the decided_at index (the report's numbers do not depend on the order).
+    query = select(TriageDecision).order_by(TriageDecision.decided_at, TriageDecision.id)
     if since is not None:
         query = query.where(TriageDecision.decided_at >= since)
-    for decision in await session.scalars(query):
+    for decision in session.scalars(query):
         if decision.changed:
             report.changed_decisions += 1
             continue
@@ -99,7 +100,7 @@ async def triage_report(session: AsyncSession, *, since: dt.datetime | None = No
                 report.clinician_more_urgent += 1
             case -1:
                 report.clinician_less_urgent += 1
-    waiting = await session.scalars(
+    waiting = session.scalars(
         select(TriagePost.id).where(
             TriagePost.decision.is_(None), TriagePost.posted_at.is_not(None)
         )
@@ -108,9 +109,9 @@ async def triage_report(session: AsyncSession, *, since: dt.datetime | None = No
     return report
 
 
-async def export_decisions_csv(session: AsyncSession, out: TextIO) -> int:
+def export_decisions_csv(session: Session, out: TextIO) -> int:
     """Every decision as a CSV row, oldest first; no Telegram id of anyone."""
-    rows = await session.execute(
+    rows = session.execute(
         select(TriageDecision, Case.public_id)
         .outerjoin(Case, Case.id == TriageDecision.case_id)
         .order_by(TriageDecision.id)

@@ -11,14 +11,14 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.models import User
 
 
-async def touch_user(
-    session: AsyncSession,
+def touch_user(
+    session: Session,
     telegram_user_id: int,
     language: str | None = None,
     *,
@@ -31,7 +31,7 @@ async def touch_user(
     """
     now = now or utcnow()
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(
+    session.execute(
         insert(User)
         .values(telegram_user_id=telegram_user_id, language=language, first_seen=now, last_seen=now)
         .on_conflict_do_nothing(index_elements=[User.telegram_user_id])
@@ -39,7 +39,7 @@ async def touch_user(
     values: dict[str, object] = {"last_seen": now}
     if language:
         values["language"] = func.coalesce(User.language, language)
-    user = await session.scalar(
+    user = session.scalar(
         update(User)
         .where(User.telegram_user_id == telegram_user_id)
         .values(values)
@@ -50,21 +50,21 @@ async def touch_user(
     return user
 
 
-async def get_user(session: AsyncSession, telegram_user_id: int) -> User | None:
-    return await session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
+def get_user(session: Session, telegram_user_id: int) -> User | None:
+    return session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
 
 
-async def language_of_user(session: AsyncSession, telegram_user_id: int) -> str | None:
+def language_of_user(session: Session, telegram_user_id: int) -> str | None:
     """The stored language of the person, None if unknown (no profile yet)."""
-    language: str | None = await session.scalar(
+    language: str | None = session.scalar(
         select(User.language).where(User.telegram_user_id == telegram_user_id)
     )
     return language
 
 
-async def set_user_language(session: AsyncSession, telegram_user_id: int, language: str) -> User:
+def set_user_language(session: Session, telegram_user_id: int, language: str) -> User:
     """The person chose `language` (/language): store it, creating the profile if needed."""
-    user = await touch_user(session, telegram_user_id)
+    user = touch_user(session, telegram_user_id)
     user.language = language
-    await session.flush()
+    session.flush()
     return user

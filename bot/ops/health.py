@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.models import Case, CaseStatus
 from bot.services import Services
@@ -22,12 +22,16 @@ DB_PROBE_TIMEOUT_S = 3.0
 PENDING = (CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY)
 
 
-async def pending_count(session: AsyncSession) -> int:
+def pending_count(session: Session) -> int:
     """Cases being sent or waiting for a retry."""
-    count = await session.scalar(
-        select(func.count()).select_from(Case).where(Case.status.in_(PENDING))
-    )
+    count = session.scalar(select(func.count()).select_from(Case).where(Case.status.in_(PENDING)))
     return int(count or 0)
+
+
+def _probe(session: Session) -> int:
+    """The database answers; then how many cases wait."""
+    session.execute(text("SELECT 1"))
+    return pending_count(session)
 
 
 async def health_report(services: Services | None) -> tuple[int, dict[str, Any]]:
@@ -37,9 +41,7 @@ async def health_report(services: Services | None) -> tuple[int, dict[str, Any]]
     body: dict[str, Any] = {"status": "ok", "database": "ok", "pending_cases": None}
     try:
         async with asyncio.timeout(DB_PROBE_TIMEOUT_S):
-            async with services.sessions() as session:
-                await session.execute(text("SELECT 1"))
-                body["pending_cases"] = await pending_count(session)
+            body["pending_cases"] = await services.database.run(_probe)
     except Exception as exc:  # any failure of the probe means "not healthy", with the reason
         log.warning("health probe: database unreachable: %s", type(exc).__name__)
         body["status"], body["database"] = "unhealthy", f"unreachable ({type(exc).__name__})"
@@ -59,7 +61,6 @@ async def refresh_gauges(services: Services) -> None:
     metrics.api_running.set(services.api_queue.running)
     try:
         async with asyncio.timeout(DB_PROBE_TIMEOUT_S):
-            async with services.sessions() as session:
-                metrics.cases_pending.set(await pending_count(session))
+            metrics.cases_pending.set(await services.database.run(pending_count))
     except Exception as exc:  # the scrape still answers, with the last known value
         log.warning("metrics: could not count pending cases: %s", type(exc).__name__)

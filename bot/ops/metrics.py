@@ -18,7 +18,6 @@ from typing import Any, cast
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import event, inspect
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict, ODVInput
@@ -27,6 +26,7 @@ from telegram.request import HTTPXRequest, RequestData
 
 from bot.config import Settings
 from bot.conversation.processor import PerChatUpdateProcessor
+from bot.db.database import Database
 from bot.db.models import Case, CaseStatus
 from bot.imaging import DecodeBudget, PhotoPreparer
 from bot.imaging.pipeline import PreparedPhoto
@@ -141,9 +141,9 @@ class Metrics:
 # ------------------------------------------------------------------------- case transitions
 
 
-def observe_cases(sessions: async_sessionmaker[AsyncSession], metrics: Metrics) -> None:
-    """Count case status changes of every session made by `sessions`, once committed."""
-    sessions.configure(info={METRICS_KEY: metrics})
+def observe_cases(database: Database, metrics: Metrics) -> None:
+    """Count case status changes of every unit of work of `database`, once committed."""
+    database.configure_sessions(info={METRICS_KEY: metrics})
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)

@@ -19,7 +19,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import ConfigError, Settings
-from bot.db.session import sqlite_file
+from bot.db.database import sqlite_file
 
 _SQLITE_READONLY = 8
 # PostgreSQL's "read_only_sql_transaction", e.g. a hot standby or a read-only role.

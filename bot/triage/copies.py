@@ -20,7 +20,6 @@ import logging
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
@@ -29,6 +28,7 @@ from bot.conversation.result import short_case_id
 from bot.conversation.texts import text_in
 from bot.db import clinic_copies as store
 from bot.db.base import utcnow
+from bot.db.database import Database
 from bot.db.models import ClinicCopy, ClinicCopyReason
 from bot.i18n import DEFAULT_LANGUAGE
 
@@ -59,29 +59,23 @@ class Cleared:
     waiting: int = 0  # cases to try again later
 
 
-async def clear_clinic_copies(
-    bot: Bot, sessions: async_sessionmaker[AsyncSession], *, limit: int | None = None
-) -> Cleared:
+async def clear_clinic_copies(bot: Bot, database: Database, *, limit: int | None = None) -> Cleared:
     """Work through the clinic's copies waiting to go (all of them, or the oldest `limit`);
     safe to run from several places at once."""
     cleared = Cleared()
-    async with sessions() as session:
-        ids = await store.unclaimed(session, limit=limit)
+    ids = await database.run(store.unclaimed, limit=limit)
     for copy_id in ids:
-        async with sessions.begin() as session:
-            copy = await store.claim(session, copy_id)
+        copy = await database.run(store.claim, copy_id)
         if copy is None:
             continue  # another worker has it
         try:
-            await _settle(bot, sessions, copy, cleared)
+            await _settle(bot, database, copy, cleared)
         except Exception:  # one broken row must not hold up the others; its claim lapses
             log.exception("clinic copies of a case could not be settled")
     return cleared
 
 
-async def _settle(
-    bot: Bot, sessions: async_sessionmaker[AsyncSession], copy: ClinicCopy, cleared: Cleared
-) -> None:
+async def _settle(bot: Bot, database: Database, copy: ClinicCopy, cleared: Cleared) -> None:
     giving_up = utcnow() - copy.queued_at >= GIVE_UP_AFTER
     later: list[int] = []
     refused = list(copy.refused_ids)
@@ -94,30 +88,29 @@ async def _settle(
         else:
             later.append(message_id)
     if later and not giving_up:
-        await _again(sessions, copy, cleared, message_ids=later, refused_ids=refused)
+        await _again(database, copy, cleared, message_ids=later, refused_ids=refused)
         return
     refused += later
     asked = copy.requested_at is not None
     if refused and not asked:
         outcome = await _ask_clinic(bot, copy, refused)
         if outcome is _Outcome.LATER and not giving_up:
-            await _again(sessions, copy, cleared, message_ids=[], refused_ids=refused)
+            await _again(database, copy, cleared, message_ids=[], refused_ids=refused)
             return
         asked = outcome is _Outcome.DONE
         if asked:
-            async with sessions.begin() as session:
-                await store.save(
-                    session,
-                    copy.id,
-                    release=False,
-                    message_ids=[],
-                    refused_ids=refused,
-                    requested_at=utcnow(),
-                )
+            await database.run(
+                store.save,
+                copy.id,
+                release=False,
+                message_ids=[],
+                refused_ids=refused,
+                requested_at=utcnow(),
+            )
     if refused and copy.notify_chat_id is not None and copy.reason in _NOTE:
         outcome = await _tell_person(bot, copy, asked=asked)
         if outcome is _Outcome.LATER and not giving_up:
-            await _again(sessions, copy, cleared, message_ids=[], refused_ids=refused)
+            await _again(database, copy, cleared, message_ids=[], refused_ids=refused)
             return
     if refused:
         cleared.stayed += len(refused)
@@ -127,12 +120,11 @@ async def _settle(
             len(refused),
             "the clinic was asked to delete them" if asked else "the clinic could not be asked",
         )
-    async with sessions.begin() as session:
-        await store.finish(session, copy.id)
+    await database.run(store.finish, copy.id)
 
 
 async def _again(
-    sessions: async_sessionmaker[AsyncSession],
+    database: Database,
     copy: ClinicCopy,
     cleared: Cleared,
     *,
@@ -140,15 +132,14 @@ async def _again(
     refused_ids: list[int],
 ) -> None:
     cleared.waiting += 1
-    async with sessions.begin() as session:
-        await store.save(
-            session,
-            copy.id,
-            release=True,
-            message_ids=message_ids,
-            refused_ids=refused_ids,
-            attempts=copy.attempts + 1,
-        )
+    await database.run(
+        store.save,
+        copy.id,
+        release=True,
+        message_ids=message_ids,
+        refused_ids=refused_ids,
+        attempts=copy.attempts + 1,
+    )
 
 
 async def _delete(bot: Bot, chat_id: int, message_id: int) -> _Outcome:

@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -94,16 +94,18 @@ class TriageDesk:
     async def aclose(self) -> None:
         await self.photos.aclose()
 
-    async def enqueue(self, session: AsyncSession, case: Case, advice: Advice) -> bool:
-        """Queue a just-completed case, if its sender agreed to the clinic seeing it."""
+    @staticmethod
+    def enqueue(session: Session, case: Case, advice: Advice) -> bool:
+        """Queue a just-completed case, if its sender agreed to the clinic seeing it (part of
+        the unit of work that completes it)."""
         consent = None
         if case.consent_record_id is not None:
-            consent = await session.get(ConsentRecord, case.consent_record_id)
+            consent = session.get(ConsentRecord, case.consent_record_id)
         # With triage on, the terms in force say the clinic sees the cases: a case sent under
         # other terms (before triage was turned on, or before they changed) never goes there.
-        if not await accepts_terms_in_force(session, consent):
+        if not accepts_terms_in_force(session, consent):
             return False
-        await store.enqueue(session, case, advice.tier.value)
+        store.enqueue(session, case, advice.tier.value)
         return True
 
     async def settled(self) -> None:
@@ -126,8 +128,7 @@ async def result_note(services: Services, public_id: uuid.UUID) -> str:
     """The line under the person's result saying a clinician will look, when one will."""
     if services.triage is None:
         return ""
-    async with services.sessions() as session:
-        post = await store.post_of_case(session, public_id)
+    post = await services.database.run(store.post_of_case, public_id)
     return text("triage_result_note") if post is not None else ""
 
 
@@ -135,20 +136,20 @@ def advice_of(services: Services, diagnosis: Diagnosis) -> Advice:
     return advise(diagnosis, services.advice_rules)
 
 
-async def render(
+def render(
     services: Services,
-    session: AsyncSession,
+    session: Session,
     post: TriagePost,
     *,
     choosing: bool = False,
     superseded: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The card's text and buttons from what is stored now."""
+    """The card's text and buttons from what is stored now (inside a unit of work)."""
     assert services.triage is not None
     case = post.case
-    await session.refresh(case, ["photos"])
+    session.refresh(case, ["photos"])
     diagnosis = case.result or Diagnosis((), None, None, None)
-    decisions = await store.decisions_of(session, post.case_id, post.round)
+    decisions = store.decisions_of(session, post.case_id, post.round)
     body = render_card(
         post,
         case,
@@ -177,47 +178,48 @@ async def post_waiting(bot: Bot, services: Services) -> None:
         await _post_waiting(bot, services, desk)
     # Copies of cases that left the bot, and a half post whose consent ended just now (outside
     # the lock: presses on cards wait for it, and deleting may wait for Telegram's flood limit).
-    await clear_clinic_copies(bot, services.sessions)
+    await clear_clinic_copies(bot, services.database)
 
 
 async def _post_waiting(bot: Bot, services: Services, desk: TriageDesk) -> None:
     async with desk.posting:
-        async with services.sessions() as session:
-            waiting = [post.id for post in await store.unposted(session)]
+        waiting = [post.id for post in await services.database.run(store.unposted)]
         for post_id in waiting:
             try:
                 await _post_one(bot, services, desk, post_id)
             except TelegramError as exc:
                 log.warning("triage: case not posted yet (%s); will retry", exc)
-                async with services.sessions.begin() as session:
-                    await store.record_post_failure(session, post_id, str(exc))
+                await services.database.run(store.record_post_failure, post_id, str(exc))
             except Exception as exc:  # one broken case must not hold up the others
                 log.exception("triage: posting a case failed")
-                async with services.sessions.begin() as session:
-                    await store.record_post_failure(session, post_id, repr(exc))
+                await services.database.run(store.record_post_failure, post_id, repr(exc))
 
 
 async def _post_one(bot: Bot, services: Services, desk: TriageDesk, post_id: int) -> None:
     # Consent is claimed again before each message: one withdrawn meanwhile stops the post.
-    async with services.sessions.begin() as session:
-        post = await store.claim_post(session, post_id, chat_id=desk.chat_id)
-        if post is None:
-            return
-        public_id = post.case.public_id
+    post = await services.database.run(store.claim_post, post_id, chat_id=desk.chat_id)
+    if post is None:
+        return
+    public_id = post.case.public_id
+    if post.album_message_ids is None:
         file_ids = [photo.file_id for photo in post.case.photos]
-        need_album = post.album_message_ids is None
-    if need_album:
         album = await _send_album(bot, desk, file_ids)
-        async with services.sessions.begin() as session:
-            await store.record_album(session, post_id, public_id, album, chat_id=desk.chat_id)
-    async with services.sessions.begin() as session:
-        post = await store.claim_post(session, post_id, chat_id=desk.chat_id)
-        if post is None:
-            return
-        body, keyboard = await render(services, session, post)
+        await services.database.run(
+            store.record_album, post_id, public_id, album, chat_id=desk.chat_id
+        )
+
+    def claim_card(session: Session) -> tuple[str, InlineKeyboardMarkup | None] | None:
+        claimed = store.claim_post(session, post_id, chat_id=desk.chat_id)
+        return None if claimed is None else render(services, session, claimed)
+
+    card_view = await services.database.run(claim_card)
+    if card_view is None:
+        return
+    body, keyboard = card_view
     card = await bot.send_message(desk.chat_id, body, reply_markup=keyboard)
-    async with services.sessions.begin() as session:
-        await store.record_card(session, post_id, public_id, card.message_id, chat_id=desk.chat_id)
+    await services.database.run(
+        store.record_card, post_id, public_id, card.message_id, chat_id=desk.chat_id
+    )
 
 
 async def _send_album(bot: Bot, desk: TriageDesk, file_ids: list[str]) -> list[int]:
@@ -265,8 +267,7 @@ async def deliver_decision(
     except Forbidden:
         # Blocked the bot: retrying cannot help; the clinic's record stands.
         log.warning("triage: the person blocked the bot; decision %d not delivered", decision.id)
-    async with services.sessions.begin() as session:
-        await store.mark_decision_delivered(session, decision.id)
+    await services.database.run(store.mark_decision_delivered, decision.id)
 
 
 async def triage_job(bot: Bot, services: Services) -> None:
@@ -277,9 +278,7 @@ async def triage_job(bot: Bot, services: Services) -> None:
         return
     await post_waiting(bot, services)
     cutoff = utcnow() - dt.timedelta(seconds=REDELIVER_AFTER_S)
-    async with services.sessions() as session:
-        lost = await store.undelivered_decisions(session, decided_before=cutoff)
-        posts = {item.post_id: await store.get_post(session, item.post_id) for item in lost}
+    lost, posts = await services.database.run(_lost_decisions, cutoff)
     for item in lost:
         post = posts[item.post_id]
         if post is not None:
@@ -290,13 +289,22 @@ async def triage_job(bot: Bot, services: Services) -> None:
     await remind(bot, services, desk)
 
 
+def _lost_decisions(
+    session: Session, cutoff: dt.datetime
+) -> tuple[list[store.Undelivered], dict[int, TriagePost | None]]:
+    """Decisions never delivered, made before `cutoff`, and their posts."""
+    lost = store.undelivered_decisions(session, decided_before=cutoff)
+    return lost, {item.post_id: store.get_post(session, item.post_id) for item in lost}
+
+
 async def remind(bot: Bot, services: Services, desk: TriageDesk) -> None:
     now = utcnow()
-    async with services.sessions() as session:
-        due = [
-            (post.id, post.card_message_id, post.case.public_id, post.waiting_since)
-            for post in await store.due_reminders(session, after=desk.reminder_after, now=now)
-        ]
+    due = [
+        (post.id, post.card_message_id, post.case.public_id, post.waiting_since)
+        for post in await services.database.run(
+            store.due_reminders, after=desk.reminder_after, now=now
+        )
+    ]
     for post_id, card_id, public_id, since in due:
         body = text(
             "triage_reminder",
@@ -313,5 +321,4 @@ async def remind(bot: Bot, services: Services, desk: TriageDesk) -> None:
         except TelegramError as exc:
             log.warning("triage: reminder not sent (%s)", exc)
             continue
-        async with services.sessions.begin() as session:
-            await store.mark_reminded(session, post_id, now=now)
+        await services.database.run(store.mark_reminded, post_id, now=now)

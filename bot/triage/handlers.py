@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from telegram import Update
+from sqlalchemy.orm import Session
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
@@ -25,7 +26,7 @@ from bot.db import triage as store
 from bot.db.base import utcnow
 from bot.db.cases import open_case
 from bot.db.errors import CaseAlreadyOpen
-from bot.db.models import TriageDirection
+from bot.db.models import TriageDecision, TriageDirection, TriagePost
 from bot.triage import desk as triage_desk
 from bot.triage.callbacks import CHANGE, NEW_PHOTOS, TriageButton, decode
 from bot.triage.card import decision_label, duration
@@ -44,12 +45,18 @@ def _display_name(update: Update) -> str:
 async def _refresh_card(context: BotContext, post_id: int, *, choosing: bool = False) -> None:
     services = context.services
     assert services.triage is not None
-    async with services.sessions() as session:
-        post = await store.get_post(session, post_id)
+
+    def read(session: Session) -> tuple[int, str, InlineKeyboardMarkup | None] | None:
+        post = store.get_post(session, post_id)
         if post is None or post.card_message_id is None:
-            return
-        body, keyboard = await triage_desk.render(services, session, post, choosing=choosing)
-        card_id = post.card_message_id
+            return None
+        body, keyboard = triage_desk.render(services, session, post, choosing=choosing)
+        return post.card_message_id, body, keyboard
+
+    card = await services.database.run(read)
+    if card is None:
+        return
+    card_id, body, keyboard = card
     try:
         await context.bot.edit_message_text(
             body, chat_id=services.triage.chat_id, message_id=card_id, reply_markup=keyboard
@@ -88,8 +95,7 @@ async def on_press(update: Update, context: BotContext) -> None:
 async def _change(update: Update, context: BotContext, pressed: TriageButton) -> None:
     query = update.callback_query
     assert query is not None
-    async with context.services.sessions() as session:
-        post = await store.get_post(session, pressed.post_id)
+    post = await context.services.database.run(store.get_post, pressed.post_id)
     if post is None:
         await query.answer(text("triage_case_gone"), show_alert=True)
         return
@@ -107,20 +113,24 @@ async def _decide(update: Update, context: BotContext, pressed: TriageButton) ->
     kind = pressed.decision
     assert kind is not None
     services = context.services
+    clinician_id, clinician_name = update.effective_user.id, _display_name(update)
+
+    def record(session: Session) -> tuple[TriageDecision, TriagePost]:
+        decision = store.decide(
+            session,
+            pressed.post_id,
+            pressed.round,
+            pressed.seen,
+            kind,
+            clinician_id,
+            clinician_name,
+        )
+        post = store.get_post(session, pressed.post_id)
+        assert post is not None
+        return decision, post
+
     try:
-        async with services.sessions.begin() as session:
-            decision = await store.decide(
-                session,
-                pressed.post_id,
-                pressed.round,
-                pressed.seen,
-                kind,
-                update.effective_user.id,
-                _display_name(update),
-            )
-            post = await store.get_post(session, pressed.post_id)
-            assert post is not None
-            public_id, chat_id = post.case.public_id, post.case.telegram_user_id
+        decision, post = await services.database.run(record)
     except store.TriageConflict as conflict:
         if conflict.post_id is None:
             await query.answer(text("triage_case_gone"), show_alert=True)
@@ -128,6 +138,7 @@ async def _decide(update: Update, context: BotContext, pressed: TriageButton) ->
             await query.answer(text("triage_stale"), show_alert=True)
             await _refresh_card(context, conflict.post_id)
         return
+    public_id, chat_id = post.case.public_id, post.case.telegram_user_id
     await query.answer(text("triage_recorded", decision=decision_label(kind)))
     await _refresh_card(context, pressed.post_id)
     try:
@@ -145,11 +156,9 @@ async def _reopen(update: Update, context: BotContext, pressed: TriageButton) ->
     services = context.services
     person = update.effective_user.id
     try:
-        async with services.sessions.begin() as session:
-            case = await store.reopen_for_photos(
-                session, pressed.post_id, pressed.round, pressed.seen, person
-            )
-            view = view_of(case)
+        case = await services.database.run(
+            store.reopen_for_photos, pressed.post_id, pressed.round, pressed.seen, person
+        )
     except CaseAlreadyOpen:
         await query.answer()
         await say(context, person, "triage_reopen_busy")
@@ -160,22 +169,28 @@ async def _reopen(update: Update, context: BotContext, pressed: TriageButton) ->
     await query.answer()
     await drop_buttons(query.message)
     await _supersede_card(context, pressed.post_id)
-    await send_screen(context, person, view, before=text("triage_reopened"))
+    await send_screen(context, person, view_of(case), before=text("triage_reopened"))
 
 
 async def _supersede_card(context: BotContext, post_id: int) -> None:
     """The old card says new photos were requested, and loses its buttons."""
     services = context.services
     assert services.triage is not None
-    async with services.sessions() as session:
-        post = await store.get_post(session, post_id)
+
+    def read(session: Session) -> tuple[int, str] | None:
+        post = store.get_post(session, post_id)
         if post is None or post.card_message_id is None:
-            return
+            return None
         # The old card shows the finished round: its decisions, not the new round's (none).
         session.expunge(post)
         post.round -= 1
-        body, _ = await triage_desk.render(services, session, post, superseded=True)
-        card_id = post.card_message_id
+        body, _ = triage_desk.render(services, session, post, superseded=True)
+        return post.card_message_id, body
+
+    card = await services.database.run(read)
+    if card is None:
+        return
+    card_id, body = card
     try:
         await context.bot.edit_message_text(
             body, chat_id=services.triage.chat_id, message_id=card_id, reply_markup=None
@@ -189,19 +204,18 @@ async def queue(update: Update, context: BotContext) -> None:
     services = context.services
     assert services.triage is not None
     now = utcnow()
-    async with services.sessions() as session:
-        waiting = await store.undecided(session)
-        lines = [
-            text(
-                "triage_queue_line",
-                rank=rank,
-                case=short_case_id(str(post.case.public_id)),
-                waited=duration((now - post.waiting_since).total_seconds()),
-                tier=text(f"triage_tier_{post.advice_tier}"),
-            )
-            + ("" if post.posted_at is not None else text("triage_queue_unposted"))
-            for rank, post in enumerate(waiting, start=1)
-        ]
+    waiting = await services.database.run(store.undecided)
+    lines = [
+        text(
+            "triage_queue_line",
+            rank=rank,
+            case=short_case_id(str(post.case.public_id)),
+            waited=duration((now - post.waiting_since).total_seconds()),
+            tier=text(f"triage_tier_{post.advice_tier}"),
+        )
+        + ("" if post.posted_at is not None else text("triage_queue_unposted"))
+        for rank, post in enumerate(waiting, start=1)
+    ]
     body = "\n".join([text("triage_queue_title"), *lines]) if lines else text("triage_queue_empty")
     await context.bot.send_message(services.triage.chat_id, body)
     raise ApplicationHandlerStop
@@ -217,10 +231,9 @@ async def from_clinician(update: Update, context: BotContext) -> None:
     if target is None or message.text is None:
         raise ApplicationHandlerStop
     await desk.settled()
-    async with services.sessions() as session:
-        post = await store.post_for_group_reply(session, target.message_id)
-        found = None if post is None else (post.case_id, post.case.public_id)
-        person = None if post is None else post.case.telegram_user_id
+    post = await services.database.run(store.post_for_group_reply, target.message_id)
+    found = None if post is None else (post.case_id, post.case.public_id)
+    person = None if post is None else post.case.telegram_user_id
     if found is None or person is None:
         # Clinicians talking among themselves is none of the bot's business.
         if target.from_user is not None and target.from_user.id == context.bot.id:
@@ -239,17 +252,16 @@ async def from_clinician(update: Update, context: BotContext) -> None:
         log.warning("triage: message to the person not delivered (%s)", exc)
         await message.reply_text(text("triage_relay_failed"))
         raise ApplicationHandlerStop from None
-    async with services.sessions.begin() as session:
-        await store.record_message(
-            session,
-            case_id,
-            TriageDirection.TO_PERSON,
-            body,
-            clinician_telegram_id=update.effective_user.id,
-            clinician_name=_display_name(update),
-            group_message_id=message.message_id,
-            person_message_id=sent.message_id,
-        )
+    await services.database.run(
+        store.record_message,
+        case_id,
+        TriageDirection.TO_PERSON,
+        body,
+        clinician_telegram_id=update.effective_user.id,
+        clinician_name=_display_name(update),
+        group_message_id=message.message_id,
+        person_message_id=sent.message_id,
+    )
     await message.reply_text(text("triage_relayed"))
     raise ApplicationHandlerStop
 
@@ -263,17 +275,12 @@ async def from_person(update: Update, context: BotContext) -> None:
         return
     person = update.effective_user.id
     target = message.reply_to_message
-    async with services.sessions() as session:
-        post = None
-        if target is not None:
-            post = await store.post_for_person_reply(session, person, target.message_id)
-        if post is None and await open_case(session, person) is None:
-            post = await store.latest_clinic_conversation(
-                session, person, since=utcnow() - FREE_TEXT_WINDOW
-            )
-        if post is None:
-            return
-        case_id, public_id, card_id = post.case_id, post.case.public_id, post.card_message_id
+    post = await services.database.run(
+        _clinic_conversation, person, None if target is None else target.message_id
+    )
+    if post is None:
+        return
+    case_id, public_id, card_id = post.case_id, post.case.public_id, post.card_message_id
     body = message.text[:RELAY_MAX]
     sent = await context.bot.send_message(
         desk.chat_id,
@@ -281,17 +288,28 @@ async def from_person(update: Update, context: BotContext) -> None:
         reply_to_message_id=card_id,
         allow_sending_without_reply=True,
     )
-    async with services.sessions.begin() as session:
-        await store.record_message(
-            session,
-            case_id,
-            TriageDirection.FROM_PERSON,
-            body,
-            group_message_id=sent.message_id,
-            person_message_id=message.message_id,
-        )
+    await services.database.run(
+        store.record_message,
+        case_id,
+        TriageDirection.FROM_PERSON,
+        body,
+        group_message_id=sent.message_id,
+        person_message_id=message.message_id,
+    )
     await say(context, person, "triage_sent_to_clinic")
     raise ApplicationHandlerStop
+
+
+def _clinic_conversation(
+    session: Session, person: int, replied_to: int | None
+) -> TriagePost | None:
+    """The case the person's text is meant for (see the module's rule), if any."""
+    post = None
+    if replied_to is not None:
+        post = store.post_for_person_reply(session, person, replied_to)
+    if post is None and open_case(session, person) is None:
+        post = store.latest_clinic_conversation(session, person, since=utcnow() - FREE_TEXT_WINDOW)
+    return post
 
 
 async def in_clinic(update: Update, context: BotContext) -> None:

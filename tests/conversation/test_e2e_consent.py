@@ -7,8 +7,8 @@ from sqlalchemy import select
 from bot import terms
 from bot.conversation.callbacks import global_button
 from bot.conversation.texts import MESSAGES
+from bot.db.database import Database
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
-from bot.db.session import create_engine, create_sessionmaker
 from bot.terms import Terms
 from tests.conversation.flows import (
     WAIT,
@@ -18,18 +18,16 @@ from tests.conversation.flows import (
     send_photos,
     skip_everything,
 )
-from tests.db.test_erasure import _every_cell
+from tests.db.test_erasure import every_cell
 from tests.fakes.plugin import World
 from tests.fakes.telegram_user import ChatMessage
 
 
 async def stored(world: World, model: type, *where: object) -> list:  # type: ignore[type-arg]
-    engine = create_engine(world.settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            return list(await session.scalars(select(model).where(*where)))  # type: ignore[arg-type]
-    finally:
-        await engine.dispose()
+    async with Database.open(world.settings.database_url) as database:
+        return await database.run(
+            lambda session: list(session.scalars(select(model).where(*where)))  # type: ignore[arg-type]
+        )
 
 
 async def test_declining_sends_nothing_and_says_how_to_come_back(world: World) -> None:
@@ -149,11 +147,8 @@ async def test_withdrawing_stops_sending_and_delete_erases_everything_but_the_pr
         await alice.send("/history")
         await alice.wait_for("no checks yet", timeout=WAIT)
     assert await stored(world, User) == []
-    engine = create_engine(world.settings.database_url)
-    try:
-        cells = await _every_cell(engine)
-    finally:
-        await engine.dispose()
+    async with Database.open(world.settings.database_url) as database:
+        cells = await every_cell(database)
     file_ids = {str(call.params["file_id"]) for call in world.telegram.calls_to("getFile")}
     assert file_ids
     for table, values in cells.items():

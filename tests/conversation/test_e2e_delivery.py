@@ -17,8 +17,8 @@ import pytest
 
 from bot.conversation import delivery
 from bot.db import cases
+from bot.db.database import Database
 from bot.db.models import Case, CaseStatus
-from bot.db.session import create_engine, create_sessionmaker
 from tests.conversation.flows import WAIT
 from tests.conversation.test_e2e_consent import stored
 from tests.conversation.test_e2e_consent_races import RESULT, api_received, to_summary
@@ -90,7 +90,7 @@ async def test_a_result_edited_in_before_a_crash_is_not_sent_again_after_the_res
         # Both of the client's attempts fail: the check waits, and the retry job sends it.
         world.api.queue(Behaviour.proxy_error(), Behaviour.proxy_error())
 
-    async def crash(*args: object, **kwargs: object) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the bot stopped between the edit and recording it")
 
     alice = world.person()
@@ -169,20 +169,14 @@ async def test_a_result_refused_by_a_telegram_hiccup_comes_with_the_next_round(
 
 async def seed_completed(world: World, people: list[FakeUser]) -> None:
     """A completed, never delivered case for each person, the first the oldest."""
-    engine = create_engine(world.settings.database_url)
-    sessions = create_sessionmaker(engine)
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
-    try:
+    async with Database.open(world.settings.database_url) as database:
         for n, person in enumerate(people):
-            await accept_terms(sessions, person.id)
-            public_id = await case_with_photos(sessions, person.id, 1)
+            await accept_terms(database, person.id)
+            public_id = await case_with_photos(database, person.id, 1)
             when = long_ago + dt.timedelta(minutes=n)
-            async with sessions.begin() as session:
-                await cases.mark_submitted(session, public_id, now=when)
-            async with sessions.begin() as session:
-                await cases.mark_completed(session, public_id, DIAGNOSIS, now=when)
-    finally:
-        await engine.dispose()
+            await database.run(cases.mark_submitted, public_id, now=when)
+            await database.run(cases.mark_completed, public_id, DIAGNOSIS, now=when)
 
 
 async def test_twenty_undeliverable_results_do_not_hold_up_the_twenty_first(world: World) -> None:

@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import update
 
+from bot.db.database import Database
 from bot.db.models import Case
-from bot.db.session import create_engine, create_sessionmaker
 from tests.conversation.flows import WAIT
 from tests.conversation.test_e2e_consent import stored
 from tests.conversation.test_e2e_triage import (
@@ -23,14 +23,9 @@ from tests.fakes.plugin import World
 async def finished_long_ago(world: World, days: int) -> None:
     """Every case finished `days` ago, as if the bot had been running that long."""
     then = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
-    engine = create_engine(world.settings.database_url)
-    try:
-        async with create_sessionmaker(engine).begin() as session:
-            await session.execute(
-                update(Case).values(created_at=then, submitted_at=then, completed_at=then)
-            )
-    finally:
-        await engine.dispose()
+    finished = update(Case).values(created_at=then, submitted_at=then, completed_at=then)
+    async with Database.open(world.settings.database_url) as database:
+        await database.run(lambda session: session.execute(finished))
 
 
 async def test_the_bot_purges_expired_cases_and_their_clinic_copies(world: World) -> None:

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.db.consent import publish_terms
+from bot.db.database import Database
 from bot.db.models import Base
-from bot.db.session import create_engine, create_sessionmaker
 from tests.db.helpers import DEFAULT_TERMS
 
 _unreachable: dict[str, str | None] = {}
@@ -36,7 +36,7 @@ async def _admin_engine() -> tuple[AsyncEngine, str]:
     if not server:
         _unavailable("TEST_POSTGRES_URL is not set")
     if server not in _unreachable:
-        probe = create_engine(server)
+        probe = create_async_engine(server)
         try:
             async with probe.connect() as connection:
                 await connection.execute(text("SELECT 1"))
@@ -48,14 +48,14 @@ async def _admin_engine() -> tuple[AsyncEngine, str]:
     reason = _unreachable[server]
     if reason is not None:
         _unavailable(reason)
-    return create_engine(server).execution_options(isolation_level="AUTOCOMMIT"), server
+    return create_async_engine(server, isolation_level="AUTOCOMMIT"), server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """An empty database on each kind of server, as a URL."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'db' / 'bot.sqlite3'}"
+        yield f"sqlite:///{tmp_path / 'db' / 'bot.sqlite3'}"
         return
     admin, server = await _admin_engine()
     name = f"bot_test_{uuid.uuid4().hex[:12]}"
@@ -70,18 +70,10 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on a database with the schema of the models (migrations are tested apart),
-    and the default terms in force, as after the bot's first start."""
-    engine = create_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    async with create_sessionmaker(engine).begin() as session:
-        await publish_terms(session, DEFAULT_TERMS)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A database with the schema of the models (migrations are tested apart) and the default
+    terms in force, as after the bot's first start."""
+    async with Database.open(database_url) as database:
+        await database.run_on_connection(Base.metadata.create_all)
+        await database.run(publish_terms, DEFAULT_TERMS)
+        yield database

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db import cases, consent
 from bot.db.cases import PhotoRef
+from bot.db.database import Database
 from bot.db.models import ConsentDecision
 from bot.modelderm.diagnosis import Condition, Diagnosis
 from bot.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.terms import Terms
-
-Sessions = async_sessionmaker[AsyncSession]
 
 # The terms a bot with the default settings shows, as it publishes them at start-up.
 DEFAULT_TERMS = Terms.from_settings(Settings(_env_file=None))
@@ -56,22 +55,28 @@ DIAGNOSIS = Diagnosis(
 )
 
 
-async def accept_terms(sessions: Sessions, telegram_user_id: int) -> None:
-    async with sessions.begin() as session:
-        if not await consent.terms_in_force(session):  # a database no bot has started on yet
-            await consent.publish_terms(session, DEFAULT_TERMS)
-        await consent.record_consent(
-            session,
-            telegram_user_id,
-            ConsentDecision.ACCEPTED,
-            language="en",
-            chat_type="private",
-        )
+def _accept(session: Session, telegram_user_id: int) -> None:
+    if not consent.terms_in_force(session):  # a database no bot has started on yet
+        consent.publish_terms(session, DEFAULT_TERMS)
+    consent.record_consent(
+        session,
+        telegram_user_id,
+        ConsentDecision.ACCEPTED,
+        language="en",
+        chat_type="private",
+    )
 
 
-async def case_with_photos(sessions: Sessions, telegram_user_id: int, count: int) -> uuid.UUID:
-    async with sessions.begin() as session:
-        case = await cases.create_case(session, telegram_user_id, language="en")
-        for n in range(1, count + 1):
-            await cases.add_photo(session, case.public_id, photo(n, str(telegram_user_id)))
-        return case.public_id
+async def accept_terms(database: Database, telegram_user_id: int) -> None:
+    await database.run(_accept, telegram_user_id)
+
+
+def _with_photos(session: Session, telegram_user_id: int, count: int) -> uuid.UUID:
+    case = cases.create_case(session, telegram_user_id, language="en")
+    for n in range(1, count + 1):
+        cases.add_photo(session, case.public_id, photo(n, str(telegram_user_id)))
+    return case.public_id
+
+
+async def case_with_photos(database: Database, telegram_user_id: int, count: int) -> uuid.UUID:
+    return await database.run(_with_photos, telegram_user_id, count)

@@ -6,16 +6,22 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 from telegram import InputMediaPhoto
 
+from bot.cli import CommandError
+from bot.cli.db import _writing_once
 from bot.db import cases, consent, triage
+from bot.db.database import Database
 from bot.db.migrate import head_revision
 from bot.db.models import ConsentDecision
-from bot.db.session import create_engine, create_sessionmaker
 from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
+from tests.db.test_database import _hold_write_lock
 from tests.fakes.plugin import bot_for
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeGroup, FakeUser
@@ -27,28 +33,19 @@ OLD = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
 
 
 async def _fill(url: str) -> None:
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
-    try:
-        await accept_terms(sessions, PERSON)
+    async with Database.open(url) as database:
+        await accept_terms(database, PERSON)
         for when in (OLD, None):
-            async with sessions.begin() as session:
-                case = await cases.create_case(session, PERSON, now=when)
-                await cases.add_photo(session, case.public_id, photo(1, str(when)), now=when)
-                await cases.set_answers(session, case.public_id, QUESTIONNAIRE, now=when)
-                await cases.mark_submitted(session, case.public_id, now=when)
-                await cases.mark_completed(session, case.public_id, DIAGNOSIS, now=when)
-    finally:
-        await engine.dispose()
+            case = await database.run(cases.create_case, PERSON, now=when)
+            await database.run(cases.add_photo, case.public_id, photo(1, str(when)), now=when)
+            await database.run(cases.set_answers, case.public_id, QUESTIONNAIRE, now=when)
+            await database.run(cases.mark_submitted, case.public_id, now=when)
+            await database.run(cases.mark_completed, case.public_id, DIAGNOSIS, now=when)
 
 
 async def _history(url: str) -> list[ConsentDecision]:
-    engine = create_engine(url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            return [r.decision for r in await consent.consent_history(session, PERSON)]
-    finally:
-        await engine.dispose()
+    async with Database.open(url) as database:
+        return [r.decision for r in await database.run(consent.consent_history, PERSON)]
 
 
 async def test_operator_commands(tmp_path: Path) -> None:
@@ -124,20 +121,15 @@ def test_run_applies_pending_migrations_before_starting(
 
 async def _posted_long_ago(url: str, album: list[int], card: int, group: int) -> None:
     """A case finished OLD, posted to the clinic's group as `album` and `card`."""
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
-    try:
-        await accept_terms(sessions, PERSON)
-        async with sessions.begin() as session:
-            case = await cases.create_case(session, PERSON, now=OLD)
-            await cases.add_photo(session, case.public_id, photo(1, "posted"), now=OLD)
-            await cases.mark_submitted(session, case.public_id, now=OLD)
-            case = await cases.mark_completed(session, case.public_id, DIAGNOSIS, now=OLD)
-            post = await triage.enqueue(session, case, "self_care", now=OLD)
-            await triage.record_album(session, post.id, case.public_id, album, chat_id=group)
-            await triage.record_card(session, post.id, case.public_id, card, chat_id=group)
-    finally:
-        await engine.dispose()
+    async with Database.open(url) as database:
+        await accept_terms(database, PERSON)
+        case = await database.run(cases.create_case, PERSON, now=OLD)
+        await database.run(cases.add_photo, case.public_id, photo(1, "posted"), now=OLD)
+        await database.run(cases.mark_submitted, case.public_id, now=OLD)
+        case = await database.run(cases.mark_completed, case.public_id, DIAGNOSIS, now=OLD)
+        post = await database.run(triage.enqueue, case, "self_care", now=OLD)
+        await database.run(triage.record_album, post.id, case.public_id, album, chat_id=group)
+        await database.run(triage.record_card, post.id, case.public_id, card, chat_id=group)
 
 
 async def test_purge_deletes_the_clinics_copies_when_it_has_a_token(
@@ -170,3 +162,32 @@ async def test_purge_deletes_the_clinics_copies_when_it_has_a_token(
     assert "clinic's group: deleted 3 message(s); 0 could not be deleted" in purged.stdout
     assert all(m.deleted for m in group.state.messages.values() if m.from_bot)
     assert fake_telegram.token not in purged.stdout + purged.stderr
+
+
+async def test_an_export_run_again_after_a_lock_fails_instead_of_writing_rows_twice(
+    tmp_path: Path,
+) -> None:
+    # Units of work run again when they meet another program's lock; one that has written to
+    # the export's file cannot be, or its rows would be there twice.
+    path = tmp_path / "bot.sqlite3"
+    taken = threading.Event()
+
+    def export(session: Session, out: io.StringIO) -> int:
+        out.write("case_id\n")
+        session.execute(text("INSERT INTO note VALUES ('read')"))  # meets the lock
+        return 0
+
+    out = io.StringIO()
+    async with Database.open(f"sqlite:///{path}", lock_wait_s=5) as database:
+        await database.run_on_connection(
+            lambda connection: connection.exec_driver_sql("CREATE TABLE note (body TEXT)")
+        )
+        holder = threading.Thread(target=_hold_write_lock, args=(path, 0.3, taken))
+        holder.start()
+        try:
+            await asyncio.to_thread(taken.wait, 5)
+            with pytest.raises(CommandError, match="run it again"):
+                await database.run(_writing_once(export), out)
+        finally:
+            await asyncio.to_thread(holder.join)
+    assert out.getvalue() == "case_id\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from bot.db import cases
 from bot.db import triage as store
+from bot.db.database import Database
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import TriageDecisionKind
-from bot.db.session import create_engine, create_sessionmaker
 from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos
 from tests.test_cli_run import run_cli
 
@@ -18,20 +18,15 @@ PERSON = 9_100_200_301
 
 
 async def _one_decided_case(url: str) -> None:
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
-    try:
-        await accept_terms(sessions, PERSON)
-        public_id = await case_with_photos(sessions, PERSON, 1)
-        async with sessions.begin() as session:
-            await cases.set_answers(session, public_id, QUESTIONNAIRE)
-            await cases.mark_submitted(session, public_id)
-            case = await cases.mark_completed(session, public_id, DIAGNOSIS)
-            post = await store.enqueue(session, case, "self_care")
-            await store.record_card(session, post.id, public_id, 7, chat_id=-4_000_000_001)
-            await store.decide(session, post.id, 1, 0, TriageDecisionKind.ROUTINE, 42, "=Dr Grey")
-    finally:
-        await engine.dispose()
+    async with Database.open(url) as database:
+        await accept_terms(database, PERSON)
+        public_id = await case_with_photos(database, PERSON, 1)
+        await database.run(cases.set_answers, public_id, QUESTIONNAIRE)
+        await database.run(cases.mark_submitted, public_id)
+        case = await database.run(cases.mark_completed, public_id, DIAGNOSIS)
+        post = await database.run(store.enqueue, case, "self_care")
+        await database.run(store.record_card, post.id, public_id, 7, chat_id=-4_000_000_001)
+        await database.run(store.decide, post.id, 1, 0, TriageDecisionKind.ROUTINE, 42, "=Dr Grey")
 
 
 async def test_report_prints_the_numbers_and_writes_decisions(tmp_path: Path) -> None:

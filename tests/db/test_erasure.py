@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import MetaData, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection, MetaData, select
 
 from bot.db import cases, consent
+from bot.db.database import Database
 from bot.db.erasure import erase_user
 from bot.db.models import ConsentDecision, Subject
-from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, Sessions, accept_terms, photo
+from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
 
 PERSON = 8_765_432_109
 OTHER = 8_765_432_110
@@ -25,40 +25,42 @@ def body_site(tag: str) -> str:
     return f"behind the left knee {tag}"
 
 
-async def _every_cell(engine: AsyncEngine) -> dict[str, list[str]]:
-    """Every value of every column of every table, found by reflecting the schema."""
+def _cells(connection: Connection) -> dict[str, list[str]]:
     metadata = MetaData()
-    async with engine.connect() as connection:
-        await connection.run_sync(metadata.reflect)
-        cells: dict[str, list[str]] = {}
-        for table in metadata.sorted_tables:
-            rows = (await connection.execute(select(table))).all()
-            cells[table.name] = [
-                json.dumps(value) if isinstance(value, dict | list) else str(value)
-                for row in rows
-                for value in row
-            ]
+    metadata.reflect(connection)
+    cells: dict[str, list[str]] = {}
+    for table in metadata.sorted_tables:
+        rows = connection.execute(select(table)).all()
+        cells[table.name] = [
+            json.dumps(value) if isinstance(value, dict | list) else str(value)
+            for row in rows
+            for value in row
+        ]
     return cells
 
 
-async def _full_person(sessions: Sessions, telegram_user_id: int, tag: str) -> None:
-    await accept_terms(sessions, telegram_user_id)
+async def every_cell(database: Database) -> dict[str, list[str]]:
+    """Every value of every column of every table, found by reflecting the schema."""
+    return await database.run_on_connection(_cells)
+
+
+async def _full_person(database: Database, telegram_user_id: int, tag: str) -> None:
+    await accept_terms(database, telegram_user_id)
     for status_path in ("completed", "collecting"):
-        async with sessions.begin() as session:
-            case = await cases.create_case(session, telegram_user_id, language="en")
-            for n in (1, 2):
-                await cases.add_photo(session, case.public_id, photo(n, tag + status_path))
-            await cases.set_answers(
-                session,
-                case.public_id,
-                QUESTIONNAIRE.__class__(**{**QUESTIONNAIRE.to_dict(), "body_site": body_site(tag)}),
-            )
-            await cases.set_subject(
-                session, case.public_id, Subject.OTHER_WITH_PERMISSION, patient_ref(tag)
-            )
-            if status_path == "completed":
-                await cases.mark_submitted(session, case.public_id)
-                await cases.mark_completed(session, case.public_id, DIAGNOSIS)
+        case = await database.run(cases.create_case, telegram_user_id, language="en")
+        for n in (1, 2):
+            await database.run(cases.add_photo, case.public_id, photo(n, tag + status_path))
+        await database.run(
+            cases.set_answers,
+            case.public_id,
+            QUESTIONNAIRE.__class__(**{**QUESTIONNAIRE.to_dict(), "body_site": body_site(tag)}),
+        )
+        await database.run(
+            cases.set_subject, case.public_id, Subject.OTHER_WITH_PERMISSION, patient_ref(tag)
+        )
+        if status_path == "completed":
+            await database.run(cases.mark_submitted, case.public_id)
+            await database.run(cases.mark_completed, case.public_id, DIAGNOSIS)
 
 
 def _needles(telegram_user_id: int, tag: str) -> list[str]:
@@ -72,18 +74,17 @@ def _needles(telegram_user_id: int, tag: str) -> list[str]:
     ]
 
 
-async def test_erase_leaves_only_consent_records(sessions: Sessions, engine: AsyncEngine) -> None:
-    await _full_person(sessions, PERSON, "p")
-    await _full_person(sessions, OTHER, "o")
-    before = await _every_cell(engine)
+async def test_erase_leaves_only_consent_records(database: Database) -> None:
+    await _full_person(database, PERSON, "p")
+    await _full_person(database, OTHER, "o")
+    before = await every_cell(database)
     assert any(str(PERSON) in cell for cell in before["users"])
 
-    async with sessions.begin() as session:
-        erasure = await erase_user(session, PERSON)
+    erasure = await database.run(erase_user, PERSON)
     assert erasure.cases_deleted == 2 and erasure.profile_deleted
     assert erasure.withdrawal is not None
 
-    after = await _every_cell(engine)
+    after = await every_cell(database)
     assert set(after) == set(before) and "consent_records" in after
     for table, cells in after.items():
         if table in ("consent_records", "alembic_version"):
@@ -94,30 +95,24 @@ async def test_erase_leaves_only_consent_records(sessions: Sessions, engine: Asy
     for needle in _needles(OTHER, "o"):
         assert any(needle in cell for cells in after.values() for cell in cells), needle
 
-    async with sessions() as session:
-        history = await consent.consent_history(session, PERSON)
-        assert await cases.recent_cases(session, PERSON) == []
+    history = await database.run(consent.consent_history, PERSON)
+    assert await database.run(cases.recent_cases, PERSON) == []
     assert [r.decision for r in history] == [ConsentDecision.ACCEPTED, ConsentDecision.WITHDRAWN]
 
 
-async def test_erase_is_idempotent(sessions: Sessions, engine: AsyncEngine) -> None:
-    await _full_person(sessions, PERSON, "p")
-    async with sessions.begin() as session:
-        await erase_user(session, PERSON)
-    state: Any = await _every_cell(engine)
-    async with sessions.begin() as session:
-        again = await erase_user(session, PERSON)
+async def test_erase_is_idempotent(database: Database) -> None:
+    await _full_person(database, PERSON, "p")
+    await database.run(erase_user, PERSON)
+    state: Any = await every_cell(database)
+    again = await database.run(erase_user, PERSON)
     assert (again.cases_deleted, again.profile_deleted) == (0, False)
     assert again.withdrawal is not None and again.withdrawal.decision is ConsentDecision.WITHDRAWN
-    assert await _every_cell(engine) == state
+    assert await every_cell(database) == state
 
 
-async def test_erasing_someone_never_seen_stores_nothing(
-    sessions: Sessions, engine: AsyncEngine
-) -> None:
-    async with sessions.begin() as session:
-        erasure = await erase_user(session, PERSON)
+async def test_erasing_someone_never_seen_stores_nothing(database: Database) -> None:
+    erasure = await database.run(erase_user, PERSON)
     assert (erasure.cases_deleted, erasure.profile_deleted, erasure.withdrawal) == (0, False, None)
     # (bot_state holds the bot's own settings in force, about no one.)
-    cells = await _every_cell(engine)
+    cells = await every_cell(database)
     assert all(not values for table, values in cells.items() if table != "bot_state")

@@ -8,45 +8,43 @@ import io
 import pytest
 
 from bot.db import cases
+from bot.db.database import Database
 from bot.db.export import COLUMNS, export_cases_csv, user_hash
 from bot.db.models import Subject
-from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, Sessions, accept_terms, photo
+from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
 
 ALICE = 1_234_567_890_123
 BOB = 2_222_222_222
 KEY = b"a-secret-export-key"
 
 
-async def _completed(sessions: Sessions, who: int, tag: str, ref: str | None) -> None:
-    async with sessions.begin() as session:
-        case = await cases.create_case(session, who)
-        await cases.add_photo(session, case.public_id, photo(1, tag))
-        await cases.add_photo(session, case.public_id, photo(2, tag))
-        await cases.set_answers(session, case.public_id, QUESTIONNAIRE)
-        if ref:
-            await cases.set_subject(session, case.public_id, Subject.OTHER_WITH_PERMISSION, ref)
-        await cases.mark_submitted(session, case.public_id)
-        await cases.mark_completed(session, case.public_id, DIAGNOSIS)
+async def _completed(database: Database, who: int, tag: str, ref: str | None) -> None:
+    case = await database.run(cases.create_case, who)
+    await database.run(cases.add_photo, case.public_id, photo(1, tag))
+    await database.run(cases.add_photo, case.public_id, photo(2, tag))
+    await database.run(cases.set_answers, case.public_id, QUESTIONNAIRE)
+    if ref:
+        await database.run(cases.set_subject, case.public_id, Subject.OTHER_WITH_PERMISSION, ref)
+    await database.run(cases.mark_submitted, case.public_id)
+    await database.run(cases.mark_completed, case.public_id, DIAGNOSIS)
 
 
-async def _export(sessions: Sessions, key: bytes = KEY) -> tuple[str, list[dict[str, str]]]:
+async def _export(database: Database, key: bytes = KEY) -> tuple[str, list[dict[str, str]]]:
     out = io.StringIO()
-    async with sessions() as session:
-        count = await export_cases_csv(session, out, key)
+    count = await database.run(export_cases_csv, out, key)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert len(rows) == count
     return out.getvalue(), rows
 
 
-async def test_export_has_the_research_fields_and_no_identifiers(sessions: Sessions) -> None:
+async def test_export_has_the_research_fields_and_no_identifiers(database: Database) -> None:
     for who in (ALICE, BOB):
-        await accept_terms(sessions, who)
-    await _completed(sessions, ALICE, "a1", "Mr Patel ward 3")
-    await _completed(sessions, BOB, "b1", None)
-    async with sessions.begin() as session:
-        await cases.create_case(session, ALICE)  # still collecting
+        await accept_terms(database, who)
+    await _completed(database, ALICE, "a1", "Mr Patel ward 3")
+    await _completed(database, BOB, "b1", None)
+    await database.run(cases.create_case, ALICE)  # still collecting
 
-    text, rows = await _export(sessions)
+    text, rows = await _export(database)
     assert list(rows[0]) == list(COLUMNS)
     assert len(rows) == 3
     for secret in (str(ALICE), str(BOB), "Mr Patel", photo(1, "a1").file_id, "AQAD"):
@@ -65,28 +63,27 @@ async def test_export_has_the_research_fields_and_no_identifiers(sessions: Sessi
     assert rows[2]["status"] == "collecting" and rows[2]["completed_at"] == ""
 
 
-async def test_user_hash_is_stable_per_person_and_key(sessions: Sessions) -> None:
+async def test_user_hash_is_stable_per_person_and_key(database: Database) -> None:
     for who in (ALICE, BOB):
-        await accept_terms(sessions, who)
-    await _completed(sessions, ALICE, "a1", None)
-    await _completed(sessions, BOB, "b1", None)
-    await _completed(sessions, ALICE, "a2", None)
-    _, first = await _export(sessions)
-    _, second = await _export(sessions)
+        await accept_terms(database, who)
+    await _completed(database, ALICE, "a1", None)
+    await _completed(database, BOB, "b1", None)
+    await _completed(database, ALICE, "a2", None)
+    _, first = await _export(database)
+    _, second = await _export(database)
     hashes = [row["user_hash"] for row in first]
     assert hashes == [row["user_hash"] for row in second]
     assert hashes[0] == hashes[2] == user_hash(KEY, ALICE) != hashes[1]
-    _, other_key = await _export(sessions, b"another-key")
+    _, other_key = await _export(database, b"another-key")
     assert other_key[0]["user_hash"] != hashes[0]
     with pytest.raises(ValueError):
-        await _export(sessions, b"")
+        await _export(database, b"")
 
 
-async def test_free_text_cannot_become_a_spreadsheet_formula(sessions: Sessions) -> None:
-    async with sessions.begin() as session:
-        case = await cases.create_case(session, ALICE)
-        await cases.set_answers(
-            session, case.public_id, QUESTIONNAIRE.__class__(body_site="=HYPERLINK(1)")
-        )
-    _, rows = await _export(sessions)
+async def test_free_text_cannot_become_a_spreadsheet_formula(database: Database) -> None:
+    case = await database.run(cases.create_case, ALICE)
+    await database.run(
+        cases.set_answers, case.public_id, QUESTIONNAIRE.__class__(body_site="=HYPERLINK(1)")
+    )
+    _, rows = await _export(database)
     assert rows[0]["body_site"] == "'=HYPERLINK(1)"

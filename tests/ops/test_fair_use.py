@@ -18,9 +18,8 @@ from tests.fakes.plugin import World, until
 
 async def add_submitted(services: Services, telegram_user_id: int, *ago: dt.timedelta) -> None:
     """Checks this person sent `ago` before now, as the bot marks them when they are sent."""
-    async with services.sessions.begin() as session:
-        for delta in ago:
-            await record_submission(session, telegram_user_id, now=utcnow() - delta)
+    for delta in ago:
+        await services.database.run(record_submission, telegram_user_id, now=utcnow() - delta)
 
 
 async def test_after_the_hourly_limit_a_new_case_is_refused_kindly(world: World) -> None:
@@ -82,16 +81,14 @@ async def test_limits_count_from_the_database_window(world: World) -> None:
         await alice.wait_for(lambda m: "✅ I agree" in m.buttons, timeout=WAIT)
         # One 50 minutes ago, one 30 minutes ago: the hourly limit frees up in 10 minutes.
         await add_submitted(services, alice.id, dt.timedelta(minutes=50), dt.timedelta(minutes=30))
-        async with services.sessions() as session:
-            reached = await limit_reached(session, alice.id, settings)
-            assert reached is not None and reached.period == "hour"
-            assert when_text(reached.retry_at) == "in about 10 minutes"
-            assert await limit_reached(session, alice.id + 1, settings) is None
+        reached = await services.database.run(limit_reached, alice.id, settings)
+        assert reached is not None and reached.period == "hour"
+        assert when_text(reached.retry_at) == "in about 10 minutes"
+        assert await services.database.run(limit_reached, alice.id + 1, settings) is None
         await add_submitted(services, alice.id, dt.timedelta(hours=23, minutes=59))
-        async with services.sessions() as session:
-            both = await limit_reached(session, alice.id, settings)
-            generous_hour = settings.model_copy(update={"cases_per_hour": 5})
-            daily = await limit_reached(session, alice.id, generous_hour)
+        both = await services.database.run(limit_reached, alice.id, settings)
+        generous_hour = settings.model_copy(update={"cases_per_hour": 5})
+        daily = await services.database.run(limit_reached, alice.id, generous_hour)
         # Both limits reached: the person must wait for the later one (the hour, 10 minutes).
         assert both is not None and both.period == "hour"
         assert when_text(both.retry_at) == "in about 10 minutes"
