@@ -21,10 +21,15 @@ from bot.db.cases import requeue_interrupted
 from bot.db.consent import publish_terms
 from bot.imaging.allocator import return_freed_memory
 from bot.ops.checks import check_operation
-from bot.ops.metrics import MeasuredRateLimiter, MeasuredRequest, MeasuredUpdateProcessor, Metrics
 from bot.ops.startup import check_telegram, explained
 from bot.ops.webhook import run_webhook, start_http, stop_http
 from bot.retention import PURGE_FIRST_S, purge_expired
+from bot.runtime.metrics import (
+    MeasuredRateLimiter,
+    MeasuredRequest,
+    MeasuredUpdateProcessor,
+    Metrics,
+)
 from bot.services import Services
 from bot.terms import Terms
 from bot.triage.desk import triage_job

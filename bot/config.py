@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     retry_interval_s: float = Field(default=30.0, ge=0.1)
     retry_base_s: float = Field(default=60.0, ge=0.1)
     retry_max_s: float = Field(default=3600.0, ge=0.1)
-    # Advice rules (a heuristic, see bot/advice.py); the malignancy output's scale is undocumented.
+    # Advice rules (a heuristic, see bot/domain/advice.py); the malignancy output's scale is
+    # undocumented.
     advice_malignant_threshold: float = Field(default=0.10, ge=0, le=1)
     advice_malignancy_output_threshold: int | None = 10
     advice_see_doctor_threshold: float = Field(default=0.20, ge=0, le=1)

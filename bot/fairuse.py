@@ -28,9 +28,9 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.config import Settings
-from bot.conversation.texts import raw, text
 from bot.db.base import utcnow
 from bot.db.fair_use import MARK_LIFETIME, submission_times
+from bot.i18n.texts import raw, text
 
 if TYPE_CHECKING:  # the conversation imports this module through the services
     from bot.conversation.common import BotContext

@@ -16,17 +16,17 @@ from typing import Any
 
 import httpx
 
-from bot.advice import AdviceRules
 from bot.config import Settings
 from bot.db.database import Database
 from bot.db.users import language_of_user
+from bot.domain.advice import AdviceRules
 from bot.fairuse import ApiQueue
 from bot.i18n.memory import RecentLanguages
 from bot.imaging import DecodeBudget, DownloadBudget, PhotoPreparer
 from bot.imaging.held import HeldPhotos
 from bot.modelderm.client import ModelDermClient
-from bot.ops.apiwatch import ApiWatch, watched_client
-from bot.ops.metrics import Metrics, observe_cases, timed_preparer
+from bot.runtime.apiwatch import ApiWatch, watched_client
+from bot.runtime.metrics import Metrics, observe_cases, timed_preparer
 from bot.terms import Terms
 from bot.triage.desk import TriageDesk
 

@@ -15,7 +15,6 @@ import pytest
 from PIL import Image, ImageFont
 
 import bot.card.render
-from bot.advice import AdviceTier
 from bot.card import (
     CardAdvice,
     CardLayout,
@@ -29,6 +28,7 @@ from bot.card import (
 from bot.card.fonts import Weight
 from bot.card.layout import MARGIN, WIDTH
 from bot.card.wrap import wrap
+from bot.domain.advice import AdviceTier
 
 QUADRANTS = {
     "top_left": (220, 40, 40),

@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.advice import MALIGNANT_OR_PREMALIGNANT
-from bot.conversation.result import percent
-from bot.conversation.texts import text
+from bot.domain.advice import MALIGNANT_OR_PREMALIGNANT
 from bot.i18n import current_language, resolve_language, set_language, speaking
 from bot.i18n import formatting as fmt
 from bot.i18n.conditions import condition_table, display_name, info_url
+from bot.i18n.texts import text
+from bot.views.result import percent
 from tests.fakes.modelderm_server import DEFAULT_CONDITIONS
 
 # Every name the API has been seen to answer (shared/samples/answers.txt), written out here

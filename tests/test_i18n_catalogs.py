@@ -1,6 +1,6 @@
 """Every language has every message, with the same placeholders and markup, and can be drawn.
 
-English is the source (bot/conversation/texts.py); Korean and Spanish are gettext catalogs. A
+English is the source (bot/i18n/texts.py); Korean and Spanish are gettext catalogs. A
 message added in one place and not the others, a placeholder renamed in a translation, or an
 English text changed without its translations being reviewed fails here.
 """
@@ -17,11 +17,11 @@ from babel.messages.extract import extract
 
 from bot.card import missing_glyphs
 from bot.card.fonts import Weight
-from bot.conversation.texts import MESSAGES, PLURALS, text_in
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.i18n.catalogs import read_catalog
 from bot.i18n.conditions import condition_table
 from bot.i18n.extract import extract_messages, placeholders
+from bot.i18n.texts import MESSAGES, PLURALS, text_in
 
 TRANSLATED = [language for language in SUPPORTED if language != DEFAULT_LANGUAGE]
 # What the card draws: its own texts, and every condition name it may show.
@@ -145,7 +145,7 @@ def test_the_template_is_up_to_date_with_the_source() -> None:
 def test_the_extractor_reads_every_message_of_the_source() -> None:
     from importlib import resources
 
-    source = resources.files("bot").joinpath("conversation", "texts.py").read_bytes()
+    source = resources.files("bot").joinpath("i18n", "texts.py").read_bytes()
     found = list(
         extract(
             extract_messages,

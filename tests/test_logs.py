@@ -72,7 +72,7 @@ def test_libraries_debug_records_keep_their_template_and_lose_their_payload() ->
 
 
 def test_the_bots_own_records_and_libraries_warnings_keep_their_arguments() -> None:
-    own = _formatted("bot.conversation.card", logging.DEBUG, "result card of case %s", "ab12")
+    own = _formatted("bot.views.result_card", logging.DEBUG, "result card of case %s", "ab12")
     assert own.endswith("result card of case ab12")
     warning = _formatted("httpx", logging.INFO, "HTTP Request: %s %s", "POST", "http://x/getMe")
     assert warning.endswith("HTTP Request: POST http://x/getMe")

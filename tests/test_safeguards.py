@@ -6,8 +6,14 @@ import datetime as dt
 
 import pytest
 
-from bot.questionnaire import Questionnaire
-from bot.safeguards import Safeguard, assess, is_intimate_site, may_be_a_minor, refuses_sending
+from bot.domain.questionnaire import Questionnaire
+from bot.domain.safeguards import (
+    Safeguard,
+    assess,
+    is_intimate_site,
+    may_be_a_minor,
+    refuses_sending,
+)
 
 TODAY = dt.date(2025, 6, 1)
 

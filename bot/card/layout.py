@@ -34,7 +34,7 @@ RGB = tuple[int, int, int]
 
 
 class Tier(StrEnum):
-    # The same values as bot.advice.AdviceTier, so either can be passed.
+    # The same values as bot.domain.advice.AdviceTier, so either can be passed.
     SEE_DERMATOLOGIST_SOON = "see_dermatologist_soon"
     SEE_DOCTOR = "see_doctor"
     SELF_CARE = "self_care"
@@ -64,7 +64,7 @@ class CardRow:
 
 @dataclass(frozen=True, slots=True)
 class CardAdvice:
-    """The advice tier (see bot.advice.AdviceTier) and its word in the person's language."""
+    """The advice tier (see bot.domain.advice.AdviceTier) and its word in the person's language."""
 
     tier: str
     label: str

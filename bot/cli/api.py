@@ -13,13 +13,13 @@ from typing import Any
 
 from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from bot.config import Settings, load_settings
+from bot.domain.diagnosis import Diagnosis
+from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.imaging import PhotoRejected, prepare
 from bot.imaging.quality import QualityIssue
 from bot.logs import configure_logging, secrets_of
 from bot.modelderm.client import ModelDermClient, PhotoUpload, ServerStatus
-from bot.modelderm.diagnosis import Diagnosis
 from bot.modelderm.errors import MAX_PHOTOS, DiagnosisFailed, host_of
-from bot.questionnaire import Onset, Questionnaire, Severity, Sex
 
 DISCLAIMER = (
     "Not a diagnosis. The Model Dermatology algorithm is not certified by the FDA or CE; "

@@ -13,16 +13,16 @@ from telegram import Update
 
 from bot.conversation.analysis import settle_stopped
 from bot.conversation.common import BotContext, chat_id_of, drop_buttons, say, user_id_of
-from bot.conversation.result import condition_label, percent, short_case_id
 from bot.conversation.screens import delete_keyboard
-from bot.conversation.texts import raw, text
 from bot.db.cases import Stopped, StoppedCase, recent_cases, stop_unsent
 from bot.db.consent import consent_status, withdraw_consent
 from bot.db.erasure import Erasure, erase_user
 from bot.db.models import ConsentDecision, ConsentRecord
 from bot.i18n import current_language
 from bot.i18n import formatting as fmt
+from bot.i18n.texts import raw, text
 from bot.triage.copies import clear_clinic_copies
+from bot.views.result import condition_label, percent, short_case_id
 
 HISTORY_LENGTH = 10
 

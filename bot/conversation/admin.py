@@ -15,9 +15,9 @@ from telegram.ext import filters
 
 from bot.config import Settings
 from bot.conversation.common import BotContext, chat_id_of
-from bot.conversation.texts import raw, text
 from bot.db.base import utcnow
 from bot.db.models import Case, CaseStatus
+from bot.i18n.texts import raw, text
 from bot.ops.health import PENDING
 
 STATE_ICON = {"up": "🟢", "down": "🔴", "unknown": "⚪"}

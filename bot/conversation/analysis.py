@@ -30,7 +30,6 @@ from telegram import Bot, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
-from bot.advice import advise
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
@@ -42,7 +41,6 @@ from bot.conversation.common import (
 from bot.conversation.delivery import deliver, redeliver, redelivery_delay
 from bot.conversation.gate import show_gate
 from bot.conversation.screens import try_again_keyboard
-from bot.conversation.texts import text
 from bot.conversation.uploads import photo_uploads
 from bot.db.base import utcnow
 from bot.db.cases import (
@@ -65,12 +63,14 @@ from bot.db.errors import (
     StorageError,
 )
 from bot.db.models import CaseStatus
+from bot.domain.advice import advise
+from bot.domain.diagnosis import Diagnosis
+from bot.domain.questionnaire import Questionnaire
 from bot.fairuse import api_turn, refuse_if_over_limit
 from bot.i18n import speaking
+from bot.i18n.texts import text
 from bot.imaging import PhotoRejected
-from bot.modelderm.diagnosis import Diagnosis
 from bot.modelderm.errors import DiagnosisFailed
-from bot.questionnaire import Questionnaire
 from bot.services import Services
 from bot.triage import desk as triage
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.conversation.steps import Step
+from bot.domain.steps import Step
 
 SEPARATOR = "|"
 CASE_REF_LENGTH = 12

@@ -12,11 +12,11 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.conversation.screens import CaseView, Screen, screen
-from bot.conversation.steps import Step
-from bot.conversation.texts import text
 from bot.db.cases import open_case
 from bot.db.models import Case, Subject
+from bot.domain.steps import Step
 from bot.i18n import current_language
+from bot.i18n.texts import text
 from bot.services import Services
 
 SERVICES_KEY = "services"

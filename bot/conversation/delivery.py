@@ -26,11 +26,7 @@ import uuid
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 
-from bot.advice import advise
-from bot.conversation.card import send_result_card
-from bot.conversation.result import render_result
 from bot.conversation.screens import new_case_keyboard
-from bot.conversation.texts import text
 from bot.conversation.uploads import first_photo
 from bot.db.delivery import (
     Delivery,
@@ -42,9 +38,13 @@ from bot.db.delivery import (
     record_delivery_failure,
 )
 from bot.db.models import DeliveryFailure
+from bot.domain.advice import advise
 from bot.i18n import speaking
+from bot.i18n.texts import text
 from bot.services import Services
 from bot.triage import desk as triage
+from bot.views.result import render_result
+from bot.views.result_card import send_result_card
 
 log = logging.getLogger(__name__)
 

@@ -38,11 +38,11 @@ from bot.conversation.common import (
     view_of,
 )
 from bot.conversation.screens import MAX_PHOTOS, CaseView, photo_warning_keyboard
-from bot.conversation.steps import Step
-from bot.conversation.texts import text
 from bot.db.cases import PhotoAdded, PhotoRef, add_photo, open_case, remove_photo
 from bot.db.errors import CaseFull, StorageError
+from bot.domain.steps import Step
 from bot.i18n import formatting as fmt
+from bot.i18n.texts import text
 from bot.imaging import PhotoRejected, RejectionReason
 from bot.imaging.quality import QualityIssue
 

@@ -23,11 +23,11 @@ from bot.conversation.common import (
 )
 from bot.conversation.gate import show_gate
 from bot.conversation.screens import CaseView
-from bot.conversation.texts import text
 from bot.db.cases import open_case
 from bot.db.consent import accepts_terms_in_force, current_consent
 from bot.db.users import set_user_language
 from bot.i18n import LANGUAGE_NAMES, resolve_language, set_language
+from bot.i18n.texts import text
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 from telegram import Update
 
-from bot import safeguards
 from bot.conversation import analysis, intake
 from bot.conversation.callbacks import CaseButton, case_ref
 from bot.conversation.common import (
@@ -28,19 +27,20 @@ from bot.conversation.common import (
     view_of,
 )
 from bot.conversation.screens import BODY_SITE_MAX, PATIENT_REF_MAX, CaseView
-from bot.conversation.steps import BODY_SITES, QUESTIONS, Step, step_after
-from bot.conversation.texts import text
 from bot.db.cases import cancel_case, open_case
 from bot.db.models import Case, Subject
-from bot.modelderm.protocol import clean_free_text
-from bot.questionnaire import (
+from bot.domain import safeguards
+from bot.domain.questionnaire import (
     OLDEST_BIRTH_YEAR,
     Onset,
     Severity,
     Sex,
     youngest_birth_year,
 )
-from bot.safeguards import Safeguard
+from bot.domain.safeguards import Safeguard
+from bot.domain.steps import BODY_SITES, QUESTIONS, Step, step_after
+from bot.i18n.texts import text
+from bot.modelderm.protocol import clean_free_text
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def apply_button(case: Case, step: Step, value: str) -> Outcome:
 
 
 def _send(case: Case, *, confirmed: bool = False) -> Outcome:
-    """ "Send" pressed: what the photos need first (bot/safeguards.py), else the submission."""
+    """ "Send" pressed: what the photos need first (bot/domain/safeguards.py), else submit."""
     match safeguards.assess(case.questionnaire):
         case Safeguard.REFUSE:
             return Outcome(refuse=True)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.conversation.callbacks import case_button, global_button
-from bot.conversation.steps import BODY_SITES, QUESTIONS, Step
-from bot.conversation.texts import text
-from bot.questionnaire import Onset, Questionnaire, Severity, Sex
+from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
+from bot.domain.steps import BODY_SITES, QUESTIONS, Step
+from bot.i18n.texts import text
 
 MAX_PHOTOS = 5
 PATIENT_REF_MAX = 24
@@ -181,7 +181,7 @@ def change_screen(view: CaseView) -> Screen:
 
 
 def intimate_confirm_screen(view: CaseView) -> Screen:
-    """Where intimate photos go, and the one explicit yes they need (bot/safeguards.py)."""
+    """Where intimate photos go, and the one explicit yes they need (bot/domain/safeguards.py)."""
     lines = [text("intimate_confirm_title"), text("intimate_confirm_api")]
     if view.clinic_sees_cases:
         lines.append(text("intimate_confirm_clinic"))

@@ -28,9 +28,9 @@ from bot.db.errors import (
 from bot.db.fair_use import record_submission
 from bot.db.models import MAX_PHOTOS, Case, CasePhoto, CaseStatus, Subject, User
 from bot.db.users import touch_user
-from bot.modelderm.diagnosis import Diagnosis
-from bot.questionnaire import Questionnaire
-from bot.safeguards import refuses_sending
+from bot.domain.diagnosis import Diagnosis
+from bot.domain.questionnaire import Questionnaire
+from bot.domain.safeguards import refuses_sending
 
 PATIENT_REF_MAX = 40
 ERROR_TEXT_MAX = 2000

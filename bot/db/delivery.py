@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.db.base import utcnow
 from bot.db.cases import ERROR_TEXT_MAX, lock_case
 from bot.db.models import Case, CaseStatus, DeliveryFailure
-from bot.modelderm.diagnosis import Diagnosis
+from bot.domain.diagnosis import Diagnosis
 
 
 class DeliveryWay(StrEnum):

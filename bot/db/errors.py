@@ -19,7 +19,7 @@ class ConsentRequired(StorageError):
 
 
 class SendingRefused(StorageError):
-    """Photos that may never leave the bot, whatever the consent (bot/safeguards.py)."""
+    """Photos that may never leave the bot, whatever the consent (bot/domain/safeguards.py)."""
 
     def __init__(self, public_id: uuid.UUID, reason: str) -> None:
         super().__init__(f"case {public_id} may not be sent: {reason}")

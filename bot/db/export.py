@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, raiseload
 
 from bot.db.models import Case, CasePhoto, User
-from bot.questionnaire import Questionnaire
+from bot.domain.questionnaire import Questionnaire
 
 TOP_CONDITIONS = 5
 _QUESTIONNAIRE_FIELDS = tuple(Questionnaire().to_dict())

@@ -28,8 +28,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, relationship
 
 from bot.db.base import Base, utcnow
-from bot.modelderm.diagnosis import Diagnosis
-from bot.questionnaire import Questionnaire
+from bot.domain.diagnosis import Diagnosis
+from bot.domain.questionnaire import Questionnaire
 
 __all__ = [
     "MAX_PHOTOS",
@@ -178,7 +178,7 @@ class Case(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The consent this case was sent under: the proof link from a photo to an agreement.
     consent_record_id: Mapped[int | None] = mapped_column(ForeignKey("consent_records.id"))
-    # Where the conversation of a collecting case stands (bot/conversation/steps.py), so that it
+    # Where the conversation of a collecting case stands (bot/domain/steps.py), so that it
     # continues after a restart; `editing` sends it back to the summary after one answer.
     step: Mapped[str] = mapped_column(String(24), default="subject", server_default="subject")
     editing: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -300,7 +300,7 @@ class TriagePost(Base):
         ForeignKey("cases.id", ondelete="CASCADE"), unique=True, index=True
     )
     round: Mapped[int] = mapped_column(Integer, default=1)
-    # The bot's advice tier for this round's result (bot/advice.py), to audit agreement.
+    # The bot's advice tier for this round's result (bot/domain/advice.py), to audit agreement.
     advice_tier: Mapped[str] = mapped_column(String(32))
     # When the person pressed "Send", and when the result was ready for the clinic.
     waiting_since: Mapped[dt.datetime]
@@ -314,7 +314,7 @@ class TriagePost(Base):
     earlier_card_ids: Mapped[list[int] | None] = mapped_column(JSON)
     posted_at: Mapped[dt.datetime | None]
     # This round will never be posted: the person's consent ended (or the photos may not leave,
-    # bot/safeguards.py) before its card went; `last_error` says why.
+    # bot/domain/safeguards.py) before its card went; `last_error` says why.
     refused_at: Mapped[dt.datetime | None]
     post_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

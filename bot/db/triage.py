@@ -29,7 +29,7 @@ from bot.db.models import (
     TriagePost,
     User,
 )
-from bot.safeguards import refuses_sending
+from bot.domain.safeguards import refuses_sending
 
 ERROR_TEXT_MAX = 2000
 NAME_MAX = 128
@@ -108,7 +108,7 @@ def claim_post(
 
     Called before the album and again before the card, so that consent is checked at the
     moment of each post. A post whose person no longer consents (withdrawn, erased, or terms
-    they have not accepted), or whose photos may not leave at all (bot/safeguards.py), is
+    they have not accepted), or whose photos may not leave at all (bot/domain/safeguards.py), is
     settled for good: marked refused, and an album it already posted is queued for deletion
     (a half post, without its card, is no use to the clinic).
     """

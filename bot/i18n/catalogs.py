@@ -1,6 +1,6 @@
 """The translations of the bot's messages: gettext catalogs (.po) read with Babel.
 
-English is the source language: the texts live in `bot.conversation.texts` (MESSAGES, PLURALS),
+English is the source language: the texts live in `bot.i18n.texts` (MESSAGES, PLURALS),
 each with its message id as gettext context (msgctxt) and its English text as msgid. Every other
 language has `bot/locale/<lang>/LC_MESSAGES/messages.po`, maintained with the standard
 `pybabel extract / update` (see docs/languages.md).

@@ -1,4 +1,4 @@
-"""A Babel extraction method for the message catalog in bot/conversation/texts.py.
+"""A Babel extraction method for the message catalog in bot/i18n/texts.py.
 
 `pybabel extract` finds translatable strings in calls like `_("...")`; the bot's English texts
 are dict entries instead (message id -> text), so this method reads those dicts from the source

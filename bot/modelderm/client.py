@@ -20,7 +20,8 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.modelderm.diagnosis import Diagnosis
+from bot.domain.diagnosis import Diagnosis
+from bot.domain.questionnaire import Questionnaire
 from bot.modelderm.errors import (
     MAX_PHOTOS,
     AnswerError,
@@ -32,7 +33,6 @@ from bot.modelderm.errors import (
     host_of,
 )
 from bot.modelderm.protocol import encode_metadata, excerpt, parse_answer
-from bot.questionnaire import Questionnaire
 
 if TYPE_CHECKING:
     from bot.config import Settings

@@ -13,10 +13,8 @@ import re
 import unicodedata
 from typing import Any
 
-from bot.i18n.limits import clean_label
-from bot.modelderm.diagnosis import Condition, Diagnosis
-from bot.modelderm.errors import AnswerError
-from bot.questionnaire import (
+from bot.domain.diagnosis import Condition, Diagnosis
+from bot.domain.questionnaire import (
     OLDEST_BIRTH_YEAR,
     Onset,
     Questionnaire,
@@ -24,6 +22,8 @@ from bot.questionnaire import (
     Sex,
     youngest_birth_year,
 )
+from bot.i18n.limits import clean_label
+from bot.modelderm.errors import AnswerError
 
 BODY_SITE_MAX_LEN = 60
 CASE_ID_MAX_LEN = 64

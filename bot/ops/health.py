@@ -1,7 +1,7 @@
 """/healthz: is the database reachable, what was last seen of the API, how many cases wait.
 
 Nothing here calls the API: the servers' state is what the bot's own calls last showed
-(bot/ops/apiwatch.py). HTTP 200 when the database answers, 503 when it does not.
+(bot/runtime/apiwatch.py). HTTP 200 when the database answers, 503 when it does not.
 """
 
 from __future__ import annotations

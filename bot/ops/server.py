@@ -25,7 +25,7 @@ from tornado.web import RequestHandler
 
 from bot.conversation.common import SERVICES_KEY, BotApplication
 from bot.ops.health import health_report, refresh_gauges
-from bot.ops.metrics import CONTENT_TYPE, Metrics
+from bot.runtime.metrics import CONTENT_TYPE, Metrics
 from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -24,13 +24,13 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
-from bot.conversation.result import short_case_id
-from bot.conversation.texts import text_in
 from bot.db import clinic_copies as store
 from bot.db.base import utcnow
 from bot.db.database import Database
 from bot.db.models import ClinicCopy, ClinicCopyReason
 from bot.i18n import DEFAULT_LANGUAGE
+from bot.i18n.texts import text_in
+from bot.views.result import short_case_id
 
 log = logging.getLogger(__name__)
 

@@ -32,20 +32,20 @@ from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.advice import Advice, advise
+from bot.clinic.callbacks import NEW_PHOTOS, TriageButton
 from bot.config import Settings
-from bot.conversation.result import short_case_id
-from bot.conversation.texts import text
 from bot.db import triage as store
 from bot.db.base import utcnow
 from bot.db.consent import accepts_terms_in_force
 from bot.db.models import Case, ConsentRecord, TriageDecision, TriageDecisionKind, TriagePost
+from bot.domain.advice import Advice, advise
+from bot.domain.diagnosis import Diagnosis
 from bot.i18n import DEFAULT_LANGUAGE, speaking
+from bot.i18n.texts import text
 from bot.imaging import DecodeBudget, PhotoPreparer, PhotoRejected
-from bot.modelderm.diagnosis import Diagnosis
-from bot.triage.callbacks import NEW_PHOTOS, TriageButton
-from bot.triage.card import card_keyboard, duration, render_card
 from bot.triage.copies import clear_clinic_copies
+from bot.views.clinic_card import card_keyboard, duration, render_card
+from bot.views.result import short_case_id
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -10,7 +10,7 @@ import html
 import re
 from typing import Any
 
-from bot.conversation.texts import text_in
+from bot.i18n.texts import text_in
 from tests.conversation.flows import WAIT, photo
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 

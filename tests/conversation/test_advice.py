@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.advice import AdviceRules, AdviceTier, advise
-from bot.modelderm.diagnosis import Condition, Diagnosis
+from bot.domain.advice import AdviceRules, AdviceTier, advise
+from bot.domain.diagnosis import Condition, Diagnosis
 
 
 def diagnosis(*pairs: tuple[str, float], malignancy: int | None = None) -> Diagnosis:

@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from bot import terms
 from bot.conversation.callbacks import global_button
-from bot.conversation.texts import MESSAGES
 from bot.db.database import Database
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
+from bot.i18n.texts import MESSAGES
 from bot.terms import Terms
 from tests.conversation.flows import (
     WAIT,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.conversation.texts import MESSAGES
+from bot.i18n.texts import MESSAGES
 from tests.conversation.flows import WAIT, agree, answer_everything, send_photos, skip_everything
 from tests.fakes.plugin import World
 

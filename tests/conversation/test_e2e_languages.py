@@ -10,12 +10,12 @@ from PIL import Image
 
 from bot import terms
 from bot.card.layout import WIDTH
-from bot.conversation import card as card_module
-from bot.conversation.texts import MESSAGES, text_in
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.i18n import formatting
 from bot.i18n.conditions import display_name, info_url
+from bot.i18n.texts import MESSAGES, text_in
 from bot.terms import Terms
+from bot.views import result_card as card_module
 from tests.conversation.flows import WAIT
 from tests.conversation.lang_flows import Conversation, first_line, says
 from tests.conversation.test_e2e_consent import stored

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.conversation.texts import MESSAGES
 from bot.db.models import ClinicCopy
-from bot.triage.card import age_band
+from bot.i18n.texts import MESSAGES
+from bot.views.clinic_card import age_band
 from tests.conversation.flows import WAIT, agree, answer_everything, photo, send_photos
 from tests.conversation.lang_flows import Conversation
 from tests.conversation.test_e2e_consent import stored

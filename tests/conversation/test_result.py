@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.advice import Advice, AdviceTier
-from bot.conversation import result as result_module
-from bot.conversation.result import bar, percent, render_result
-from bot.conversation.texts import MESSAGES
+from bot.domain.advice import Advice, AdviceTier
+from bot.domain.diagnosis import Condition, Diagnosis
 from bot.i18n import speaking
 from bot.i18n.limits import LABEL_MAX_CHARS, visible_length
-from bot.modelderm.diagnosis import Condition, Diagnosis
+from bot.i18n.texts import MESSAGES
+from bot.views import result as result_module
+from bot.views.result import bar, percent, render_result
 
 PUBLIC_ID = "3f2a9c1e-0000-4000-8000-000000000000"
 

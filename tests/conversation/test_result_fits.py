@@ -20,17 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.advice import AdviceRules, advise
-from bot.conversation.card import render_result_card
-from bot.conversation.result import RESULT_MAX_UTF16, render_result, short_case_id
-from bot.conversation.texts import text
 from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
+from bot.domain.advice import AdviceRules, advise
+from bot.domain.diagnosis import Condition, Diagnosis
 from bot.i18n import SUPPORTED, speaking
 from bot.i18n.limits import CAPTION_MAX_UTF16, TEXT_MAX_UTF16
-from bot.modelderm.diagnosis import Condition, Diagnosis
+from bot.i18n.texts import text
 from bot.modelderm.errors import AnswerError
 from bot.modelderm.protocol import parse_answer
-from bot.triage.card import render_card
+from bot.views.clinic_card import render_card
+from bot.views.result import RESULT_MAX_UTF16, render_result, short_case_id
+from bot.views.result_card import render_result_card
 from tests.fakes.telegram_text import parse_html, utf16_len
 from tests.images import jpeg_bytes, make_skin_photo
 

@@ -10,9 +10,9 @@ import pytest
 
 from bot.conversation.callbacks import CaseButton, GlobalButton, case_ref, decode, global_button
 from bot.conversation.screens import CaseView, consent_keyboard, screen
-from bot.conversation.steps import QUESTIONS, Step, step_after
-from bot.conversation.texts import MESSAGES, PLURALS, text
-from bot.questionnaire import Onset, Questionnaire, Severity, Sex
+from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
+from bot.domain.steps import QUESTIONS, Step, step_after
+from bot.i18n.texts import MESSAGES, PLURALS, text
 from bot.terms import LANGUAGES, Terms
 
 BOT_PACKAGE = Path(__file__).resolve().parents[2] / "bot"

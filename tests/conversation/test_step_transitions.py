@@ -17,10 +17,10 @@ import pytest
 
 from bot.conversation.questions import Outcome, apply_button, apply_text
 from bot.conversation.screens import BODY_SITE_MAX, PATIENT_REF_MAX
-from bot.conversation.steps import Step
-from bot.conversation.texts import text
 from bot.db.models import Case, CasePhoto, Subject
-from bot.questionnaire import OLDEST_BIRTH_YEAR, Onset, Severity, Sex, youngest_birth_year
+from bot.domain.questionnaire import OLDEST_BIRTH_YEAR, Onset, Severity, Sex, youngest_birth_year
+from bot.domain.steps import Step
+from bot.i18n.texts import text
 
 OWN, OTHER = Subject.OWN, Subject.OTHER_WITH_PERMISSION
 ADULT = dt.date.today().year - 40

@@ -11,8 +11,8 @@ from bot.db import cases, consent
 from bot.db.cases import PhotoRef
 from bot.db.database import Database
 from bot.db.models import ConsentDecision
-from bot.modelderm.diagnosis import Condition, Diagnosis
-from bot.questionnaire import Onset, Questionnaire, Severity, Sex
+from bot.domain.diagnosis import Condition, Diagnosis
+from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.terms import Terms
 
 # The terms a bot with the default settings shows, as it publishes them at start-up.

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.db import cases
 from bot.db.database import Database
 from bot.db.models import Base
-from bot.ops.metrics import PREFIX, Metrics, observe_cases
+from bot.runtime.metrics import PREFIX, Metrics, observe_cases
 from tests.db.helpers import DIAGNOSIS, accept_terms, case_with_photos
 from tests.db.test_database import _hold_write_lock
 

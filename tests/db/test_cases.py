@@ -11,7 +11,7 @@ from bot.db import cases, consent, users
 from bot.db.database import Database
 from bot.db.errors import CaseAlreadyOpen, CaseFull, CaseNotFound, CaseStateError, ConsentRequired
 from bot.db.models import CaseStatus, ConsentDecision, Subject
-from bot.questionnaire import Questionnaire
+from bot.domain.questionnaire import Questionnaire
 from tests.db.helpers import (
     DIAGNOSIS,
     QUESTIONNAIRE,

@@ -16,7 +16,7 @@ from bot.db.database import Database
 from bot.db.erasure import erase_user
 from bot.db.models import ClinicCopy, ClinicCopyReason, TriageDecisionKind, TriageDirection
 from bot.db.retention import purge_expired_cases
-from bot.questionnaire import Questionnaire
+from bot.domain.questionnaire import Questionnaire
 from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos
 
 PERSON = 8_765_432_120

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from bot.config import load_settings
+from bot.domain.diagnosis import Condition
+from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.modelderm.client import ModelDermClient, PhotoUpload
-from bot.modelderm.diagnosis import Condition
 from bot.modelderm.errors import DiagnosisFailed, PhotoCountError
-from bot.questionnaire import Onset, Questionnaire, Severity, Sex
 from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
 
 JPEG = b"\xff\xd8\xff\xe0" + b"pretend jpeg " * 20

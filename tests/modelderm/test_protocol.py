@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.diagnosis import Condition
+from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.i18n.limits import clean_label
-from bot.modelderm.diagnosis import Condition
 from bot.modelderm.errors import AnswerError
 from bot.modelderm.protocol import (
     BODY_SITE_MAX_LEN,
@@ -24,7 +25,6 @@ from bot.modelderm.protocol import (
     excerpt,
     parse_answer,
 )
-from bot.questionnaire import Onset, Questionnaire, Severity, Sex
 
 # Real answers, as the public server gave them (with and without malignancy_output).
 REAL_WITHOUT_MALIGNANCY = (

@@ -8,7 +8,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import load_settings
-from bot.conversation.texts import MESSAGES
+from bot.i18n.texts import MESSAGES
 from bot.ops.health import health_report
 from bot.services import Services
 from tests.conversation.flows import WAIT, complete_case, reach_summary

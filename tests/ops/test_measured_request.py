@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.ops import metrics
-from bot.ops.metrics import MeasuredRequest
+from bot.runtime import metrics
+from bot.runtime.metrics import MeasuredRequest
 from tests.fakes.telegram_server import FakeTelegram
 
 

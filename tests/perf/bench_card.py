@@ -8,7 +8,7 @@ PNG size per language, then one JSON line.
 
 The "bot_*" lines are the card as the bot sends it: the photo prepared by the bot's own pipeline
 (512 px JPEG), the fake API's default answer, and every text from the message catalogs in that
-language (bot.conversation.card.card_content).
+language (bot.views.result_card.card_content).
 
 `--choices` measures, instead, how bot/card/render.py encodes the card, on the English sample:
 true colour against 256 shared colours, fast octree against median cut quantisation, and zlib
@@ -26,13 +26,13 @@ from pathlib import Path
 
 from PIL import Image, ImageFilter
 
-from bot.advice import AdviceRules, advise
 from bot.card import CardAdvice, CardRow, layout_card, render_card
 from bot.card.render import PALETTE_COLOURS, decode_photo, draw_card
-from bot.conversation.card import card_content
+from bot.domain.advice import AdviceRules, advise
+from bot.domain.diagnosis import Condition, Diagnosis
 from bot.i18n import speaking
 from bot.imaging.pipeline import prepare
-from bot.modelderm.diagnosis import Condition, Diagnosis
+from bot.views.result_card import card_content
 
 # The fake ModelDerm server's default answer (tests/fakes/modelderm_server.py).
 ANSWER = Diagnosis(

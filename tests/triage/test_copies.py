@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import select, update
 from telegram import Bot
 
-from bot.conversation.result import short_case_id
 from bot.db import clinic_copies
 from bot.db.base import utcnow
 from bot.db.database import Database
 from bot.db.models import Base, ClinicCopy, ClinicCopyReason
 from bot.triage.copies import GIVE_UP_AFTER, clear_clinic_copies
+from bot.views.result import short_case_id
 from tests.fakes.plugin import bot_for
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import ChatMessage, FakeGroup, FakeUser

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
+from bot.domain.diagnosis import Diagnosis
 from bot.i18n.limits import display_label
-from bot.modelderm.diagnosis import Diagnosis
 
 
 class AdviceTier(StrEnum):

@@ -19,17 +19,17 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.clinic.callbacks import CHANGE, NEW_PHOTOS, TriageButton, decode
 from bot.conversation.common import BotContext, drop_buttons, say, send_screen, view_of
-from bot.conversation.result import short_case_id
-from bot.conversation.texts import text
 from bot.db import triage as store
 from bot.db.base import utcnow
 from bot.db.cases import open_case
 from bot.db.errors import CaseAlreadyOpen
 from bot.db.models import TriageDecision, TriageDirection, TriagePost
+from bot.i18n.texts import text
 from bot.triage import desk as triage_desk
-from bot.triage.callbacks import CHANGE, NEW_PHOTOS, TriageButton, decode
-from bot.triage.card import decision_label, duration
+from bot.views.clinic_card import decision_label, duration
+from bot.views.result import short_case_id
 
 log = logging.getLogger(__name__)
 

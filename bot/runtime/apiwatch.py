@@ -15,11 +15,11 @@ from typing import Any, cast
 import httpx
 
 from bot.config import Settings
+from bot.domain.diagnosis import Diagnosis
+from bot.domain.questionnaire import Questionnaire
 from bot.modelderm.client import BeforeUpload, ModelDermClient, PhotoUpload, ServerStatus
-from bot.modelderm.diagnosis import Diagnosis
 from bot.modelderm.errors import AttemptRecord, DiagnosisFailed, host_of
-from bot.ops.metrics import Metrics
-from bot.questionnaire import Questionnaire
+from bot.runtime.metrics import Metrics
 
 
 @dataclass

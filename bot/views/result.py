@@ -12,13 +12,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from bot.advice import Advice
-from bot.conversation.texts import raw, text
+from bot.domain.advice import Advice
+from bot.domain.diagnosis import Condition, Diagnosis
 from bot.i18n import current_language
 from bot.i18n import formatting as fmt
 from bot.i18n.conditions import info_url, translated_name
 from bot.i18n.limits import TEXT_MAX_UTF16, display_label, trim_label, visible_length
-from bot.modelderm.diagnosis import Condition, Diagnosis
+from bot.i18n.texts import raw, text
 
 BAR_CELLS = 12
 # Room left in the message for what deliver() (bot/conversation/analysis.py) puts around the

@@ -18,11 +18,11 @@ import re
 import unicodedata
 from enum import StrEnum
 
-from bot.questionnaire import Questionnaire
+from bot.domain.questionnaire import Questionnaire
 
 ADULT_AGE = 18
 
-# The body site button's stored value (bot/conversation/steps.py BODY_SITES).
+# The body site button's stored value (bot/domain/steps.py BODY_SITES).
 GENITAL_BUTTON = "genital"
 
 # Typed body sites naming a genital or anal area (or where one shows: groin, buttocks, nappy),

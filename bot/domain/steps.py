@@ -1,7 +1,7 @@
 """The steps of a case's conversation and the order the questions come in.
 
 The current step is stored on the case row, so the conversation continues after a restart exactly
-where the person left it (see flow.mmd beside this file).
+where the person left it (see bot/conversation/flow.mmd).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class Step(StrEnum):
     ONSET = "onset"
     SUMMARY = "summary"
     CHANGE = "change"
-    # Intimate photos of an adult (bot/safeguards.py): one explicit yes before they are sent.
+    # Intimate photos of an adult (bot/domain/safeguards.py): one explicit yes before they are sent.
     INTIMATE_CONFIRM = "intimate_confirm"
 
 

@@ -4,7 +4,7 @@ Each application gets its own registry (never prometheus_client's global one), s
 process, or two tests, never see each other's numbers. Recording stays out of the handlers:
 case counts come from the database session (a case row changing status, seen after commit),
 update handling time from the update processor, API figures from the API client wrapper
-(bot/ops/apiwatch.py), photo preparation time from the preparer wrapper below.
+(bot/runtime/apiwatch.py), photo preparation time from the preparer wrapper below.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from telegram.ext import AIORateLimiter
 from telegram.request import HTTPXRequest, RequestData
 
 from bot.config import Settings
-from bot.conversation.processor import PerChatUpdateProcessor
 from bot.db.database import Database
 from bot.db.models import Case, CaseStatus
 from bot.imaging import DecodeBudget, PhotoPreparer
 from bot.imaging.pipeline import PreparedPhoto
+from bot.runtime.processor import PerChatUpdateProcessor
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 METRICS_KEY = "metrics"

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from telegram import Bot
 
-from bot.advice import Advice
 from bot.card import CardAdvice, CardRow, render_card_async
-from bot.conversation.result import condition_label, percent, short_case_id
-from bot.conversation.texts import text
+from bot.domain.advice import Advice
+from bot.domain.diagnosis import Diagnosis
 from bot.i18n import current_language
-from bot.modelderm.diagnosis import Diagnosis
+from bot.i18n.texts import text
+from bot.views.result import condition_label, percent, short_case_id
 
 log = logging.getLogger(__name__)
 
