@@ -13,7 +13,6 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 from bot.config import Settings
-from bot.conversation.analysis import retry_pending
 from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
 from bot.db import fair_use
@@ -23,16 +22,17 @@ from bot.imaging.allocator import return_freed_memory
 from bot.ops.checks import check_operation
 from bot.ops.startup import check_telegram, explained
 from bot.ops.webhook import run_webhook, start_http, stop_http
-from bot.retention import PURGE_FIRST_S, purge_expired
 from bot.runtime.metrics import (
     MeasuredRateLimiter,
     MeasuredRequest,
     MeasuredUpdateProcessor,
     Metrics,
 )
-from bot.services import Services
+from bot.services.analysis import retry_pending
+from bot.services.container import Services
+from bot.services.retention import PURGE_FIRST_S, purge_expired
+from bot.services.triage_desk import triage_job
 from bot.terms import Terms
-from bot.triage.desk import triage_job
 
 log = logging.getLogger(__name__)
 

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     database_lock_wait_s: float = Field(default=DEFAULT_DATABASE_LOCK_WAIT_S, gt=0, le=600)
     retention_days: int = Field(default=90, ge=1)
-    # How often the running bot purges expired cases (bot/retention.py); a day by default.
+    # How often the running bot purges expired cases (bot/services/retention.py); a day by default.
     retention_purge_interval_s: float = Field(default=86400.0, ge=0.1)
     # Keyed hash for exports, so that research CSVs carry no Telegram ids.
     export_hash_key: SecretStr | None = None
@@ -93,7 +93,8 @@ class Settings(BaseSettings):
     advice_rules_file: str | None = None
     result_top_n: int = Field(default=5, ge=1, le=10)
 
-    # Triage by the clinic's clinicians in their Telegram group (bot/triage); off when unset.
+    # Triage by the clinic's clinicians in their Telegram group (bot/services/triage_desk.py);
+    # off when unset.
     triage_chat_id: int | None = None
     triage_clinician_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     triage_reminder_after_s: float = Field(default=4 * 3600.0, ge=1)

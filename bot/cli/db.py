@@ -281,7 +281,7 @@ async def _clear_with_bot(settings: Settings, database: Database) -> str:
     from telegram.error import InvalidToken, TelegramError
     from telegram.ext import AIORateLimiter, ExtBot
 
-    from bot.triage.copies import clear_clinic_copies
+    from bot.services.clinic_copies import clear_clinic_copies
 
     bot: ExtBot[int] = ExtBot(
         settings.require_token(),

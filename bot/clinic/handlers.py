@@ -27,7 +27,7 @@ from bot.db.cases import open_case
 from bot.db.errors import CaseAlreadyOpen
 from bot.db.models import TriageDecision, TriageDirection, TriagePost
 from bot.i18n.texts import text
-from bot.triage import desk as triage_desk
+from bot.services import triage_desk
 from bot.views.clinic_card import decision_label, duration
 from bot.views.result import short_case_id
 

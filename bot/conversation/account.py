@@ -1,6 +1,6 @@
 """The person's own data and the service: /help, /history, /privacy, /withdraw, /delete, /status.
 
-/delete also deletes the person's cases from the clinic's group (bot/triage/copies.py).
+/delete also deletes the person's cases from the clinic's group (bot/services/clinic_copies.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 from telegram import Update
 
-from bot.conversation.analysis import settle_stopped
 from bot.conversation.common import BotContext, chat_id_of, drop_buttons, say, user_id_of
 from bot.conversation.screens import delete_keyboard
 from bot.db.cases import Stopped, StoppedCase, recent_cases, stop_unsent
@@ -21,7 +20,8 @@ from bot.db.models import ConsentDecision, ConsentRecord
 from bot.i18n import current_language
 from bot.i18n import formatting as fmt
 from bot.i18n.texts import raw, text
-from bot.triage.copies import clear_clinic_copies
+from bot.services.analysis import settle_stopped
+from bot.services.clinic_copies import clear_clinic_copies
 from bot.views.result import condition_label, percent, short_case_id
 
 HISTORY_LENGTH = 10

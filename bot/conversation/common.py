@@ -17,7 +17,7 @@ from bot.db.models import Case, Subject
 from bot.domain.steps import Step
 from bot.i18n import current_language
 from bot.i18n.texts import text
-from bot.services import Services
+from bot.services.container import Services
 
 SERVICES_KEY = "services"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 from telegram import Update
 
-from bot.conversation import analysis, intake
+from bot.conversation import intake
 from bot.conversation.callbacks import CaseButton, case_ref
 from bot.conversation.common import (
     BotContext,
@@ -41,6 +41,7 @@ from bot.domain.safeguards import Safeguard
 from bot.domain.steps import BODY_SITES, QUESTIONS, Step, step_after
 from bot.i18n.texts import text
 from bot.modelderm.protocol import clean_free_text
+from bot.services import analysis
 
 log = logging.getLogger(__name__)
 

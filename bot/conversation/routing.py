@@ -17,11 +17,12 @@ from telegram.ext import (
 
 from bot.clinic import callbacks as triage_callbacks
 from bot.clinic import handlers as triage
-from bot.conversation import account, admin, analysis, gate, intake, language, questions
+from bot.conversation import account, admin, gate, intake, language, questions
 from bot.conversation.callbacks import CaseButton, GlobalButton, decode
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.i18n.texts import text, text_in
+from bot.services import analysis
 
 log = logging.getLogger(__name__)
 

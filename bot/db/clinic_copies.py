@@ -2,9 +2,10 @@
 
 A case's album, card and relayed messages in the clinic's group are known only from its triage
 rows. Erasing or purging the case therefore records their message ids here first, in the same
-transaction, and bot/triage/copies.py deletes them through the Bot API afterwards: a crash in
-between loses none of them, and deleting twice is harmless. One worker at a time works on a row
-(`claim`): the bot's jobs, the /delete that queued it, or the `purge` command in another process.
+transaction, and bot/services/clinic_copies.py deletes them through the Bot API afterwards: a
+crash in between loses none of them, and deleting twice is harmless. One worker at a time works
+on a row (`claim`): the bot's jobs, the /delete that queued it, or the `purge` command in
+another process.
 """
 
 from __future__ import annotations

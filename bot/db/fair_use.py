@@ -1,6 +1,6 @@
 """Fair-use marks: when a person sent checks, without keeping who they are.
 
-The limits (bot/fairuse.py) count a person's checks of the last 24 hours. Counting their cases
+The limits (`limit_reached`) count a person's checks of the last 24 hours. Counting their cases
 would forget everything at /delete, which erases the cases, and a person could erase and start
 again at will. So each check sent leaves a mark with only a keyed hash (HMAC-SHA256) of the
 sender's Telegram id and the time. The key is a secret the bot makes at its first start and keeps

@@ -197,7 +197,7 @@ class Case(Base):
 
     # When the person last pressed Send (or Try again); a submission later than this is a retry.
     requested_at: Mapped[dt.datetime | None]
-    # The "Analysing…" message, which the result replaces (bot/conversation/delivery.py).
+    # The "Analysing…" message, which the result replaces (bot/services/delivery.py).
     status_message_id: Mapped[int | None]
     # HTTP uploads of the photos claimed since the latest submission, each under the consent
     # current at that moment (cases.claim_upload).
@@ -267,7 +267,7 @@ class CasePhoto(Base):
 
 
 class TriageDecisionKind(StrEnum):
-    """What a clinician decided for a case (bot/triage)."""
+    """What a clinician decided for a case (bot/services/triage_desk.py)."""
 
     SELF_CARE = "self_care"
     ROUTINE = "routine"

@@ -298,7 +298,7 @@ MESSAGES: dict[str, str] = {
         "your consent. It has been discarded."
     ),
     "analysis_busy": "This check is already being analysed. The result will come here.",
-    # --- fair use (bot/fairuse.py)
+    # --- fair use (bot/services/api_queue.py)
     "fair_use_limit_hour": (
         "You have sent {limit} checks in the last hour, the most I can take from one person so "
         "that everyone gets a turn."
@@ -404,7 +404,7 @@ MESSAGES: dict[str, str] = {
     "command_status": "is the AI service up?",
     "command_language": "change the language",
     "command_help": "how it works",
-    # --- triage by the clinic (bot/triage): to the person
+    # --- triage by the clinic (bot/services/triage_desk.py): to the person
     "triage_result_note": (
         "👩‍⚕️ A clinician of the clinic will also look at this check and tell you here what "
         "to do next."

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.db.models import Case, CaseStatus
-from bot.services import Services
+from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 

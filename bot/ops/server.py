@@ -26,7 +26,7 @@ from tornado.web import RequestHandler
 from bot.conversation.common import SERVICES_KEY, BotApplication
 from bot.ops.health import health_report, refresh_gauges
 from bot.runtime.metrics import CONTENT_TYPE, Metrics
-from bot.services import Services
+from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 

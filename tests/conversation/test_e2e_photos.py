@@ -8,7 +8,7 @@ import pytest
 
 from bot.conversation.common import SERVICES_KEY
 from bot.imaging import DownloadBudget, PreparedPhoto, prepare
-from bot.services import Services
+from bot.services.container import Services
 from tests.conversation.flows import (
     WAIT,
     agree,

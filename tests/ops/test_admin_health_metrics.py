@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.config import load_settings
 from bot.i18n.texts import MESSAGES
 from bot.ops.health import health_report
-from bot.services import Services
+from bot.services.container import Services
 from tests.conversation.flows import WAIT, complete_case, reach_summary
 from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
 from tests.fakes.plugin import World

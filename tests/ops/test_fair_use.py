@@ -10,8 +10,8 @@ import pytest
 from bot.conversation.common import SERVICES_KEY
 from bot.db.base import utcnow
 from bot.db.fair_use import record_submission
-from bot.fairuse import ApiQueue, QueueNotice, limit_reached, when_text
-from bot.services import Services
+from bot.services.api_queue import ApiQueue, QueueNotice, limit_reached, when_text
+from bot.services.container import Services
 from tests.conversation.flows import WAIT, complete_case, reach_summary
 from tests.fakes.plugin import World, until
 

@@ -16,7 +16,7 @@ from bot.db import clinic_copies
 from bot.db.base import utcnow
 from bot.db.database import Database
 from bot.db.models import Base, ClinicCopy, ClinicCopyReason
-from bot.triage.copies import GIVE_UP_AFTER, clear_clinic_copies
+from bot.services.clinic_copies import GIVE_UP_AFTER, clear_clinic_copies
 from bot.views.result import short_case_id
 from tests.fakes.plugin import bot_for
 from tests.fakes.telegram_server import FakeTelegram

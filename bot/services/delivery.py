@@ -27,7 +27,6 @@ from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 
 from bot.conversation.screens import new_case_keyboard
-from bot.conversation.uploads import first_photo
 from bot.db.delivery import (
     Delivery,
     DeliveryWay,
@@ -41,8 +40,9 @@ from bot.db.models import DeliveryFailure
 from bot.domain.advice import advise
 from bot.i18n import speaking
 from bot.i18n.texts import text
-from bot.services import Services
-from bot.triage import desk as triage
+from bot.services import triage_desk as triage
+from bot.services.container import Services
+from bot.services.uploads import first_photo
 from bot.views.result import render_result
 from bot.views.result_card import send_result_card
 

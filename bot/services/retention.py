@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from telegram import Bot
 
 from bot.db.retention import purge_expired_cases
-from bot.triage.copies import clear_clinic_copies
+from bot.services.clinic_copies import clear_clinic_copies
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 

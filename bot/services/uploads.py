@@ -13,7 +13,7 @@ from bot.db.cases import get_case
 from bot.db.errors import StorageError
 from bot.imaging import PhotoRejected
 from bot.modelderm.client import PhotoUpload
-from bot.services import Services
+from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 

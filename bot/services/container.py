@@ -20,15 +20,15 @@ from bot.config import Settings
 from bot.db.database import Database
 from bot.db.users import language_of_user
 from bot.domain.advice import AdviceRules
-from bot.fairuse import ApiQueue
 from bot.i18n.memory import RecentLanguages
 from bot.imaging import DecodeBudget, DownloadBudget, PhotoPreparer
 from bot.imaging.held import HeldPhotos
 from bot.modelderm.client import ModelDermClient
 from bot.runtime.apiwatch import ApiWatch, watched_client
 from bot.runtime.metrics import Metrics, observe_cases, timed_preparer
+from bot.services.api_queue import ApiQueue
+from bot.services.triage_desk import TriageDesk
 from bot.terms import Terms
-from bot.triage.desk import TriageDesk
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Services:
     # The consent text this deployment shows (bot/terms.py), published at start-up (bot/app.py).
     terms: Terms
     photo_downloads: DownloadBudget
-    # The clinic's triage (bot/triage), when TRIAGE_CHAT_ID is set.
+    # The clinic's triage (bot/services/triage_desk.py), when TRIAGE_CHAT_ID is set.
     triage: TriageDesk | None = None
     # Analyses and acknowledgements running in the background, awaited or cancelled on shutdown.
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)

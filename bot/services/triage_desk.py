@@ -10,7 +10,7 @@ sent again, which is better than a case the clinic never sees.
 Consent is checked at the moment of each post, before the album and again before the card
 (`store.claim_post`): a case whose person withdrew meanwhile is never posted, and an album it
 already has is deleted. A case that leaves the bot (erased, purged) takes its copies in the group
-with it (bot/triage/copies.py).
+with it (bot/services/clinic_copies.py).
 
 Photos are posted as prepared for the AI (square crop, no metadata such as a GPS position,
 which an image sent as a file may carry) but larger, as JPEG: the clinicians judge what the AI
@@ -43,12 +43,12 @@ from bot.domain.diagnosis import Diagnosis
 from bot.i18n import DEFAULT_LANGUAGE, speaking
 from bot.i18n.texts import text
 from bot.imaging import DecodeBudget, PhotoPreparer, PhotoRejected
-from bot.triage.copies import clear_clinic_copies
+from bot.services.clinic_copies import clear_clinic_copies
 from bot.views.clinic_card import card_keyboard, duration, render_card
 from bot.views.result import short_case_id
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ Consent is checked at the press and again right before every upload, in a unit o
 own (bot.db.cases.claim_upload): a /withdraw or /delete at any moment before an upload stops it,
 whether the case waits for an API slot or between the client's attempts. The analysis starts
 whatever happens to "Analysing…", which is only where the result will be shown
-(bot.conversation.delivery).
+(bot.services.delivery).
 
 If the API fails after all its own retries, the case is parked as pending and a repeating job
 tries again with backoff, also after a restart, and delivers the result to the same chat: the
@@ -38,10 +38,8 @@ from bot.conversation.common import (
     say,
     user_id_of,
 )
-from bot.conversation.delivery import deliver, redeliver, redelivery_delay
 from bot.conversation.gate import show_gate
 from bot.conversation.screens import try_again_keyboard
-from bot.conversation.uploads import photo_uploads
 from bot.db.base import utcnow
 from bot.db.cases import (
     claim_upload,
@@ -66,13 +64,15 @@ from bot.db.models import CaseStatus
 from bot.domain.advice import advise
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
-from bot.fairuse import api_turn, refuse_if_over_limit
 from bot.i18n import speaking
 from bot.i18n.texts import text
 from bot.imaging import PhotoRejected
 from bot.modelderm.errors import DiagnosisFailed
-from bot.services import Services
-from bot.triage import desk as triage
+from bot.services import triage_desk as triage
+from bot.services.api_queue import api_turn, refuse_if_over_limit
+from bot.services.container import Services
+from bot.services.delivery import deliver, redeliver, redelivery_delay
+from bot.services.uploads import photo_uploads
 
 log = logging.getLogger(__name__)
 
