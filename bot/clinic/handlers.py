@@ -19,7 +19,6 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.clinic.callbacks import CHANGE, NEW_PHOTOS, TriageButton, decode
 from bot.conversation.common import BotContext, drop_buttons, say, send_screen, view_of
 from bot.db import triage as store
 from bot.db.base import utcnow
@@ -28,6 +27,7 @@ from bot.db.errors import CaseAlreadyOpen
 from bot.db.models import TriageDecision, TriageDirection, TriagePost
 from bot.i18n.texts import text
 from bot.services import triage_desk
+from bot.views.clinic_buttons import CHANGE, NEW_PHOTOS, TriageButton, decode
 from bot.views.clinic_card import decision_label, duration
 from bot.views.result import short_case_id
 

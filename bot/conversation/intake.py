@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from telegram import Bot, PhotoSize, Update
 from telegram.error import TelegramError
 
-from bot.conversation.callbacks import CaseButton, case_ref
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
@@ -45,6 +44,7 @@ from bot.i18n import formatting as fmt
 from bot.i18n.texts import text
 from bot.imaging import PhotoRejected, RejectionReason
 from bot.imaging.quality import QualityIssue
+from bot.views.buttons import CaseButton, case_ref
 
 log = logging.getLogger(__name__)
 if TYPE_CHECKING:

@@ -12,7 +12,6 @@ import logging
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.conversation.callbacks import global_button
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
@@ -28,6 +27,7 @@ from bot.db.consent import accepts_terms_in_force, current_consent
 from bot.db.users import set_user_language
 from bot.i18n import LANGUAGE_NAMES, resolve_language, set_language
 from bot.i18n.texts import text
+from bot.views.buttons import global_button
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from telegram import Update
 
 from bot.conversation import intake
-from bot.conversation.callbacks import CaseButton, case_ref
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
@@ -42,6 +41,7 @@ from bot.domain.steps import BODY_SITES, QUESTIONS, Step, step_after
 from bot.i18n.texts import text
 from bot.modelderm.protocol import clean_free_text
 from bot.services import analysis
+from bot.views.buttons import CaseButton, case_ref
 
 log = logging.getLogger(__name__)
 

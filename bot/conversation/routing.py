@@ -15,14 +15,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.clinic import callbacks as triage_callbacks
 from bot.clinic import handlers as triage
 from bot.conversation import account, admin, gate, intake, language, questions
-from bot.conversation.callbacks import CaseButton, GlobalButton, decode
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.i18n.texts import text, text_in
 from bot.services import analysis
+from bot.views import clinic_buttons as triage_callbacks
+from bot.views.buttons import CaseButton, GlobalButton, decode
 
 log = logging.getLogger(__name__)
 

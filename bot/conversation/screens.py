@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.conversation.callbacks import case_button, global_button
 from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.domain.steps import BODY_SITES, QUESTIONS, Step
 from bot.i18n.texts import text
+from bot.views.buttons import case_button, global_button
 
 MAX_PHOTOS = 5
 PATIENT_REF_MAX = 24

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.clinic.callbacks import NEW_PHOTOS, TriageButton
 from bot.config import Settings
 from bot.db import triage as store
 from bot.db.base import utcnow
@@ -44,6 +43,7 @@ from bot.i18n import DEFAULT_LANGUAGE, speaking
 from bot.i18n.texts import text
 from bot.imaging import DecodeBudget, PhotoPreparer, PhotoRejected
 from bot.services.clinic_copies import clear_clinic_copies
+from bot.views.clinic_buttons import NEW_PHOTOS, TriageButton
 from bot.views.clinic_card import card_keyboard, duration, render_card
 from bot.views.result import short_case_id
 

@@ -15,7 +15,6 @@ import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.clinic.callbacks import CHANGE, CODE_OF, TriageButton
 from bot.conversation.screens import answer_label
 from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
 from bot.domain.advice import Advice
@@ -23,6 +22,7 @@ from bot.domain.diagnosis import Diagnosis
 from bot.domain.steps import Step
 from bot.i18n.limits import TEXT_MAX_UTF16, display_label, visible_length
 from bot.i18n.texts import text
+from bot.views.clinic_buttons import CHANGE, CODE_OF, TriageButton
 from bot.views.result import percent, short_case_id
 
 CARD_FIELDS = (Step.SEX, Step.SKIN_TYPE, Step.BODY_SITE, Step.ITCH, Step.PAIN, Step.ONSET)

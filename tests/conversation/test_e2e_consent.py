@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import terms
-from bot.conversation.callbacks import global_button
 from bot.db.database import Database
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.i18n.texts import MESSAGES
 from bot.terms import Terms
+from bot.views.buttons import global_button
 from tests.conversation.flows import (
     WAIT,
     agree,

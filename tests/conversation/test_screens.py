@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation.callbacks import CaseButton, GlobalButton, case_ref, decode, global_button
 from bot.conversation.screens import CaseView, consent_keyboard, screen
 from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.domain.steps import QUESTIONS, Step, step_after
 from bot.i18n.texts import MESSAGES, PLURALS, text
 from bot.terms import LANGUAGES, Terms
+from bot.views.buttons import CaseButton, GlobalButton, case_ref, decode, global_button
 
 BOT_PACKAGE = Path(__file__).resolve().parents[2] / "bot"
 PUBLIC_ID = "0f1e2d3c-4b5a-4968-8776-655443322110"
