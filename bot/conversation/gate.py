@@ -24,11 +24,12 @@ from bot.conversation.common import (
 from bot.conversation.screens import CaseView, consent_keyboard
 from bot.db.cases import create_case, open_case
 from bot.db.consent import accepts_terms_in_force, current_consent, record_consent
+from bot.db.fair_use import LimitReached, limit_reached
 from bot.db.models import ConsentDecision, ConsentRecord
 from bot.db.users import touch_user
 from bot.i18n.formatting import moment
 from bot.i18n.texts import text
-from bot.services.api_queue import LimitReached, limit_reached, limit_text
+from bot.views.fair_use import limit_text
 
 
 def parse_consent_value(value: str) -> tuple[str, str, str]:

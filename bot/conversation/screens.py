@@ -7,7 +7,6 @@ re-show exactly the current question.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -15,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.domain.steps import BODY_SITES, QUESTIONS, Step
 from bot.i18n.texts import text
+from bot.views.answers import answer_label
 from bot.views.buttons import case_button, global_button
 
 MAX_PHOTOS = 5
@@ -123,27 +123,6 @@ def photos_screen(view: CaseView) -> Screen:
     return Screen(body, keyboard)
 
 
-def answer_label(step: Step, q: Questionnaire) -> str | None:
-    """The person's answer to a question as they chose it, or None when skipped."""
-    if step is Step.BIRTH_YEAR:
-        return None if q.birth_year is None else str(q.birth_year)
-    if step is Step.SEX:
-        return None if q.sex is None else text(f"sex_{q.sex.value}")
-    if step is Step.SKIN_TYPE:
-        return None if q.skin_type is None else text(f"skin_{q.skin_type}")
-    if step is Step.BODY_SITE:
-        if q.body_site is None:
-            return None
-        return text(f"site_{q.body_site}") if q.body_site in BODY_SITES else q.body_site
-    if step is Step.ITCH:
-        return None if q.itch is None else text(f"severity_{q.itch.value}")
-    if step is Step.PAIN:
-        return None if q.pain is None else text(f"severity_{q.pain.value}")
-    if step is Step.ONSET:
-        return None if q.onset is None else text(f"onset_{q.onset.value}")
-    raise ValueError(step)
-
-
 def summary_screen(view: CaseView) -> Screen:
     skipped = text("summary_skipped")
     whose = text("subject_own" if view.subject_is_own is not False else "subject_other")
@@ -213,26 +192,6 @@ def consent_keyboard(terms_version: str, language: str) -> InlineKeyboardMarkup:
                     callback_data=global_button("consent", f"{terms_version}:{language}:no"),
                 )
             ],
-        ]
-    )
-
-
-def new_case_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text("button_new_case"), callback_data=global_button("new"))]]
-    )
-
-
-def try_again_keyboard(public_id: uuid.UUID) -> InlineKeyboardMarkup:
-    """Under a check whose answers could not be read: send the same check again, or a new one."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    text("button_try_again"), callback_data=global_button("again", public_id.hex)
-                )
-            ],
-            [InlineKeyboardButton(text("button_new_case"), callback_data=global_button("new"))],
         ]
     )
 

@@ -14,10 +14,12 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.db import state
 from bot.db.base import utcnow
 from bot.db.models import FairUseMark
@@ -25,6 +27,8 @@ from bot.db.models import FairUseMark
 KEY_NAME = "fair_use_key"
 # The longest period a limit counts (CASES_PER_DAY); marks older than this are deleted.
 MARK_LIFETIME = dt.timedelta(hours=24)
+HOUR = dt.timedelta(hours=1)
+DAY = MARK_LIFETIME
 
 
 def person_hash(key: bytes, telegram_user_id: int) -> str:
@@ -70,3 +74,32 @@ def forget_expired(session: Session, *, now: dt.datetime | None = None) -> int:
     cutoff = (now or utcnow()) - MARK_LIFETIME
     result = session.execute(delete(FairUseMark).where(FairUseMark.submitted_at < cutoff))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class LimitReached:
+    limit: int
+    period: str  # "hour" or "day"
+    retry_at: dt.datetime
+
+
+def limit_reached(
+    session: Session,
+    telegram_user_id: int,
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+) -> LimitReached | None:
+    """Whether the person may submit another case now; if not, which limit and until when."""
+    now = now or utcnow()
+    day = submission_times(session, telegram_user_id, since=now - DAY)
+    hour = [when for when in day if when >= now - HOUR]
+    reached = [
+        LimitReached(limit, period, times[len(times) - limit] + window)
+        for limit, period, times, window in (
+            (settings.cases_per_day, "day", day, DAY),
+            (settings.cases_per_hour, "hour", hour, HOUR),
+        )
+        if len(times) >= limit
+    ]
+    return max(reached, key=lambda r: r.retry_at) if reached else None

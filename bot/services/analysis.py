@@ -38,8 +38,8 @@ from bot.conversation.common import (
     say,
     user_id_of,
 )
+from bot.conversation.fair_use import refuse_if_over_limit
 from bot.conversation.gate import show_gate
-from bot.conversation.screens import try_again_keyboard
 from bot.db.base import utcnow
 from bot.db.cases import (
     claim_upload,
@@ -69,10 +69,11 @@ from bot.i18n.texts import text
 from bot.imaging import PhotoRejected
 from bot.modelderm.errors import DiagnosisFailed
 from bot.services import triage_desk as triage
-from bot.services.api_queue import api_turn, refuse_if_over_limit
+from bot.services.api_queue import api_turn
 from bot.services.container import Services
 from bot.services.delivery import deliver, redeliver, redelivery_delay
 from bot.services.uploads import photo_uploads
+from bot.views.keyboards import try_again_keyboard
 
 log = logging.getLogger(__name__)
 

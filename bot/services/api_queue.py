@@ -1,97 +1,29 @@
-"""Fair use of a free, shared API: per-person limits and a queue in front of the API.
+"""A queue in front of the free, shared API (the per-person limits are bot/db/fair_use.py's).
 
-Limits count the checks a person sent in the last hour and the last day, from the fair-use marks
-in the database (bot/db/fair_use.py), so neither a restart nor /delete resets them. The queue lets
-at most API_CONCURRENCY diagnose calls run at once; people waiting see their place in it on their
-"Analysing…" message, edited as it moves.
-Every move changes everyone's place, so editing each message at a fixed pace would cost edits in
-proportion to the queue's length, squared over its life: under load a long queue took all of
-Telegram's 30 requests a second and left none for answering anyone (docs/benchmarks.md). Each
-message is therefore edited at
-most every QUEUE_EDIT_EVERY_S and, in a long queue, less often, so that all of them together
-stay near QUEUE_EDITS_PER_S.
+At most API_CONCURRENCY diagnose calls run at once; people waiting see their place in the queue
+on their "Analysing…" message, edited as it moves. Every move changes everyone's place, so
+editing each message at a fixed pace would cost edits in proportion to the queue's length,
+squared over its life: under load a long queue took all of Telegram's 30 requests a second and
+left none for answering anyone (docs/benchmarks.md). Each message is therefore edited at most
+every QUEUE_EDIT_EVERY_S and, in a long queue, less often, so that all of them together stay
+near QUEUE_EDITS_PER_S.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import math
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.config import Settings
-from bot.db.base import utcnow
-from bot.db.fair_use import MARK_LIFETIME, submission_times
 from bot.i18n.texts import raw, text
 
-if TYPE_CHECKING:  # the conversation imports this module through the services
-    from bot.conversation.common import BotContext
-
-HOUR = dt.timedelta(hours=1)
-DAY = MARK_LIFETIME
 QUEUE_EDIT_EVERY_S = 3.0
 QUEUE_EDITS_PER_S = 2.0
-
-
-# ------------------------------------------------------------------------------ limits
-
-
-@dataclass(frozen=True, slots=True)
-class LimitReached:
-    limit: int
-    period: str  # "hour" or "day"
-    retry_at: dt.datetime
-
-
-def limit_reached(
-    session: Session,
-    telegram_user_id: int,
-    settings: Settings,
-    *,
-    now: dt.datetime | None = None,
-) -> LimitReached | None:
-    """Whether the person may submit another case now; if not, which limit and until when."""
-    now = now or utcnow()
-    day = submission_times(session, telegram_user_id, since=now - DAY)
-    hour = [when for when in day if when >= now - HOUR]
-    reached = [
-        LimitReached(limit, period, times[len(times) - limit] + window)
-        for limit, period, times, window in (
-            (settings.cases_per_day, "day", day, DAY),
-            (settings.cases_per_hour, "hour", hour, HOUR),
-        )
-        if len(times) >= limit
-    ]
-    return max(reached, key=lambda r: r.retry_at) if reached else None
-
-
-def when_text(retry_at: dt.datetime, now: dt.datetime | None = None) -> str:
-    """ "in about 25 minutes", or for longer waits the hours and the UTC time."""
-    seconds = max(0.0, (retry_at - (now or utcnow())).total_seconds())
-    minutes = max(1, math.ceil(seconds / 60))
-    if minutes == 1:
-        return text("when_one_minute")
-    if minutes < 90:
-        return text("when_minutes", minutes=minutes)
-    return text("when_hours", hours=math.ceil(minutes / 60), time=retry_at.strftime("%H:%M UTC"))
-
-
-def limit_text(reached: LimitReached, *, at_submission: bool) -> str:
-    key = "fair_use_limit_hour" if reached.period == "hour" else "fair_use_limit_day"
-    # `when_text` is already safe HTML built from messages, hence `raw`.
-    when = raw("fair_use_when", when=when_text(reached.retry_at))
-    body = f"{text(key, limit=reached.limit)} {when}"
-    if at_submission:
-        body += "\n\n" + text("fair_use_case_kept")
-    return body
 
 
 # ------------------------------------------------------------------------------- queue
@@ -253,25 +185,3 @@ async def api_turn(
     finally:
         if notice is not None:
             await notice.close()
-
-
-async def refuse_if_over_limit(
-    context: BotContext, chat_id: int, telegram_user_id: int, *, at_submission: bool
-) -> bool:
-    """Tell the person kindly and return True when they have reached a limit."""
-    reached = await context.services.database.run(
-        limit_reached, telegram_user_id, context.services.settings
-    )
-    if reached is None:
-        return False
-    body = limit_text(reached, at_submission=at_submission)
-    if at_submission:
-        # The summary's buttons were taken away by the press: show it again, to press later.
-        from bot.conversation.common import open_view, send_screen
-
-        view = await context.services.database.run(open_view, telegram_user_id)
-        if view is not None:
-            await send_screen(context, chat_id, view, before=body)
-            return True
-    await context.bot.send_message(chat_id, body)
-    return True

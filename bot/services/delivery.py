@@ -26,7 +26,6 @@ import uuid
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 
-from bot.conversation.screens import new_case_keyboard
 from bot.db.delivery import (
     Delivery,
     DeliveryWay,
@@ -43,6 +42,7 @@ from bot.i18n.texts import text
 from bot.services import triage_desk as triage
 from bot.services.container import Services
 from bot.services.uploads import first_photo
+from bot.views.keyboards import new_case_keyboard
 from bot.views.result import render_result
 from bot.views.result_card import send_result_card
 

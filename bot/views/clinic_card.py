@@ -15,13 +15,13 @@ import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.conversation.screens import answer_label
 from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
 from bot.domain.advice import Advice
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.steps import Step
 from bot.i18n.limits import TEXT_MAX_UTF16, display_label, visible_length
 from bot.i18n.texts import text
+from bot.views.answers import answer_label
 from bot.views.clinic_buttons import CHANGE, CODE_OF, TriageButton
 from bot.views.result import percent, short_case_id
 

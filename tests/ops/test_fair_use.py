@@ -9,9 +9,10 @@ import pytest
 
 from bot.conversation.common import SERVICES_KEY
 from bot.db.base import utcnow
-from bot.db.fair_use import record_submission
-from bot.services.api_queue import ApiQueue, QueueNotice, limit_reached, when_text
+from bot.db.fair_use import limit_reached, record_submission
+from bot.services.api_queue import ApiQueue, QueueNotice
 from bot.services.container import Services
+from bot.views.fair_use import when_text
 from tests.conversation.flows import WAIT, complete_case, reach_summary
 from tests.fakes.plugin import World, until
 

@@ -1,0 +1,30 @@
+"""Keyboards under the messages the services send: the result and a check that failed."""
+
+from __future__ import annotations
+
+import uuid
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n.texts import text
+from bot.views.buttons import global_button
+
+
+def new_case_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text("button_new_case"), callback_data=global_button("new"))]]
+    )
+
+
+def try_again_keyboard(public_id: uuid.UUID) -> InlineKeyboardMarkup:
+    """Under a check whose answers could not be read: send the same check again, or a new one."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    text("button_try_again"), callback_data=global_button("again", public_id.hex)
+                )
+            ],
+            [InlineKeyboardButton(text("button_new_case"), callback_data=global_button("new"))],
+        ]
+    )
