@@ -28,10 +28,8 @@ from bot.runtime.metrics import (
     MeasuredUpdateProcessor,
     Metrics,
 )
-from bot.services.analysis import retry_pending
 from bot.services.container import Services
 from bot.services.retention import PURGE_FIRST_S, purge_expired
-from bot.services.triage_desk import triage_job
 from bot.terms import Terms
 
 log = logging.getLogger(__name__)
@@ -86,7 +84,7 @@ async def _post_init(application: BotApplication) -> None:
         await application.bot.set_my_commands(commands, language_code=language_code)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
-        retry_pending,
+        _retry_pending,
         interval=dt.timedelta(seconds=settings.retry_interval_s),
         first=dt.timedelta(seconds=min(5.0, settings.retry_interval_s)),
         name="retry-pending-cases",
@@ -128,12 +126,23 @@ async def _forget_fair_use_marks(context: BotContext) -> None:
     await context.services.database.run(fair_use.forget_expired)
 
 
+async def _retry_pending(context: BotContext) -> None:
+    await context.services.analysis.retry_pending(context.bot)
+
+
 async def _triage_job(context: BotContext) -> None:
-    await triage_job(context.bot, context.services)
+    if (desk := context.services.triage) is not None:
+        await desk.run_job(context.bot)
 
 
 async def _purge_job(context: BotContext) -> None:
-    await purge_expired(context.bot, context.services)
+    settings = context.services.settings
+    await purge_expired(
+        context.bot,
+        context.services.database,
+        retention_days=settings.retention_days,
+        clinic_chat_id=settings.triage_chat_id,
+    )
 
 
 async def _post_stop(application: BotApplication) -> None:

@@ -26,7 +26,6 @@ from bot.db.cases import open_case
 from bot.db.errors import CaseAlreadyOpen
 from bot.db.models import TriageDecision, TriageDirection, TriagePost
 from bot.i18n.texts import text
-from bot.services import triage_desk
 from bot.views.clinic_buttons import CHANGE, NEW_PHOTOS, TriageButton, decode
 from bot.views.clinic_card import decision_label, duration
 from bot.views.result import short_case_id
@@ -44,13 +43,14 @@ def _display_name(update: Update) -> str:
 
 async def _refresh_card(context: BotContext, post_id: int, *, choosing: bool = False) -> None:
     services = context.services
-    assert services.triage is not None
+    desk = services.triage
+    assert desk is not None
 
     def read(session: Session) -> tuple[int, str, InlineKeyboardMarkup | None] | None:
         post = store.get_post(session, post_id)
         if post is None or post.card_message_id is None:
             return None
-        body, keyboard = triage_desk.render(services, session, post, choosing=choosing)
+        body, keyboard = desk.render(session, post, choosing=choosing)
         return post.card_message_id, body, keyboard
 
     card = await services.database.run(read)
@@ -59,7 +59,7 @@ async def _refresh_card(context: BotContext, post_id: int, *, choosing: bool = F
     card_id, body, keyboard = card
     try:
         await context.bot.edit_message_text(
-            body, chat_id=services.triage.chat_id, message_id=card_id, reply_markup=keyboard
+            body, chat_id=desk.chat_id, message_id=card_id, reply_markup=keyboard
         )
     except BadRequest as exc:  # "not modified", or too old to edit: the record is what counts
         log.info("triage: card not edited (%s)", exc.message)
@@ -142,9 +142,8 @@ async def _decide(update: Update, context: BotContext, pressed: TriageButton) ->
     await query.answer(text("triage_recorded", decision=decision_label(kind)))
     await _refresh_card(context, pressed.post_id)
     try:
-        await triage_desk.deliver_decision(
-            context.bot, services, decision, public_id, chat_id, post
-        )
+        assert services.triage is not None
+        await services.triage.deliver_decision(context.bot, decision, public_id, chat_id, post)
     except TelegramError as exc:  # the job delivers it later
         log.warning("triage: decision not delivered yet (%s)", exc)
 
@@ -175,7 +174,8 @@ async def _reopen(update: Update, context: BotContext, pressed: TriageButton) ->
 async def _supersede_card(context: BotContext, post_id: int) -> None:
     """The old card says new photos were requested, and loses its buttons."""
     services = context.services
-    assert services.triage is not None
+    desk = services.triage
+    assert desk is not None
 
     def read(session: Session) -> tuple[int, str] | None:
         post = store.get_post(session, post_id)
@@ -184,7 +184,7 @@ async def _supersede_card(context: BotContext, post_id: int) -> None:
         # The old card shows the finished round: its decisions, not the new round's (none).
         session.expunge(post)
         post.round -= 1
-        body, _ = triage_desk.render(services, session, post, superseded=True)
+        body, _ = desk.render(session, post, superseded=True)
         return post.card_message_id, body
 
     card = await services.database.run(read)
@@ -193,7 +193,7 @@ async def _supersede_card(context: BotContext, post_id: int) -> None:
     card_id, body = card
     try:
         await context.bot.edit_message_text(
-            body, chat_id=services.triage.chat_id, message_id=card_id, reply_markup=None
+            body, chat_id=desk.chat_id, message_id=card_id, reply_markup=None
         )
     except BadRequest as exc:
         log.info("triage: old card not edited (%s)", exc.message)

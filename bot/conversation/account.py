@@ -114,7 +114,7 @@ async def withdraw(update: Update, context: BotContext) -> None:
 
 async def _stop(context: BotContext, chat_id: int, stopped: Iterable[StoppedCase]) -> None:
     stopped = list(stopped)
-    await context.services.stop_analyses(case.public_id for case in stopped)
+    await context.services.tasks.cancel_cases(case.public_id for case in stopped)
     for case in stopped:
         await settle_stopped(context.bot, chat_id, case.status_message_id)
 
@@ -159,7 +159,9 @@ async def on_delete_answer(update: Update, context: BotContext, value: str) -> N
     if erasure.clinic_copies:
         # Queued with the erasure, so a crash here only delays this; a note follows if Telegram
         # refuses to delete something.
-        services.spawn(clear_clinic_copies(context.bot, services.database), name="clinic-copies")
+        services.tasks.spawn(
+            clear_clinic_copies(context.bot, services.database), name="clinic-copies"
+        )
 
 
 async def api_status(update: Update, context: BotContext) -> None:

@@ -1,30 +1,19 @@
-"""Photos in: checked when they arrive, kept as Telegram file ids, acknowledged once per batch.
+"""Photos in: the handlers of photos and files, and the one answer to each batch of them.
 
-Each photo is downloaded once on arrival to check it (a corrupt file or a PDF is refused now, not
-minutes later at submission, and blur or darkness can be pointed out while the person still has
-the camera out). The update only adds Telegram's file id to the case; fetching and checking run in
-the background, a few at a time, so that a burst of photos from many people neither holds up
-everyone's updates nor sits in memory as downloaded. The prepared copy (512 px, no metadata) is
-held in memory until the case is sent (bot/imaging/held.py). An album arrives as separate updates
-with no end marker, so acknowledgements wait for a short quiet time and for the checks, and answer
-the whole batch at once: photos found unusable are taken out of the case and said so first.
+The update only adds Telegram's file id to the case; checking the photo and waiting for the end
+of an album is the photo intake's (bot/services/intake.py), which hands each batch's outcome to
+`acknowledge_batch`: photos found unusable are said so first, then the warnings, then the count.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import io
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from telegram import Bot, PhotoSize, Update
-from telegram.error import TelegramError
+from telegram import PhotoSize, Update
 
 from bot.conversation.common import (
     BotContext,
@@ -38,19 +27,16 @@ from bot.conversation.common import (
 )
 from bot.conversation.screens import MAX_PHOTOS, CaseView, photo_warning_keyboard
 from bot.db.cases import PhotoAdded, PhotoRef, add_photo, open_case, remove_photo
-from bot.db.errors import CaseFull, StorageError
+from bot.db.errors import CaseFull
 from bot.domain.steps import Step
 from bot.i18n import formatting as fmt
 from bot.i18n.texts import text
 from bot.imaging import PhotoRejected, RejectionReason
 from bot.imaging.quality import QualityIssue
+from bot.services.intake import BatchOutcome
 from bot.views.buttons import CaseButton, case_ref
 
 log = logging.getLogger(__name__)
-if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
-
-BATCHES = "photo_batches"
 
 WARNING_TEXT = {
     QualityIssue.TOO_SMALL: "photo_warning_small",
@@ -62,23 +48,6 @@ WARNING_TEXT = {
 # Telegram's own MIME types for files that are certainly not photos; anything else is
 # downloaded and identified from its bytes, since names and MIME types often lie.
 CERTAINLY_NOT_PHOTOS = ("video/", "audio/", "text/", "application/pdf", "application/zip")
-
-
-@dataclass
-class PhotoBatch:
-    """Photos of one chat that arrived close together, waiting for one acknowledgement."""
-
-    public_id: uuid.UUID
-    added: list[int] = field(default_factory=list)  # positions
-    refused: int = 0
-    warnings: list[tuple[int, tuple[QualityIssue, ...]]] = field(default_factory=list)
-    # Photos being fetched and prepared in the background, those found unusable (by position;
-    # None: it could not be fetched from Telegram), and the prepared copies held for the API
-    # (their keys in HeldPhotos: sender, file_unique_id).
-    checking: list[asyncio.Task[None]] = field(default_factory=list)
-    rejected: list[tuple[int, PhotoRejected | None]] = field(default_factory=list)
-    held: list[tuple[int, str]] = field(default_factory=list)
-    flush: asyncio.Task[None] | None = None
 
 
 def rejection_text(error: PhotoRejected | None) -> str:
@@ -102,27 +71,6 @@ def rejection_text(error: PhotoRejected | None) -> str:
 
 def _megabytes(size: int) -> str:
     return fmt.megabytes(size)
-
-
-class _Received(io.BytesIO):
-    """Keeps the bytes object `File.download_to_memory` writes, where BytesIO would copy it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data = b""
-
-    def write(self, buffer: ReadableBuffer, /) -> int:
-        self.data = bytes(buffer)  # the same object, when it is bytes already
-        return len(self.data)
-
-
-async def download(bot: Bot, file_id: str) -> bytes:
-    """A file from Telegram, in memory once (`download_as_bytearray` and a conversion to bytes
-    would hold up to three copies at once)."""
-    telegram_file = await bot.get_file(file_id)
-    received = _Received()
-    await telegram_file.download_to_memory(received)
-    return received.data
 
 
 async def on_photo(update: Update, context: BotContext) -> None:
@@ -191,119 +139,42 @@ async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None
         error = PhotoRejected.too_many_bytes(ref.file_size or 0, max_bytes)
         await context.bot.send_message(chat_id, rejection_text(error))
         return
-    batch = _batch(context, chat_id, public_id)
-    if added is None:
-        batch.refused += 1
-    elif not added.duplicate:
-        # Fetched and checked in the background (`_check`): a burst of photos then neither holds
-        # up everyone's updates nor sits in memory as downloaded. The acknowledgement waits.
-        position = added.photo.position
-        batch.added.append(position)
-        check = _check(context, batch, user_id, position, ref)
-        batch.checking.append(services.spawn(check, name=f"photo-check-{chat_id}"))
-    _schedule(context, chat_id, batch)
+    intake = services.intake
+
+    async def acknowledge(outcome: BatchOutcome) -> None:
+        await acknowledge_batch(context, chat_id, outcome)
+
+    if added is not None and added.duplicate:
+        intake.again(chat_id, public_id, acknowledge)
+    else:
+        # Fetched and checked in the background: a burst of photos then neither holds up
+        # everyone's updates nor sits in memory as downloaded. The acknowledgement waits.
+        position = None if added is None else added.photo.position
+        intake.received(context.bot, chat_id, user_id, public_id, ref, position, acknowledge)
 
 
-async def _check(
-    context: BotContext, batch: PhotoBatch, user_id: int, position: int, ref: PhotoRef
-) -> None:
-    """Fetch and prepare one photo of `batch`: hold the copy for the API, or note why it cannot
-    be used (the acknowledgement then takes it out of the case and says why)."""
-    services = context.services
-    # Telegram says how big the file is; reserved before downloading, so the downloads waiting
-    # for a worker are bounded in bytes, not only in number.
-    size = ref.file_size or services.settings.photo_max_bytes
-    async with services.photo_checks, services.photo_downloads.reserve(size):
-        try:
-            data = await download(context.bot, ref.file_id)
-        except TelegramError:
-            batch.rejected.append((position, None))
-            return
-        try:
-            prepared = await services.photos.prepare(data)
-        except PhotoRejected as error:
-            batch.rejected.append((position, error))
-            return
-    services.held_photos.hold(user_id, ref.file_unique_id, prepared)
-    batch.held.append((user_id, ref.file_unique_id))
-    if prepared.quality.warnings:
-        batch.warnings.append((position, prepared.quality.warnings))
-
-
-async def photos_settled(context: BotContext, chat_id: int) -> None:
-    """Wait until the photos this chat sent last are checked and acknowledged.
-
-    A button pressed meanwhile (an earlier "Done") must not go on with a photo that may yet turn
-    out unusable. The chat's updates are handled one at a time, so no new batch starts while this
-    waits.
-    """
-    batches: dict[int, PhotoBatch] = context.services.scratch.get(BATCHES, {})
-    batch = batches.get(chat_id)
-    if batch is not None and batch.flush is not None and not batch.flush.done():
-        await asyncio.wait([batch.flush])
-
-
-def _batch(context: BotContext, chat_id: int, public_id: uuid.UUID) -> PhotoBatch:
-    batches: dict[int, PhotoBatch] = context.services.scratch.setdefault(BATCHES, {})
-    batch = batches.get(chat_id)
-    if batch is None or batch.public_id != public_id:
-        batch = batches[chat_id] = PhotoBatch(public_id)
-    return batch
-
-
-def _schedule(context: BotContext, chat_id: int, batch: PhotoBatch) -> None:
-    if batch.flush is not None:
-        batch.flush.cancel()
-    batch.flush = context.services.spawn(
-        _acknowledge_later(context, chat_id, batch), name=f"photo-ack-{chat_id}"
-    )
-
-
-async def _acknowledge_later(context: BotContext, chat_id: int, batch: PhotoBatch) -> None:
-    services = context.services
-    await asyncio.sleep(services.settings.album_quiet_s)
-    if batch.checking:
-        # `wait`, not `gather`: a newer photo cancels this acknowledgement, never the checks.
-        await asyncio.wait(batch.checking)
-    batches: dict[int, PhotoBatch] = services.scratch.get(BATCHES, {})
-    if batches.get(chat_id) is batch:
-        del batches[chat_id]
-    rejected = sorted(batch.rejected, key=lambda item: item[0])
-
-    def settle(session: Session) -> CaseView | None:
-        """Take the unusable photos out; the case's view, unless it is no longer open."""
-        for position, _ in rejected:
-            with contextlib.suppress(StorageError):  # the case was cancelled meanwhile
-                remove_photo(session, batch.public_id, position)
-        case = open_case(session, chat_id)
-        if case is None or case.public_id != batch.public_id:
-            return None
-        return view_of(case)
-
-    view = await services.database.run(settle)
-    if view is None:
-        # Cancelled or erased meanwhile: keep nothing of it in memory.
-        for owner, file_unique_id in batch.held:
-            services.held_photos.drop(owner, file_unique_id)
-        return
-    for _, error in rejected:
+async def acknowledge_batch(context: BotContext, chat_id: int, outcome: BatchOutcome) -> None:
+    """Answer a batch of photos once: the unusable ones first, then the warnings, then what
+    the case holds now with the photos' screen."""
+    view = view_of(outcome.case)
+    for _, error in outcome.rejected:
         await context.bot.send_message(chat_id, rejection_text(error))
-    for position, issues in sorted(batch.warnings):
+    for position, issues in outcome.warnings:
         problems = ", ".join(text(WARNING_TEXT[issue]) for issue in issues)
         await context.bot.send_message(
             chat_id,
             text("photo_warning", number=position, problems=problems),
-            reply_markup=photo_warning_keyboard(str(batch.public_id), position),
+            reply_markup=photo_warning_keyboard(view.public_id, position),
         )
     lines = []
     count = view.photo_count
-    kept = sorted(set(batch.added) - {position for position, _ in rejected})
+    kept = outcome.kept
     if kept:
         if kept[0] >= count:
             lines.append(text("photos_received", count=count, max=MAX_PHOTOS))
         else:
             lines.append(text("photos_received_many", first=kept[0], count=count, max=MAX_PHOTOS))
-    if batch.refused:
+    if outcome.refused:
         lines.append(text("photo_sixth_refused", max=MAX_PHOTOS))
     await send_screen(context, chat_id, view, before="\n".join(lines) or None)
 

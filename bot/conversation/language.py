@@ -42,7 +42,7 @@ async def apply_language(update: object, context: BotContext) -> None:
     user = update.effective_user
     stored: str | None = None
     try:
-        stored = await context.services.stored_language(user.id)
+        stored = await context.services.languages.of(user.id)
     except Exception:
         # The update is still answered (in the person's Telegram language) and the handler
         # that needs the database reports the failure itself.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 from telegram import Update
 
-from bot.conversation import intake
+from bot.conversation import intake, submission
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
@@ -40,7 +40,6 @@ from bot.domain.safeguards import Safeguard
 from bot.domain.steps import BODY_SITES, QUESTIONS, Step, step_after
 from bot.i18n.texts import text
 from bot.modelderm.protocol import clean_free_text
-from bot.services import analysis
 from bot.views.buttons import CaseButton, case_ref
 
 log = logging.getLogger(__name__)
@@ -231,15 +230,16 @@ async def on_case_button(update: Update, context: BotContext, pressed: CaseButto
     if pressed.step is Step.PHOTOS and pressed.value.startswith(("keep", "replace")):
         await intake.on_photo_decision(update, context, pressed)
         return
-    await intake.photos_settled(context, chat_id)
-    public_id, outcome = await context.services.database.run(press, user_id, pressed)
+    public_id, outcome = await context.services.intake.settled_then(
+        chat_id, press, user_id, pressed
+    )
     if outcome.stale:
         await query.answer(text("stale_button"))
         return
     await query.answer()
     await drop_buttons(query.message)
     if outcome.submit and public_id is not None:
-        await analysis.submit(update, context, public_id)
+        await submission.submit(update, context, public_id)
     elif outcome.cancel and public_id is not None:
         await cancel_case_of(context, user_id, chat_id)
     elif outcome.refuse:

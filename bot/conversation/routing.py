@@ -16,11 +16,10 @@ from telegram.ext import (
 )
 
 from bot.clinic import handlers as triage
-from bot.conversation import account, admin, gate, intake, language, questions
+from bot.conversation import account, admin, gate, intake, language, questions, submission
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.i18n.texts import text, text_in
-from bot.services import analysis
 from bot.views import clinic_buttons as triage_callbacks
 from bot.views.buttons import CaseButton, GlobalButton, decode
 
@@ -70,7 +69,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif isinstance(pressed, GlobalButton) and pressed.kind == language.BUTTON_KIND:
         await language.on_choice(update, context, pressed.value)
     elif isinstance(pressed, GlobalButton) and pressed.kind == "again":
-        await analysis.submit_again(update, context, pressed.value)
+        await submission.submit_again(update, context, pressed.value)
     elif isinstance(pressed, GlobalButton) and pressed.kind == "new":
         await query.answer()
         await gate.begin(update, context)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.db.base import utcnow
 from bot.db.cases import ERROR_TEXT_MAX, lock_case
 from bot.db.models import Case, CaseStatus, DeliveryFailure
+from bot.db.triage import post_of_case
 from bot.domain.diagnosis import Diagnosis
 
 
@@ -43,6 +44,10 @@ class Delivery:
     # The result of a check sent earlier (after a retry, or long after the press): say so, and
     # since an edit does not notify, tell the person that it came.
     late: bool
+    # The person's stored language, and whether the clinic's queue took the case, for a
+    # redelivery's result (a first delivery knows both from the completing transaction).
+    language: str | None = None
+    clinic_queued: bool = False
 
 
 def _deliverable(case: Case) -> bool:
@@ -124,6 +129,8 @@ def claim_delivery(
         way=way,
         status_message_id=case.status_message_id,
         late=_late(case, now, late_after),
+        language=case.user.language,
+        clinic_queued=post_of_case(session, case.public_id) is not None,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import functools
 import os
 import sys
@@ -87,6 +88,7 @@ class PhotoPreparer:
         )
         self._slots = asyncio.Semaphore(workers)
         self._closed = False
+        self._owns_pool = True
 
     @classmethod
     def from_settings(cls, settings: Settings, budget: DecodeBudget | None = None) -> PhotoPreparer:
@@ -100,6 +102,17 @@ class PhotoPreparer:
             workers=settings.photo_workers,
             budget=budget or DecodeBudget.from_settings(settings),
         )
+
+    def with_output(self, *, side: int, fmt: PhotoFormat, quality: int) -> PhotoPreparer:
+        """A preparer of other copies (size, format) on this one's workers and decode budget:
+        one pool of photo threads for the process, however many kinds of copies it makes."""
+        other = copy.copy(self)
+        output = {"side": side, "fmt": fmt, "quality": quality}
+        other._prepare = functools.partial(
+            self._prepare.func, **{**self._prepare.keywords, **output}
+        )
+        other._owns_pool = False
+        return other
 
     async def prepare(self, data: bytes) -> PreparedPhoto:
         """`prepare(data)` on a worker thread; raises PhotoRejected like it."""
@@ -126,7 +139,8 @@ class PhotoPreparer:
     def close(self) -> None:
         """Wait for running work to finish and stop the threads; idempotent."""
         self._closed = True
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._owns_pool:
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
     async def aclose(self) -> None:
         self._closed = True

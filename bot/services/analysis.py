@@ -26,20 +26,10 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
-from bot.conversation.common import (
-    BotContext,
-    chat_id_of,
-    drop_buttons,
-    language_of,
-    say,
-    user_id_of,
-)
-from bot.conversation.fair_use import refuse_if_over_limit
-from bot.conversation.gate import show_gate
 from bot.db.base import utcnow
 from bot.db.cases import (
     claim_upload,
@@ -53,6 +43,7 @@ from bot.db.cases import (
     park_orphans,
     set_status_message,
 )
+from bot.db.database import Database
 from bot.db.errors import (
     CaseNotFound,
     CaseStateError,
@@ -61,18 +52,21 @@ from bot.db.errors import (
     StorageError,
 )
 from bot.db.models import CaseStatus
-from bot.domain.advice import advise
+from bot.domain.advice import AdviceRules, advise
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
+from bot.domain.result import CaseResult
 from bot.i18n import speaking
 from bot.i18n.texts import text
 from bot.imaging import PhotoRejected
+from bot.modelderm.client import ModelDermClient
 from bot.modelderm.errors import DiagnosisFailed
-from bot.services import triage_desk as triage
-from bot.services.api_queue import api_turn
-from bot.services.container import Services
-from bot.services.delivery import deliver, redeliver, redelivery_delay
-from bot.services.uploads import photo_uploads
+from bot.services.api_queue import ApiQueue, api_turn
+from bot.services.delivery import ResultDelivery, redelivery_delay
+from bot.services.languages import StoredLanguages
+from bot.services.tasks import TaskRegistry
+from bot.services.triage_desk import TriageDesk
+from bot.services.uploads import Uploads
 from bot.views.keyboards import try_again_keyboard
 
 log = logging.getLogger(__name__)
@@ -84,83 +78,12 @@ MAX_UNREADABLE_ANSWERS = 3
 ORPHAN_AFTER_S = 120.0
 
 
-async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> None:
-    """The person pressed "Send for analysis" on the summary."""
-    chat_id = chat_id_of(update)
-    if await refuse_if_over_limit(context, chat_id, user_id_of(update), at_submission=True):
-        return
-    try:
-        case = await context.services.database.run(mark_submitted, public_id)
-    except ConsentRequired:
-        await say(context, chat_id, "consent_needed")
-        await show_gate(context, chat_id, language_of(update), renewing=True)
-        return
-    except StorageError:
-        await say(context, chat_id, "analysis_busy")
-        return
-    await _start(context, chat_id, public_id, len(case.photos))
-
-
-async def submit_again(update: Update, context: BotContext, value: str) -> None:
-    """ "Try again" under a check whose answers could not be read: the same case, through
-    consent and fair use again."""
-    query = update.callback_query
-    assert query is not None
-    user_id, chat_id = user_id_of(update), chat_id_of(update)
-    try:
-        public_id = uuid.UUID(hex=value)
-        case = await context.services.database.run(get_case, public_id)
-        offered = (
-            case.telegram_user_id == user_id
-            and case.status is CaseStatus.FAILED
-            and case.unreadable_answers > 0
-        )
-    except (ValueError, StorageError):
-        offered = False
-    if not offered:
-        await query.answer(text("stale_button"))
-        return
-    await query.answer()
-    await drop_buttons(query.message)
-    if await refuse_if_over_limit(context, chat_id, user_id, at_submission=False):
-        return
-    try:
-        case = await context.services.database.run(mark_submitted, public_id, again=True)
-    except ConsentRequired:
-        await say(context, chat_id, "consent_needed")
-        await show_gate(context, chat_id, language_of(update), renewing=True)
-        return
-    except StorageError:
-        await say(context, chat_id, "analysis_busy")
-        return
-    await _start(context, chat_id, public_id, len(case.photos))
-
-
-async def _start(context: BotContext, chat_id: int, public_id: uuid.UUID, count: int) -> None:
-    """The case is stored as submitted: announce it and start the analysis, which goes on
-    even when "Analysing…" cannot be shown (the result then comes as a message of its own)."""
-    status_message_id: int | None = None
-    try:
-        status_message_id = (await say(context, chat_id, "analysing", count=count)).message_id
-    except TelegramError as exc:
-        log.info("'Analysing' not shown for case %s: %s", public_id, exc)
-    services = context.services
-    work = analyse(context.bot, services, public_id, status_message_id=status_message_id)
-    services.spawn_analysis(public_id, work)
-
-
 async def _keep_typing(bot: Bot, chat_id: int) -> None:
     # Telegram shows "typing…" for about five seconds per action.
     while True:
         with contextlib.suppress(TelegramError):
             await bot.send_chat_action(chat_id, ChatAction.TYPING)
         await asyncio.sleep(TYPING_EVERY_S)
-
-
-def next_attempt(services: Services, attempts: int) -> dt.datetime:
-    settings = services.settings
-    delay = min(settings.retry_max_s, settings.retry_base_s * 2 ** max(0, attempts - 1))
-    return utcnow() + dt.timedelta(seconds=delay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,191 +133,12 @@ def _sending(
     )
 
 
-async def analyse(
-    bot: Bot,
-    services: Services,
-    public_id: uuid.UUID,
-    *,
-    status_message_id: int | None = None,
-) -> None:
-    """Send a submitted case's photos (held since they arrived, or fetched and prepared again)
-    to the API; deliver the result or park the case."""
-    try:
-        sending = await services.database.run(_sending, public_id, status_message_id)
-    except CaseNotFound:
-        log.info("case %s was erased before its analysis began", public_id)
-        return
-    if sending is None:
-        return
-    with speaking(sending.language):
-        await _analyse(
-            bot,
-            services,
-            public_id,
-            sending.photos,
-            sending.questionnaire,
-            sending.chat_id,
-            sending.round,
-            status_message_id,
-        )
-
-
-async def _analyse(
-    bot: Bot,
-    services: Services,
-    public_id: uuid.UUID,
-    photos: list[tuple[str, str]],
-    questionnaire: Questionnaire,
-    chat_id: int,
-    round_: _Round,
-    status_message_id: int | None,
-) -> None:
-    async def claim() -> None:
-        await services.database.run(claim_upload, public_id)
-
-    typing: asyncio.Task[None] | None = None
-    diagnosis: Diagnosis | None = None
-    retryable, unreadable, error = True, False, ""
-    card_photo: bytes | None = None
-    try:
-        uploads = await photo_uploads(bot, services, chat_id, photos)
-        # The photo the card shows: the first one, exactly as the API received it.
-        card_photo = uploads[0].data if uploads else None
-        async with api_turn(bot, services.api_queue, chat_id, status_message_id, len(uploads)):
-            # Only once it is our turn: chat actions count against Telegram's flood limits, and
-            # people waiting in the queue see their place instead.
-            typing = services.spawn(_keep_typing(bot, chat_id), name=f"typing-{public_id}")
-            diagnosis = await services.api.diagnose(
-                uploads, questionnaire, case_id=str(public_id), before_upload=claim
-            )
-    except ConsentRequired as exc:
-        await _drop_without_consent(bot, services, public_id, exc.reason)
-        return
-    except SendingRefused as exc:
-        await _drop_without_consent(
-            bot, services, public_id, exc.reason, message="intimate_child_refused"
-        )
-        return
-    except (CaseNotFound, CaseStateError):
-        log.info("case %s was erased or cancelled before its upload; nothing sent", public_id)
-        return
-    except DiagnosisFailed as exc:
-        retryable, unreadable, error = exc.retryable, exc.unreadable_answers_only, str(exc)
-    except PhotoRejected as exc:
-        retryable, error = False, f"photo refused at submission: {exc.reason}"
-    except BadRequest as exc:
-        # Telegram no longer has the file (ids expire after a long time): retrying cannot help.
-        retryable, error = False, f"telegram: {exc.message}"
-    except TelegramError as exc:
-        error = f"telegram: {exc}"
-    finally:
-        if typing is not None:
-            typing.cancel()
-    if diagnosis is not None:
-        await _complete(bot, services, public_id, diagnosis, card_photo)
-        return
-    log.warning("case %s not analysed (attempt %d): %s", public_id, round_.attempts, error)
-    unreadable_now = round_.unreadable_before + 1 if unreadable else 0
-    gave_up_reading = unreadable_now >= MAX_UNREADABLE_ANSWERS
-    try:
-        if gave_up_reading:
-            reason = f"{unreadable_now} submissions answered unreadably: {error}"
-            await services.database.run(mark_failed, public_id, reason, unreadable=True)
-        elif retryable:
-            retry_at = next_attempt(services, round_.attempts)
-            await services.database.run(
-                mark_pending_retry, public_id, error, retry_at, unreadable=unreadable
-            )
-        else:
-            await services.database.run(mark_failed, public_id, error)
-    except (CaseNotFound, CaseStateError):
-        log.info("case %s was erased or cancelled while it was sent", public_id)
-        return
-    if gave_up_reading or not retryable:
-        await settle_stopped(bot, chat_id, round_.status_message_id)
-    with contextlib.suppress(TelegramError):
-        if gave_up_reading:
-            await bot.send_message(
-                chat_id, text("analysis_unreadable"), reply_markup=try_again_keyboard(public_id)
-            )
-        elif not retryable:
-            await bot.send_message(chat_id, text("analysis_failed"))
-        elif round_.pressed:
-            await bot.send_message(chat_id, text("pending"))
-
-
-async def _complete(
-    bot: Bot,
-    services: Services,
-    public_id: uuid.UUID,
-    diagnosis: Diagnosis,
-    card_photo: bytes | None,
-) -> None:
-    desk = services.triage
-    advice = advise(diagnosis, services.advice_rules)
-
-    def complete(session: Session) -> bool:
-        """Whether the clinic's queue took the case."""
-        # Should this process stop before delivering, the redelivery job takes over then.
-        deliver_by = utcnow() + redelivery_delay(0)
-        case = mark_completed(session, public_id, diagnosis, deliver_by=deliver_by)
-        # Queued in the same transaction: a completed case always reaches the clinic.
-        return desk is not None and desk.enqueue(session, case, advice)
-
-    try:
-        queued = await services.database.run(complete)
-    except (CaseNotFound, CaseStateError):
-        # Erased (or cancelled) while the upload was on the wire: the answer goes nowhere.
-        log.info("case %s was erased while it was analysed; its result is discarded", public_id)
-        return
-    await deliver(bot, services, public_id, card_photo=card_photo)
-    if queued:
-        triage.post_soon(bot, services)
-
-
-async def retry_pending(context: BotContext) -> None:
-    """Repeating job: resubmit parked cases whose time has come; deliver results that are due."""
-    services, bot = context.services, context.bot
-    idle_since = utcnow() - dt.timedelta(seconds=ORPHAN_AFTER_S)
-    due = await services.database.run(_due_for_retry, set(services.analyses), idle_since)
-    for public_id in due:
-        try:
-            await services.database.run(mark_submitted, public_id)
-        except ConsentRequired as exc:
-            await _drop_without_consent(bot, services, public_id, exc.reason)
-            continue
-        except StorageError:
-            continue  # cancelled or taken by another worker meanwhile
-        services.spawn_analysis(public_id, analyse(bot, services, public_id))
-    await redeliver(bot, services)
-
-
 def _due_for_retry(
     session: Session, running: set[uuid.UUID], idle_since: dt.datetime
 ) -> list[uuid.UUID]:
     """Park the orphaned submitted cases, then list the parked ones whose time has come."""
     park_orphans(session, running, idle_since=idle_since)
     return [case.public_id for case in due_for_retry(session)]
-
-
-async def _drop_without_consent(
-    bot: Bot,
-    services: Services,
-    public_id: uuid.UUID,
-    reason: str,
-    *,
-    message: str = "pending_dropped_no_consent",
-) -> None:
-    """Discard a case whose photos may not leave (no consent now, or never), and say so."""
-    try:
-        case = await services.database.run(drop_unconsented, public_id, f"not sent: {reason}")
-    except (CaseNotFound, CaseStateError):
-        return
-    chat_id, status_message_id = case.telegram_user_id, case.status_message_id
-    with speaking(await services.stored_language(chat_id)):
-        await settle_stopped(bot, chat_id, status_message_id)
-        with contextlib.suppress(TelegramError):
-            await bot.send_message(chat_id, text(message))
 
 
 async def settle_stopped(bot: Bot, chat_id: int, status_message_id: int | None) -> None:
@@ -405,3 +149,208 @@ async def settle_stopped(bot: Bot, chat_id: int, status_message_id: int | None) 
         await bot.edit_message_text(
             text("analysis_stopped"), chat_id=chat_id, message_id=status_message_id
         )
+
+
+class Analysis:
+    """Sends submitted cases to the API, one analysis task per case, and retries parked ones."""
+
+    def __init__(
+        self,
+        database: Database,
+        api: ModelDermClient,
+        queue: ApiQueue,
+        uploads: Uploads,
+        delivery: ResultDelivery,
+        desk: TriageDesk | None,
+        advice_rules: AdviceRules,
+        tasks: TaskRegistry,
+        languages: StoredLanguages,
+        *,
+        retry_base_s: float,
+        retry_max_s: float,
+    ) -> None:
+        self.database, self.api, self.queue = database, api, queue
+        self.uploads, self.delivery, self.desk = uploads, delivery, desk
+        self.advice_rules, self.tasks, self.languages = advice_rules, tasks, languages
+        self.retry_base_s, self.retry_max_s = retry_base_s, retry_max_s
+
+    def start(self, bot: Bot, public_id: uuid.UUID, status_message_id: int | None) -> None:
+        """Run a case just stored as submitted in the background, stoppable by its id."""
+        work = self.analyse(bot, public_id, status_message_id=status_message_id)
+        self.tasks.spawn_for_case(public_id, work)
+
+    def next_attempt(self, attempts: int) -> dt.datetime:
+        delay = min(self.retry_max_s, self.retry_base_s * 2 ** max(0, attempts - 1))
+        return utcnow() + dt.timedelta(seconds=delay)
+
+    async def analyse(
+        self, bot: Bot, public_id: uuid.UUID, *, status_message_id: int | None = None
+    ) -> None:
+        """Send a submitted case's photos (held since they arrived, or fetched and prepared
+        again) to the API; deliver the result or park the case."""
+        try:
+            sending = await self.database.run(_sending, public_id, status_message_id)
+        except CaseNotFound:
+            log.info("case %s was erased before its analysis began", public_id)
+            return
+        if sending is None:
+            return
+        with speaking(sending.language):
+            await self._analyse(bot, public_id, sending, status_message_id)
+
+    async def _analyse(
+        self,
+        bot: Bot,
+        public_id: uuid.UUID,
+        sending: _Sending,
+        status_message_id: int | None,
+    ) -> None:
+        chat_id, photos, round_ = sending.chat_id, sending.photos, sending.round
+
+        async def claim() -> None:
+            await self.database.run(claim_upload, public_id)
+
+        typing: asyncio.Task[None] | None = None
+        diagnosis: Diagnosis | None = None
+        retryable, unreadable, error = True, False, ""
+        card_photo: bytes | None = None
+        try:
+            uploads = await self.uploads.of_photos(bot, chat_id, photos)
+            # The photo the card shows: the first one, exactly as the API received it.
+            card_photo = uploads[0].data if uploads else None
+            async with api_turn(bot, self.queue, chat_id, status_message_id, len(uploads)):
+                # Only once it is our turn: chat actions count against Telegram's flood limits,
+                # and people waiting in the queue see their place instead.
+                typing = self.tasks.spawn(_keep_typing(bot, chat_id), name=f"typing-{public_id}")
+                diagnosis = await self.api.diagnose(
+                    uploads, sending.questionnaire, case_id=str(public_id), before_upload=claim
+                )
+        except ConsentRequired as exc:
+            await self._drop_without_consent(bot, public_id, exc.reason)
+            return
+        except SendingRefused as exc:
+            await self._drop_without_consent(
+                bot, public_id, exc.reason, message="intimate_child_refused"
+            )
+            return
+        except (CaseNotFound, CaseStateError):
+            log.info("case %s erased or cancelled before its upload; nothing sent", public_id)
+            return
+        except DiagnosisFailed as exc:
+            retryable, unreadable, error = exc.retryable, exc.unreadable_answers_only, str(exc)
+        except PhotoRejected as exc:
+            retryable, error = False, f"photo refused at submission: {exc.reason}"
+        except BadRequest as exc:
+            # Telegram no longer has the file (ids expire after a long time): retrying cannot
+            # help.
+            retryable, error = False, f"telegram: {exc.message}"
+        except TelegramError as exc:
+            error = f"telegram: {exc}"
+        finally:
+            if typing is not None:
+                typing.cancel()
+        if diagnosis is not None:
+            await self._complete(bot, public_id, sending, diagnosis, card_photo)
+            return
+        log.warning("case %s not analysed (attempt %d): %s", public_id, round_.attempts, error)
+        unreadable_now = round_.unreadable_before + 1 if unreadable else 0
+        gave_up_reading = unreadable_now >= MAX_UNREADABLE_ANSWERS
+        try:
+            if gave_up_reading:
+                reason = f"{unreadable_now} submissions answered unreadably: {error}"
+                await self.database.run(mark_failed, public_id, reason, unreadable=True)
+            elif retryable:
+                retry_at = self.next_attempt(round_.attempts)
+                await self.database.run(
+                    mark_pending_retry, public_id, error, retry_at, unreadable=unreadable
+                )
+            else:
+                await self.database.run(mark_failed, public_id, error)
+        except (CaseNotFound, CaseStateError):
+            log.info("case %s was erased or cancelled while it was sent", public_id)
+            return
+        if gave_up_reading or not retryable:
+            await settle_stopped(bot, chat_id, round_.status_message_id)
+        with contextlib.suppress(TelegramError):
+            if gave_up_reading:
+                await bot.send_message(
+                    chat_id,
+                    text("analysis_unreadable"),
+                    reply_markup=try_again_keyboard(public_id),
+                )
+            elif not retryable:
+                await bot.send_message(chat_id, text("analysis_failed"))
+            elif round_.pressed:
+                await bot.send_message(chat_id, text("pending"))
+
+    async def _complete(
+        self,
+        bot: Bot,
+        public_id: uuid.UUID,
+        sending: _Sending,
+        diagnosis: Diagnosis,
+        card_photo: bytes | None,
+    ) -> None:
+        desk = self.desk
+        advice = advise(diagnosis, self.advice_rules)
+
+        def complete(session: Session) -> bool:
+            """Whether the clinic's queue took the case."""
+            # Should this process stop before delivering, the redelivery job takes over then.
+            deliver_by = utcnow() + redelivery_delay(0)
+            case = mark_completed(session, public_id, diagnosis, deliver_by=deliver_by)
+            # Queued in the same transaction: a completed case always reaches the clinic.
+            return desk is not None and desk.enqueue(session, case, advice)
+
+        try:
+            queued = await self.database.run(complete)
+        except (CaseNotFound, CaseStateError):
+            # Erased (or cancelled) while the upload was on the wire: the answer goes nowhere.
+            log.info("case %s erased while it was analysed; its result is discarded", public_id)
+            return
+        result = CaseResult(
+            public_id=public_id,
+            chat_id=sending.chat_id,
+            language=sending.language,
+            diagnosis=diagnosis,
+            advice=advice,
+            clinic_queued=queued,
+            card_photo=card_photo,
+        )
+        await self.delivery.deliver(bot, public_id, result)
+        if queued and desk is not None:
+            desk.post_soon(bot)
+
+    async def retry_pending(self, bot: Bot) -> None:
+        """Repeating job: resubmit parked cases whose time has come; deliver the results due."""
+        idle_since = utcnow() - dt.timedelta(seconds=ORPHAN_AFTER_S)
+        due = await self.database.run(_due_for_retry, self.tasks.cases(), idle_since)
+        for public_id in due:
+            try:
+                await self.database.run(mark_submitted, public_id)
+            except ConsentRequired as exc:
+                await self._drop_without_consent(bot, public_id, exc.reason)
+                continue
+            except StorageError:
+                continue  # cancelled or taken by another worker meanwhile
+            self.tasks.spawn_for_case(public_id, self.analyse(bot, public_id))
+        await self.delivery.redeliver(bot)
+
+    async def _drop_without_consent(
+        self,
+        bot: Bot,
+        public_id: uuid.UUID,
+        reason: str,
+        *,
+        message: str = "pending_dropped_no_consent",
+    ) -> None:
+        """Discard a case whose photos may not leave (no consent now, or never), and say so."""
+        try:
+            case = await self.database.run(drop_unconsented, public_id, f"not sent: {reason}")
+        except (CaseNotFound, CaseStateError):
+            return
+        chat_id, status_message_id = case.telegram_user_id, case.status_message_id
+        with speaking(await self.languages.of(chat_id)):
+            await settle_stopped(bot, chat_id, status_message_id)
+            with contextlib.suppress(TelegramError):
+                await bot.send_message(chat_id, text(message))

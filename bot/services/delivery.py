@@ -26,6 +26,7 @@ import uuid
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 
+from bot.db.database import Database
 from bot.db.delivery import (
     Delivery,
     DeliveryWay,
@@ -36,12 +37,11 @@ from bot.db.delivery import (
     record_delivery_failure,
 )
 from bot.db.models import DeliveryFailure
-from bot.domain.advice import advise
+from bot.domain.advice import AdviceRules, advise
+from bot.domain.result import CaseResult
 from bot.i18n import speaking
 from bot.i18n.texts import text
-from bot.services import triage_desk as triage
-from bot.services.container import Services
-from bot.services.uploads import first_photo
+from bot.services.uploads import Uploads
 from bot.views.keyboards import new_case_keyboard
 from bot.views.result import render_result
 from bot.views.result_card import send_result_card
@@ -98,52 +98,162 @@ class _Ended(Exception):
     """The delivery ended without showing anything now (given up, recorded as such)."""
 
 
-async def deliver(
-    bot: Bot, services: Services, public_id: uuid.UUID, *, card_photo: bytes | None = None
-) -> None:
-    """One try at bringing the case's result to the person; records how it went.
+class ResultDelivery:
+    """Brings results to the people who sent the checks (`deliver`), and tries again those whose
+    delivery was cut short (`redeliver`)."""
 
-    `card_photo`: the first photo as the API received it, when still in memory; otherwise it is
-    fetched again for the card.
-    """
-    plan = await services.database.run(
-        claim_delivery,
-        public_id,
-        retry_in=redelivery_delay,
-        max_attempts=MAX_DELIVERY_ATTEMPTS,
-        late_after=dt.timedelta(seconds=LATE_RESULT_AFTER_S),
-    )
-    if plan is None:
-        return
-    with speaking(await services.stored_language(plan.chat_id)):
-        body = await _result_text(services, plan)
+    def __init__(
+        self,
+        database: Database,
+        uploads: Uploads,
+        advice_rules: AdviceRules,
+        *,
+        top: int,
+        clinic_on: bool,
+    ) -> None:
+        self.database, self.uploads, self.advice_rules = database, uploads, advice_rules
+        self.top = top
+        # Triage by the clinic is on: a result the clinic's queue took says a clinician will look.
+        self.clinic_on = clinic_on
+
+    async def deliver(
+        self, bot: Bot, public_id: uuid.UUID, result: CaseResult | None = None
+    ) -> None:
+        """One try at bringing the case's result to the person; records how it went.
+
+        `result`: the result as its analysis just built it; None for a redelivery, which builds
+        it from what the claim of the try read.
+        """
+        plan = await self.database.run(
+            claim_delivery,
+            public_id,
+            retry_in=redelivery_delay,
+            max_attempts=MAX_DELIVERY_ATTEMPTS,
+            late_after=dt.timedelta(seconds=LATE_RESULT_AFTER_S),
+        )
+        if plan is None:
+            return
+        if result is None:
+            result = CaseResult(
+                public_id=plan.public_id,
+                chat_id=plan.chat_id,
+                language=plan.language,
+                diagnosis=plan.diagnosis,
+                advice=advise(plan.diagnosis, self.advice_rules),
+                clinic_queued=plan.clinic_queued,
+            )
+        with speaking(result.language):
+            body = self._result_text(plan, result)
+            try:
+                if plan.way is DeliveryWay.EDIT:
+                    edited = await self._edit_in(bot, plan, body)
+                else:
+                    edited = False
+                    await _send_new(bot, plan, body)
+            except _Ended:
+                return
+            except TelegramError as exc:
+                await self._failed(plan, exc, new_message=plan.way is DeliveryWay.NEW_MESSAGE)
+                return
+            send_card = await self.database.run(mark_delivered, public_id)
+            if edited and plan.late:
+                await _notify(bot, plan)
+            if send_card:
+                await self._send_card(bot, result)
+
+    def _result_text(self, plan: Delivery, result: CaseResult) -> str:
+        body = render_result(result.diagnosis, result.advice, str(result.public_id), top=self.top)
+        if plan.late:
+            body = f"{text('pending_result_intro')}\n\n{body}"
+        if self.clinic_on and result.clinic_queued:
+            body = f"{body}\n\n{text('triage_result_note')}"
+        return body
+
+    async def _edit_in(self, bot: Bot, plan: Delivery, body: str) -> bool:
+        """Make "Analysing…" the result (True), or send it once as a new message when that message
+        is gone or too old to edit (False)."""
+        assert plan.status_message_id is not None
         try:
-            if plan.way is DeliveryWay.EDIT:
-                edited = await _edit_in(bot, services, plan, body)
-            else:
-                edited = False
-                await _send_new(bot, plan, body)
-        except _Ended:
-            return
+            await bot.edit_message_text(
+                body,
+                chat_id=plan.chat_id,
+                message_id=plan.status_message_id,
+                reply_markup=new_case_keyboard(),
+                link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest as exc:
+            message = exc.message.lower()
+            if "message is not modified" in message:
+                return True  # made by an earlier try
+            if not any(sign in message for sign in _CANNOT_EDIT):
+                raise
+            log.info(
+                "status message of case %s cannot be edited; sending the result", plan.public_id
+            )
+        else:
+            return True
+        allowed = await self.database.run(claim_new_message, plan.public_id)
+        if not allowed:
+            # A new message was attempted before, and there is no message left to edit.
+            await self.database.run(
+                record_delivery_failure,
+                plan.public_id,
+                "status message gone after a result message may have been sent",
+                give_up=DeliveryFailure.MAYBE_SENT,
+                not_sent=False,
+                max_attempts=MAX_DELIVERY_ATTEMPTS,
+            )
+            raise _Ended
+        try:
+            await _send_new(bot, plan, body)
         except TelegramError as exc:
-            await _failed(services, plan, exc, new_message=plan.way is DeliveryWay.NEW_MESSAGE)
+            await self._failed(plan, exc, new_message=True)
+            raise _Ended from exc
+        return False
+
+    async def _failed(self, plan: Delivery, exc: TelegramError, *, new_message: bool) -> None:
+        reason = _gives_up(exc)
+        log.warning(
+            "result of case %s not delivered (try %d): %s%s",
+            plan.public_id,
+            plan.attempt,
+            exc,
+            f"; given up: {reason}" if reason else "",
+        )
+        await self.database.run(
+            record_delivery_failure,
+            plan.public_id,
+            f"telegram: {exc}",
+            give_up=reason,
+            not_sent=new_message and _surely_not_sent(exc),
+            max_attempts=MAX_DELIVERY_ATTEMPTS,
+        )
+
+    async def _send_card(self, bot: Bot, result: CaseResult) -> None:
+        photo = result.card_photo
+        if photo is None:
+            photo = await self.uploads.first_photo(bot, result.public_id)
+        if photo is None:
             return
-        send_card = await services.database.run(mark_delivered, public_id)
-        if edited and plan.late:
-            await _notify(bot, plan)
-        if send_card:
-            await _send_card(bot, services, plan, card_photo)
+        await send_result_card(
+            bot,
+            result.chat_id,
+            photo,
+            result.diagnosis,
+            result.advice,
+            str(result.public_id),
+            self.top,
+        )
 
-
-async def _result_text(services: Services, plan: Delivery) -> str:
-    advice = advise(plan.diagnosis, services.advice_rules)
-    top = services.settings.result_top_n
-    body = render_result(plan.diagnosis, advice, str(plan.public_id), top=top)
-    if plan.late:
-        body = f"{text('pending_result_intro')}\n\n{body}"
-    if note := await triage.result_note(services, plan.public_id):
-        body = f"{body}\n\n{note}"
-    return body
+    async def redeliver(self, bot: Bot) -> None:
+        """Results whose next try is due (a crash, a Telegram outage), the longest due first."""
+        due = await self.database.run(due_deliveries, limit=REDELIVERY_BATCH)
+        for public_id in due:
+            try:
+                await self.deliver(bot, public_id)
+            except Exception:
+                # The others of this round still get their try.
+                log.exception("redelivery of case %s failed", public_id)
 
 
 async def _send_new(bot: Bot, plan: Delivery, body: str) -> None:
@@ -163,91 +273,3 @@ async def _notify(bot: Bot, plan: Delivery) -> None:
                 plan.status_message_id, allow_sending_without_reply=True
             ),
         )
-
-
-async def _edit_in(bot: Bot, services: Services, plan: Delivery, body: str) -> bool:
-    """Make "Analysing…" the result (True), or send it once as a new message when that message
-    is gone or too old to edit (False)."""
-    assert plan.status_message_id is not None
-    try:
-        await bot.edit_message_text(
-            body,
-            chat_id=plan.chat_id,
-            message_id=plan.status_message_id,
-            reply_markup=new_case_keyboard(),
-            link_preview_options=NO_PREVIEW,
-        )
-    except BadRequest as exc:
-        message = exc.message.lower()
-        if "message is not modified" in message:
-            return True  # made by an earlier try
-        if not any(sign in message for sign in _CANNOT_EDIT):
-            raise
-        log.info("status message of case %s cannot be edited; sending the result", plan.public_id)
-    else:
-        return True
-    allowed = await services.database.run(claim_new_message, plan.public_id)
-    if not allowed:
-        # A new message was attempted before, and there is no message left to edit.
-        await services.database.run(
-            record_delivery_failure,
-            plan.public_id,
-            "status message gone after a result message may have been sent",
-            give_up=DeliveryFailure.MAYBE_SENT,
-            not_sent=False,
-            max_attempts=MAX_DELIVERY_ATTEMPTS,
-        )
-        raise _Ended
-    try:
-        await _send_new(bot, plan, body)
-    except TelegramError as exc:
-        await _failed(services, plan, exc, new_message=True)
-        raise _Ended from exc
-    return False
-
-
-async def _failed(
-    services: Services, plan: Delivery, exc: TelegramError, *, new_message: bool
-) -> None:
-    reason = _gives_up(exc)
-    log.warning(
-        "result of case %s not delivered (try %d): %s%s",
-        plan.public_id,
-        plan.attempt,
-        exc,
-        f"; given up: {reason}" if reason else "",
-    )
-    await services.database.run(
-        record_delivery_failure,
-        plan.public_id,
-        f"telegram: {exc}",
-        give_up=reason,
-        not_sent=new_message and _surely_not_sent(exc),
-        max_attempts=MAX_DELIVERY_ATTEMPTS,
-    )
-
-
-async def _send_card(
-    bot: Bot, services: Services, plan: Delivery, card_photo: bytes | None
-) -> None:
-    photo = card_photo
-    if photo is None:
-        photo = await first_photo(bot, services, plan.public_id)
-    if photo is None:
-        return
-    advice = advise(plan.diagnosis, services.advice_rules)
-    top = services.settings.result_top_n
-    await send_result_card(
-        bot, plan.chat_id, photo, plan.diagnosis, advice, str(plan.public_id), top
-    )
-
-
-async def redeliver(bot: Bot, services: Services) -> None:
-    """Results whose next try is due (a crash, a Telegram outage), the longest due first."""
-    due = await services.database.run(due_deliveries, limit=REDELIVERY_BATCH)
-    for public_id in due:
-        try:
-            await deliver(bot, services, public_id)
-        except Exception:
-            # The others of this round still get their try.
-            log.exception("redelivery of case %s failed", public_id)

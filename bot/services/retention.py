@@ -9,34 +9,30 @@ daily still purges. `python -m bot purge` does the same from the command line.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from telegram import Bot
 
+from bot.db.database import Database
 from bot.db.retention import purge_expired_cases
 from bot.services.clinic_copies import clear_clinic_copies
-
-if TYPE_CHECKING:
-    from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 
 PURGE_FIRST_S = 60.0
 
 
-async def purge_expired(bot: Bot, services: Services) -> int:
+async def purge_expired(
+    bot: Bot, database: Database, *, retention_days: int, clinic_chat_id: int | None
+) -> int:
     """Purge the cases past RETENTION_DAYS and delete their copies in the clinic's group."""
-    settings = services.settings
-    purged = await services.database.run(
-        purge_expired_cases, settings.retention_days, clinic_chat_id=settings.triage_chat_id
-    )
+    purged = await database.run(purge_expired_cases, retention_days, clinic_chat_id=clinic_chat_id)
     # Also copies left by an erasure or a `purge` command that could not reach Telegram.
-    cleared = await clear_clinic_copies(bot, services.database)
+    cleared = await clear_clinic_copies(bot, database)
     log.info(
         "retention: purged %d case(s) finished more than %d day(s) ago; clinic's group: "
         "%d message(s) deleted, %d kept by Telegram (the clinic was asked), %d case(s) to retry",
         purged,
-        settings.retention_days,
+        retention_days,
         cleared.deleted,
         cleared.stayed,
         cleared.waiting,

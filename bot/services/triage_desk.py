@@ -25,8 +25,6 @@ import contextlib
 import datetime as dt
 import logging
 import uuid
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
@@ -36,63 +34,73 @@ from bot.config import Settings
 from bot.db import triage as store
 from bot.db.base import utcnow
 from bot.db.consent import accepts_terms_in_force
+from bot.db.database import Database
 from bot.db.models import Case, ConsentRecord, TriageDecision, TriageDecisionKind, TriagePost
-from bot.domain.advice import Advice, advise
+from bot.domain.advice import Advice, AdviceRules, advise
 from bot.domain.diagnosis import Diagnosis
 from bot.i18n import DEFAULT_LANGUAGE, speaking
 from bot.i18n.texts import text
-from bot.imaging import DecodeBudget, PhotoPreparer, PhotoRejected
+from bot.imaging import PhotoPreparer, PhotoRejected
 from bot.services.clinic_copies import clear_clinic_copies
+from bot.services.delivery import REDELIVER_AFTER_S
+from bot.services.tasks import TaskRegistry
 from bot.views.clinic_buttons import NEW_PHOTOS, TriageButton
 from bot.views.clinic_card import card_keyboard, duration, render_card
 from bot.views.result import short_case_id
-
-if TYPE_CHECKING:
-    from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 
 CLINIC_PHOTO_SIDE = 1024
 CLINIC_PHOTO_QUALITY = 90
-# A decision not marked delivered this long after it was made was lost in sending.
-REDELIVER_AFTER_S = 60.0
 CLINICIAN_STATUSES = frozenset({"creator", "administrator", "member"})
 
 
-@dataclass
 class TriageDesk:
-    chat_id: int
-    clinician_ids: frozenset[int]
-    reminder_after: dt.timedelta
-    top: int
-    photos: PhotoPreparer
-    posting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """The clinic's side of the bot's services, when TRIAGE_CHAT_ID is set."""
+
+    def __init__(
+        self,
+        database: Database,
+        tasks: TaskRegistry,
+        preparer: PhotoPreparer,
+        advice_rules: AdviceRules,
+        *,
+        chat_id: int,
+        clinician_ids: frozenset[int],
+        reminder_after: dt.timedelta,
+        top: int,
+    ) -> None:
+        """`preparer`: the API's; the clinic's copies are made on its workers, larger."""
+        self.database, self.tasks, self.advice_rules = database, tasks, advice_rules
+        self.chat_id, self.clinician_ids = chat_id, clinician_ids
+        self.reminder_after, self.top = reminder_after, top
+        self.photos = preparer.with_output(
+            side=CLINIC_PHOTO_SIDE, fmt="jpeg", quality=CLINIC_PHOTO_QUALITY
+        )
+        # One post at a time within the process (the bot polls, so there is one process).
+        self.posting = asyncio.Lock()
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, budget: DecodeBudget | None = None
+        cls,
+        settings: Settings,
+        database: Database,
+        tasks: TaskRegistry,
+        preparer: PhotoPreparer,
+        advice_rules: AdviceRules,
     ) -> TriageDesk | None:
-        """`budget`: the process's decode budget (a new one from the settings if None)."""
         if settings.triage_chat_id is None:
             return None
         return cls(
+            database,
+            tasks,
+            preparer,
+            advice_rules,
             chat_id=settings.triage_chat_id,
             clinician_ids=frozenset(settings.triage_clinician_ids),
             reminder_after=dt.timedelta(seconds=settings.triage_reminder_after_s),
             top=settings.result_top_n,
-            photos=PhotoPreparer(
-                side=CLINIC_PHOTO_SIDE,
-                fmt="jpeg",
-                quality=CLINIC_PHOTO_QUALITY,
-                max_bytes=settings.photo_max_bytes,
-                max_pixels=settings.photo_max_pixels,
-                workers=1,
-                budget=budget or DecodeBudget.from_settings(settings),
-            ),
         )
-
-    async def aclose(self) -> None:
-        await self.photos.aclose()
 
     @staticmethod
     def enqueue(session: Session, case: Case, advice: Advice) -> bool:
@@ -123,122 +131,166 @@ class TriageDesk:
             return False
         return member.status in CLINICIAN_STATUSES
 
+    def render(
+        self,
+        session: Session,
+        post: TriagePost,
+        *,
+        choosing: bool = False,
+        superseded: bool = False,
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The card's text and buttons from what is stored now (inside a unit of work)."""
+        case = post.case
+        session.refresh(case, ["photos"])
+        diagnosis = case.result or Diagnosis((), None, None, None)
+        decisions = store.decisions_of(session, post.case_id, post.round)
+        body = render_card(
+            post,
+            case,
+            diagnosis,
+            advise(diagnosis, self.advice_rules),
+            decisions,
+            top=self.top,
+            now=utcnow(),
+            superseded=superseded,
+        )
+        return body, card_keyboard(post, choosing=choosing, superseded=superseded)
 
-async def result_note(services: Services, public_id: uuid.UUID) -> str:
-    """The line under the person's result saying a clinician will look, when one will."""
-    if services.triage is None:
-        return ""
-    post = await services.database.run(store.post_of_case, public_id)
-    return text("triage_result_note") if post is not None else ""
+    def post_soon(self, bot: Bot) -> None:
+        """Post waiting cases now rather than at the job's next run."""
+        self.tasks.spawn(self.post_waiting(bot), name="triage-post")
 
+    async def post_waiting(self, bot: Bot) -> None:
+        # Posted right after a result, this task inherits the person's language; the clinic
+        # reads its group in the bot's default language whoever's case it is.
+        with speaking(DEFAULT_LANGUAGE):
+            await self._post_waiting(bot)
+        # Copies of cases that left the bot, and a half post whose consent ended just now
+        # (outside the lock: presses on cards wait for it, and deleting may wait for Telegram's
+        # flood limit).
+        await clear_clinic_copies(bot, self.database)
 
-def advice_of(services: Services, diagnosis: Diagnosis) -> Advice:
-    return advise(diagnosis, services.advice_rules)
+    async def _post_waiting(self, bot: Bot) -> None:
+        async with self.posting:
+            waiting = [post.id for post in await self.database.run(store.unposted)]
+            for post_id in waiting:
+                try:
+                    await self._post_one(bot, post_id)
+                except TelegramError as exc:
+                    log.warning("triage: case not posted yet (%s); will retry", exc)
+                    await self.database.run(store.record_post_failure, post_id, str(exc))
+                except Exception as exc:  # one broken case must not hold up the others
+                    log.exception("triage: posting a case failed")
+                    await self.database.run(store.record_post_failure, post_id, repr(exc))
 
+    async def _post_one(self, bot: Bot, post_id: int) -> None:
+        # Consent is claimed again before each message: one withdrawn meanwhile stops the post.
+        post = await self.database.run(store.claim_post, post_id, chat_id=self.chat_id)
+        if post is None:
+            return
+        public_id = post.case.public_id
+        if post.album_message_ids is None:
+            file_ids = [photo.file_id for photo in post.case.photos]
+            album = await self._send_album(bot, file_ids)
+            await self.database.run(
+                store.record_album, post_id, public_id, album, chat_id=self.chat_id
+            )
 
-def render(
-    services: Services,
-    session: Session,
-    post: TriagePost,
-    *,
-    choosing: bool = False,
-    superseded: bool = False,
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The card's text and buttons from what is stored now (inside a unit of work)."""
-    assert services.triage is not None
-    case = post.case
-    session.refresh(case, ["photos"])
-    diagnosis = case.result or Diagnosis((), None, None, None)
-    decisions = store.decisions_of(session, post.case_id, post.round)
-    body = render_card(
-        post,
-        case,
-        diagnosis,
-        advice_of(services, diagnosis),
-        decisions,
-        top=services.triage.top,
-        now=utcnow(),
-        superseded=superseded,
-    )
-    return body, card_keyboard(post, choosing=choosing, superseded=superseded)
+        def claim_card(session: Session) -> tuple[str, InlineKeyboardMarkup | None] | None:
+            claimed = store.claim_post(session, post_id, chat_id=self.chat_id)
+            return None if claimed is None else self.render(session, claimed)
 
-
-def post_soon(bot: Bot, services: Services) -> None:
-    """Post waiting cases now rather than at the job's next run."""
-    services.spawn(post_waiting(bot, services), name="triage-post")
-
-
-async def post_waiting(bot: Bot, services: Services) -> None:
-    desk = services.triage
-    if desk is None:
-        return
-    # Posted right after a result, this task inherits the person's language; the clinic reads
-    # its group in the bot's default language whoever's case it is.
-    with speaking(DEFAULT_LANGUAGE):
-        await _post_waiting(bot, services, desk)
-    # Copies of cases that left the bot, and a half post whose consent ended just now (outside
-    # the lock: presses on cards wait for it, and deleting may wait for Telegram's flood limit).
-    await clear_clinic_copies(bot, services.database)
-
-
-async def _post_waiting(bot: Bot, services: Services, desk: TriageDesk) -> None:
-    async with desk.posting:
-        waiting = [post.id for post in await services.database.run(store.unposted)]
-        for post_id in waiting:
-            try:
-                await _post_one(bot, services, desk, post_id)
-            except TelegramError as exc:
-                log.warning("triage: case not posted yet (%s); will retry", exc)
-                await services.database.run(store.record_post_failure, post_id, str(exc))
-            except Exception as exc:  # one broken case must not hold up the others
-                log.exception("triage: posting a case failed")
-                await services.database.run(store.record_post_failure, post_id, repr(exc))
-
-
-async def _post_one(bot: Bot, services: Services, desk: TriageDesk, post_id: int) -> None:
-    # Consent is claimed again before each message: one withdrawn meanwhile stops the post.
-    post = await services.database.run(store.claim_post, post_id, chat_id=desk.chat_id)
-    if post is None:
-        return
-    public_id = post.case.public_id
-    if post.album_message_ids is None:
-        file_ids = [photo.file_id for photo in post.case.photos]
-        album = await _send_album(bot, desk, file_ids)
-        await services.database.run(
-            store.record_album, post_id, public_id, album, chat_id=desk.chat_id
+        card_view = await self.database.run(claim_card)
+        if card_view is None:
+            return
+        body, keyboard = card_view
+        card = await bot.send_message(self.chat_id, body, reply_markup=keyboard)
+        await self.database.run(
+            store.record_card, post_id, public_id, card.message_id, chat_id=self.chat_id
         )
 
-    def claim_card(session: Session) -> tuple[str, InlineKeyboardMarkup | None] | None:
-        claimed = store.claim_post(session, post_id, chat_id=desk.chat_id)
-        return None if claimed is None else render(services, session, claimed)
+    async def _send_album(self, bot: Bot, file_ids: list[str]) -> list[int]:
+        photos: list[bytes] = []
+        for file_id in file_ids:
+            try:
+                telegram_file = await bot.get_file(file_id)
+                data = bytes(await telegram_file.download_as_bytearray())
+                photos.append((await self.photos.prepare(data)).data)
+            except (BadRequest, PhotoRejected) as exc:
+                # Gone from Telegram or unreadable now: the card still goes, without this photo.
+                log.warning("triage: a photo could not be prepared for the clinic: %s", exc)
+        if not photos:
+            return []
+        if len(photos) == 1:
+            sent = await bot.send_photo(self.chat_id, photos[0])
+            return [sent.message_id]
+        messages = await bot.send_media_group(self.chat_id, [InputMediaPhoto(p) for p in photos])
+        return [message.message_id for message in messages]
 
-    card_view = await services.database.run(claim_card)
-    if card_view is None:
-        return
-    body, keyboard = card_view
-    card = await bot.send_message(desk.chat_id, body, reply_markup=keyboard)
-    await services.database.run(
-        store.record_card, post_id, public_id, card.message_id, chat_id=desk.chat_id
-    )
-
-
-async def _send_album(bot: Bot, desk: TriageDesk, file_ids: list[str]) -> list[int]:
-    photos: list[bytes] = []
-    for file_id in file_ids:
+    async def deliver_decision(
+        self,
+        bot: Bot,
+        decision: TriageDecision,
+        public_id: uuid.UUID,
+        chat_id: int,
+        post: TriagePost,
+    ) -> None:
+        """Tell the person the decision, in plain words, and record that they were told."""
+        body = text(
+            f"triage_to_person_{decision.decision.value}", case=short_case_id(str(public_id))
+        )
+        if decision.changed:
+            body = f"{text('triage_changed_prefix')}\n\n{body}"
         try:
-            telegram_file = await bot.get_file(file_id)
-            data = bytes(await telegram_file.download_as_bytearray())
-            photos.append((await desk.photos.prepare(data)).data)
-        except (BadRequest, PhotoRejected) as exc:
-            # Gone from Telegram or unreadable now: the card still goes, without this photo.
-            log.warning("triage: a photo could not be prepared for the clinic: %s", exc)
-    if not photos:
-        return []
-    if len(photos) == 1:
-        sent = await bot.send_photo(desk.chat_id, photos[0])
-        return [sent.message_id]
-    messages = await bot.send_media_group(desk.chat_id, [InputMediaPhoto(p) for p in photos])
-    return [message.message_id for message in messages]
+            await bot.send_message(chat_id, body, reply_markup=person_keyboard(post))
+        except Forbidden:
+            # Blocked the bot: retrying cannot help; the clinic's record stands.
+            log.warning(
+                "triage: the person blocked the bot; decision %d not delivered", decision.id
+            )
+        await self.database.run(store.mark_decision_delivered, decision.id)
+
+    async def run_job(self, bot: Bot) -> None:
+        """Repeating: post what is waiting (and delete the copies of cases that left), deliver
+        lost decisions, remind the group."""
+        await self.post_waiting(bot)
+        # A decision not marked delivered by then was lost in sending, like a result.
+        cutoff = utcnow() - dt.timedelta(seconds=REDELIVER_AFTER_S)
+        lost, posts = await self.database.run(_lost_decisions, cutoff)
+        for item in lost:
+            post = posts[item.post_id]
+            if post is not None:
+                with contextlib.suppress(TelegramError):
+                    await self.deliver_decision(
+                        bot, item.decision, item.public_id, item.telegram_user_id, post
+                    )
+        await self.remind(bot)
+
+    async def remind(self, bot: Bot) -> None:
+        now = utcnow()
+        due = [
+            (post.id, post.card_message_id, post.case.public_id, post.waiting_since)
+            for post in await self.database.run(
+                store.due_reminders, after=self.reminder_after, now=now
+            )
+        ]
+        for post_id, card_id, public_id, since in due:
+            body = text(
+                "triage_reminder",
+                case=short_case_id(str(public_id)),
+                waited=duration((now - since).total_seconds()),
+            )
+            try:
+                await bot.send_message(
+                    self.chat_id,
+                    body,
+                    reply_to_message_id=card_id,
+                    allow_sending_without_reply=True,
+                )
+            except TelegramError as exc:
+                log.warning("triage: reminder not sent (%s)", exc)
+                continue
+            await self.database.run(store.mark_reminded, post_id, now=now)
 
 
 def person_keyboard(post: TriagePost) -> InlineKeyboardMarkup | None:
@@ -250,75 +302,9 @@ def person_keyboard(post: TriagePost) -> InlineKeyboardMarkup | None:
     )
 
 
-async def deliver_decision(
-    bot: Bot,
-    services: Services,
-    decision: TriageDecision,
-    public_id: uuid.UUID,
-    chat_id: int,
-    post: TriagePost,
-) -> None:
-    """Tell the person the decision, in plain words, and record that they were told."""
-    body = text(f"triage_to_person_{decision.decision.value}", case=short_case_id(str(public_id)))
-    if decision.changed:
-        body = f"{text('triage_changed_prefix')}\n\n{body}"
-    try:
-        await bot.send_message(chat_id, body, reply_markup=person_keyboard(post))
-    except Forbidden:
-        # Blocked the bot: retrying cannot help; the clinic's record stands.
-        log.warning("triage: the person blocked the bot; decision %d not delivered", decision.id)
-    await services.database.run(store.mark_decision_delivered, decision.id)
-
-
-async def triage_job(bot: Bot, services: Services) -> None:
-    """Repeating: post what is waiting (and delete the copies of cases that left), deliver
-    lost decisions, remind the group."""
-    desk = services.triage
-    if desk is None:
-        return
-    await post_waiting(bot, services)
-    cutoff = utcnow() - dt.timedelta(seconds=REDELIVER_AFTER_S)
-    lost, posts = await services.database.run(_lost_decisions, cutoff)
-    for item in lost:
-        post = posts[item.post_id]
-        if post is not None:
-            with contextlib.suppress(TelegramError):
-                await deliver_decision(
-                    bot, services, item.decision, item.public_id, item.telegram_user_id, post
-                )
-    await remind(bot, services, desk)
-
-
 def _lost_decisions(
     session: Session, cutoff: dt.datetime
 ) -> tuple[list[store.Undelivered], dict[int, TriagePost | None]]:
     """Decisions never delivered, made before `cutoff`, and their posts."""
     lost = store.undelivered_decisions(session, decided_before=cutoff)
     return lost, {item.post_id: store.get_post(session, item.post_id) for item in lost}
-
-
-async def remind(bot: Bot, services: Services, desk: TriageDesk) -> None:
-    now = utcnow()
-    due = [
-        (post.id, post.card_message_id, post.case.public_id, post.waiting_since)
-        for post in await services.database.run(
-            store.due_reminders, after=desk.reminder_after, now=now
-        )
-    ]
-    for post_id, card_id, public_id, since in due:
-        body = text(
-            "triage_reminder",
-            case=short_case_id(str(public_id)),
-            waited=duration((now - since).total_seconds()),
-        )
-        try:
-            await bot.send_message(
-                desk.chat_id,
-                body,
-                reply_to_message_id=card_id,
-                allow_sending_without_reply=True,
-            )
-        except TelegramError as exc:
-            log.warning("triage: reminder not sent (%s)", exc)
-            continue
-        await services.database.run(store.mark_reminded, post_id, now=now)

@@ -10,36 +10,40 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.db.cases import get_case
+from bot.db.database import Database
 from bot.db.errors import StorageError
-from bot.imaging import PhotoRejected
+from bot.imaging import PhotoPreparer, PhotoRejected
+from bot.imaging.held import HeldPhotos
 from bot.modelderm.client import PhotoUpload
-from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 
 
-async def photo_uploads(
-    bot: Bot, services: Services, owner: int, photos: list[tuple[str, str]]
-) -> list[PhotoUpload]:
-    """`photos`: (file_id, file_unique_id) of each photo, in order; `owner`: who sent them."""
-    uploads = []
-    for file_id, file_unique_id in photos:
-        prepared = services.held_photos.take(owner, file_unique_id)
-        if prepared is None:
-            telegram_file = await bot.get_file(file_id)
-            data = bytes(await telegram_file.download_as_bytearray())
-            prepared = await services.photos.prepare(data)
-        uploads.append(PhotoUpload(prepared.data, prepared.mime_type, prepared.filename))
-    return uploads
+class Uploads:
+    def __init__(self, database: Database, preparer: PhotoPreparer, held: HeldPhotos) -> None:
+        self.database, self.preparer, self.held = database, preparer, held
 
+    async def of_photos(
+        self, bot: Bot, owner: int, photos: list[tuple[str, str]]
+    ) -> list[PhotoUpload]:
+        """`photos`: (file_id, file_unique_id) of each photo, in order; `owner`: who sent them."""
+        uploads = []
+        for file_id, file_unique_id in photos:
+            prepared = self.held.take(owner, file_unique_id)
+            if prepared is None:
+                telegram_file = await bot.get_file(file_id)
+                data = bytes(await telegram_file.download_as_bytearray())
+                prepared = await self.preparer.prepare(data)
+            uploads.append(PhotoUpload(prepared.data, prepared.mime_type, prepared.filename))
+        return uploads
 
-async def first_photo(bot: Bot, services: Services, public_id: uuid.UUID) -> bytes | None:
-    """The case's first photo prepared again, or None when Telegram no longer has it."""
-    try:
-        case = await services.database.run(get_case, public_id)
-        first = [(photo.file_id, photo.file_unique_id) for photo in case.photos[:1]]
-        uploads = await photo_uploads(bot, services, case.telegram_user_id, first)
-    except (TelegramError, PhotoRejected, StorageError):
-        log.info("no photo for the card of case %s", public_id)
-        return None
-    return uploads[0].data if uploads else None
+    async def first_photo(self, bot: Bot, public_id: uuid.UUID) -> bytes | None:
+        """The case's first photo prepared again, or None when Telegram no longer has it."""
+        try:
+            case = await self.database.run(get_case, public_id)
+            first = [(photo.file_id, photo.file_unique_id) for photo in case.photos[:1]]
+            uploads = await self.of_photos(bot, case.telegram_user_id, first)
+        except (TelegramError, PhotoRejected, StorageError):
+            log.info("no photo for the card of case %s", public_id)
+            return None
+        return uploads[0].data if uploads else None

@@ -21,7 +21,7 @@ from bot.i18n.limits import TEXT_MAX_UTF16, display_label, trim_label, visible_l
 from bot.i18n.texts import raw, text
 
 BAR_CELLS = 12
-# Room left in the message for what deliver() (bot/services/analysis.py) puts around the
+# Room left in the message for what deliver() (bot/services/delivery.py) puts around the
 # result: the late result's intro and the clinic's note. A test checks that they fit in it in
 # every language.
 ROOM_AROUND_RESULT = 512

@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.conversation import delivery
 from bot.db import cases
 from bot.db.database import Database
 from bot.db.models import Case, CaseStatus
+from bot.services import delivery
 from tests.conversation.flows import WAIT
 from tests.conversation.test_e2e_consent import stored
 from tests.conversation.test_e2e_consent_races import RESULT, api_received, to_summary

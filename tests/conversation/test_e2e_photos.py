@@ -327,7 +327,7 @@ async def test_big_files_are_fetched_only_as_many_as_their_bytes_allow(
         await at_photos(alice)
         services: Services = application.bot_data[SERVICES_KEY]
         budget = DownloadBudget(int(1.5 * max(len(f) for f in files)))
-        monkeypatch.setattr(services, "photo_downloads", budget)
+        monkeypatch.setattr(services.intake, "downloads", budget)
         checks = hold_back_checks(application, monkeypatch)
         for number, data in enumerate(files, start=1):
             await alice.send_document(data, f"skin{number}.png", "image/png")
@@ -351,7 +351,7 @@ async def test_a_burst_of_photos_is_fetched_only_a_few_at_a_time(
     async with world.bot() as application:
         await at_photos(alice)
         services: Services = application.bot_data[SERVICES_KEY]
-        monkeypatch.setattr(services, "photo_checks", asyncio.Semaphore(2))
+        monkeypatch.setattr(services.intake, "checks", asyncio.Semaphore(2))
         checks = hold_back_checks(application, monkeypatch)
         for n in range(1, 5):
             await alice.send_photo(photo(n))

@@ -233,8 +233,10 @@ def _still_busy(application: BotApplication, telegram: FakeTelegram, jobs: JobRu
     if handling:
         busy.append(f"{handling} update(s) being handled")
     services = application.bot_data.get(SERVICES_KEY)
-    if services is not None and services.tasks:
-        busy.append("background tasks " + ", ".join(sorted(t.get_name() for t in services.tasks)))
+    if services is not None and services.tasks.running:
+        busy.append(
+            "background tasks " + ", ".join(sorted(t.get_name() for t in services.tasks.running))
+        )
     busy += [f"job {name} running" for name in jobs.busy()]
     return busy
 
@@ -303,7 +305,7 @@ async def settle(
         ):
             await asyncio.wait_for(application.update_queue.join(), remaining)
         elif (services := application.bot_data.get(SERVICES_KEY)) is not None and services.tasks:
-            await asyncio.wait(list(services.tasks), timeout=remaining)
+            await asyncio.wait(list(services.tasks.running), timeout=remaining)
         else:
             await jobs.changed(remaining)
 

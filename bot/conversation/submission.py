@@ -1,0 +1,90 @@
+"""The person's "Send for analysis" and "Try again": consent and fair use checked, the case
+stored as submitted, "Analysing…" shown, and the analysis (bot/services/analysis.py) started."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.conversation.common import (
+    BotContext,
+    chat_id_of,
+    drop_buttons,
+    language_of,
+    say,
+    user_id_of,
+)
+from bot.conversation.fair_use import refuse_if_over_limit
+from bot.conversation.gate import show_gate
+from bot.db.cases import get_case, mark_submitted
+from bot.db.errors import ConsentRequired, StorageError
+from bot.db.models import CaseStatus
+from bot.i18n.texts import text
+
+log = logging.getLogger(__name__)
+
+
+async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> None:
+    """The person pressed "Send for analysis" on the summary."""
+    chat_id = chat_id_of(update)
+    if await refuse_if_over_limit(context, chat_id, user_id_of(update), at_submission=True):
+        return
+    try:
+        case = await context.services.database.run(mark_submitted, public_id)
+    except ConsentRequired:
+        await say(context, chat_id, "consent_needed")
+        await show_gate(context, chat_id, language_of(update), renewing=True)
+        return
+    except StorageError:
+        await say(context, chat_id, "analysis_busy")
+        return
+    await _start(context, chat_id, public_id, len(case.photos))
+
+
+async def submit_again(update: Update, context: BotContext, value: str) -> None:
+    """ "Try again" under a check whose answers could not be read: the same case, through
+    consent and fair use again."""
+    query = update.callback_query
+    assert query is not None
+    user_id, chat_id = user_id_of(update), chat_id_of(update)
+    try:
+        public_id = uuid.UUID(hex=value)
+        case = await context.services.database.run(get_case, public_id)
+        offered = (
+            case.telegram_user_id == user_id
+            and case.status is CaseStatus.FAILED
+            and case.unreadable_answers > 0
+        )
+    except (ValueError, StorageError):
+        offered = False
+    if not offered:
+        await query.answer(text("stale_button"))
+        return
+    await query.answer()
+    await drop_buttons(query.message)
+    if await refuse_if_over_limit(context, chat_id, user_id, at_submission=False):
+        return
+    try:
+        case = await context.services.database.run(mark_submitted, public_id, again=True)
+    except ConsentRequired:
+        await say(context, chat_id, "consent_needed")
+        await show_gate(context, chat_id, language_of(update), renewing=True)
+        return
+    except StorageError:
+        await say(context, chat_id, "analysis_busy")
+        return
+    await _start(context, chat_id, public_id, len(case.photos))
+
+
+async def _start(context: BotContext, chat_id: int, public_id: uuid.UUID, count: int) -> None:
+    """The case is stored as submitted: announce it and start the analysis, which goes on
+    even when "Analysing…" cannot be shown (the result then comes as a message of its own)."""
+    status_message_id: int | None = None
+    try:
+        status_message_id = (await say(context, chat_id, "analysing", count=count)).message_id
+    except TelegramError as exc:
+        log.info("'Analysing' not shown for case %s: %s", public_id, exc)
+    context.services.analysis.start(context.bot, public_id, status_message_id)

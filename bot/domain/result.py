@@ -1,0 +1,23 @@
+"""A case's result, built once when it is known and handed to its text, its card and triage."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from bot.domain.advice import Advice
+from bot.domain.diagnosis import Diagnosis
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    public_id: uuid.UUID
+    chat_id: int
+    language: str | None
+    diagnosis: Diagnosis
+    advice: Advice
+    # The clinic's queue took the case (in the transaction that completed it): the result says
+    # a clinician will look.
+    clinic_queued: bool
+    # The first photo as the API received it, for the card; None: fetched again when needed.
+    card_photo: bytes | None = None
