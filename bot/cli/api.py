@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from bot.config import Settings, load_settings
 from bot.domain.diagnosis import Diagnosis
@@ -173,8 +175,6 @@ def _settings() -> Settings:
 async def _diagnose(
     settings: Settings, photos: list[PhotoUpload], questionnaire: Questionnaire, case_id: str | None
 ) -> Diagnosis:
-    import httpx
-
     async with httpx.AsyncClient() as http:
         client = ModelDermClient.from_settings(settings, http)
         return await client.diagnose(photos, questionnaire, case_id)
@@ -217,8 +217,6 @@ def handle_status(args: argparse.Namespace) -> int:
 
 
 async def _status(settings: Settings) -> list[ServerStatus]:
-    import httpx
-
     async with httpx.AsyncClient() as http:
         return await ModelDermClient.from_settings(settings, http).status()
 

@@ -18,6 +18,7 @@ from bot.cli.db import (
     _writing_once,
 )
 
+# The database's modules are imported inside the commands, so that `--help` stays fast.
 if TYPE_CHECKING:
     from bot.db.triage_audit import TriageReport
 

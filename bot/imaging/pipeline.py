@@ -394,6 +394,8 @@ def _register_heif() -> None:
     with _heif_lock:
         if _heif_registered:
             return
+        # Imported on first use, not with bot.imaging: it loads libheif, which most runs of the
+        # bot (Telegram's photos are JPEG) never need.
         import pillow_heif
 
         # Thumbnails, depth maps and auxiliary images are never used: do not decode them.

@@ -19,10 +19,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
-from telegram._utils.defaultvalue import DEFAULT_NONE
-from telegram._utils.types import JSONDict, ODVInput
 from telegram.ext import AIORateLimiter
-from telegram.request import HTTPXRequest, RequestData
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.config import Settings
 from bot.db.database import Database
@@ -31,6 +29,8 @@ from bot.imaging import DecodeBudget, PhotoPreparer
 from bot.imaging.pipeline import PreparedPhoto
 from bot.runtime.processor import PerChatUpdateProcessor
 
+# A JSON object as the Bot API answers it (PTB's own alias is private).
+JSONDict = dict[str, Any]
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 METRICS_KEY = "metrics"
 _TRANSITIONS_KEY = "metrics_case_transitions"
@@ -243,10 +243,11 @@ class MeasuredRequest(HTTPXRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        # Forwarded as given: PTB passes each one, a float or its "not given" marker.
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         call = super().do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
