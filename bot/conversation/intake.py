@@ -25,9 +25,10 @@ from bot.conversation.common import (
     user_id_of,
     view_of,
 )
-from bot.conversation.screens import MAX_PHOTOS, CaseView, photo_warning_keyboard
+from bot.conversation.screens import CaseView, photo_warning_keyboard
 from bot.db.cases import PhotoAdded, PhotoRef, add_photo, open_case, remove_photo
 from bot.db.errors import CaseFull
+from bot.db.models import MAX_PHOTOS
 from bot.domain.steps import Step
 from bot.i18n import formatting as fmt
 from bot.i18n.texts import text

@@ -25,9 +25,9 @@ from bot.conversation.common import (
     user_id_of,
     view_of,
 )
-from bot.conversation.screens import BODY_SITE_MAX, PATIENT_REF_MAX, CaseView
+from bot.conversation.screens import CaseView
 from bot.db.cases import cancel_case, open_case
-from bot.db.models import Case, Subject
+from bot.db.models import PATIENT_REF_MAX, Case, Subject
 from bot.domain import safeguards
 from bot.domain.questionnaire import (
     OLDEST_BIRTH_YEAR,
@@ -39,7 +39,7 @@ from bot.domain.questionnaire import (
 from bot.domain.safeguards import Safeguard
 from bot.domain.steps import BODY_SITES, QUESTIONS, Step, step_after
 from bot.i18n.texts import text
-from bot.modelderm.protocol import clean_free_text
+from bot.modelderm.protocol import BODY_SITE_MAX, clean_free_text
 from bot.views.buttons import CaseButton, case_ref
 
 log = logging.getLogger(__name__)

@@ -11,15 +11,12 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.db.models import MAX_PHOTOS
 from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.domain.steps import BODY_SITES, QUESTIONS, Step
 from bot.i18n.texts import text
 from bot.views.answers import answer_label
 from bot.views.buttons import case_button, global_button
-
-MAX_PHOTOS = 5
-PATIENT_REF_MAX = 24
-BODY_SITE_MAX = 60
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,14 +26,20 @@ from bot.db.errors import (
     SendingRefused,
 )
 from bot.db.fair_use import record_submission
-from bot.db.models import MAX_PHOTOS, Case, CasePhoto, CaseStatus, Subject, User
+from bot.db.models import (
+    ERROR_TEXT_MAX,
+    MAX_PHOTOS,
+    PATIENT_REF_MAX,
+    Case,
+    CasePhoto,
+    CaseStatus,
+    Subject,
+    User,
+)
 from bot.db.users import touch_user
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
 from bot.domain.safeguards import refuses_sending
-
-PATIENT_REF_MAX = 40
-ERROR_TEXT_MAX = 2000
 
 
 @dataclass(frozen=True, slots=True)

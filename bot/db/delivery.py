@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
-from bot.db.cases import ERROR_TEXT_MAX, lock_case
-from bot.db.models import Case, CaseStatus, DeliveryFailure
+from bot.db.cases import lock_case
+from bot.db.models import ERROR_TEXT_MAX, Case, CaseStatus, DeliveryFailure
 from bot.db.triage import post_of_case
 from bot.domain.diagnosis import Diagnosis
 

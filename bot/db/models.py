@@ -30,9 +30,12 @@ from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_colu
 from bot.db.base import Base, utcnow
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
+from bot.modelderm.errors import MAX_PHOTOS as API_MAX_PHOTOS
 
 __all__ = [
+    "ERROR_TEXT_MAX",
     "MAX_PHOTOS",
+    "PATIENT_REF_MAX",
     "AppendOnlyError",
     "Base",
     "BotState",
@@ -55,7 +58,13 @@ __all__ = [
     "case_finished_at",
 ]
 
-MAX_PHOTOS = 5
+# A case holds as many photos as the API takes in one request.
+MAX_PHOTOS = API_MAX_PHOTOS
+# A reference the person types for someone else's skin (e.g. a clinic's record number): short
+# enough for the clinic's card and the summary to show whole on a phone.
+PATIENT_REF_MAX = 24
+# The longest error text kept on a case or a clinic's post, for operators.
+ERROR_TEXT_MAX = 2000
 
 
 def _enum(kind: type[StrEnum], name: str) -> Enum:
@@ -168,7 +177,7 @@ class Case(Base):
     )
     subject: Mapped[Subject] = mapped_column(_enum(Subject, "case_subject"), default=Subject.OWN)
     # A short label the sender chose for someone else's skin; never sent to the API or exported.
-    patient_ref: Mapped[str | None] = mapped_column(String(40))
+    patient_ref: Mapped[str | None] = mapped_column(String(PATIENT_REF_MAX))
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     diagnosis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     server: Mapped[str | None] = mapped_column(String(255))

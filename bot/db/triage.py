@@ -19,6 +19,7 @@ from bot.db.clinic_copies import add_copy
 from bot.db.consent import require_current_consent
 from bot.db.errors import CaseAlreadyOpen, ConsentRequired, StorageError
 from bot.db.models import (
+    ERROR_TEXT_MAX,
     Case,
     CaseStatus,
     ClinicCopyReason,
@@ -31,7 +32,6 @@ from bot.db.models import (
 )
 from bot.domain.safeguards import refuses_sending
 
-ERROR_TEXT_MAX = 2000
 NAME_MAX = 128
 
 

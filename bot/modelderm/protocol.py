@@ -25,7 +25,7 @@ from bot.domain.questionnaire import (
 from bot.i18n.limits import clean_label
 from bot.modelderm.errors import AnswerError
 
-BODY_SITE_MAX_LEN = 60
+BODY_SITE_MAX = 60
 CASE_ID_MAX_LEN = 64
 EXCERPT_MAX_LEN = 120
 
@@ -148,7 +148,7 @@ def encode_metadata(questionnaire: Questionnaire, case_id: str | None = None) ->
         "race": _checked_skin_type(q.skin_type),
         "birth": _checked_birth_year(q.birth_year),
         "sex": _checked_code(q.sex, Sex),
-        "location": clean_free_text(q.body_site, BODY_SITE_MAX_LEN) if q.body_site else "",
+        "location": clean_free_text(q.body_site, BODY_SITE_MAX) if q.body_site else "",
         "pruritus": _checked_code(q.itch, Severity),
         "pain": _checked_code(q.pain, Severity),
         "onset": _checked_code(q.onset, Onset),

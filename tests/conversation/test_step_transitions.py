@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from bot.conversation.questions import Outcome, apply_button, apply_text
-from bot.conversation.screens import BODY_SITE_MAX, PATIENT_REF_MAX
-from bot.db.models import Case, CasePhoto, Subject
+from bot.db.models import PATIENT_REF_MAX, Case, CasePhoto, Subject
 from bot.domain.questionnaire import OLDEST_BIRTH_YEAR, Onset, Severity, Sex, youngest_birth_year
 from bot.domain.steps import Step
 from bot.i18n.texts import text
+from bot.modelderm.protocol import BODY_SITE_MAX
 
 OWN, OTHER = Subject.OWN, Subject.OTHER_WITH_PERMISSION
 ADULT = dt.date.today().year - 40

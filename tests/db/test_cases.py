@@ -10,7 +10,14 @@ import pytest
 from bot.db import cases, consent, users
 from bot.db.database import Database
 from bot.db.errors import CaseAlreadyOpen, CaseFull, CaseNotFound, CaseStateError, ConsentRequired
-from bot.db.models import CaseStatus, ConsentDecision, Subject
+from bot.db.models import (
+    ERROR_TEXT_MAX,
+    PATIENT_REF_MAX,
+    Case,
+    CaseStatus,
+    ConsentDecision,
+    Subject,
+)
 from bot.domain.questionnaire import Questionnaire
 from tests.db.helpers import (
     DIAGNOSIS,
@@ -86,6 +93,22 @@ async def test_answers_and_subject_round_trip(database: Database) -> None:
     assert empty.questionnaire == Questionnaire()
 
 
+async def test_a_patient_reference_is_kept_up_to_the_limit_the_person_is_told(
+    database: Database,
+) -> None:
+    """The limit the screen states is the one storage keeps: exactly PATIENT_REF_MAX characters
+    are stored whole, and nothing longer is ever stored."""
+    public_id = await case_with_photos(database, USER, 1)
+    longest = "R" * PATIENT_REF_MAX
+    case = await database.run(cases.set_subject, public_id, Subject.OTHER_WITH_PERMISSION, longest)
+    assert case.patient_ref == longest
+    case = await database.run(
+        cases.set_subject, public_id, Subject.OTHER_WITH_PERMISSION, longest + "X"
+    )
+    assert case.patient_ref == longest
+    assert Case.__table__.c.patient_ref.type.length == PATIENT_REF_MAX
+
+
 async def test_no_submission_without_current_consent(database: Database) -> None:
     public_id = await case_with_photos(database, USER, 2)
     with pytest.raises(ConsentRequired):
@@ -157,7 +180,7 @@ async def test_giving_up_marks_the_case_failed(database: Database) -> None:
     await database.run(cases.mark_pending_retry, public_id, "timeout", T0, now=T0)
     case = await database.run(cases.mark_failed, public_id, "x" * 5000, now=T0)
     assert case.status is CaseStatus.FAILED and case.failed_at == T0
-    assert case.last_error == "x" * cases.ERROR_TEXT_MAX
+    assert case.last_error == "x" * ERROR_TEXT_MAX
     with pytest.raises(CaseStateError):
         await database.run(cases.mark_submitted, public_id)
 

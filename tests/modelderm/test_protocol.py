@@ -16,7 +16,7 @@ from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.i18n.limits import clean_label
 from bot.modelderm.errors import AnswerError
 from bot.modelderm.protocol import (
-    BODY_SITE_MAX_LEN,
+    BODY_SITE_MAX,
     CASE_ID_MAX_LEN,
     METADATA_TAGS,
     clean_free_text,
@@ -141,7 +141,7 @@ def test_clean_free_text_keeps_ordinary_text_and_collapses_whitespace() -> None:
 
 
 def test_clean_free_text_cuts_at_the_limit_without_orphaning_marks() -> None:
-    assert len(clean_free_text("x" * 500, BODY_SITE_MAX_LEN)) == BODY_SITE_MAX_LEN
+    assert len(clean_free_text("x" * 500, BODY_SITE_MAX)) == BODY_SITE_MAX
     assert len(clean_free_text("x" * 500, CASE_ID_MAX_LEN)) == CASE_ID_MAX_LEN
     # "e" + combining acute has no precomposed form after "q": keep the pair together.
     text = "a" * 9 + "q\u0301\u0301"
@@ -178,16 +178,16 @@ def test_no_text_ever_opens_or_closes_a_tag(site: str, case_id: str) -> None:
     assert args2.count("<") == 16 and args2.count(">") == 16
     values = dict(tags)
     # What is kept survives unchanged: cleaning is idempotent and the tags give it back.
-    assert values["location"] == clean_free_text(values["location"], BODY_SITE_MAX_LEN)
+    assert values["location"] == clean_free_text(values["location"], BODY_SITE_MAX)
     assert values["id"] == clean_free_text(values["id"], CASE_ID_MAX_LEN)
-    assert len(values["location"]) <= BODY_SITE_MAX_LEN
+    assert len(values["location"]) <= BODY_SITE_MAX
     assert len(values["id"]) <= CASE_ID_MAX_LEN
 
 
 @settings(max_examples=200, deadline=None)
 @given(text=safe_text)
 def test_clean_text_round_trips_through_the_encoder(text: str) -> None:
-    kept = clean_free_text(text, BODY_SITE_MAX_LEN)
+    kept = clean_free_text(text, BODY_SITE_MAX)
     args2 = encode_metadata(Questionnaire(body_site=kept), None)
     assert dict(tags_of(args2))["location"] == kept
 
