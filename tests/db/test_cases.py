@@ -6,7 +6,9 @@ import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy.orm import Session
 
+from bot.conversation import questions
 from bot.db import cases, consent, users
 from bot.db.database import Database
 from bot.db.errors import CaseAlreadyOpen, CaseFull, CaseNotFound, CaseStateError, ConsentRequired
@@ -19,6 +21,8 @@ from bot.db.models import (
     Subject,
 )
 from bot.domain.questionnaire import Questionnaire
+from bot.domain.steps import Step
+from bot.i18n.texts import text
 from tests.db.helpers import (
     DIAGNOSIS,
     QUESTIONNAIRE,
@@ -97,16 +101,22 @@ async def test_a_patient_reference_is_kept_up_to_the_limit_the_person_is_told(
     database: Database,
 ) -> None:
     """The limit the screen states is the one storage keeps: exactly PATIENT_REF_MAX characters
-    are stored whole, and nothing longer is ever stored."""
-    public_id = await case_with_photos(database, USER, 1)
-    longest = "R" * PATIENT_REF_MAX
-    case = await database.run(cases.set_subject, public_id, Subject.OTHER_WITH_PERMISSION, longest)
-    assert case.patient_ref == longest
-    case = await database.run(
-        cases.set_subject, public_id, Subject.OTHER_WITH_PERMISSION, longest + "X"
-    )
-    assert case.patient_ref == longest
+    typed are stored whole, one more is refused with the message, and the column holds MAX."""
     assert Case.__table__.c.patient_ref.type.length == PATIENT_REF_MAX
+    public_id = await case_with_photos(database, USER, 1)
+
+    def at_reference_step(session: Session) -> None:
+        case = cases.get_case(session, public_id)
+        case.subject, case.step = Subject.OTHER_WITH_PERMISSION, Step.PATIENT_REF
+
+    await database.run(at_reference_step)
+    longest = "R" * PATIENT_REF_MAX
+    refused = await database.run(questions.typed, USER, longest + "X")
+    assert refused is not None
+    assert refused.note == text("patient_ref_invalid", max=PATIENT_REF_MAX)
+    assert (await database.run(cases.get_case, public_id)).patient_ref is None
+    await database.run(questions.typed, USER, longest)
+    assert (await database.run(cases.get_case, public_id)).patient_ref == longest
 
 
 async def test_no_submission_without_current_consent(database: Database) -> None:
