@@ -38,7 +38,6 @@ from bot.db.models import (
 )
 from bot.db.users import touch_user
 from bot.domain.diagnosis import Diagnosis
-from bot.domain.questionnaire import Questionnaire
 from bot.domain.safeguards import refuses_sending
 
 
@@ -80,6 +79,13 @@ def lock_case(session: Session, public_id: uuid.UUID, now: dt.datetime) -> Case:
 def _require(case: Case, action: str, *allowed: CaseStatus) -> None:
     if case.status not in allowed:
         raise CaseStateError(case.public_id, case.status, action)
+
+
+def _clean_ref(patient_ref: str | None) -> str | None:
+    if patient_ref is None:
+        return None
+    cleaned = " ".join(patient_ref.split())[:PATIENT_REF_MAX]
+    return cleaned or None
 
 
 def create_case(
@@ -176,44 +182,6 @@ def remove_photo(
             session.flush()
             return True
     return False
-
-
-def set_answers(
-    session: Session,
-    public_id: uuid.UUID,
-    questionnaire: Questionnaire,
-    *,
-    now: dt.datetime | None = None,
-) -> Case:
-    case = lock_case(session, public_id, now or utcnow())
-    _require(case, "change the answers of", CaseStatus.COLLECTING)
-    case.answers = questionnaire.to_dict()
-    session.flush()
-    return case
-
-
-def _clean_ref(patient_ref: str | None) -> str | None:
-    if patient_ref is None:
-        return None
-    cleaned = " ".join(patient_ref.split())[:PATIENT_REF_MAX]
-    return cleaned or None
-
-
-def set_subject(
-    session: Session,
-    public_id: uuid.UUID,
-    subject: Subject,
-    patient_ref: str | None = None,
-    *,
-    now: dt.datetime | None = None,
-) -> Case:
-    """Whose skin it is; a reference is kept only for someone else's skin."""
-    case = lock_case(session, public_id, now or utcnow())
-    _require(case, "change whose skin is in", CaseStatus.COLLECTING)
-    case.subject = subject
-    case.patient_ref = _clean_ref(patient_ref) if subject is Subject.OTHER_WITH_PERMISSION else None
-    session.flush()
-    return case
 
 
 def mark_submitted(

@@ -84,16 +84,6 @@ def current_consent(session: Session, telegram_user_id: int) -> ConsentRecord | 
     )
 
 
-def consent_history(session: Session, telegram_user_id: int) -> list[ConsentRecord]:
-    """Every decision of the person, oldest first."""
-    result = session.scalars(
-        select(ConsentRecord)
-        .where(ConsentRecord.telegram_user_id == telegram_user_id)
-        .order_by(ConsentRecord.id)
-    )
-    return list(result)
-
-
 def _in_force(record: ConsentRecord, in_force: dict[str, str]) -> bool:
     return in_force.get(record.language) == record.text_sha256
 

@@ -11,17 +11,15 @@ PostgreSQL); from async code, call them through `asyncio.to_thread`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from bot.db.database import with_connection
-from bot.db.models import Base
 
 T = TypeVar("T")
 
@@ -74,13 +72,3 @@ def current_revision(url: str) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
     return with_connection(url, read)
-
-
-def schema_differences(url: str) -> list[Any]:
-    """Differences between the models and the database's actual schema (empty when in step)."""
-
-    def compare(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
-
-    return with_connection(url, compare)

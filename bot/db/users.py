@@ -50,10 +50,6 @@ def touch_user(
     return user
 
 
-def get_user(session: Session, telegram_user_id: int) -> User | None:
-    return session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
-
-
 def language_of_user(session: Session, telegram_user_id: int) -> str | None:
     """The stored language of the person, None if unknown (no profile yet)."""
     language: str | None = session.scalar(

@@ -37,9 +37,6 @@ QUESTIONS: tuple[Step, ...] = (
     Step.ONSET,
 )
 
-# Steps where the person is expected to type rather than press a button.
-TYPED_STEPS = frozenset({Step.PATIENT_REF, Step.BIRTH_YEAR, Step.BODY_SITE_TEXT})
-
 # Body sites offered as buttons; the stored value is the English word the API's examples use.
 BODY_SITES: tuple[str, ...] = (
     "face",

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Any
 
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.db import cases, consent
+from bot.db import cases, consent, migrate
+from bot.db.base import Base, utcnow
 from bot.db.cases import PhotoRef
 from bot.db.database import Database
-from bot.db.models import ConsentDecision
+from bot.db.models import (
+    Case,
+    CaseStatus,
+    ConsentDecision,
+    ConsentRecord,
+    Subject,
+    User,
+)
 from bot.domain.diagnosis import Condition, Diagnosis
 from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.terms import Terms
@@ -80,3 +93,63 @@ def _with_photos(session: Session, telegram_user_id: int, count: int) -> uuid.UU
 
 async def case_with_photos(database: Database, telegram_user_id: int, count: int) -> uuid.UUID:
     return await database.run(_with_photos, telegram_user_id, count)
+
+
+# Units of work only the tests use, to set up and read back what they check.
+
+
+def set_answers(
+    session: Session,
+    public_id: uuid.UUID,
+    questionnaire: Questionnaire,
+    *,
+    now: dt.datetime | None = None,
+) -> Case:
+    case = cases.lock_case(session, public_id, now or utcnow())
+    cases._require(case, "change the answers of", CaseStatus.COLLECTING)
+    case.answers = questionnaire.to_dict()
+    session.flush()
+    return case
+
+
+def set_subject(
+    session: Session,
+    public_id: uuid.UUID,
+    subject: Subject,
+    patient_ref: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Whose skin it is; a reference is kept only for someone else's skin."""
+    case = cases.lock_case(session, public_id, now or utcnow())
+    cases._require(case, "change whose skin is in", CaseStatus.COLLECTING)
+    case.subject = subject
+    case.patient_ref = (
+        cases._clean_ref(patient_ref) if subject is Subject.OTHER_WITH_PERMISSION else None
+    )
+    session.flush()
+    return case
+
+
+def consent_history(session: Session, telegram_user_id: int) -> list[ConsentRecord]:
+    """Every decision of the person, oldest first."""
+    result = session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.telegram_user_id == telegram_user_id)
+        .order_by(ConsentRecord.id)
+    )
+    return list(result)
+
+
+def get_user(session: Session, telegram_user_id: int) -> User | None:
+    return session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
+
+
+def schema_differences(url: str) -> list[Any]:
+    """Differences between the models and the database's actual schema (empty when in step)."""
+
+    def compare(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    return migrate.with_connection(url, compare)

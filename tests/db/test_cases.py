@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.conversation import questions
-from bot.db import cases, consent, users
+from bot.db import cases, consent
 from bot.db.database import Database
 from bot.db.errors import CaseAlreadyOpen, CaseFull, CaseNotFound, CaseStateError, ConsentRequired
 from bot.db.models import (
@@ -28,7 +28,10 @@ from tests.db.helpers import (
     QUESTIONNAIRE,
     accept_terms,
     case_with_photos,
+    get_user,
     photo,
+    set_answers,
+    set_subject,
 )
 
 USER = 5_123_456_789
@@ -42,7 +45,7 @@ async def test_new_case_starts_collecting_for_a_new_person(database: Database) -
     assert case.subject is Subject.OWN
     assert case.photos == []
     assert case.created_at == T0 and case.created_at.tzinfo is not None
-    user = await database.run(users.get_user, USER)
+    user = await database.run(get_user, USER)
     assert user is not None and user.language == "en" and user.first_seen == T0
     assert (await database.run(cases.open_case, USER)) is not None
 
@@ -83,15 +86,13 @@ async def test_the_same_photo_twice_is_kept_once(database: Database) -> None:
 
 async def test_answers_and_subject_round_trip(database: Database) -> None:
     public_id = await case_with_photos(database, USER, 1)
-    await database.run(cases.set_answers, public_id, QUESTIONNAIRE)
-    await database.run(
-        cases.set_subject, public_id, Subject.OTHER_WITH_PERMISSION, "  Grandma\n  Rose  "
-    )
+    await database.run(set_answers, public_id, QUESTIONNAIRE)
+    await database.run(set_subject, public_id, Subject.OTHER_WITH_PERMISSION, "  Grandma\n  Rose  ")
     case = await database.run(cases.get_case, public_id)
     assert case.questionnaire == QUESTIONNAIRE
     assert case.subject is Subject.OTHER_WITH_PERMISSION
     assert case.patient_ref == "Grandma Rose"
-    case = await database.run(cases.set_subject, public_id, Subject.OWN, "ignored")
+    case = await database.run(set_subject, public_id, Subject.OWN, "ignored")
     assert case.patient_ref is None
     empty = await database.run(cases.create_case, USER + 1)
     assert empty.questionnaire == Questionnaire()
@@ -197,8 +198,8 @@ async def test_giving_up_marks_the_case_failed(database: Database) -> None:
 
 async def test_cancelled_case_keeps_its_time_but_not_the_persons_data(database: Database) -> None:
     public_id = await case_with_photos(database, USER, 2)
-    await database.run(cases.set_subject, public_id, Subject.OTHER_WITH_PERMISSION, "PT-9")
-    await database.run(cases.set_answers, public_id, QUESTIONNAIRE)
+    await database.run(set_subject, public_id, Subject.OTHER_WITH_PERMISSION, "PT-9")
+    await database.run(set_answers, public_id, QUESTIONNAIRE)
     case = await database.run(cases.cancel_case, public_id, now=T0)
     assert (case.status, case.cancelled_at) == (CaseStatus.CANCELLED, T0)
     assert await database.run(cases.open_case, USER) is None

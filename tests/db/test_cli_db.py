@@ -16,11 +16,18 @@ from telegram import InputMediaPhoto
 
 from bot.cli import CommandError
 from bot.cli.db import _writing_once
-from bot.db import cases, consent, triage
+from bot.db import cases, triage
 from bot.db.database import Database
 from bot.db.migrate import head_revision
 from bot.db.models import ConsentDecision
-from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
+from tests.db.helpers import (
+    DIAGNOSIS,
+    QUESTIONNAIRE,
+    accept_terms,
+    consent_history,
+    photo,
+    set_answers,
+)
 from tests.db.test_database import _hold_write_lock
 from tests.fakes.plugin import bot_for
 from tests.fakes.telegram_server import FakeTelegram
@@ -38,14 +45,14 @@ async def _fill(url: str) -> None:
         for when in (OLD, None):
             case = await database.run(cases.create_case, PERSON, now=when)
             await database.run(cases.add_photo, case.public_id, photo(1, str(when)), now=when)
-            await database.run(cases.set_answers, case.public_id, QUESTIONNAIRE, now=when)
+            await database.run(set_answers, case.public_id, QUESTIONNAIRE, now=when)
             await database.run(cases.mark_submitted, case.public_id, now=when)
             await database.run(cases.mark_completed, case.public_id, DIAGNOSIS, now=when)
 
 
 async def _history(url: str) -> list[ConsentDecision]:
     async with Database.open(url) as database:
-        return [r.decision for r in await database.run(consent.consent_history, PERSON)]
+        return [r.decision for r in await database.run(consent_history, PERSON)]
 
 
 async def test_operator_commands(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from bot.db import triage as store
 from bot.db.database import Database
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import TriageDecisionKind
-from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos
+from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos, set_answers
 from tests.test_cli_run import run_cli
 
 PERSON = 9_100_200_301
@@ -21,7 +21,7 @@ async def _one_decided_case(url: str) -> None:
     async with Database.open(url) as database:
         await accept_terms(database, PERSON)
         public_id = await case_with_photos(database, PERSON, 1)
-        await database.run(cases.set_answers, public_id, QUESTIONNAIRE)
+        await database.run(set_answers, public_id, QUESTIONNAIRE)
         await database.run(cases.mark_submitted, public_id)
         case = await database.run(cases.mark_completed, public_id, DIAGNOSIS)
         post = await database.run(store.enqueue, case, "self_care")

@@ -17,7 +17,7 @@ from bot.db.erasure import erase_user
 from bot.db.models import ClinicCopy, ClinicCopyReason, TriageDecisionKind, TriageDirection
 from bot.db.retention import purge_expired_cases
 from bot.domain.questionnaire import Questionnaire
-from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos
+from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos, set_answers
 
 PERSON = 8_765_432_120
 GROUP = -4_000_000_007
@@ -31,7 +31,7 @@ async def _completed(
 ) -> tuple[uuid.UUID, int]:
     await accept_terms(database, PERSON)
     public_id = await case_with_photos(database, PERSON, 2)
-    await database.run(cases.set_answers, public_id, questionnaire, now=at)
+    await database.run(set_answers, public_id, questionnaire, now=at)
     await database.run(cases.mark_submitted, public_id, now=at)
     case = await database.run(cases.mark_completed, public_id, DIAGNOSIS, now=at)
     post = await database.run(store.enqueue, case, "see_doctor", now=at)

@@ -14,7 +14,7 @@ from bot.db.database import Database
 from bot.db.errors import ConsentRequired
 from bot.db.models import AppendOnlyError, BotState, ConsentDecision, ConsentRecord
 from bot.terms import Terms
-from tests.db.helpers import DEFAULT_TERMS, accept_terms
+from tests.db.helpers import DEFAULT_TERMS, accept_terms, consent_history
 
 USER = 7_000_000_001  # beyond 32 bits, like real Telegram ids
 
@@ -48,7 +48,7 @@ async def test_current_consent_is_the_latest_decision(database: Database) -> Non
     assert not await database.run(consent.accepts_terms_in_force, latest)
     with pytest.raises(ConsentRequired, match="declined"):
         await database.run(consent.require_current_consent, USER)
-    history = await database.run(consent.consent_history, USER)
+    history = await database.run(consent_history, USER)
     assert [r.decision for r in history] == [ConsentDecision.ACCEPTED, ConsentDecision.DECLINED]
 
 
@@ -65,7 +65,7 @@ async def test_other_terms_in_force_require_accepting_again(database: Database) 
 
     await accept_terms(database, USER)
     record = await database.run(consent.require_current_consent, USER)
-    history = await database.run(consent.consent_history, USER)
+    history = await database.run(consent_history, USER)
     assert record.terms_version == shorter.version("en") != DEFAULT_TERMS.version("en")
     assert record.text_sha256 == terms.sha256_of(shorter.text("en"))
     # The older record still names the text it was given to: it is the proof of that.
@@ -127,7 +127,7 @@ async def test_withdraw_appends_once(database: Database) -> None:
     await accept_terms(database, USER)
     first = await database.run(consent.withdraw_consent, USER, chat_type="private")
     again = await database.run(consent.withdraw_consent, USER, chat_type="private")
-    history = await database.run(consent.consent_history, USER)
+    history = await database.run(consent_history, USER)
     assert first is not None and again is not None and again.id == first.id
     assert [r.decision for r in history] == [ConsentDecision.ACCEPTED, ConsentDecision.WITHDRAWN]
     assert history[1].text_sha256 == history[0].text_sha256

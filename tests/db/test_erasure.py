@@ -7,11 +7,19 @@ from typing import Any
 
 from sqlalchemy import Connection, MetaData, select
 
-from bot.db import cases, consent
+from bot.db import cases
 from bot.db.database import Database
 from bot.db.erasure import erase_user
 from bot.db.models import ConsentDecision, Subject
-from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
+from tests.db.helpers import (
+    DIAGNOSIS,
+    QUESTIONNAIRE,
+    accept_terms,
+    consent_history,
+    photo,
+    set_answers,
+    set_subject,
+)
 
 PERSON = 8_765_432_109
 OTHER = 8_765_432_110
@@ -51,12 +59,12 @@ async def _full_person(database: Database, telegram_user_id: int, tag: str) -> N
         for n in (1, 2):
             await database.run(cases.add_photo, case.public_id, photo(n, tag + status_path))
         await database.run(
-            cases.set_answers,
+            set_answers,
             case.public_id,
             QUESTIONNAIRE.__class__(**{**QUESTIONNAIRE.to_dict(), "body_site": body_site(tag)}),
         )
         await database.run(
-            cases.set_subject, case.public_id, Subject.OTHER_WITH_PERMISSION, patient_ref(tag)
+            set_subject, case.public_id, Subject.OTHER_WITH_PERMISSION, patient_ref(tag)
         )
         if status_path == "completed":
             await database.run(cases.mark_submitted, case.public_id)
@@ -95,7 +103,7 @@ async def test_erase_leaves_only_consent_records(database: Database) -> None:
     for needle in _needles(OTHER, "o"):
         assert any(needle in cell for cells in after.values() for cell in cells), needle
 
-    history = await database.run(consent.consent_history, PERSON)
+    history = await database.run(consent_history, PERSON)
     assert await database.run(cases.recent_cases, PERSON) == []
     assert [r.decision for r in history] == [ConsentDecision.ACCEPTED, ConsentDecision.WITHDRAWN]
 

@@ -11,7 +11,7 @@ from bot.db import cases
 from bot.db.database import Database
 from bot.db.export import COLUMNS, export_cases_csv, user_hash
 from bot.db.models import Subject
-from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo
+from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo, set_answers, set_subject
 
 ALICE = 1_234_567_890_123
 BOB = 2_222_222_222
@@ -22,9 +22,9 @@ async def _completed(database: Database, who: int, tag: str, ref: str | None) ->
     case = await database.run(cases.create_case, who)
     await database.run(cases.add_photo, case.public_id, photo(1, tag))
     await database.run(cases.add_photo, case.public_id, photo(2, tag))
-    await database.run(cases.set_answers, case.public_id, QUESTIONNAIRE)
+    await database.run(set_answers, case.public_id, QUESTIONNAIRE)
     if ref:
-        await database.run(cases.set_subject, case.public_id, Subject.OTHER_WITH_PERMISSION, ref)
+        await database.run(set_subject, case.public_id, Subject.OTHER_WITH_PERMISSION, ref)
     await database.run(cases.mark_submitted, case.public_id)
     await database.run(cases.mark_completed, case.public_id, DIAGNOSIS)
 
@@ -83,7 +83,7 @@ async def test_user_hash_is_stable_per_person_and_key(database: Database) -> Non
 async def test_free_text_cannot_become_a_spreadsheet_formula(database: Database) -> None:
     case = await database.run(cases.create_case, ALICE)
     await database.run(
-        cases.set_answers, case.public_id, QUESTIONNAIRE.__class__(body_site="=HYPERLINK(1)")
+        set_answers, case.public_id, QUESTIONNAIRE.__class__(body_site="=HYPERLINK(1)")
     )
     _, rows = await _export(database)
     assert rows[0]["body_site"] == "'=HYPERLINK(1)"

@@ -16,7 +16,7 @@ from bot.db.erasure import erase_user
 from bot.db.errors import CaseAlreadyOpen
 from bot.db.models import CaseStatus, TriageDecisionKind, TriageDirection
 from bot.db.triage_audit import export_decisions_csv, triage_report
-from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos
+from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos, set_answers
 from tests.db.test_erasure import every_cell
 
 PERSON = 8_765_432_111
@@ -30,7 +30,7 @@ async def _posted_case(
 ) -> tuple[uuid.UUID, int]:
     await accept_terms(database, person)
     public_id = await case_with_photos(database, person, 2)
-    await database.run(cases.set_answers, public_id, QUESTIONNAIRE)
+    await database.run(set_answers, public_id, QUESTIONNAIRE)
     await database.run(cases.mark_submitted, public_id)
     case = await database.run(cases.mark_completed, public_id, DIAGNOSIS)
     post = await database.run(store.enqueue, case, tier)
