@@ -14,6 +14,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 from bot.config import Settings
 from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
+from bot.conversation.intake import check_again_after_restart
 from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
 from bot.db import fair_use
 from bot.db.cases import requeue_interrupted
@@ -108,6 +109,7 @@ async def _post_init(application: BotApplication) -> None:
             first=dt.timedelta(seconds=min(1.0, settings.triage_check_interval_s)),
             name="triage",
         )
+    await check_again_after_restart(application)
     await start_http(application)
 
 

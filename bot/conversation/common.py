@@ -40,7 +40,7 @@ def view_of(case: Case) -> CaseView:
     return CaseView(
         public_id=str(case.public_id),
         step=Step(case.step) if case.step else Step.SUBJECT,
-        photo_count=len(case.photos),
+        photo_count=len(case.accepted_photos),
         subject_is_own=case.subject is Subject.OWN,
         patient_ref=case.patient_ref,
         questionnaire=case.questionnaire,

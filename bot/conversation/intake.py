@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from telegram import PhotoSize, Update
 
 from bot.conversation.common import (
+    SERVICES_KEY,
+    BotApplication,
     BotContext,
     chat_id_of,
     drop_buttons,
@@ -26,14 +28,23 @@ from bot.conversation.common import (
     view_of,
 )
 from bot.conversation.screens import CaseView, photo_warning_keyboard
-from bot.db.cases import PhotoAdded, PhotoRef, add_photo, open_case, remove_photo
+from bot.db.cases import (
+    PhotoAdded,
+    PhotoRef,
+    add_photo,
+    open_case,
+    remove_photo,
+    unchecked_photos,
+)
 from bot.db.errors import CaseFull
 from bot.db.models import MAX_PHOTOS
 from bot.domain.steps import Step
 from bot.i18n import formatting as fmt
+from bot.i18n import speaking
 from bot.i18n.texts import text
 from bot.imaging import PhotoRejected, RejectionReason
 from bot.imaging.quality import QualityIssue
+from bot.services.container import Services
 from bot.services.intake import BatchOutcome
 from bot.views.buttons import CaseButton, case_ref
 
@@ -152,6 +163,31 @@ async def take_photo(update: Update, context: BotContext, ref: PhotoRef) -> None
         # everyone's updates nor sits in memory as downloaded. The acknowledgement waits.
         position = None if added is None else added.photo.position
         intake.received(context.bot, chat_id, user_id, public_id, ref, position, acknowledge)
+
+
+async def check_again_after_restart(application: BotApplication) -> None:
+    """Photos stored but never acknowledged when the bot last stopped: check them now and
+    acknowledge them as usual, in each person's language (there is no update to answer)."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    for owner, public_id, photo in await services.database.run(unchecked_photos):
+        context = BotContext(application, chat_id=owner, user_id=owner)
+        language = await services.languages.of(owner)
+
+        async def acknowledge(
+            outcome: BatchOutcome,
+            context: BotContext = context,
+            chat_id: int = owner,
+            language: str | None = language,
+        ) -> None:
+            with speaking(language):
+                await acknowledge_batch(context, chat_id, outcome)
+
+        ref = PhotoRef(
+            photo.file_id, photo.file_unique_id, photo.file_size, photo.width, photo.height
+        )
+        services.intake.received(
+            application.bot, owner, owner, public_id, ref, photo.position, acknowledge
+        )
 
 
 async def acknowledge_batch(context: BotContext, chat_id: int, outcome: BatchOutcome) -> None:

@@ -106,7 +106,7 @@ def apply_button(case: Case, step: Step, value: str) -> Outcome:
         case Step.PATIENT_REF if value == "skip":
             return _go(case, step_after(step, editing=case.editing))
         case Step.PHOTOS if value == "done":
-            if not case.photos:
+            if not case.accepted_photos:
                 return Outcome(view=view_of(case), note=text("photos_none_yet"))
             return _go(case, step_after(step, editing=case.editing))
         case Step.SEX if value in SEX_CODES:

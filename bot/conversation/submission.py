@@ -41,7 +41,7 @@ async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> N
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await _start(context, chat_id, public_id, len(case.photos))
+    await _start(context, chat_id, public_id, len(case.accepted_photos))
 
 
 async def submit_again(update: Update, context: BotContext, value: str) -> None:
@@ -76,7 +76,7 @@ async def submit_again(update: Update, context: BotContext, value: str) -> None:
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await _start(context, chat_id, public_id, len(case.photos))
+    await _start(context, chat_id, public_id, len(case.accepted_photos))
 
 
 async def _start(context: BotContext, chat_id: int, public_id: uuid.UUID, count: int) -> None:

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.db.base import utcnow
 from bot.db.consent import require_current_consent
@@ -33,6 +33,7 @@ from bot.db.models import (
     Case,
     CasePhoto,
     CaseStatus,
+    PhotoState,
     Subject,
     User,
 )
@@ -184,6 +185,39 @@ def remove_photo(
     return False
 
 
+def settle_photos(
+    session: Session,
+    public_id: uuid.UUID,
+    *,
+    accepted: list[int],
+    rejected: list[int],
+    now: dt.datetime | None = None,
+) -> None:
+    """A batch's acknowledgement, one unit of work: the photos at `accepted` positions count
+    from now on, those at `rejected` leave the case (they never counted)."""
+    case = lock_case(session, public_id, now or utcnow())
+    _require(case, "settle the photos of", CaseStatus.COLLECTING)
+    for photo in list(case.photos):
+        if photo.position in rejected:
+            case.photos.remove(photo)
+        elif photo.position in accepted:
+            photo.state = PhotoState.ACCEPTED
+    session.flush()
+
+
+def unchecked_photos(session: Session) -> list[tuple[int, uuid.UUID, CasePhoto]]:
+    """Photos of collecting cases never acknowledged (the bot stopped first): (the sender,
+    the case, the photo), to check again."""
+    found = session.scalars(
+        select(CasePhoto)
+        .join(CasePhoto.case)
+        .where(CasePhoto.state == PhotoState.UNCHECKED, Case.status == CaseStatus.COLLECTING)
+        .options(selectinload(CasePhoto.case))
+        .order_by(CasePhoto.case_id, CasePhoto.position)
+    )
+    return [(photo.case.telegram_user_id, photo.case.public_id, photo) for photo in found]
+
+
 def mark_submitted(
     session: Session,
     public_id: uuid.UUID,
@@ -204,7 +238,7 @@ def mark_submitted(
     if again and case.unreadable_answers > 0:
         allowed.append(CaseStatus.FAILED)
     _require(case, "submit", *allowed)
-    if not case.photos:
+    if not case.accepted_photos:
         raise CaseStateError(case.public_id, "without photos", "submit")
     consent = require_current_consent(session, case.user.telegram_user_id)
     if case.status is not CaseStatus.PENDING_RETRY:

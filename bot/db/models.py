@@ -48,6 +48,7 @@ __all__ = [
     "ConsentRecord",
     "DeliveryFailure",
     "FairUseMark",
+    "PhotoState",
     "Subject",
     "TriageDecision",
     "TriageDecisionKind",
@@ -105,6 +106,14 @@ class DeliveryFailure(StrEnum):
     # instead: sending another could show the result twice.
     MAYBE_SENT = "may have been sent before a restart"
     TOO_MANY_TRIES = "too many tries"
+
+
+class PhotoState(StrEnum):
+    """Where a photo stands: stored on arrival, before anyone has looked at it, then accepted
+    by its acknowledgement (a photo found unusable leaves the case in that same transaction)."""
+
+    UNCHECKED = "unchecked"
+    ACCEPTED = "accepted"
 
 
 class Subject(StrEnum):
@@ -238,6 +247,11 @@ class Case(Base):
         return self.user.telegram_user_id
 
     @property
+    def accepted_photos(self) -> list[CasePhoto]:
+        """The photos that count: checked and acknowledged, the ones that are sent."""
+        return [photo for photo in self.photos if photo.accepted]
+
+    @property
     def questionnaire(self) -> Questionnaire:
         return Questionnaire.from_dict(self.answers or {})
 
@@ -271,8 +285,17 @@ class CasePhoto(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Committed as unchecked as soon as the photo arrives, so that nothing a person sent lives
+    # only in memory; photos stored before this column existed had all been checked.
+    state: Mapped[str] = mapped_column(
+        String(16), default=PhotoState.UNCHECKED.value, server_default=PhotoState.ACCEPTED.value
+    )
 
     case: Mapped[Case] = relationship(back_populates="photos", lazy="raise")
+
+    @property
+    def accepted(self) -> bool:
+        return self.state == PhotoState.ACCEPTED
 
 
 class TriageDecisionKind(StrEnum):

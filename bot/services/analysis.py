@@ -120,7 +120,7 @@ def _sending(
     if case.status is not CaseStatus.SUBMITTED:
         return None
     return _Sending(
-        photos=[(photo.file_id, photo.file_unique_id) for photo in case.photos],
+        photos=[(photo.file_id, photo.file_unique_id) for photo in case.accepted_photos],
         questionnaire=case.questionnaire,
         chat_id=case.telegram_user_id,
         language=case.user.language,

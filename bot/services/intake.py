@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.db.cases import PhotoRef, open_case, remove_photo
+from bot.db.cases import PhotoRef, open_case, settle_photos
 from bot.db.database import Database
 from bot.db.errors import StorageError
 from bot.db.models import Case
@@ -198,15 +198,21 @@ class PhotoIntake:
         if self._batches.get(chat_id) is batch:
             del self._batches[chat_id]
         rejected = sorted(batch.rejected, key=lambda item: item[0])
+        kept = sorted(set(batch.added) - {position for position, _ in rejected})
 
         def settle(session: Session) -> Case | None:
-            """Take the unusable photos out; the case, unless it is no longer open."""
-            for position, _ in rejected:
-                with contextlib.suppress(StorageError):  # the case was cancelled meanwhile
-                    remove_photo(session, batch.public_id, position)
+            """Accept the usable photos and take the others out; the case, unless it is no
+            longer open."""
             case = open_case(session, chat_id)
             if case is None or case.public_id != batch.public_id:
                 return None
+            with contextlib.suppress(StorageError):  # the case was cancelled meanwhile
+                settle_photos(
+                    session,
+                    batch.public_id,
+                    accepted=kept,
+                    rejected=[position for position, _ in rejected],
+                )
             return case
 
         case = await self.database.run(settle)
@@ -215,5 +221,4 @@ class PhotoIntake:
             for owner, file_unique_id in batch.held:
                 self.held.drop(owner, file_unique_id)
             return
-        kept = sorted(set(batch.added) - {position for position, _ in rejected})
         await acknowledge(BatchOutcome(case, kept, rejected, batch.refused, sorted(batch.warnings)))

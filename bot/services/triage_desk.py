@@ -190,7 +190,7 @@ class TriageDesk:
             return
         public_id = post.case.public_id
         if post.album_message_ids is None:
-            file_ids = [photo.file_id for photo in post.case.photos]
+            file_ids = [photo.file_id for photo in post.case.accepted_photos]
             album = await self._send_album(bot, file_ids)
             await self.database.run(
                 store.record_album, post_id, public_id, album, chat_id=self.chat_id

@@ -41,7 +41,7 @@ class Uploads:
         """The case's first photo prepared again, or None when Telegram no longer has it."""
         try:
             case = await self.database.run(get_case, public_id)
-            first = [(photo.file_id, photo.file_unique_id) for photo in case.photos[:1]]
+            first = [(photo.file_id, photo.file_unique_id) for photo in case.accepted_photos[:1]]
             uploads = await self.of_photos(bot, case.telegram_user_id, first)
         except (TelegramError, PhotoRejected, StorageError):
             log.info("no photo for the card of case %s", public_id)

@@ -100,7 +100,7 @@ def _render_card(
         line(text(f"label_{step.value}"), answer_label(step, q))
     own = case.subject is Subject.OWN
     line(text("triage_label_whose"), text("triage_whose_own" if own else "triage_whose_other"))
-    line(text("triage_label_photos"), str(len(case.photos)))
+    line(text("triage_label_photos"), str(len(case.accepted_photos)))
     lines += ["", text("triage_ai_title")]
     shown = diagnosis.conditions[:top]
     for rank, condition in enumerate(shown, start=1):

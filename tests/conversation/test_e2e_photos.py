@@ -146,6 +146,27 @@ async def test_after_a_restart_the_photos_are_fetched_from_telegram_again(world:
     assert [f.data for f in request.files] == [prepare(first).data, prepare(second).data]
 
 
+async def test_a_photo_not_acknowledged_before_a_stop_is_checked_and_acknowledged_after_it(
+    world: World,
+) -> None:
+    """Telegram counts an update as delivered once the bot fetched it: a photo stored but not
+    yet acknowledged when the bot stops is checked after the restart, and answered as usual."""
+    alice = world.person()
+    # A long quiet time: the bot stops (at once) while it waits for more photos of the album.
+    async with world.bot(album_quiet_s=60.0, shutdown_grace_s=0.0):
+        await at_photos(alice)
+        await alice.send_photo(photo(1))
+        await world.updates_handled()
+    assert not [m for m in alice.messages if "of 5 received" in m.text]
+    async with world.bot():
+        ack = await alice.wait_for("of 5 received", timeout=WAIT)
+        assert "Photo 1 of 5 received." in ack.text
+        result = await finish_and_send(alice)
+        assert "Photos analysed: 1" in result.text
+    (request,) = world.api.requests
+    assert len(request.files) == 1
+
+
 async def test_replaced_and_cancelled_photos_are_not_kept_in_memory(world: World) -> None:
     alice = world.person()
     async with world.bot() as application:

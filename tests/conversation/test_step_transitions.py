@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.conversation.questions import Outcome, apply_button, apply_text
-from bot.db.models import PATIENT_REF_MAX, Case, CasePhoto, Subject
+from bot.db.models import PATIENT_REF_MAX, Case, CasePhoto, PhotoState, Subject
 from bot.domain.questionnaire import OLDEST_BIRTH_YEAR, Onset, Severity, Sex, youngest_birth_year
 from bot.domain.steps import Step
 from bot.i18n.texts import text
@@ -218,7 +218,9 @@ def case_at(row: Row) -> Case:
         answers=answers or None,
     )
     for position in range(1, row.photos + 1):
-        case.photos.append(CasePhoto(position=position, file_id=f"f{position}"))
+        # As their acknowledgement leaves them.
+        photo = CasePhoto(position=position, file_id=f"f{position}", state=PhotoState.ACCEPTED)
+        case.photos.append(photo)
     return case
 
 

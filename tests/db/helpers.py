@@ -88,6 +88,8 @@ def _with_photos(session: Session, telegram_user_id: int, count: int) -> uuid.UU
     case = cases.create_case(session, telegram_user_id, language="en")
     for n in range(1, count + 1):
         cases.add_photo(session, case.public_id, photo(n, str(telegram_user_id)))
+    # As their acknowledgement leaves them.
+    cases.settle_photos(session, case.public_id, accepted=list(range(1, count + 1)), rejected=[])
     return case.public_id
 
 
@@ -153,3 +155,17 @@ def schema_differences(url: str) -> list[Any]:
         return list(compare_metadata(context, Base.metadata))
 
     return migrate.with_connection(url, compare)
+
+
+def add_checked_photo(
+    session: Session,
+    public_id: uuid.UUID,
+    ref: PhotoRef,
+    *,
+    now: dt.datetime | None = None,
+) -> cases.PhotoAdded:
+    """A photo added and acknowledged as usable, as the photo intake leaves it."""
+    added = cases.add_photo(session, public_id, ref, now=now)
+    position = added.photo.position
+    cases.settle_photos(session, public_id, accepted=[position], rejected=[], now=now)
+    return added

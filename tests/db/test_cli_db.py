@@ -24,6 +24,7 @@ from tests.db.helpers import (
     DIAGNOSIS,
     QUESTIONNAIRE,
     accept_terms,
+    add_checked_photo,
     consent_history,
     photo,
     set_answers,
@@ -44,7 +45,7 @@ async def _fill(url: str) -> None:
         await accept_terms(database, PERSON)
         for when in (OLD, None):
             case = await database.run(cases.create_case, PERSON, now=when)
-            await database.run(cases.add_photo, case.public_id, photo(1, str(when)), now=when)
+            await database.run(add_checked_photo, case.public_id, photo(1, str(when)), now=when)
             await database.run(set_answers, case.public_id, QUESTIONNAIRE, now=when)
             await database.run(cases.mark_submitted, case.public_id, now=when)
             await database.run(cases.mark_completed, case.public_id, DIAGNOSIS, now=when)
@@ -131,7 +132,7 @@ async def _posted_long_ago(url: str, album: list[int], card: int, group: int) ->
     async with Database.open(url) as database:
         await accept_terms(database, PERSON)
         case = await database.run(cases.create_case, PERSON, now=OLD)
-        await database.run(cases.add_photo, case.public_id, photo(1, "posted"), now=OLD)
+        await database.run(add_checked_photo, case.public_id, photo(1, "posted"), now=OLD)
         await database.run(cases.mark_submitted, case.public_id, now=OLD)
         case = await database.run(cases.mark_completed, case.public_id, DIAGNOSIS, now=OLD)
         post = await database.run(triage.enqueue, case, "self_care", now=OLD)

@@ -17,7 +17,14 @@ from bot.db.erasure import erase_user
 from bot.db.models import ClinicCopy, ClinicCopyReason, TriageDecisionKind, TriageDirection
 from bot.db.retention import purge_expired_cases
 from bot.domain.questionnaire import Questionnaire
-from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos, set_answers
+from tests.db.helpers import (
+    DIAGNOSIS,
+    QUESTIONNAIRE,
+    accept_terms,
+    add_checked_photo,
+    case_with_photos,
+    set_answers,
+)
 
 PERSON = 8_765_432_120
 GROUP = -4_000_000_007
@@ -100,7 +107,7 @@ async def test_erasure_records_every_round_and_relayed_message(database: Databas
     await database.run(store.record_card, post_id, public_id, 3, chat_id=GROUP)
     await database.run(store.decide, post_id, 1, 0, TriageDecisionKind.BETTER_PHOTOS, 5, "Dr A")
     await database.run(store.reopen_for_photos, post_id, 1, 1, PERSON)
-    await database.run(cases.add_photo, public_id, cases.PhotoRef("f9", "u9"))
+    await database.run(add_checked_photo, public_id, cases.PhotoRef("f9", "u9"))
     await database.run(cases.mark_submitted, public_id)
     case = await database.run(cases.mark_completed, public_id, DIAGNOSIS)
     await database.run(store.enqueue, case, "see_doctor")

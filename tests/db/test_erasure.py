@@ -15,6 +15,7 @@ from tests.db.helpers import (
     DIAGNOSIS,
     QUESTIONNAIRE,
     accept_terms,
+    add_checked_photo,
     consent_history,
     photo,
     set_answers,
@@ -57,7 +58,7 @@ async def _full_person(database: Database, telegram_user_id: int, tag: str) -> N
     for status_path in ("completed", "collecting"):
         case = await database.run(cases.create_case, telegram_user_id, language="en")
         for n in (1, 2):
-            await database.run(cases.add_photo, case.public_id, photo(n, tag + status_path))
+            await database.run(add_checked_photo, case.public_id, photo(n, tag + status_path))
         await database.run(
             set_answers,
             case.public_id,

@@ -11,7 +11,15 @@ from bot.db import cases
 from bot.db.database import Database
 from bot.db.export import COLUMNS, export_cases_csv, user_hash
 from bot.db.models import Subject
-from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, photo, set_answers, set_subject
+from tests.db.helpers import (
+    DIAGNOSIS,
+    QUESTIONNAIRE,
+    accept_terms,
+    add_checked_photo,
+    photo,
+    set_answers,
+    set_subject,
+)
 
 ALICE = 1_234_567_890_123
 BOB = 2_222_222_222
@@ -20,8 +28,8 @@ KEY = b"a-secret-export-key"
 
 async def _completed(database: Database, who: int, tag: str, ref: str | None) -> None:
     case = await database.run(cases.create_case, who)
-    await database.run(cases.add_photo, case.public_id, photo(1, tag))
-    await database.run(cases.add_photo, case.public_id, photo(2, tag))
+    await database.run(add_checked_photo, case.public_id, photo(1, tag))
+    await database.run(add_checked_photo, case.public_id, photo(2, tag))
     await database.run(set_answers, case.public_id, QUESTIONNAIRE)
     if ref:
         await database.run(set_subject, case.public_id, Subject.OTHER_WITH_PERMISSION, ref)

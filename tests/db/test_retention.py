@@ -9,7 +9,7 @@ import pytest
 from bot.db import cases
 from bot.db.database import Database
 from bot.db.retention import purge_expired_cases
-from tests.db.helpers import DIAGNOSIS, accept_terms, photo
+from tests.db.helpers import DIAGNOSIS, accept_terms, add_checked_photo, photo
 
 USER = 4_400_000_001
 NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -21,7 +21,7 @@ def days_ago(days: float) -> dt.datetime:
 
 async def _case(database: Database, end: str, at: dt.datetime, tag: str) -> str:
     case = await database.run(cases.create_case, USER, now=at)
-    await database.run(cases.add_photo, case.public_id, photo(1, tag), now=at)
+    await database.run(add_checked_photo, case.public_id, photo(1, tag), now=at)
     if end == "completed":
         await database.run(cases.mark_submitted, case.public_id, now=at)
         await database.run(cases.mark_completed, case.public_id, DIAGNOSIS, now=at)

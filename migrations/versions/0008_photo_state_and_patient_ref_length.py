@@ -1,4 +1,5 @@
-"""The patient reference holds PATIENT_REF_MAX (24) characters, the limit the person is told.
+"""A photo's state (unchecked on arrival, accepted by its acknowledgement), and the patient
+reference holding PATIENT_REF_MAX (24) characters, the limit the person is told.
 
 Revision ID: 0008
 Revises: 0007
@@ -36,6 +37,13 @@ def _alter_patient_ref(old: int, new: int) -> None:
 
 
 def upgrade() -> None:
+    # Photos stored before this revision had all been checked and acknowledged.
+    with op.batch_alter_table("case_photos") as batch:
+        batch.add_column(
+            sa.Column(
+                "state", sa.String(length=16), server_default="accepted", nullable=False
+            )
+        )
     # The screen has always refused longer references; cut any stored another way first, so
     # that PostgreSQL's narrower column accepts every row.
     op.execute(
@@ -49,3 +57,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _alter_patient_ref(PATIENT_REF_MAX, 40)
+    with op.batch_alter_table("case_photos") as batch:
+        batch.drop_column("state")
