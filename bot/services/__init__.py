@@ -1,7 +1,10 @@
-"""Triage by the clinic: every completed case goes to the clinicians' Telegram group, where a
-clinician decides what the person should do; the bot relays messages both ways.
+"""The services the handlers use: each a class built with what it needs (bot/services/container.py
+builds them all), between the handlers above and storage, the API client and the views below.
 
-`desk` posts cases and runs the repeating job (posting, delivery of decisions, reminders), `copies`
-prepares the clinic's copies of the photos. What clinicians see is bot/views/clinic_card.py, the
-handlers of their presses and replies are in bot/clinic/. Storage is bot/db/triage.py.
+`analysis` sends submitted cases to the API and retries parked ones, `delivery` brings results to
+the person, `uploads` gives a case's photos as the API receives them, `intake` checks photos as
+they arrive and acknowledges each batch, `api_queue` lets a bounded number of checks use the API
+at once, `triage_desk` posts cases to the clinic and relays its decisions, `clinic_copies`
+deletes the clinic's copies of cases that left, `retention` purges expired cases, and `tasks`
+keeps the background work of all of them.
 """
