@@ -15,7 +15,6 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from bot.config import Settings
 from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.intake import check_again_after_restart
-from bot.conversation.routing import BOT_COMMANDS, localised_commands, register_handlers
 from bot.db import fair_use
 from bot.db.cases import requeue_interrupted
 from bot.db.consent import publish_terms
@@ -23,6 +22,7 @@ from bot.imaging.allocator import return_freed_memory
 from bot.ops.checks import check_operation
 from bot.ops.startup import check_telegram, explained
 from bot.ops.webhook import run_webhook, start_http, stop_http
+from bot.routing import BOT_COMMANDS, localised_commands, register_handlers
 from bot.runtime.metrics import (
     MeasuredRateLimiter,
     MeasuredRequest,

@@ -1,7 +1,7 @@
 """/stats for the operators named in ADMIN_USER_IDS; nobody else can tell the command exists.
 
 The command is registered with a user filter, so for anyone else the update falls through to the
-unknown-command handler and gets exactly its answer (routing.py).
+unknown-command handler and gets exactly its answer (bot/routing.py).
 """
 
 from __future__ import annotations
