@@ -16,9 +16,8 @@ from telegram.ext import filters
 from bot.config import Settings
 from bot.conversation.common import BotContext, chat_id_of
 from bot.db.base import utcnow
-from bot.db.models import Case, CaseStatus
+from bot.db.models import PENDING_STATUSES, Case, CaseStatus
 from bot.i18n.texts import raw, text
-from bot.ops.health import PENDING
 
 STATE_ICON = {"up": "🟢", "down": "🔴", "unknown": "⚪"}
 
@@ -38,7 +37,7 @@ def day_counts(session: Session, since: dt.datetime) -> dict[str, int]:
         "submitted": count(Case.submitted_at >= since),
         "completed": count(Case.completed_at >= since),
         "failed": count(Case.failed_at >= since),
-        "pending": count(Case.status.in_(PENDING)),
+        "pending": count(Case.status.in_(PENDING_STATUSES)),
         "parked": count(Case.status == CaseStatus.PENDING_RETRY),
     }
 

@@ -36,6 +36,7 @@ __all__ = [
     "ERROR_TEXT_MAX",
     "MAX_PHOTOS",
     "PATIENT_REF_MAX",
+    "PENDING_STATUSES",
     "AppendOnlyError",
     "Base",
     "BotState",
@@ -94,6 +95,11 @@ class CaseStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+# Cases sent and waiting for the API's answer (a retry included), as /stats and /healthz count
+# them.
+PENDING_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY)
 
 
 class DeliveryFailure(StrEnum):

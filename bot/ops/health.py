@@ -13,18 +13,19 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from bot.db.models import Case, CaseStatus
+from bot.db.models import PENDING_STATUSES, Case
 from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 
 DB_PROBE_TIMEOUT_S = 3.0
-PENDING = (CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY)
 
 
 def pending_count(session: Session) -> int:
     """Cases being sent or waiting for a retry."""
-    count = session.scalar(select(func.count()).select_from(Case).where(Case.status.in_(PENDING)))
+    count = session.scalar(
+        select(func.count()).select_from(Case).where(Case.status.in_(PENDING_STATUSES))
+    )
     return int(count or 0)
 
 
