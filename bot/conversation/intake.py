@@ -43,6 +43,7 @@ from bot.i18n import formatting as fmt
 from bot.i18n import speaking
 from bot.i18n.texts import text
 from bot.imaging import PhotoRejected, RejectionReason
+from bot.imaging.held import Key
 from bot.imaging.quality import QualityIssue
 from bot.services.container import Services
 from bot.services.intake import BatchOutcome
@@ -227,14 +228,17 @@ async def on_photo_decision(update: Update, context: BotContext, pressed: CaseBu
         position = 0
     user_id = user_id_of(update)
 
-    def decide(session: Session) -> tuple[bool, str | None, CaseView | None]:
+    def decide(session: Session) -> tuple[bool, Key | None, CaseView | None]:
         """Whether the press is for the open case; the photo taken out and the view after."""
         case = open_case(session, user_id)
         if case is None or case_ref(str(case.public_id)) != pressed.ref:
             return False, None, None
         if keep:
             return True, None, None
-        replaced = next((p.file_unique_id for p in case.photos if p.position == position), None)
+        replaced = next(
+            ((case.public_id, p.file_unique_id) for p in case.photos if p.position == position),
+            None,
+        )
         if not remove_photo(session, case.public_id, position):
             return False, replaced, None
         if case.step != Step.PHOTOS:
@@ -246,7 +250,7 @@ async def on_photo_decision(update: Update, context: BotContext, pressed: CaseBu
 
     valid, replaced, view = await context.services.database.run(decide)
     if valid and replaced is not None:
-        context.services.held_photos.drop(user_id, replaced)
+        context.services.held_photos.drop(replaced)
     if not valid:
         await query.answer(text("stale_button"))
         return

@@ -214,12 +214,13 @@ def typed(session: Session, user_id: int, message: str) -> Outcome | None:
     return None if case is None else apply_text(case, message)
 
 
-def cancel_open(session: Session, user_id: int) -> bool:
-    """A unit of work: discard the open case; whether there was one."""
+def cancel_open(session: Session, user_id: int) -> uuid.UUID | None:
+    """A unit of work: discard the open case; the one discarded, if there was one."""
     case = open_case(session, user_id)
-    if case is not None:
-        cancel_case(session, case.public_id)
-    return case is not None
+    if case is None:
+        return None
+    cancel_case(session, case.public_id)
+    return case.public_id
 
 
 async def on_case_button(update: Update, context: BotContext, pressed: CaseButton) -> None:
@@ -243,7 +244,8 @@ async def on_case_button(update: Update, context: BotContext, pressed: CaseButto
     elif outcome.cancel and public_id is not None:
         await cancel_case_of(context, user_id, chat_id)
     elif outcome.refuse:
-        context.services.held_photos.forget(user_id)
+        if public_id is not None:
+            context.services.held_photos.forget_case(public_id)
         log.info("case %s: intimate photos of a possible minor, discarded unsent", public_id)
         await say(context, chat_id, "intimate_child_refused")
     elif outcome.view is not None:
@@ -265,8 +267,10 @@ async def on_text(update: Update, context: BotContext) -> None:
 async def cancel_case_of(context: BotContext, user_id: int, chat_id: int) -> None:
     """Discard the open case: its answers, its photo references and the photos held in memory."""
     cancelled = await context.services.database.run(cancel_open, user_id)
-    context.services.held_photos.forget(user_id)
-    await say(context, chat_id, "cancelled" if cancelled else "nothing_to_cancel")
+    if cancelled is not None:
+        # Only this case's: a check already sent and waiting for the API keeps its photos.
+        context.services.held_photos.forget_case(cancelled)
+    await say(context, chat_id, "cancelled" if cancelled is not None else "nothing_to_cancel")
 
 
 async def cancel(update: Update, context: BotContext) -> None:

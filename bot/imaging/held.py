@@ -12,6 +12,7 @@ or pushed out by MAX_BYTES) is downloaded from Telegram and prepared again, exac
 from __future__ import annotations
 
 import time
+import uuid
 from collections import OrderedDict
 
 from bot.imaging.pipeline import PreparedPhoto
@@ -19,40 +20,54 @@ from bot.imaging.pipeline import PreparedPhoto
 MAX_BYTES = 64 * 1024 * 1024
 TTL_S = 3600.0
 
-# (Telegram user id of the person who sent it, Telegram's file_unique_id)
-Key = tuple[int, str]
+# A photo's key in the database too: (its case's public id, Telegram's file_unique_id), the pair
+# case_photos is unique on. So the photo a case sends is the one its row names, whoever asks.
+Key = tuple[uuid.UUID, str]
+
+
+class _Held:
+    __slots__ = ("expires", "photo", "sender")
+
+    def __init__(self, photo: PreparedPhoto, sender: int, expires: float) -> None:
+        self.photo, self.sender, self.expires = photo, sender, expires
 
 
 class HeldPhotos:
     def __init__(self, max_bytes: int = MAX_BYTES, ttl_s: float = TTL_S) -> None:
         self.max_bytes, self.ttl_s = max_bytes, ttl_s
-        self._entries: OrderedDict[Key, tuple[PreparedPhoto, float]] = OrderedDict()
+        self._entries: OrderedDict[Key, _Held] = OrderedDict()
         self.bytes = 0
 
-    def hold(self, owner: int, file_unique_id: str, photo: PreparedPhoto) -> None:
-        self.drop(owner, file_unique_id)
-        self._entries[(owner, file_unique_id)] = (photo, time.monotonic() + self.ttl_s)
+    def hold(self, key: Key, photo: PreparedPhoto, *, sender: int) -> None:
+        """Hold the prepared copy of the photo `key`; `sender` is who sent it (for erasure)."""
+        self.drop(key)
+        self._entries[key] = _Held(photo, sender, time.monotonic() + self.ttl_s)
         self.bytes += len(photo.data)
         self._trim()
 
-    def take(self, owner: int, file_unique_id: str) -> PreparedPhoto | None:
+    def take(self, key: Key) -> PreparedPhoto | None:
         """The held photo, removed from here; None when it is not (or no longer) held."""
         self._trim()
-        entry = self._entries.pop((owner, file_unique_id), None)
+        entry = self._entries.pop(key, None)
         if entry is None:
             return None
-        self.bytes -= len(entry[0].data)
-        return entry[0]
+        self.bytes -= len(entry.photo.data)
+        return entry.photo
 
-    def drop(self, owner: int, file_unique_id: str) -> None:
-        entry = self._entries.pop((owner, file_unique_id), None)
+    def drop(self, key: Key) -> None:
+        entry = self._entries.pop(key, None)
         if entry is not None:
-            self.bytes -= len(entry[0].data)
+            self.bytes -= len(entry.photo.data)
 
-    def forget(self, owner: int) -> None:
-        """Drop every photo this person sent."""
-        for key in [key for key in self._entries if key[0] == owner]:
-            self.drop(*key)
+    def forget_case(self, case: uuid.UUID) -> None:
+        """Drop every photo of this case (cancelled or refused before it was sent)."""
+        for key in [key for key in self._entries if key[0] == case]:
+            self.drop(key)
+
+    def forget_sender(self, sender: int) -> None:
+        """Drop every photo this person sent, in any case (their data was erased)."""
+        for key in [key for key, entry in self._entries.items() if entry.sender == sender]:
+            self.drop(key)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -61,7 +76,7 @@ class HeldPhotos:
         # Oldest first: entries are only ever added at the end.
         now = time.monotonic()
         while self._entries:
-            key, (_, expires) = next(iter(self._entries.items()))
-            if expires > now and self.bytes <= self.max_bytes:
+            key, entry = next(iter(self._entries.items()))
+            if entry.expires > now and self.bytes <= self.max_bytes:
                 break
-            self.drop(*key)
+            self.drop(key)

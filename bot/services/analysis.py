@@ -215,7 +215,7 @@ class Analysis:
         retryable, unreadable, error = True, False, ""
         card_photo: bytes | None = None
         try:
-            uploads = await self.uploads.of_photos(bot, chat_id, photos)
+            uploads = await self.uploads.of_photos(bot, public_id, photos)
             # The photo the card shows: the first one, exactly as the API received it.
             card_photo = uploads[0].data if uploads else None
             async with api_turn(bot, self.queue, chat_id, status_message_id, len(uploads)):

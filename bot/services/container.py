@@ -142,7 +142,7 @@ class Services:
     def forget_person(self, telegram_user_id: int) -> None:
         """Drop what the process holds about someone whose data was erased."""
         self.languages.forget(telegram_user_id)
-        self.held_photos.forget(telegram_user_id)
+        self.held_photos.forget_sender(telegram_user_id)
 
     async def settle(self, grace_s: float) -> None:
         """Give analyses in flight up to `grace_s` to finish (called while Telegram still works)."""

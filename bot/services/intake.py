@@ -33,7 +33,7 @@ from bot.db.database import Database
 from bot.db.errors import StorageError
 from bot.db.models import Case
 from bot.imaging import DownloadBudget, PhotoPreparer, PhotoRejected
-from bot.imaging.held import HeldPhotos
+from bot.imaging.held import HeldPhotos, Key
 from bot.imaging.quality import QualityIssue
 from bot.services.tasks import TaskRegistry
 
@@ -67,10 +67,10 @@ class _Batch:
     refused: int = 0
     warnings: list[tuple[int, tuple[QualityIssue, ...]]] = field(default_factory=list)
     # Photos being fetched and prepared in the background, those found unusable, and the
-    # prepared copies held for the API (their keys in HeldPhotos: sender, file_unique_id).
+    # prepared copies held for the API (their keys in HeldPhotos: case, file_unique_id).
     checking: list[asyncio.Task[None]] = field(default_factory=list)
     rejected: list[tuple[int, PhotoRejected | None]] = field(default_factory=list)
-    held: list[tuple[int, str]] = field(default_factory=list)
+    held: list[Key] = field(default_factory=list)
     flush: asyncio.Task[None] | None = None
 
 
@@ -183,8 +183,9 @@ class PhotoIntake:
             except PhotoRejected as error:
                 batch.rejected.append((position, error))
                 return
-        self.held.hold(owner, ref.file_unique_id, prepared)
-        batch.held.append((owner, ref.file_unique_id))
+        key = (batch.public_id, ref.file_unique_id)
+        self.held.hold(key, prepared, sender=owner)
+        batch.held.append(key)
         if prepared.quality.warnings:
             batch.warnings.append((position, prepared.quality.warnings))
 
@@ -218,7 +219,7 @@ class PhotoIntake:
         case = await self.database.run(settle)
         if case is None:
             # Cancelled or erased meanwhile: keep nothing of it in memory.
-            for owner, file_unique_id in batch.held:
-                self.held.drop(owner, file_unique_id)
+            for key in batch.held:
+                self.held.drop(key)
             return
         await acknowledge(BatchOutcome(case, kept, rejected, batch.refused, sorted(batch.warnings)))

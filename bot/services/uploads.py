@@ -24,12 +24,12 @@ class Uploads:
         self.database, self.preparer, self.held = database, preparer, held
 
     async def of_photos(
-        self, bot: Bot, owner: int, photos: list[tuple[str, str]]
+        self, bot: Bot, case: uuid.UUID, photos: list[tuple[str, str]]
     ) -> list[PhotoUpload]:
-        """`photos`: (file_id, file_unique_id) of each photo, in order; `owner`: who sent them."""
+        """`photos`: (file_id, file_unique_id) of each of the case's photos, in order."""
         uploads = []
         for file_id, file_unique_id in photos:
-            prepared = self.held.take(owner, file_unique_id)
+            prepared = self.held.take((case, file_unique_id))
             if prepared is None:
                 telegram_file = await bot.get_file(file_id)
                 data = bytes(await telegram_file.download_as_bytearray())
@@ -42,7 +42,7 @@ class Uploads:
         try:
             case = await self.database.run(get_case, public_id)
             first = [(photo.file_id, photo.file_unique_id) for photo in case.accepted_photos[:1]]
-            uploads = await self.of_photos(bot, case.telegram_user_id, first)
+            uploads = await self.of_photos(bot, public_id, first)
         except (TelegramError, PhotoRejected, StorageError):
             log.info("no photo for the card of case %s", public_id)
             return None
