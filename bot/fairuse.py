@@ -267,11 +267,12 @@ async def refuse_if_over_limit(
     body = limit_text(reached, at_submission=at_submission)
     if at_submission:
         # The summary's buttons were taken away by the press: show it again, to press later.
-        from bot.conversation.common import open_view, send_screen
+        from bot.conversation.common import open_view
+        from bot.conversation.display import show_below
 
         view = await context.services.database.run(open_view, telegram_user_id)
         if view is not None:
-            await send_screen(context, chat_id, view, before=body)
+            await show_below(context, chat_id, view, before=body)
             return True
     await context.bot.send_message(chat_id, body)
     return True

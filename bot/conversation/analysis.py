@@ -18,7 +18,6 @@ Everything is said in the person's stored language, also from the retry job (no 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -26,14 +25,12 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
-from telegram import Bot, Update
-from telegram.constants import ChatAction
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
-    drop_buttons,
     language_of,
     say,
     user_id_of,
@@ -76,7 +73,6 @@ from bot.triage import desk as triage
 
 log = logging.getLogger(__name__)
 
-TYPING_EVERY_S = 4.5
 # Submissions in a row answered only unreadably before the case fails.
 MAX_UNREADABLE_ANSWERS = 3
 # A case left `submitted` this long with no analysis running for it is parked for a retry.
@@ -84,7 +80,7 @@ ORPHAN_AFTER_S = 120.0
 
 
 async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> None:
-    """The person pressed "Send for analysis" on the summary."""
+    """The person pressed "Send for analysis" on the summary, which becomes "Analysing…"."""
     chat_id = chat_id_of(update)
     if await refuse_if_over_limit(context, chat_id, user_id_of(update), at_submission=True):
         return
@@ -97,7 +93,7 @@ async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> N
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await _start(context, chat_id, public_id, len(case.photos))
+    await _start(context, chat_id, public_id, len(case.photos), on=update.callback_query)
 
 
 async def submit_again(update: Update, context: BotContext, value: str) -> None:
@@ -120,7 +116,6 @@ async def submit_again(update: Update, context: BotContext, value: str) -> None:
         await query.answer(text("stale_button"))
         return
     await query.answer()
-    await drop_buttons(query.message)
     if await refuse_if_over_limit(context, chat_id, user_id, at_submission=False):
         return
     try:
@@ -132,28 +127,33 @@ async def submit_again(update: Update, context: BotContext, value: str) -> None:
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await _start(context, chat_id, public_id, len(case.photos))
+    await _start(context, chat_id, public_id, len(case.photos), on=query)
 
 
-async def _start(context: BotContext, chat_id: int, public_id: uuid.UUID, count: int) -> None:
-    """The case is stored as submitted: announce it and start the analysis, which goes on
-    even when "Analysing…" cannot be shown (the result then comes as a message of its own)."""
+async def _start(
+    context: BotContext,
+    chat_id: int,
+    public_id: uuid.UUID,
+    count: int,
+    *,
+    on: CallbackQuery | None,
+) -> None:
+    """The case is stored as submitted: the message pressed becomes "Analysing…" (the result
+    is edited into it later), and the analysis starts. It goes on even when "Analysing…" cannot
+    be shown (the result then comes as a message of its own)."""
     status_message_id: int | None = None
+    analysing = text("analysing", count=count)
     try:
-        status_message_id = (await say(context, chat_id, "analysing", count=count)).message_id
+        if on is not None and isinstance(on.message, Message):
+            await on.edit_message_text(analysing, reply_markup=None)
+            status_message_id = on.message.message_id
+        else:
+            status_message_id = (await context.bot.send_message(chat_id, analysing)).message_id
     except TelegramError as exc:
         log.info("'Analysing' not shown for case %s: %s", public_id, exc)
     services = context.services
     work = analyse(context.bot, services, public_id, status_message_id=status_message_id)
     services.spawn_analysis(public_id, work)
-
-
-async def _keep_typing(bot: Bot, chat_id: int) -> None:
-    # Telegram shows "typing…" for about five seconds per action.
-    while True:
-        with contextlib.suppress(TelegramError):
-            await bot.send_chat_action(chat_id, ChatAction.TYPING)
-        await asyncio.sleep(TYPING_EVERY_S)
 
 
 def next_attempt(services: Services, attempts: int) -> dt.datetime:
@@ -251,7 +251,6 @@ async def _analyse(
     async def claim() -> None:
         await services.database.run(claim_upload, public_id)
 
-    typing: asyncio.Task[None] | None = None
     diagnosis: Diagnosis | None = None
     retryable, unreadable, error = True, False, ""
     card_photo: bytes | None = None
@@ -259,10 +258,9 @@ async def _analyse(
         uploads = await photo_uploads(bot, services, chat_id, photos)
         # The photo the card shows: the first one, exactly as the API received it.
         card_photo = uploads[0].data if uploads else None
+        # "Analysing…" shows the place in the queue by edits; no chat action is repeated while
+        # the API works, since each would count against Telegram's flood limit.
         async with api_turn(bot, services.api_queue, chat_id, status_message_id, len(uploads)):
-            # Only once it is our turn: chat actions count against Telegram's flood limits, and
-            # people waiting in the queue see their place instead.
-            typing = services.spawn(_keep_typing(bot, chat_id), name=f"typing-{public_id}")
             diagnosis = await services.api.diagnose(
                 uploads, questionnaire, case_id=str(public_id), before_upload=claim
             )
@@ -286,9 +284,6 @@ async def _analyse(
         retryable, error = False, f"telegram: {exc.message}"
     except TelegramError as exc:
         error = f"telegram: {exc}"
-    finally:
-        if typing is not None:
-            typing.cancel()
     if diagnosis is not None:
         await _complete(bot, services, public_id, diagnosis, card_photo)
         return

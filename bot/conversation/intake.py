@@ -23,21 +23,27 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from telegram import Bot, PhotoSize, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    PhotoSize,
+    Update,
+)
 from telegram.error import TelegramError
 
-from bot.conversation.callbacks import CaseButton, case_ref
+from bot.conversation.callbacks import CaseButton, case_ref, decode
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
-    drop_buttons,
     open_view,
     say,
-    send_screen,
     user_id_of,
     view_of,
 )
-from bot.conversation.screens import MAX_PHOTOS, CaseView, photo_warning_keyboard
+from bot.conversation.display import show_below, show_in_place
+from bot.conversation.screens import MAX_PHOTOS, CaseView, photo_warning_row
 from bot.db.cases import PhotoAdded, PhotoRef, add_photo, open_case, remove_photo
 from bot.db.errors import CaseFull, StorageError
 from bot.domain.steps import Step
@@ -286,26 +292,27 @@ async def _acknowledge_later(context: BotContext, chat_id: int, batch: PhotoBatc
         for owner, file_unique_id in batch.held:
             services.held_photos.drop(owner, file_unique_id)
         return
-    for _, error in rejected:
-        await context.bot.send_message(chat_id, rejection_text(error))
-    for position, issues in sorted(batch.warnings):
-        problems = ", ".join(text(WARNING_TEXT[issue]) for issue in issues)
-        await context.bot.send_message(
-            chat_id,
-            text("photo_warning", number=position, problems=problems),
-            reply_markup=photo_warning_keyboard(str(batch.public_id), position),
-        )
-    lines = []
-    count = view.photo_count
-    kept = sorted(set(batch.added) - {position for position, _ in rejected})
-    if kept:
-        if kept[0] >= count:
-            lines.append(text("photos_received", count=count, max=MAX_PHOTOS))
-        else:
-            lines.append(text("photos_received_many", first=kept[0], count=count, max=MAX_PHOTOS))
+    await acknowledge(context, chat_id, view, batch, rejected)
+
+
+async def acknowledge(
+    context: BotContext,
+    chat_id: int,
+    view: CaseView,
+    batch: PhotoBatch,
+    rejected: list[tuple[int, PhotoRejected | None]],
+) -> None:
+    """One message per batch, replacing the one before: the photos found unusable and why, a
+    quality warning with its keep / replace buttons, then how many photos there are now."""
+    lines = [rejection_text(error) for _, error in rejected]
     if batch.refused:
         lines.append(text("photo_sixth_refused", max=MAX_PHOTOS))
-    await send_screen(context, chat_id, view, before="\n".join(lines) or None)
+    rows = []
+    for position, issues in sorted(batch.warnings):
+        problems = ", ".join(text(WARNING_TEXT[issue]) for issue in issues)
+        lines.append(text("photo_warning", number=position, problems=problems))
+        rows.append(photo_warning_row(str(batch.public_id), position))
+    await show_below(context, chat_id, view, before="\n\n".join(lines) or None, rows=rows)
 
 
 async def on_photo_decision(update: Update, context: BotContext, pressed: CaseButton) -> None:
@@ -343,11 +350,23 @@ async def on_photo_decision(update: Update, context: BotContext, pressed: CaseBu
         await query.answer(text("stale_button"))
         return
     await query.answer(text("photo_kept") if keep else None)
-    await drop_buttons(query.message)
     if view is not None:
-        await send_screen(
-            context, chat_id_of(update), view, before=text("photo_removed", number=position)
-        )
+        await show_in_place(context, query, view, before=text("photo_removed", number=position))
+    elif isinstance(query.message, Message) and query.message.reply_markup is not None:
+        # Kept: only that photo's buttons go; the acknowledgement and its other buttons stay.
+        decided = {f"keep{position}", f"replace{position}"}
+        rows = [
+            row
+            for row in query.message.reply_markup.inline_keyboard
+            if not any(_value(button) in decided for button in row)
+        ]
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+
+
+def _value(button: InlineKeyboardButton) -> str | None:
+    pressed = decode(button.callback_data if isinstance(button.callback_data, str) else None)
+    return pressed.value if isinstance(pressed, CaseButton) else None
 
 
 UNSUPPORTED_KIND = (
@@ -374,4 +393,4 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
     if view is None:
         await context.bot.send_message(chat_id, f"{sentence}\n\n{text('idle_hint')}")
     else:
-        await send_screen(context, chat_id, view, before=sentence)
+        await show_below(context, chat_id, view, before=sentence)

@@ -13,20 +13,26 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
-from telegram import Update
+from telegram import CallbackQuery, Update
 
 from bot.conversation import analysis, intake
 from bot.conversation.callbacks import CaseButton, case_ref
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
-    drop_buttons,
     say,
-    send_screen,
     user_id_of,
     view_of,
 )
-from bot.conversation.screens import BODY_SITE_MAX, PATIENT_REF_MAX, CaseView
+from bot.conversation.display import (
+    Settle,
+    edit_or_say,
+    settle,
+    settle_of,
+    show_below,
+    show_in_place,
+)
+from bot.conversation.screens import BODY_SITE_MAX, PATIENT_REF_MAX, CaseView, screen
 from bot.db.cases import cancel_case, open_case
 from bot.db.models import Case, Subject
 from bot.domain import safeguards
@@ -190,21 +196,29 @@ def apply_text(case: Case, typed: str) -> Outcome:
             return Outcome(view=view_of(case), note=text("q_body_site_invalid", max=BODY_SITE_MAX))
         return _answered(case, step, body_site=site)
     if step is Step.PHOTOS:
-        return Outcome(view=view_of(case), note=text("text_at_photos"))
+        note = text("text_at_photos" if case.photos else "text_before_photos")
+        return Outcome(view=view_of(case), note=note)
     return Outcome(view=view_of(case), note=text("use_buttons"))
 
 
-def press(session: Session, user_id: int, pressed: CaseButton) -> tuple[uuid.UUID | None, Outcome]:
-    """A unit of work: apply a case button to the open case (stale if it is not the case's
-    current screen); the case's id and what to show."""
+def press(
+    session: Session, user_id: int, pressed: CaseButton, message_id: int | None
+) -> tuple[uuid.UUID | None, Outcome]:
+    """A unit of work: apply a case button pressed on message `message_id` to the open case
+    (stale unless it is the case's current screen and step); the case's id and what to show."""
     case = open_case(session, user_id)
     if case is None:
         return None, STALE
     if case_ref(str(case.public_id)) != pressed.ref or Step(case.step) is not pressed.step:
         return case.public_id, STALE
+    if case.screen_message_id is not None and message_id != case.screen_message_id:
+        return case.public_id, STALE
     outcome = apply_button(case, pressed.step, pressed.value)
     if outcome.refuse:
         cancel_case(session, case.public_id)
+    elif outcome.view is not None:
+        # The pressed message shows the next screen now: it settles as that screen does.
+        case.screen_settle = settle_of(outcome.view, screen(outcome.view))
     return case.public_id, outcome
 
 
@@ -214,12 +228,14 @@ def typed(session: Session, user_id: int, message: str) -> Outcome | None:
     return None if case is None else apply_text(case, message)
 
 
-def cancel_open(session: Session, user_id: int) -> bool:
-    """A unit of work: discard the open case; whether there was one."""
+def cancel_open(session: Session, user_id: int) -> tuple[bool, int | None, Settle]:
+    """A unit of work: discard the open case; whether there was one, and its screen (to settle)."""
     case = open_case(session, user_id)
-    if case is not None:
-        cancel_case(session, case.public_id)
-    return case is not None
+    if case is None:
+        return False, None, Settle.NOTHING
+    screen_id, how = case.screen_message_id, Settle(case.screen_settle)
+    cancel_case(session, case.public_id)
+    return True, screen_id, how
 
 
 async def on_case_button(update: Update, context: BotContext, pressed: CaseButton) -> None:
@@ -231,22 +247,22 @@ async def on_case_button(update: Update, context: BotContext, pressed: CaseButto
         await intake.on_photo_decision(update, context, pressed)
         return
     await intake.photos_settled(context, chat_id)
-    public_id, outcome = await context.services.database.run(press, user_id, pressed)
+    message_id = query.message.message_id if query.message is not None else None
+    public_id, outcome = await context.services.database.run(press, user_id, pressed, message_id)
     if outcome.stale:
         await query.answer(text("stale_button"))
         return
     await query.answer()
-    await drop_buttons(query.message)
     if outcome.submit and public_id is not None:
         await analysis.submit(update, context, public_id)
     elif outcome.cancel and public_id is not None:
-        await cancel_case_of(context, user_id, chat_id)
+        await cancel_case_of(context, user_id, chat_id, query=query)
     elif outcome.refuse:
         context.services.held_photos.forget(user_id)
         log.info("case %s: intimate photos of a possible minor, discarded unsent", public_id)
-        await say(context, chat_id, "intimate_child_refused")
+        await edit_or_say(context, query, chat_id, text("intimate_child_refused"))
     elif outcome.view is not None:
-        await send_screen(context, chat_id, outcome.view, before=outcome.note)
+        await show_in_place(context, query, outcome.view, before=outcome.note)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -258,14 +274,22 @@ async def on_text(update: Update, context: BotContext) -> None:
     if outcome is None:
         await say(context, chat_id, "idle_hint")
     elif outcome.view is not None:
-        await send_screen(context, chat_id, outcome.view, before=outcome.note)
+        await show_below(context, chat_id, outcome.view, before=outcome.note)
 
 
-async def cancel_case_of(context: BotContext, user_id: int, chat_id: int) -> None:
-    """Discard the open case: its answers, its photo references and the photos held in memory."""
-    cancelled = await context.services.database.run(cancel_open, user_id)
+async def cancel_case_of(
+    context: BotContext, user_id: int, chat_id: int, *, query: CallbackQuery | None = None
+) -> None:
+    """Discard the open case: its answers, its photo references and the photos held in memory.
+    A Cancel press turns its screen into the answer; /cancel settles the screen and answers."""
+    cancelled, screen_id, how = await context.services.database.run(cancel_open, user_id)
     context.services.held_photos.forget(user_id)
-    await say(context, chat_id, "cancelled" if cancelled else "nothing_to_cancel")
+    body = text("cancelled" if cancelled else "nothing_to_cancel")
+    if query is not None:
+        await edit_or_say(context, query, chat_id, body)
+        return
+    await context.bot.send_message(chat_id, body)
+    await settle(context, chat_id, screen_id, how)
 
 
 async def cancel(update: Update, context: BotContext) -> None:

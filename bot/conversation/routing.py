@@ -66,6 +66,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         await gate.on_consent(update, context, pressed.value)
     elif isinstance(pressed, GlobalButton) and pressed.kind == "delete":
         await account.on_delete_answer(update, context, pressed.value)
+    elif isinstance(pressed, GlobalButton) and pressed.kind == "withdraw":
+        await account.on_withdraw_answer(update, context, pressed.value)
     elif isinstance(pressed, GlobalButton) and pressed.kind == language.BUTTON_KIND:
         await language.on_choice(update, context, pressed.value)
     elif isinstance(pressed, GlobalButton) and pressed.kind == "again":

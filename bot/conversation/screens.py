@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.conversation.callbacks import case_button, global_button
 from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.domain.steps import BODY_SITES, QUESTIONS, Step
-from bot.i18n.texts import text
+from bot.i18n.texts import MESSAGES, text
 
 MAX_PHOTOS = 5
 PATIENT_REF_MAX = 24
@@ -35,6 +35,8 @@ class CaseView:
     editing: bool = False
     # Whether the clinic's clinicians see every check sent (triage on): some screens say so.
     clinic_sees_cases: bool = False
+    # The message showing the case's screen (bot/conversation/display.py), if any yet.
+    screen_message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +61,39 @@ def _rows(buttons: list[InlineKeyboardButton], per_row: int) -> list[list[Inline
     return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
 
 
+def whose(view: CaseView, key: str) -> str:
+    """The message `key`, or its variant `key_own` for the person's own skin ("your" for
+    "their")."""
+    own = f"{key}_own"
+    return text(own if view.subject_is_own and own in MESSAGES else key)
+
+
+def answers_header(view: CaseView) -> str | None:
+    """The answers so far, as one compact line above the question ("✓ Arm · ✓ Itch: mild"), so
+    that the chat reads as a record of what was answered. None before the first answer, and on
+    the screens that show every answer themselves."""
+    step = Step.BODY_SITE if view.step is Step.BODY_SITE_TEXT else view.step
+    if view.editing or step in (Step.SUBJECT, Step.SUMMARY, Step.CHANGE, Step.INTIMATE_CONFIRM):
+        return None
+    items = [text("subject_own" if view.subject_is_own else "subject_other")]
+    if view.patient_ref:
+        items[0] = text("header_reference", whose=items[0], value=view.patient_ref)
+    if step in QUESTIONS:
+        items.append(text("header_photos", count=view.photo_count))
+        for earlier in QUESTIONS[: QUESTIONS.index(step)]:
+            value = answer_label(earlier, view.questionnaire) or text("summary_skipped")
+            items.append(text("summary_line", label=text(f"label_{earlier.value}"), value=value))
+    return " · ".join(f"✓ {item}" for item in items)
+
+
 def screen(view: CaseView) -> Screen:
-    """The text and buttons of the case's current step."""
+    """The text and buttons of the case's current step, under the answers so far."""
+    shown = _question(view)
+    header = answers_header(view)
+    return shown if header is None else Screen(f"{header}\n\n{shown.text}", shown.keyboard)
+
+
+def _question(view: CaseView) -> Screen:
     step = view.step
     if step is Step.SUBJECT:
         return Screen(
@@ -74,10 +107,10 @@ def screen(view: CaseView) -> Screen:
     if step is Step.PHOTOS:
         return photos_screen(view)
     if step is Step.BIRTH_YEAR:
-        return Screen(text("q_birth_year"), InlineKeyboardMarkup([_skip(view)]))
+        return Screen(whose(view, "q_birth_year"), InlineKeyboardMarkup([_skip(view)]))
     if step is Step.SEX:
         return Screen(
-            text("q_sex"),
+            whose(view, "q_sex"),
             InlineKeyboardMarkup(
                 [
                     [_button(view, f"sex_{s.value}", s.value) for s in (Sex.FEMALE, Sex.MALE)],
@@ -111,15 +144,16 @@ def screen(view: CaseView) -> Screen:
 
 
 def photos_screen(view: CaseView) -> Screen:
-    if view.photo_count >= MAX_PHOTOS:
+    """The request for photos, then how many came and how many more may (never "of 5", as if
+    five were expected); Done only once there is a photo."""
+    count = view.photo_count
+    if count >= MAX_PHOTOS:
         body = text("photos_full", max=MAX_PHOTOS)
-    elif view.photo_count:
-        body = text("photos_next")
+    elif count:
+        body = text("photos_received", count=count, more=MAX_PHOTOS - count)
     else:
         body = text("photos_request")
-    keyboard = (
-        InlineKeyboardMarkup([[_button(view, "button_done", "done")]]) if view.photo_count else None
-    )
+    keyboard = InlineKeyboardMarkup([[_button(view, "button_done", "done")]]) if count else None
     return Screen(body, keyboard)
 
 
@@ -186,7 +220,7 @@ def intimate_confirm_screen(view: CaseView) -> Screen:
     if view.clinic_sees_cases:
         lines.append(text("intimate_confirm_clinic"))
     if view.questionnaire.birth_year is None:
-        lines.append(text("intimate_confirm_adult"))
+        lines.append(whose(view, "intimate_confirm_adult"))
     lines.append(text("intimate_confirm_question"))
     keyboard = InlineKeyboardMarkup(
         [
@@ -250,18 +284,32 @@ def delete_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def photo_warning_keyboard(public_id: str, position: int) -> InlineKeyboardMarkup:
+def withdraw_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    text("photo_keep"),
-                    callback_data=case_button(public_id, Step.PHOTOS, f"keep{position}"),
-                ),
+                    text("withdraw_yes"), callback_data=global_button("withdraw", "yes")
+                )
+            ],
+            [
                 InlineKeyboardButton(
-                    text("photo_replace"),
-                    callback_data=case_button(public_id, Step.PHOTOS, f"replace{position}"),
-                ),
-            ]
+                    text("withdraw_no"), callback_data=global_button("withdraw", "no")
+                )
+            ],
         ]
     )
+
+
+def photo_warning_row(public_id: str, position: int) -> list[InlineKeyboardButton]:
+    """Keep or replace photo `position`, under the acknowledgement that says what is wrong."""
+    return [
+        InlineKeyboardButton(
+            text("photo_keep", number=position),
+            callback_data=case_button(public_id, Step.PHOTOS, f"keep{position}"),
+        ),
+        InlineKeyboardButton(
+            text("photo_replace", number=position),
+            callback_data=case_button(public_id, Step.PHOTOS, f"replace{position}"),
+        ),
+    ]
