@@ -13,8 +13,9 @@ update (from the bot's modelderm_bot_update_seconds histogram, interpolated with
 excludes the API's latency, which is spent in the background after the update is handled),
 with_telegram_p50/p95_ms (the same, including the handler's Bot API calls: what the person feels),
 calls_per_case (Bot API calls to the people's chats that count against Telegram's flood limit,
-per completed case: sends, edits, deletes, photos, chat actions), and rss_mb, the bot process's peak resident memory (VmHWM). One JSON line per N, and last one line
-for the default N (or the largest given) with the curve under "curve". Bar ("ok"): at every N,
+per completed case: sends, edits, deletes, photos, chat actions), and rss_mb, the bot process's
+peak resident memory (VmHWM). One JSON line per N, and last one line for the default N (or the
+largest given) with the curve under "curve". Bar ("ok"): at every N,
 completed == started, p95 under 100 ms and rss_mb under 300. The latest numbers and their
 history are in docs/benchmarks.md.
 """
