@@ -43,6 +43,19 @@ def acknowledges(count: int) -> str:
     return f"{count} photo{'s' if count > 1 else ''} received. Send up to {5 - count} more"
 
 
+# Words of every photo acknowledgement ("2 photos received. Send up to 3 more, ...").
+RECEIVED = " received. Send up to"
+
+
+async def withdraw(user: FakeUser) -> ChatMessage:
+    """/withdraw, then "Yes, withdraw" (the answer comes as that question, edited); returns the
+    question."""
+    await user.send("/withdraw")
+    question = await user.wait_for("Withdraw your consent?", timeout=WAIT)
+    await user.press("Yes, withdraw", message=question)
+    return question
+
+
 ALL_ANSWERS = (
     ("Female",),
     ("III · sometimes burns, tans evenly",),

@@ -17,6 +17,7 @@ from tests.conversation.flows import (
     photo,
     send_photos,
     skip_everything,
+    withdraw,
 )
 from tests.db.test_erasure import every_cell
 from tests.fakes.plugin import World
@@ -136,7 +137,7 @@ async def test_withdrawing_stops_sending_and_delete_erases_everything_but_the_pr
         version = Terms.from_settings(world.settings).version("en")
         assert f"(terms version {version})" in privacy.text
         assert "deleted automatically after 90 days" in privacy.text
-        await alice.send("/withdraw")
+        await withdraw(alice)
         await alice.wait_for("consent is withdrawn", timeout=WAIT)
         await alice.send("/new")
         await alice.wait_for("please read this", timeout=WAIT)

@@ -67,8 +67,8 @@ async def act(person: Person, message: ChatMessage) -> None:
         await user.press("✅ I agree", message=message)
     elif "My own skin" in buttons:
         await user.press("My own skin", message=message)
-    elif "Keep it" in buttons:
-        await user.press("Keep it", message=message)
+    elif keep := next((label for label in buttons if label.startswith("Keep photo")), None):
+        await user.press(keep, message=message)
     elif "📷" in body and "send 1 to 5 photos" in body:
         await user.send_photo(photo(1))
         await user.send_photo(photo(2))
