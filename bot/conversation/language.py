@@ -12,7 +12,7 @@ import logging
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.conversation.callbacks import global_button
+from bot.conversation.callbacks import Kind, global_button
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
@@ -30,7 +30,7 @@ from bot.i18n.texts import text
 
 log = logging.getLogger(__name__)
 
-BUTTON_KIND = "lang"
+BUTTON_KIND = Kind.LANGUAGE
 
 
 async def apply_language(update: object, context: BotContext) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.conversation.callbacks import case_button, global_button
+from bot.conversation.callbacks import Kind, case_button, global_button
 from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.domain.steps import BODY_SITES, QUESTIONS, Step
 from bot.i18n.texts import MESSAGES, text
@@ -238,13 +238,13 @@ def consent_keyboard(terms_version: str, language: str) -> InlineKeyboardMarkup:
             [
                 InlineKeyboardButton(
                     text("consent_agree"),
-                    callback_data=global_button("consent", f"{terms_version}:{language}:yes"),
+                    callback_data=global_button(Kind.CONSENT, f"{terms_version}:{language}:yes"),
                 )
             ],
             [
                 InlineKeyboardButton(
                     text("consent_disagree"),
-                    callback_data=global_button("consent", f"{terms_version}:{language}:no"),
+                    callback_data=global_button(Kind.CONSENT, f"{terms_version}:{language}:no"),
                 )
             ],
         ]
@@ -253,7 +253,7 @@ def consent_keyboard(terms_version: str, language: str) -> InlineKeyboardMarkup:
 
 def new_case_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text("button_new_case"), callback_data=global_button("new"))]]
+        [[InlineKeyboardButton(text("button_new_case"), callback_data=global_button(Kind.NEW))]]
     )
 
 
@@ -263,10 +263,10 @@ def try_again_keyboard(public_id: uuid.UUID) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    text("button_try_again"), callback_data=global_button("again", public_id.hex)
+                    text("button_try_again"), callback_data=global_button(Kind.AGAIN, public_id.hex)
                 )
             ],
-            [InlineKeyboardButton(text("button_new_case"), callback_data=global_button("new"))],
+            [InlineKeyboardButton(text("button_new_case"), callback_data=global_button(Kind.NEW))],
         ]
     )
 
@@ -276,10 +276,14 @@ def delete_keyboard() -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    text("delete_yes"), callback_data=global_button("delete", "yes")
+                    text("delete_yes"), callback_data=global_button(Kind.DELETE, "yes")
                 )
             ],
-            [InlineKeyboardButton(text("delete_no"), callback_data=global_button("delete", "no"))],
+            [
+                InlineKeyboardButton(
+                    text("delete_no"), callback_data=global_button(Kind.DELETE, "no")
+                )
+            ],
         ]
     )
 
@@ -289,12 +293,12 @@ def withdraw_keyboard() -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    text("withdraw_yes"), callback_data=global_button("withdraw", "yes")
+                    text("withdraw_yes"), callback_data=global_button(Kind.WITHDRAW, "yes")
                 )
             ],
             [
                 InlineKeyboardButton(
-                    text("withdraw_no"), callback_data=global_button("withdraw", "no")
+                    text("withdraw_no"), callback_data=global_button(Kind.WITHDRAW, "no")
                 )
             ],
         ]
