@@ -32,19 +32,24 @@ from bot.conversation.display import (
     show_below,
     show_in_place,
 )
-from bot.conversation.screens import BODY_SITE_MAX, PATIENT_REF_MAX, CaseView, screen
+from bot.conversation.screens import (
+    BODY_SITE_MAX,
+    PATIENT_REF_MAX,
+    QUESTION_SCREENS,
+    Action,
+    CaseView,
+    Question,
+    screen,
+)
 from bot.db.cases import cancel_case, open_case
 from bot.db.models import Case, Subject
 from bot.domain import safeguards
 from bot.domain.questionnaire import (
     OLDEST_BIRTH_YEAR,
-    Onset,
-    Severity,
-    Sex,
     youngest_birth_year,
 )
 from bot.domain.safeguards import Safeguard
-from bot.domain.steps import BODY_SITES, QUESTIONS, Step, step_after
+from bot.domain.steps import QUESTIONS, Step, step_after
 from bot.i18n.texts import text
 from bot.modelderm.protocol import clean_free_text
 
@@ -82,66 +87,34 @@ def _go(case: Case, step: Step, *, editing: bool | None = None, note: str | None
     return Outcome(view=view_of(case), note=note)
 
 
-SEX_CODES = frozenset(s.value for s in Sex)
-SEVERITY_CODES = frozenset(s.value for s in Severity)
-ONSET_CODES = frozenset(o.value for o in Onset)
-
-FIELD_OF = {
-    Step.BIRTH_YEAR: "birth_year",
-    Step.SEX: "sex",
-    Step.SKIN_TYPE: "skin_type",
-    Step.BODY_SITE: "body_site",
-    Step.BODY_SITE_TEXT: "body_site",
-    Step.ITCH: "itch",
-    Step.PAIN: "pain",
-    Step.ONSET: "onset",
-}
-
-
 def apply_button(case: Case, step: Step, value: str) -> Outcome:
     """The person pressed `value` on the screen of `step` (the case's current step)."""
-    if value == "skip" and step in FIELD_OF:
-        return _answered(case, step, **{FIELD_OF[step]: None})
+    if (question := QUESTION_SCREENS.get(step)) is not None:
+        return _answer_question(case, step, question, value)
     match step:
-        case Step.SUBJECT if value == "own":
+        case Step.SUBJECT if value == Action.OWN:
             case.subject, case.patient_ref = Subject.OWN, None
             return _go(case, Step.SUMMARY if case.editing else Step.PHOTOS)
-        case Step.SUBJECT if value == "other":
+        case Step.SUBJECT if value == Action.OTHER:
             case.subject = Subject.OTHER_WITH_PERMISSION
             return _go(case, Step.PATIENT_REF)
-        case Step.PATIENT_REF if value == "skip":
+        case Step.PATIENT_REF if value == Action.SKIP:
             return _go(case, step_after(step, editing=case.editing))
-        case Step.PHOTOS if value == "done":
+        case Step.PHOTOS if value == Action.DONE:
             if not case.photos:
                 return Outcome(view=view_of(case), note=text("photos_none_yet"))
             return _go(case, step_after(step, editing=case.editing))
-        case Step.SEX if value in SEX_CODES:
-            return _answered(case, step, sex=Sex(value))
-        case Step.SKIN_TYPE if value in {"1", "2", "3", "4", "5", "6"}:
-            return _answered(case, step, skin_type=int(value))
-        case Step.BODY_SITE if value in BODY_SITES:
-            return _answered(case, step, body_site=value)
-        case Step.BODY_SITE if value == "other":
-            return _go(case, Step.BODY_SITE_TEXT)
-        case Step.ITCH if value in SEVERITY_CODES:
-            return _answered(case, step, itch=Severity(value))
-        case Step.PAIN if value in SEVERITY_CODES:
-            return _answered(case, step, pain=Severity(value))
-        case Step.ONSET if value in ONSET_CODES:
-            return _answered(case, step, onset=Onset(value))
-        case Step.SUMMARY if value == "send":
+        case Step.SUMMARY if value == Action.SEND:
             return _send(case)
-        case Step.INTIMATE_CONFIRM if value == "send":
+        case Step.INTIMATE_CONFIRM if value == Action.SEND:
             return _send(case, confirmed=True)
-        case Step.INTIMATE_CONFIRM if value == "site":
+        case Step.INTIMATE_CONFIRM if value == Action.SITE:
             return _go(case, Step.BODY_SITE, editing=True)
-        case Step.INTIMATE_CONFIRM if value == "cancel":
+        case Step.INTIMATE_CONFIRM | Step.SUMMARY if value == Action.CANCEL:
             return Outcome(cancel=True)
-        case Step.SUMMARY if value == "cancel":
-            return Outcome(cancel=True)
-        case Step.SUMMARY if value == "change":
+        case Step.SUMMARY if value == Action.CHANGE:
             return _go(case, Step.CHANGE)
-        case Step.CHANGE if value == "back":
+        case Step.CHANGE if value == Action.BACK:
             return _go(case, Step.SUMMARY)
         case Step.CHANGE if value in {Step.PHOTOS, Step.PATIENT_REF, *QUESTIONS}:
             target = Step(value)
@@ -149,6 +122,18 @@ def apply_button(case: Case, step: Step, value: str) -> Outcome:
                 return STALE
             return _go(case, target, editing=True)
     return STALE
+
+
+def _answer_question(case: Case, step: Step, question: Question, value: str) -> Outcome:
+    """A press on a question's screen, as its declaration says (bot/conversation/screens.py)."""
+    if value == Action.SKIP:
+        return _answered(case, step, **{question.answers: None})
+    choice = question.choice(value)
+    if choice is None:
+        return STALE
+    if choice.leads_to is not None:
+        return _go(case, choice.leads_to)
+    return _answered(case, step, **{question.answers: question.read(choice.value)})
 
 
 def _send(case: Case, *, confirmed: bool = False) -> Outcome:
