@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import html
 from dataclasses import dataclass
@@ -170,19 +169,18 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
         return
     await query.answer()
     chat_id = chat_id_of(update)
-    if view is None:
-        await drop_buttons(query.message)
-        await say(context, chat_id, "consent_declined")
-        return
-    # The message keeps the terms agreed to, folded, with the day, and no buttons.
+    # The message keeps the terms, folded, with the answer (and the day agreed), no buttons.
     with speaking(shown):
         day = date(when, context.services.settings.zone) if when else ""
-        settled = onboarding(
-            context.services.terms.text(shown), agreed=text("consent_accepted", date=day)
-        )
-    with contextlib.suppress(BadRequest):
+        answer = text("consent_accepted", date=day) if view else text("consent_declined")
+        settled = onboarding(context.services.terms.text(shown), agreed=answer)
+    try:
         await query.edit_message_text(settled, reply_markup=None)
-    await show_below(context, chat_id, view)
+    except BadRequest:
+        if view is None:
+            await say(context, chat_id, "consent_declined")
+    if view is not None:
+        await show_below(context, chat_id, view)
 
 
 async def _stale_gate(update: Update, context: BotContext) -> None:

@@ -62,6 +62,9 @@ def ever_said(message: ChatMessage, words: str) -> bool:
 
 
 async def act(person: Person, message: ChatMessage) -> None:
+    if message.deleted:
+        # An acknowledgement replaced by a newer one: the person reacts to that one instead.
+        return
     user, buttons, body = person.user, message.buttons, message.text
     if "✅ I agree" in buttons:
         await user.press("✅ I agree", message=message)
