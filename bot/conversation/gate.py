@@ -21,9 +21,9 @@ from bot.conversation.common import (
     user_id_of,
     view_of,
 )
-from bot.conversation.display import show_below
+from bot.conversation.display import Settle, settle, show_below
 from bot.conversation.screens import CaseView, consent_keyboard
-from bot.db.cases import create_case, open_case
+from bot.db.cases import create_case, open_case, recent_cases
 from bot.db.consent import accepts_terms_in_force, current_consent, record_consent
 from bot.db.models import ConsentDecision, ConsentRecord
 from bot.db.users import touch_user
@@ -66,6 +66,8 @@ class _Begun:
     resumed: CaseView | None = None
     started: CaseView | None = None
     limited: LimitReached | None = None
+    # The message of the person's previous result, whose "New check" button a new check retires.
+    previous_result: int | None = None
 
 
 def _begin(session: Session, user_id: int, language: str | None, settings: Settings) -> _Begun:
@@ -74,13 +76,17 @@ def _begin(session: Session, user_id: int, language: str | None, settings: Setti
     resumed: CaseView | None = None
     started: CaseView | None = None
     limited: LimitReached | None = None
+    previous_result: int | None = None
     if accepts_terms_in_force(session, consent):
         case = open_case(session, user_id)
         if case is not None:
             resumed = view_of(case)
         elif not (limited := limit_reached(session, user_id, settings)):
+            latest = recent_cases(session, user_id, limit=1)
+            if latest and latest[0].delivered_at is not None:
+                previous_result = latest[0].status_message_id
             started = view_of(create_case(session, user_id, language=language))
-    return _Begun(user.language, consent, resumed, started, limited)
+    return _Begun(user.language, consent, resumed, started, limited, previous_result)
 
 
 async def begin(update: Update, context: BotContext) -> None:
@@ -96,6 +102,8 @@ async def begin(update: Update, context: BotContext) -> None:
         await show_below(context, chat_id, begun.resumed, before=text("case_in_progress"))
     elif begun.started is not None:
         await show_below(context, chat_id, begun.started)
+        # Only the latest result keeps its button.
+        await settle(context, chat_id, begun.previous_result, Settle.STRIP)
     elif begun.limited is not None:
         await context.bot.send_message(chat_id, limit_text(begun.limited, at_submission=False))
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.i18n.texts import MESSAGES
-from tests.conversation.flows import WAIT, agree, photo, send_photos
+from tests.conversation.flows import WAIT, agree, complete_case, photo, send_photos
 from tests.conversation.lang_flows import says
 from tests.fakes.plugin import World
 from tests.fakes.telegram_user import ChatMessage, FakeGroup, FakeUser
@@ -345,3 +345,14 @@ async def test_after_a_restart_the_same_screen_goes_on_being_edited(world: World
         edited = await alice.wait_for(lambda m: m.message_id == screen.message_id, timeout=WAIT)
         assert says("es", "q_skin_type") in edited.text
         await only_the_screen_has_buttons(world, alice)
+
+
+async def test_a_new_check_retires_the_button_of_the_result_before(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        first = await complete_case(alice)
+        assert first.buttons == ["➕ New check"]
+        await alice.press("➕ New check", message=first)
+        await alice.wait_for("Whose skin", timeout=WAIT)
+        await only_the_screen_has_buttons(world, alice)
+        assert first.buttons == []
