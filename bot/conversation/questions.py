@@ -158,6 +158,9 @@ def parse_birth_year(typed: str) -> int | None:
 def apply_text(case: Case, typed: str) -> Outcome:
     """The person typed `typed` while the case is at its current step."""
     step = Step(case.step)
+    question = QUESTION_SCREENS.get(step)
+    if question is not None and not question.typed:
+        return Outcome(view=view_of(case), note=text("use_buttons"))
     if step is Step.PATIENT_REF:
         ref = clean_free_text(typed, PATIENT_REF_MAX + 1)
         if not ref or len(ref) > PATIENT_REF_MAX:
