@@ -88,10 +88,8 @@ MESSAGES: dict[str, str] = {
         "You can send them one by one or as an album."
     ),
     "photos_full": "{max} photos received, the most I can use. Press <b>Done</b> to continue.",
-    "photo_sixth_refused": (
-        "You have already sent {max} photos, the most I can use; this one was not kept. "
-        "Press <b>Done</b> to continue, or replace a photo you sent."
-    ),
+    # Above the acknowledgement, which then says "5 photos received ... Press Done".
+    "photo_sixth_refused": "This one was not kept: I can use at most {max} photos.",
     "photos_none_yet": "Please send at least one photo of the skin problem first.",
     "photo_warning": "Photo {number} {problems}. Keep it, or replace it with a better one?",
     "photo_warning_blurry": "looks blurry",

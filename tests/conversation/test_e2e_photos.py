@@ -52,8 +52,9 @@ async def test_five_photos_then_a_sixth_is_refused_and_not_stored(world: World) 
         await at_photos(alice)
         await send_photos(alice, 5, album=True)
         await alice.send_photo(photo(6))
-        refusal = await alice.wait_for("this one was not kept", timeout=WAIT)
-        assert "Done" in refusal.text
+        refusal = await alice.wait_for("This one was not kept", timeout=WAIT)
+        assert "5 photos received, the most I can use. Press Done" in refusal.text
+        assert refusal.buttons == ["✅ Done"]
         result = await finish_and_send(alice)
         assert "Photos analysed: 5" in result.text
     (request,) = world.api.requests
