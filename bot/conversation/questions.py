@@ -199,8 +199,12 @@ def press(
         return None, STALE
     if case_ref(str(case.public_id)) != pressed.ref or Step(case.step) is not pressed.step:
         return case.public_id, STALE
-    if case.screen_message_id is not None and message_id != case.screen_message_id:
-        return case.public_id, STALE
+    if message_id is not None and case.screen_message_id is not None:
+        if message_id < case.screen_message_id:
+            return case.public_id, STALE
+        # A newer message with this step's buttons is a screen sent but not recorded (the bot
+        # stopped in between): it is the screen now.
+        case.screen_message_id = message_id
     outcome = apply_button(case, pressed.step, pressed.value)
     if outcome.refuse:
         cancel_case(session, case.public_id)
