@@ -21,7 +21,7 @@ from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.i18n.texts import text, text_in
 from bot.views import clinic_buttons as triage_callbacks
-from bot.views.buttons import CaseButton, GlobalButton, decode
+from bot.views.buttons import CaseButton, GlobalButton, Kind, decode, pattern
 
 log = logging.getLogger(__name__)
 
@@ -55,26 +55,73 @@ def localised_commands() -> dict[str, list[BotCommand]]:
     return {code: bot_commands(code) for code in SUPPORTED if code != DEFAULT_LANGUAGE}
 
 
-async def on_button(update: Update, context: BotContext) -> None:
-    """Every inline button press; unknown or stale data gets a short answer and no change."""
+def _case_press(update: Update) -> CaseButton | None:
+    query = update.callback_query
+    pressed = decode(query.data if query is not None else None)
+    return pressed if isinstance(pressed, CaseButton) else None
+
+
+def _global_value(update: Update) -> str:
+    query = update.callback_query
+    pressed = decode(query.data if query is not None else None)
+    return pressed.value if isinstance(pressed, GlobalButton) else ""
+
+
+async def on_case_button(update: Update, context: BotContext) -> None:
+    """A button of a case's screen."""
+    pressed = _case_press(update)
+    if pressed is None:
+        await stale(update, context)
+        return
+    await questions.on_case_button(update, context, pressed)
+
+
+async def on_consent(update: Update, context: BotContext) -> None:
+    await gate.on_consent(update, context, _global_value(update))
+
+
+async def on_delete(update: Update, context: BotContext) -> None:
+    await account.on_delete_answer(update, context, _global_value(update))
+
+
+async def on_withdraw(update: Update, context: BotContext) -> None:
+    await account.on_withdraw_answer(update, context, _global_value(update))
+
+
+async def on_language(update: Update, context: BotContext) -> None:
+    await language.on_choice(update, context, _global_value(update))
+
+
+async def on_try_again(update: Update, context: BotContext) -> None:
+    await submission.submit_again(update, context, _global_value(update))
+
+
+async def on_new_check(update: Update, context: BotContext) -> None:
+    """ "New check" under a result."""
     query = update.callback_query
     assert query is not None
-    pressed = decode(query.data)
-    if isinstance(pressed, CaseButton):
-        await questions.on_case_button(update, context, pressed)
-    elif isinstance(pressed, GlobalButton) and pressed.kind == "consent":
-        await gate.on_consent(update, context, pressed.value)
-    elif isinstance(pressed, GlobalButton) and pressed.kind == "delete":
-        await account.on_delete_answer(update, context, pressed.value)
-    elif isinstance(pressed, GlobalButton) and pressed.kind == language.BUTTON_KIND:
-        await language.on_choice(update, context, pressed.value)
-    elif isinstance(pressed, GlobalButton) and pressed.kind == "again":
-        await submission.submit_again(update, context, pressed.value)
-    elif isinstance(pressed, GlobalButton) and pressed.kind == "new":
-        await query.answer()
-        await gate.begin(update, context)
-    else:
-        await query.answer(text("stale_button"))
+    await query.answer()
+    await gate.begin(update, context)
+
+
+async def stale(update: Update, context: BotContext) -> None:
+    """Data this bot never made (or an older format): a short answer and no change."""
+    del context
+    query = update.callback_query
+    assert query is not None
+    await query.answer(text("stale_button"))
+
+
+# Each family of buttons and what its press does (the data's shape: bot/views/buttons.py).
+BUTTON_FAMILIES = (
+    ("case", on_case_button),
+    (Kind.CONSENT, on_consent),
+    (Kind.DELETE, on_delete),
+    (Kind.WITHDRAW, on_withdraw),
+    (Kind.LANGUAGE, on_language),
+    (Kind.AGAIN, on_try_again),
+    (Kind.NEW, on_new_check),
+)
 
 
 async def in_group(update: Update, context: BotContext) -> None:
@@ -151,7 +198,10 @@ def register_handlers(application: BotApplication, *, triage_chat_id: int | None
     operators = admin.operators(application.bot_data["settings"])
     application.add_handler(CommandHandler("stats", admin.stats, filters=PRIVATE & operators))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown_command))
-    application.add_handler(CallbackQueryHandler(on_button))
+    for kind, callback in BUTTON_FAMILIES:
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(kind)))
+    # Anything else pressed: data from an older version of the bot, or forged.
+    application.add_handler(CallbackQueryHandler(stale))
     application.add_handler(
         MessageHandler(PRIVATE & (filters.PHOTO | filters.Document.ALL), intake.on_photo)
     )

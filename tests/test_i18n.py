@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import ConfigError, load_settings
 from bot.domain.advice import MALIGNANT_OR_PREMALIGNANT
 from bot.i18n import current_language, resolve_language, set_language, speaking
 from bot.i18n import formatting as fmt
@@ -89,12 +91,31 @@ def test_percentages_are_written_as_each_language_does() -> None:
 
 def test_dates_and_sizes_are_written_as_each_language_does() -> None:
     when = dt.datetime(2024, 5, 1, 13, 5, tzinfo=dt.UTC)
-    assert fmt.date(when, "en") == "May 1, 2024"
-    assert fmt.date(when, "ko") == "2024. 5. 1."
-    assert fmt.date(when, "es") == "1 may 2024"
-    assert fmt.moment(when, "es") == "1 may 2024 13:05 UTC"
+    utc = ZoneInfo("UTC")
+    assert fmt.date(when, utc, "en") == "May 1, 2024"
+    assert fmt.date(when, utc, "ko") == "2024. 5. 1."
+    assert fmt.date(when, utc, "es") == "1 may 2024"
+    assert fmt.moment(when, utc, "es") == "1 may 2024 13:05 UTC"
     # A naive time from the database is UTC.
-    assert fmt.moment(when.replace(tzinfo=None), "ko") == "2024. 5. 1. 13:05 UTC"
+    assert fmt.moment(when.replace(tzinfo=None), utc, "ko") == "2024. 5. 1. 13:05 UTC"
+
+
+def test_dates_are_in_the_bots_time_zone_and_name_no_utc_elsewhere() -> None:
+    # 20:30 UTC on 30 April is already 1 May in Seoul.
+    when = dt.datetime(2024, 4, 30, 20, 30, tzinfo=dt.UTC)
+    seoul = ZoneInfo("Asia/Seoul")
+    assert fmt.date(when, seoul, "ko") == "2024. 5. 1."
+    assert fmt.moment(when, seoul, "ko") == "2024. 5. 1. 05:30"
+    assert fmt.date(when, ZoneInfo("UTC"), "en") == "Apr 30, 2024"
+
+
+def test_a_timezone_setting_that_names_no_zone_is_refused() -> None:
+    with pytest.raises(ConfigError, match="TIMEZONE"):
+        load_settings(env_file=None, timezone="Mars/Olympus")
+    assert load_settings(env_file=None, timezone="Asia/Seoul").zone == ZoneInfo("Asia/Seoul")
+
+
+def test_sizes_are_written_as_each_language_does() -> None:
     assert fmt.megabytes(12_345_678, "es") == "12,3 MB"
     assert fmt.megabytes(12_345_678, "en") == "12.3 MB"
 

@@ -19,7 +19,8 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.conversation.common import BotContext, drop_buttons, say, send_screen, view_of
+from bot.conversation.common import BotContext, drop_buttons, say, view_of
+from bot.conversation.display import show_below
 from bot.db import triage as store
 from bot.db.base import utcnow
 from bot.db.cases import open_case
@@ -168,7 +169,7 @@ async def _reopen(update: Update, context: BotContext, pressed: TriageButton) ->
     await query.answer()
     await drop_buttons(query.message)
     await _supersede_card(context, pressed.post_id)
-    await send_screen(context, person, view_of(case), before=text("triage_reopened"))
+    await show_below(context, person, view_of(case), before=text("triage_reopened"))
 
 
 async def _supersede_card(context: BotContext, post_id: int) -> None:

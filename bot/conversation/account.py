@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 from telegram import Update
 
-from bot.conversation.common import BotContext, chat_id_of, drop_buttons, say, user_id_of
-from bot.conversation.screens import delete_keyboard
+from bot.conversation.common import BotContext, chat_id_of, say, user_id_of
+from bot.conversation.display import edit_or_say
+from bot.conversation.screens import delete_keyboard, withdraw_keyboard
 from bot.db.cases import Stopped, StoppedCase, recent_cases, stop_unsent
 from bot.db.consent import consent_status, withdraw_consent
 from bot.db.erasure import Erasure, erase_user
@@ -53,7 +54,7 @@ async def history(update: Update, context: BotContext) -> None:
         lines.append(
             text(
                 "history_line",
-                date=fmt.date(case.created_at),
+                date=fmt.date(case.created_at, context.services.settings.zone),
                 status=text(status),
                 top=f"{top} ({short_case_id(str(case.public_id))})",
                 ref=ref,
@@ -72,7 +73,7 @@ async def privacy(update: Update, context: BotContext) -> None:
     if record is None:
         status = text("privacy_consent_none")
     else:
-        when = fmt.moment(record.recorded_at)
+        when = fmt.moment(record.recorded_at, context.services.settings.zone)
         if record.decision is ConsentDecision.WITHDRAWN:
             status = text("privacy_consent_withdrawn", when=when)
         elif record.decision is ConsentDecision.DECLINED:
@@ -90,10 +91,23 @@ async def privacy(update: Update, context: BotContext) -> None:
 
 
 async def withdraw(update: Update, context: BotContext) -> None:
-    """/withdraw: nothing of this person is sent from now on; checks waiting to be sent are
-    cancelled in the same unit of work, and their analyses stopped."""
+    """/withdraw: ask first; the answer edits the question."""
+    await context.bot.send_message(
+        chat_id_of(update), text("withdraw_confirm"), reply_markup=withdraw_keyboard()
+    )
+
+
+async def on_withdraw_answer(update: Update, context: BotContext, value: str) -> None:
+    """Yes: nothing of this person is sent from now on; checks waiting to be sent are
+    cancelled in the same unit of work, and their analyses stopped. No: nothing changes."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
     chat_type = update.effective_chat.type if update.effective_chat else None
     user_id, chat_id = user_id_of(update), chat_id_of(update)
+    if value != "yes":
+        await edit_or_say(context, query, chat_id, text("withdraw_kept"))
+        return
 
     def withdrawing(session: Session) -> tuple[ConsentRecord | None, Stopped]:
         record = withdraw_consent(session, user_id, chat_type=chat_type)
@@ -101,7 +115,7 @@ async def withdraw(update: Update, context: BotContext) -> None:
 
     record, stopped = await context.services.database.run(withdrawing)
     if record is None:
-        await say(context, chat_id, "withdraw_nothing")
+        await edit_or_say(context, query, chat_id, text("withdraw_nothing"))
         return
     await _stop(context, chat_id, stopped.cancelled)
     parts = [text("withdrawn")]
@@ -109,7 +123,7 @@ async def withdraw(update: Update, context: BotContext) -> None:
         parts.append(text("cancelled_waiting", count=len(stopped.cancelled)))
     if stopped.on_the_way:
         parts.append(text("withdraw_on_the_way"))
-    await context.bot.send_message(chat_id, "\n\n".join(parts))
+    await edit_or_say(context, query, chat_id, "\n\n".join(parts))
 
 
 async def _stop(context: BotContext, chat_id: int, stopped: Iterable[StoppedCase]) -> None:
@@ -130,9 +144,8 @@ async def on_delete_answer(update: Update, context: BotContext, value: str) -> N
     query = update.callback_query
     assert query is not None
     await query.answer()
-    await drop_buttons(query.message)
     if value != "yes":
-        await say(context, chat_id_of(update), "delete_kept")
+        await edit_or_say(context, query, chat_id_of(update), text("delete_kept"))
         return
     chat_type = update.effective_chat.type if update.effective_chat else None
     user_id, chat_id = user_id_of(update), chat_id_of(update)
@@ -155,7 +168,7 @@ async def on_delete_answer(update: Update, context: BotContext, value: str) -> N
         parts.append(text("delete_on_the_way"))
     if erasure.clinic_copies:
         parts.append(text("deleted_clinic_copies"))
-    await context.bot.send_message(chat_id, "\n\n".join(parts))
+    await edit_or_say(context, query, chat_id, "\n\n".join(parts))
     if erasure.clinic_copies:
         # Queued with the erasure, so a crash here only delays this; a note follows if Telegram
         # refuses to delete something.

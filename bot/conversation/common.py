@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,7 +10,7 @@ from telegram import MaybeInaccessibleMessage, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.conversation.screens import CaseView, Screen, screen
+from bot.conversation.screens import CaseView
 from bot.db.cases import open_case
 from bot.db.models import Case, Subject
 from bot.domain.steps import Step
@@ -45,6 +44,7 @@ def view_of(case: Case) -> CaseView:
         patient_ref=case.patient_ref,
         questionnaire=case.questionnaire,
         editing=case.editing,
+        screen_message_id=case.screen_message_id,
     )
 
 
@@ -52,17 +52,6 @@ def open_view(session: Session, telegram_user_id: int) -> CaseView | None:
     """The view of the case the person is collecting, if any (a unit of work)."""
     case = open_case(session, telegram_user_id)
     return None if case is None else view_of(case)
-
-
-async def send_screen(
-    context: BotContext, chat_id: int, view: CaseView, *, before: str | None = None
-) -> Message:
-    """Show the case's current step, optionally after a sentence (e.g. "Kept.")."""
-    shown: Screen = screen(
-        dataclasses.replace(view, clinic_sees_cases=context.services.triage is not None)
-    )
-    body = shown.text if before is None else f"{before}\n\n{shown.text}"
-    return await context.bot.send_message(chat_id, body, reply_markup=shown.keyboard)
 
 
 async def say(context: BotContext, chat_id: int, key: str, **values: Any) -> Message:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.conversation.common import BotContext, open_view, send_screen
+from bot.conversation.common import BotContext, open_view
+from bot.conversation.display import show_below
 from bot.db.fair_use import limit_reached
 from bot.views.fair_use import limit_text
 
@@ -21,7 +22,7 @@ async def refuse_if_over_limit(
         # The summary's buttons were taken away by the press: show it again, to press later.
         view = await context.services.database.run(open_view, telegram_user_id)
         if view is not None:
-            await send_screen(context, chat_id, view, before=body)
+            await show_below(context, chat_id, view, before=body)
             return True
     await context.bot.send_message(chat_id, body)
     return True

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot import terms
 from bot.config import Settings
@@ -17,17 +18,18 @@ from bot.conversation.common import (
     drop_buttons,
     language_of,
     say,
-    send_screen,
     user_id_of,
     view_of,
 )
+from bot.conversation.display import Settle, settle, show_below
 from bot.conversation.screens import CaseView, consent_keyboard
-from bot.db.cases import create_case, open_case
+from bot.db.cases import create_case, open_case, recent_cases
 from bot.db.consent import accepts_terms_in_force, current_consent, record_consent
 from bot.db.fair_use import LimitReached, limit_reached
 from bot.db.models import ConsentDecision, ConsentRecord
 from bot.db.users import touch_user
-from bot.i18n.formatting import moment
+from bot.i18n import speaking
+from bot.i18n.formatting import date
 from bot.i18n.texts import text
 from bot.views.fair_use import limit_text
 
@@ -47,8 +49,7 @@ def parse_consent_value(value: str) -> tuple[str, str, str]:
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """/start: say what the bot does and does not do, then begin (or resume) a check."""
-    await say(context, chat_id_of(update), "welcome")
+    """/start: the welcome and the terms in one message (or the check, once agreed)."""
     await begin(update, context)
 
 
@@ -66,6 +67,8 @@ class _Begun:
     resumed: CaseView | None = None
     started: CaseView | None = None
     limited: LimitReached | None = None
+    # The message of the person's previous result, whose "New check" button a new check retires.
+    previous_result: int | None = None
 
 
 def _begin(session: Session, user_id: int, language: str | None, settings: Settings) -> _Begun:
@@ -74,13 +77,17 @@ def _begin(session: Session, user_id: int, language: str | None, settings: Setti
     resumed: CaseView | None = None
     started: CaseView | None = None
     limited: LimitReached | None = None
+    previous_result: int | None = None
     if accepts_terms_in_force(session, consent):
         case = open_case(session, user_id)
         if case is not None:
             resumed = view_of(case)
         elif not (limited := limit_reached(session, user_id, settings)):
+            latest = recent_cases(session, user_id, limit=1)
+            if latest and latest[0].delivered_at is not None:
+                previous_result = latest[0].status_message_id
             started = view_of(create_case(session, user_id, language=language))
-    return _Begun(user.language, consent, resumed, started, limited)
+    return _Begun(user.language, consent, resumed, started, limited, previous_result)
 
 
 async def begin(update: Update, context: BotContext) -> None:
@@ -93,9 +100,11 @@ async def begin(update: Update, context: BotContext) -> None:
         context.services.languages.remember(user_id, begun.stored_language)
     chat_id = chat_id_of(update)
     if begun.resumed is not None:
-        await send_screen(context, chat_id, begun.resumed, before=text("case_in_progress"))
+        await show_below(context, chat_id, begun.resumed, before=text("case_in_progress"))
     elif begun.started is not None:
-        await send_screen(context, chat_id, begun.started)
+        await show_below(context, chat_id, begun.started)
+        # Only the latest result keeps its button.
+        await settle(context, chat_id, begun.previous_result, Settle.STRIP)
     elif begun.limited is not None:
         await context.bot.send_message(chat_id, limit_text(begun.limited, at_submission=False))
     else:
@@ -104,17 +113,25 @@ async def begin(update: Update, context: BotContext) -> None:
         await show_gate(context, chat_id, language, renewing=renewing)
 
 
+def onboarding(terms_text: str, *, renewing: bool = False, agreed: str | None = None) -> str:
+    """The welcome (or the notice that the terms changed), the terms folded in an expandable
+    quote, and once agreed the line that says when."""
+    intro = text("consent_renew") if renewing else text("welcome")
+    terms_html = html.escape(terms_text, quote=False)
+    body = f"{intro}\n<blockquote expandable>{terms_html}</blockquote>"
+    return body if agreed is None else f"{body}\n{agreed}"
+
+
 async def show_gate(
     context: BotContext, chat_id: int, language: str | None, *, renewing: bool = False
 ) -> None:
-    # Exactly the text whose hash the consent record stores, after at most a notice (which is
-    # not part of the terms). The buttons carry its version and the language shown, so the
-    # record names the words on the screen even if the person switches language before pressing.
+    # The terms are exactly the text whose hash the consent record stores; the welcome above
+    # them is not part of the terms. The buttons carry its version and the language shown, so
+    # the record names the words on the screen even if the person switches language first.
     shown = terms.resolve_language(language)
     in_force = context.services.terms
-    body = html.escape(in_force.text(shown), quote=False)
-    if renewing:
-        body = f"{text('consent_renew')}\n\n{body}"
+    with speaking(shown):
+        body = onboarding(in_force.text(shown), renewing=renewing)
     await context.bot.send_message(
         chat_id, body, reply_markup=consent_keyboard(in_force.version(shown), shown)
     )
@@ -160,13 +177,19 @@ async def on_consent(update: Update, context: BotContext, value: str) -> None:
         await _stale_gate(update, context)
         return
     await query.answer()
-    await drop_buttons(query.message)
     chat_id = chat_id_of(update)
-    if view is None:
-        await say(context, chat_id, "consent_declined")
-        return
-    stamp = moment(when) if when else ""
-    await send_screen(context, chat_id, view, before=text("consent_accepted", when=stamp))
+    # The message keeps the terms, folded, with the answer (and the day agreed), no buttons.
+    with speaking(shown):
+        day = date(when, context.services.settings.zone) if when else ""
+        answer = text("consent_accepted", date=day) if view else text("consent_declined")
+        settled = onboarding(context.services.terms.text(shown), agreed=answer)
+    try:
+        await query.edit_message_text(settled, reply_markup=None)
+    except BadRequest:
+        if view is None:
+            await say(context, chat_id, "consent_declined")
+    if view is not None:
+        await show_below(context, chat_id, view)
 
 
 async def _stale_gate(update: Update, context: BotContext) -> None:

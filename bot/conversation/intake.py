@@ -2,32 +2,34 @@
 
 The update only adds Telegram's file id to the case; checking the photo and waiting for the end
 of an album is the photo intake's (bot/services/intake.py), which hands each batch's outcome to
-`acknowledge_batch`: photos found unusable are said so first, then the warnings, then the count.
+`acknowledge_batch`: one message per batch, replacing the one before, that says which photos
+were unusable and why, gives each quality warning its keep / replace buttons, then the count.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from telegram import PhotoSize, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, Update
+from telegram.error import TelegramError
 
 from bot.conversation.common import (
     SERVICES_KEY,
     BotApplication,
     BotContext,
     chat_id_of,
-    drop_buttons,
     open_view,
     say,
-    send_screen,
     user_id_of,
     view_of,
 )
-from bot.conversation.screens import CaseView, photo_warning_keyboard
+from bot.conversation.display import show_below, show_in_place
+from bot.conversation.screens import CaseView, photo_warning_row
 from bot.db.cases import (
     PhotoAdded,
     PhotoRef,
@@ -47,7 +49,7 @@ from bot.imaging.held import Key
 from bot.imaging.quality import QualityIssue
 from bot.services.container import Services
 from bot.services.intake import BatchOutcome
-from bot.views.buttons import CaseButton, case_ref
+from bot.views.buttons import CaseButton, case_ref, decode
 
 log = logging.getLogger(__name__)
 
@@ -192,29 +194,19 @@ async def check_again_after_restart(application: BotApplication) -> None:
 
 
 async def acknowledge_batch(context: BotContext, chat_id: int, outcome: BatchOutcome) -> None:
-    """Answer a batch of photos once: the unusable ones first, then the warnings, then what
-    the case holds now with the photos' screen."""
+    """One message per batch, replacing the one before: the photos found unusable and why, a
+    quality warning with its keep / replace buttons, then how many photos there are now (the
+    photos' screen)."""
     view = view_of(outcome.case)
-    for _, error in outcome.rejected:
-        await context.bot.send_message(chat_id, rejection_text(error))
-    for position, issues in outcome.warnings:
-        problems = ", ".join(text(WARNING_TEXT[issue]) for issue in issues)
-        await context.bot.send_message(
-            chat_id,
-            text("photo_warning", number=position, problems=problems),
-            reply_markup=photo_warning_keyboard(view.public_id, position),
-        )
-    lines = []
-    count = view.photo_count
-    kept = outcome.kept
-    if kept:
-        if kept[0] >= count:
-            lines.append(text("photos_received", count=count, max=MAX_PHOTOS))
-        else:
-            lines.append(text("photos_received_many", first=kept[0], count=count, max=MAX_PHOTOS))
+    lines = [rejection_text(error) for _, error in outcome.rejected]
     if outcome.refused:
         lines.append(text("photo_sixth_refused", max=MAX_PHOTOS))
-    await send_screen(context, chat_id, view, before="\n".join(lines) or None)
+    rows = []
+    for position, issues in sorted(outcome.warnings):
+        problems = ", ".join(text(WARNING_TEXT[issue]) for issue in issues)
+        lines.append(text("photo_warning", number=position, problems=problems))
+        rows.append(photo_warning_row(str(view.public_id), position))
+    await show_below(context, chat_id, view, before="\n\n".join(lines) or None, rows=rows)
 
 
 async def on_photo_decision(update: Update, context: BotContext, pressed: CaseButton) -> None:
@@ -255,11 +247,23 @@ async def on_photo_decision(update: Update, context: BotContext, pressed: CaseBu
         await query.answer(text("stale_button"))
         return
     await query.answer(text("photo_kept") if keep else None)
-    await drop_buttons(query.message)
     if view is not None:
-        await send_screen(
-            context, chat_id_of(update), view, before=text("photo_removed", number=position)
-        )
+        await show_in_place(context, query, view, before=text("photo_removed", number=position))
+    elif isinstance(query.message, Message) and query.message.reply_markup is not None:
+        # Kept: only that photo's buttons go; the acknowledgement and its other buttons stay.
+        decided = {f"keep{position}", f"replace{position}"}
+        rows = [
+            row
+            for row in query.message.reply_markup.inline_keyboard
+            if not any(_value(button) in decided for button in row)
+        ]
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+
+
+def _value(button: InlineKeyboardButton) -> str | None:
+    pressed = decode(button.callback_data if isinstance(button.callback_data, str) else None)
+    return pressed.value if isinstance(pressed, CaseButton) else None
 
 
 UNSUPPORTED_KIND = (
@@ -286,4 +290,4 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
     if view is None:
         await context.bot.send_message(chat_id, f"{sentence}\n\n{text('idle_hint')}")
     else:
-        await send_screen(context, chat_id, view, before=sentence)
+        await show_below(context, chat_id, view, before=sentence)

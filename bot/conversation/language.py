@@ -15,11 +15,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
-    drop_buttons,
-    send_screen,
     user_id_of,
     view_of,
 )
+from bot.conversation.display import edit_or_say, show_stored
 from bot.conversation.gate import show_gate
 from bot.conversation.screens import CaseView
 from bot.db.cases import open_case
@@ -27,11 +26,11 @@ from bot.db.consent import accepts_terms_in_force, current_consent
 from bot.db.users import set_user_language
 from bot.i18n import LANGUAGE_NAMES, resolve_language, set_language
 from bot.i18n.texts import text
-from bot.views.buttons import global_button
+from bot.views.buttons import Kind, global_button
 
 log = logging.getLogger(__name__)
 
-BUTTON_KIND = "lang"
+BUTTON_KIND = Kind.LANGUAGE
 
 
 async def apply_language(update: object, context: BotContext) -> None:
@@ -87,13 +86,13 @@ async def on_choice(update: Update, context: BotContext, value: str) -> None:
     context.services.languages.remember(user_id, value)
     set_language(value)
     await query.answer()
-    await drop_buttons(query.message)
     chat_id = chat_id_of(update)
+    # The choice becomes the answer, in the new language, with no buttons left.
+    await edit_or_say(context, query, chat_id, text("language_set"))
     if view is None:
-        await context.bot.send_message(chat_id, text("language_set"))
         if not agreed:
             # The terms in the new language: the consent then records the words they read.
             await show_gate(context, chat_id, value)
     else:
-        # The current question again, now in the new language: older buttons still work.
-        await send_screen(context, chat_id, view, before=text("language_set"))
+        # The case's screen, where it is, now in the new language.
+        await show_stored(context, chat_id, view, view.screen_message_id)

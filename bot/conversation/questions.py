@@ -13,31 +13,40 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
-from telegram import Update
+from telegram import CallbackQuery, Update
 
 from bot.conversation import intake, submission
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
-    drop_buttons,
     say,
-    send_screen,
     user_id_of,
     view_of,
 )
-from bot.conversation.screens import CaseView
+from bot.conversation.display import (
+    Settle,
+    edit_or_say,
+    settle,
+    settle_of,
+    show_below,
+    show_in_place,
+)
+from bot.conversation.screens import (
+    QUESTION_SCREENS,
+    Action,
+    CaseView,
+    Question,
+    screen,
+)
 from bot.db.cases import cancel_case, open_case
 from bot.db.models import PATIENT_REF_MAX, Case, Subject
 from bot.domain import safeguards
 from bot.domain.questionnaire import (
     OLDEST_BIRTH_YEAR,
-    Onset,
-    Severity,
-    Sex,
     youngest_birth_year,
 )
 from bot.domain.safeguards import Safeguard
-from bot.domain.steps import BODY_SITES, QUESTIONS, Step, step_after
+from bot.domain.steps import QUESTIONS, Step, step_after
 from bot.i18n.texts import text
 from bot.modelderm.protocol import BODY_SITE_MAX, clean_free_text
 from bot.views.buttons import CaseButton, case_ref
@@ -76,66 +85,34 @@ def _go(case: Case, step: Step, *, editing: bool | None = None, note: str | None
     return Outcome(view=view_of(case), note=note)
 
 
-SEX_CODES = frozenset(s.value for s in Sex)
-SEVERITY_CODES = frozenset(s.value for s in Severity)
-ONSET_CODES = frozenset(o.value for o in Onset)
-
-FIELD_OF = {
-    Step.BIRTH_YEAR: "birth_year",
-    Step.SEX: "sex",
-    Step.SKIN_TYPE: "skin_type",
-    Step.BODY_SITE: "body_site",
-    Step.BODY_SITE_TEXT: "body_site",
-    Step.ITCH: "itch",
-    Step.PAIN: "pain",
-    Step.ONSET: "onset",
-}
-
-
 def apply_button(case: Case, step: Step, value: str) -> Outcome:
     """The person pressed `value` on the screen of `step` (the case's current step)."""
-    if value == "skip" and step in FIELD_OF:
-        return _answered(case, step, **{FIELD_OF[step]: None})
+    if (question := QUESTION_SCREENS.get(step)) is not None:
+        return _answer_question(case, step, question, value)
     match step:
-        case Step.SUBJECT if value == "own":
+        case Step.SUBJECT if value == Action.OWN:
             case.subject, case.patient_ref = Subject.OWN, None
             return _go(case, Step.SUMMARY if case.editing else Step.PHOTOS)
-        case Step.SUBJECT if value == "other":
+        case Step.SUBJECT if value == Action.OTHER:
             case.subject = Subject.OTHER_WITH_PERMISSION
             return _go(case, Step.PATIENT_REF)
-        case Step.PATIENT_REF if value == "skip":
+        case Step.PATIENT_REF if value == Action.SKIP:
             return _go(case, step_after(step, editing=case.editing))
-        case Step.PHOTOS if value == "done":
+        case Step.PHOTOS if value == Action.DONE:
             if not case.accepted_photos:
                 return Outcome(view=view_of(case), note=text("photos_none_yet"))
             return _go(case, step_after(step, editing=case.editing))
-        case Step.SEX if value in SEX_CODES:
-            return _answered(case, step, sex=Sex(value))
-        case Step.SKIN_TYPE if value in {"1", "2", "3", "4", "5", "6"}:
-            return _answered(case, step, skin_type=int(value))
-        case Step.BODY_SITE if value in BODY_SITES:
-            return _answered(case, step, body_site=value)
-        case Step.BODY_SITE if value == "other":
-            return _go(case, Step.BODY_SITE_TEXT)
-        case Step.ITCH if value in SEVERITY_CODES:
-            return _answered(case, step, itch=Severity(value))
-        case Step.PAIN if value in SEVERITY_CODES:
-            return _answered(case, step, pain=Severity(value))
-        case Step.ONSET if value in ONSET_CODES:
-            return _answered(case, step, onset=Onset(value))
-        case Step.SUMMARY if value == "send":
+        case Step.SUMMARY if value == Action.SEND:
             return _send(case)
-        case Step.INTIMATE_CONFIRM if value == "send":
+        case Step.INTIMATE_CONFIRM if value == Action.SEND:
             return _send(case, confirmed=True)
-        case Step.INTIMATE_CONFIRM if value == "site":
+        case Step.INTIMATE_CONFIRM if value == Action.SITE:
             return _go(case, Step.BODY_SITE, editing=True)
-        case Step.INTIMATE_CONFIRM if value == "cancel":
+        case Step.INTIMATE_CONFIRM | Step.SUMMARY if value == Action.CANCEL:
             return Outcome(cancel=True)
-        case Step.SUMMARY if value == "cancel":
-            return Outcome(cancel=True)
-        case Step.SUMMARY if value == "change":
+        case Step.SUMMARY if value == Action.CHANGE:
             return _go(case, Step.CHANGE)
-        case Step.CHANGE if value == "back":
+        case Step.CHANGE if value == Action.BACK:
             return _go(case, Step.SUMMARY)
         case Step.CHANGE if value in {Step.PHOTOS, Step.PATIENT_REF, *QUESTIONS}:
             target = Step(value)
@@ -143,6 +120,18 @@ def apply_button(case: Case, step: Step, value: str) -> Outcome:
                 return STALE
             return _go(case, target, editing=True)
     return STALE
+
+
+def _answer_question(case: Case, step: Step, question: Question, value: str) -> Outcome:
+    """A press on a question's screen, as its declaration says (bot/conversation/screens.py)."""
+    if value == Action.SKIP:
+        return _answered(case, step, **{question.answers: None})
+    choice = question.choice(value)
+    if choice is None:
+        return STALE
+    if choice.leads_to is not None:
+        return _go(case, choice.leads_to)
+    return _answered(case, step, **{question.answers: question.read(choice.value)})
 
 
 def _send(case: Case, *, confirmed: bool = False) -> Outcome:
@@ -167,6 +156,9 @@ def parse_birth_year(typed: str) -> int | None:
 def apply_text(case: Case, typed: str) -> Outcome:
     """The person typed `typed` while the case is at its current step."""
     step = Step(case.step)
+    question = QUESTION_SCREENS.get(step)
+    if question is not None and not question.typed:
+        return Outcome(view=view_of(case), note=text("use_buttons"))
     if step is Step.PATIENT_REF:
         ref = clean_free_text(typed, PATIENT_REF_MAX + 1)
         if not ref or len(ref) > PATIENT_REF_MAX:
@@ -190,21 +182,33 @@ def apply_text(case: Case, typed: str) -> Outcome:
             return Outcome(view=view_of(case), note=text("q_body_site_invalid", max=BODY_SITE_MAX))
         return _answered(case, step, body_site=site)
     if step is Step.PHOTOS:
-        return Outcome(view=view_of(case), note=text("text_at_photos"))
+        note = text("text_at_photos" if case.photos else "text_before_photos")
+        return Outcome(view=view_of(case), note=note)
     return Outcome(view=view_of(case), note=text("use_buttons"))
 
 
-def press(session: Session, user_id: int, pressed: CaseButton) -> tuple[uuid.UUID | None, Outcome]:
-    """A unit of work: apply a case button to the open case (stale if it is not the case's
-    current screen); the case's id and what to show."""
+def press(
+    session: Session, user_id: int, pressed: CaseButton, message_id: int | None
+) -> tuple[uuid.UUID | None, Outcome]:
+    """A unit of work: apply a case button pressed on message `message_id` to the open case
+    (stale unless it is the case's current screen and step); the case's id and what to show."""
     case = open_case(session, user_id)
     if case is None:
         return None, STALE
     if case_ref(str(case.public_id)) != pressed.ref or Step(case.step) is not pressed.step:
         return case.public_id, STALE
+    if message_id is not None and case.screen_message_id is not None:
+        if message_id < case.screen_message_id:
+            return case.public_id, STALE
+        # A newer message with this step's buttons is a screen sent but not recorded (the bot
+        # stopped in between): it is the screen now.
+        case.screen_message_id = message_id
     outcome = apply_button(case, pressed.step, pressed.value)
     if outcome.refuse:
         cancel_case(session, case.public_id)
+    elif outcome.view is not None:
+        # The pressed message shows the next screen now: it settles as that screen does.
+        case.screen_settle = settle_of(outcome.view, screen(outcome.view))
     return case.public_id, outcome
 
 
@@ -214,13 +218,15 @@ def typed(session: Session, user_id: int, message: str) -> Outcome | None:
     return None if case is None else apply_text(case, message)
 
 
-def cancel_open(session: Session, user_id: int) -> uuid.UUID | None:
-    """A unit of work: discard the open case; the one discarded, if there was one."""
+def cancel_open(session: Session, user_id: int) -> tuple[uuid.UUID | None, int | None, Settle]:
+    """A unit of work: discard the open case; the one discarded, if there was one, and its
+    screen (to settle)."""
     case = open_case(session, user_id)
     if case is None:
-        return None
+        return None, None, Settle.NOTHING
+    screen_id, how = case.screen_message_id, Settle(case.screen_settle)
     cancel_case(session, case.public_id)
-    return case.public_id
+    return case.public_id, screen_id, how
 
 
 async def on_case_button(update: Update, context: BotContext, pressed: CaseButton) -> None:
@@ -231,25 +237,25 @@ async def on_case_button(update: Update, context: BotContext, pressed: CaseButto
     if pressed.step is Step.PHOTOS and pressed.value.startswith(("keep", "replace")):
         await intake.on_photo_decision(update, context, pressed)
         return
+    message_id = query.message.message_id if query.message is not None else None
     public_id, outcome = await context.services.intake.settled_then(
-        chat_id, press, user_id, pressed
+        chat_id, press, user_id, pressed, message_id
     )
     if outcome.stale:
         await query.answer(text("stale_button"))
         return
     await query.answer()
-    await drop_buttons(query.message)
     if outcome.submit and public_id is not None:
         await submission.submit(update, context, public_id)
     elif outcome.cancel and public_id is not None:
-        await cancel_case_of(context, user_id, chat_id)
+        await cancel_case_of(context, user_id, chat_id, query=query)
     elif outcome.refuse:
         if public_id is not None:
             context.services.held_photos.forget_case(public_id)
         log.info("case %s: intimate photos of a possible minor, discarded unsent", public_id)
-        await say(context, chat_id, "intimate_child_refused")
+        await edit_or_say(context, query, chat_id, text("intimate_child_refused"))
     elif outcome.view is not None:
-        await send_screen(context, chat_id, outcome.view, before=outcome.note)
+        await show_in_place(context, query, outcome.view, before=outcome.note)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -261,16 +267,24 @@ async def on_text(update: Update, context: BotContext) -> None:
     if outcome is None:
         await say(context, chat_id, "idle_hint")
     elif outcome.view is not None:
-        await send_screen(context, chat_id, outcome.view, before=outcome.note)
+        await show_below(context, chat_id, outcome.view, before=outcome.note)
 
 
-async def cancel_case_of(context: BotContext, user_id: int, chat_id: int) -> None:
-    """Discard the open case: its answers, its photo references and the photos held in memory."""
-    cancelled = await context.services.database.run(cancel_open, user_id)
+async def cancel_case_of(
+    context: BotContext, user_id: int, chat_id: int, *, query: CallbackQuery | None = None
+) -> None:
+    """Discard the open case: its answers, its photo references and the photos held in memory.
+    A Cancel press turns its screen into the answer; /cancel settles the screen and answers."""
+    cancelled, screen_id, how = await context.services.database.run(cancel_open, user_id)
     if cancelled is not None:
         # Only this case's: a check already sent and waiting for the API keeps its photos.
         context.services.held_photos.forget_case(cancelled)
-    await say(context, chat_id, "cancelled" if cancelled is not None else "nothing_to_cancel")
+    body = text("cancelled" if cancelled is not None else "nothing_to_cancel")
+    if query is not None:
+        await edit_or_say(context, query, chat_id, body)
+        return
+    await context.bot.send_message(chat_id, body)
+    await settle(context, chat_id, screen_id, how)
 
 
 async def cancel(update: Update, context: BotContext) -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 import uuid
 
-from telegram import Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import TelegramError
 
 from bot.conversation.common import (
     BotContext,
     chat_id_of,
-    drop_buttons,
     language_of,
     say,
     user_id_of,
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> None:
-    """The person pressed "Send for analysis" on the summary."""
+    """The person pressed "Send for analysis" on the summary, which becomes "Analysing…"."""
     chat_id = chat_id_of(update)
     if await refuse_if_over_limit(context, chat_id, user_id_of(update), at_submission=True):
         return
@@ -41,7 +40,7 @@ async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> N
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await _start(context, chat_id, public_id, len(case.accepted_photos))
+    await _start(context, chat_id, public_id, len(case.accepted_photos), on=update.callback_query)
 
 
 async def submit_again(update: Update, context: BotContext, value: str) -> None:
@@ -64,7 +63,6 @@ async def submit_again(update: Update, context: BotContext, value: str) -> None:
         await query.answer(text("stale_button"))
         return
     await query.answer()
-    await drop_buttons(query.message)
     if await refuse_if_over_limit(context, chat_id, user_id, at_submission=False):
         return
     try:
@@ -76,15 +74,28 @@ async def submit_again(update: Update, context: BotContext, value: str) -> None:
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await _start(context, chat_id, public_id, len(case.accepted_photos))
+    await _start(context, chat_id, public_id, len(case.accepted_photos), on=query)
 
 
-async def _start(context: BotContext, chat_id: int, public_id: uuid.UUID, count: int) -> None:
-    """The case is stored as submitted: announce it and start the analysis, which goes on
-    even when "Analysing…" cannot be shown (the result then comes as a message of its own)."""
+async def _start(
+    context: BotContext,
+    chat_id: int,
+    public_id: uuid.UUID,
+    count: int,
+    *,
+    on: CallbackQuery | None,
+) -> None:
+    """The case is stored as submitted: the message pressed becomes "Analysing…" (the result
+    is edited into it later), and the analysis starts. It goes on even when "Analysing…" cannot
+    be shown (the result then comes as a message of its own)."""
     status_message_id: int | None = None
+    analysing = text("analysing", count=count)
     try:
-        status_message_id = (await say(context, chat_id, "analysing", count=count)).message_id
+        if on is not None and isinstance(on.message, Message):
+            await on.edit_message_text(analysing, reply_markup=None)
+            status_message_id = on.message.message_id
+        else:
+            status_message_id = (await context.bot.send_message(chat_id, analysing)).message_id
     except TelegramError as exc:
         log.info("'Analysing' not shown for case %s: %s", public_id, exc)
     context.services.analysis.start(context.bot, public_id, status_message_id)

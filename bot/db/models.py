@@ -206,6 +206,12 @@ class Case(Base):
     # continues after a restart; `editing` sends it back to the summary after one answer.
     step: Mapped[str] = mapped_column(String(24), default="subject", server_default="subject")
     editing: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The message that shows the case's current screen, edited in place as the person presses
+    # its buttons (bot/conversation/display.py); kept here so that an edit after a restart
+    # finds it. `screen_settle` says what becomes of it once a newer screen is sent below:
+    # "strip" (its buttons removed), "delete" (a photo acknowledgement) or "" (nothing to do).
+    screen_message_id: Mapped[int | None]
+    screen_settle: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
     # Indexed for /stats, which counts the cases of the day by each of these moments.
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

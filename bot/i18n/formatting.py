@@ -37,16 +37,23 @@ def number(value: int | float, language: str | None = None) -> str:
     return format_decimal(value, locale=_locale(language))
 
 
-def date(value: dt.date | dt.datetime, language: str | None = None) -> str:
-    """A calendar date, e.g. "May 1, 2024", "2024. 5. 1.", "1 may 2024"."""
-    return format_date(value, format="medium", locale=_locale(language))
+def _local(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    # Stored times are UTC; SQLite gives them back without their zone.
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(zone)
 
 
-def moment(value: dt.datetime, language: str | None = None) -> str:
-    """A date and time in UTC (the bot's clock), e.g. "May 1, 2024 13:05 UTC"."""
+def date(value: dt.datetime, zone: dt.tzinfo, language: str | None = None) -> str:
+    """The calendar date of a moment in the bot's time zone (the TIMEZONE setting), e.g.
+    "Dec 1, 2026", "2026. 12. 1.", "1 dic 2026"."""
+    return format_date(_local(value, zone), format="medium", locale=_locale(language))
+
+
+def moment(value: dt.datetime, zone: dt.tzinfo, language: str | None = None) -> str:
+    """A date and time in the bot's time zone, e.g. "Dec 1, 2026 13:05" (UTC is named, since a
+    person may not expect it: "Dec 1, 2026 13:05 UTC")."""
     locale = _locale(language)
-    when = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    when = when.astimezone(dt.UTC)
+    when = _local(value, zone)
     # 24-hour clock for everyone: it needs no AM/PM word and reads the same in every language.
-    clock = format_time(when, format="HH:mm", tzinfo=dt.UTC, locale=locale)
-    return f"{format_date(when, format='medium', locale=locale)} {clock} UTC"
+    clock = format_time(when, format="HH:mm", tzinfo=zone, locale=locale)
+    stamp = f"{format_date(when, format='medium', locale=locale)} {clock}"
+    return f"{stamp} UTC" if str(zone) == "UTC" else stamp

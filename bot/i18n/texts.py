@@ -22,13 +22,13 @@ from bot.i18n.catalogs import translations
 
 MESSAGES: dict[str, str] = {
     # --- welcome, help
+    # At most three short lines: the terms follow in the same message, folded.
     "welcome": (
-        "👋 <b>Hello!</b> I can give an AI estimate of a skin problem from photos.\n\n"
-        "You send 1 to 5 photos and answer a few short questions. I send them to the "
-        "Model Dermatology AI, which lists the conditions it finds most likely, and I tell "
-        "you what to do next.\n\n"
-        "I am <b>not a doctor</b> and this is <b>not a diagnosis</b>. The AI is not certified "
-        "by the FDA or CE. For anything that worries you, see a doctor."
+        "👋 <b>Hello!</b> Send me photos of a skin problem: the Model Dermatology AI lists what "
+        "it most likely is, and I tell you what to do next.\n"
+        "I am <b>not a doctor</b> and this is <b>not a diagnosis</b> (the AI is not certified "
+        "by the FDA or CE).\n"
+        "How your photos are used (tap to read it all):"
     ),
     "help": (
         "<b>How it works</b>\n"
@@ -58,7 +58,7 @@ MESSAGES: dict[str, str] = {
     ),
     "consent_agree": "✅ I agree",
     "consent_disagree": "❌ I do not agree",
-    "consent_accepted": "Thank you. Your agreement is recorded ({when}).",
+    "consent_accepted": "Agreed ✓, recorded on {date}.",
     "consent_declined": (
         "Understood. Nothing has been sent anywhere and no photo was kept. "
         "If you change your mind, send /start."
@@ -87,22 +87,17 @@ MESSAGES: dict[str, str] = {
         "• No rulers, pen marks or filters\n"
         "You can send them one by one or as an album."
     ),
-    "photos_received": "Photo {count} of {max} received.",
-    "photos_received_many": "Photos {first}–{count} of {max} received.",
-    "photos_next": "Send more, or press <b>Done</b> when you have sent all you want.",
-    "photos_full": "That is the maximum of {max} photos. Press <b>Done</b> to continue.",
-    "photo_sixth_refused": (
-        "You have already sent {max} photos, the most I can use; this one was not kept. "
-        "Press <b>Done</b> to continue, or replace a photo you sent."
-    ),
+    "photos_full": "{max} photos received, the most I can use. Press <b>Done</b> to continue.",
+    # Above the acknowledgement, which then says "5 photos received ... Press Done".
+    "photo_sixth_refused": "This one was not kept: I can use at most {max} photos.",
     "photos_none_yet": "Please send at least one photo of the skin problem first.",
     "photo_warning": "Photo {number} {problems}. Keep it, or replace it with a better one?",
     "photo_warning_blurry": "looks blurry",
     "photo_warning_dark": "looks too dark",
     "photo_warning_overexposed": "looks too bright",
     "photo_warning_small": "is quite small",
-    "photo_keep": "Keep it",
-    "photo_replace": "Replace it",
+    "photo_keep": "Keep photo {number}",
+    "photo_replace": "Replace photo {number}",
     "photo_kept": "Kept.",
     "photo_removed": "Photo {number} removed. Send a new one when you are ready.",
     "photo_rejected": "{reason}",
@@ -143,11 +138,13 @@ MESSAGES: dict[str, str] = {
     # --- questionnaire
     "q_birth_year": "What is the <b>year of birth</b> of the person with the skin problem? "
     "Type it, for example 1984.",
+    "q_birth_year_own": "What is your <b>year of birth</b>? Type it, for example 1984.",
     "q_birth_year_invalid": (
         "Please type a year between {oldest} and {youngest}, for example 1984, or press "
         "<b>Skip</b>."
     ),
     "q_sex": "What is their <b>sex</b>?",
+    "q_sex_own": "What is your <b>sex</b>?",
     "sex_f": "Female",
     "sex_m": "Male",
     "q_skin_type": "Which <b>skin type</b> fits best? (How the skin reacts to the sun.)",
@@ -187,6 +184,8 @@ MESSAGES: dict[str, str] = {
     "button_skip": "Skip",
     "use_buttons": "Please choose one of the buttons below (or press <b>Skip</b>).",
     "text_at_photos": "Please send a photo, or press <b>Done</b> when you have sent them all.",
+    # Typed before any photo: there is no Done button yet.
+    "text_before_photos": "Please send a photo of the skin problem (a typed text cannot be used).",
     # --- summary
     "summary_title": "<b>Please check before sending</b>",
     "summary_photos": "Photos: {count}",
@@ -220,6 +219,7 @@ MESSAGES: dict[str, str] = {
         "• The clinic's clinicians see them in the clinic's private Telegram group."
     ),
     "intimate_confirm_adult": "• The person in the photos is 18 or older.",
+    "intimate_confirm_adult_own": "• You are 18 or older.",
     "intimate_confirm_question": "Send them?",
     "intimate_confirm_send": "✅ Yes, send",
     "intimate_confirm_change_site": "✏️ Change the body site",
@@ -234,6 +234,8 @@ MESSAGES: dict[str, str] = {
     "change_which": "Which answer do you want to change?",
     "change_photos": "Photos",
     "label_reference": "Reference",
+    # The answers so far, above the current question: "✓ Someone else's: PT-7 · ✓ 2 photos".
+    "header_reference": "{whose}: {value}",
     # --- analysis and result
     "result_title": "<b>AI estimate</b> (check {case})",
     "result_intro": "Most likely conditions, according to the AI:",
@@ -354,6 +356,13 @@ MESSAGES: dict[str, str] = {
         "more will be sent."
     ),
     "withdraw_nothing": "You have no consent to withdraw.",
+    "withdraw_confirm": (
+        "Withdraw your consent? From then on I send no photo of yours, and a check waiting to "
+        "be sent is cancelled."
+    ),
+    "withdraw_yes": "Yes, withdraw",
+    "withdraw_no": "No, keep it",
+    "withdraw_kept": "Your consent stays as it was.",
     "delete_confirm": (
         "This erases every check, answer and photo reference I keep about you. "
         "It cannot be undone. For fair use, an anonymous count of the checks you sent in the "
@@ -537,6 +546,12 @@ MESSAGES: dict[str, str] = {
 # value named `count`; each language has as many forms as its plural rule needs (Korean one,
 # Spanish three), chosen by gettext's ngettext.
 PLURALS: dict[str, tuple[str, str]] = {
+    # One acknowledgement per batch of photos, replacing the one before.
+    "photos_received": (
+        "{count} photo received. Send up to {more} more, or press <b>Done</b>.",
+        "{count} photos received. Send up to {more} more, or press <b>Done</b>.",
+    ),
+    "header_photos": ("{count} photo", "{count} photos"),
     "analysing": (
         "⏳ Analysing your {count} photo… this usually takes under a minute.",
         "⏳ Analysing your {count} photos… this usually takes under a minute.",

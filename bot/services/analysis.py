@@ -18,7 +18,6 @@ Everything is said in the person's stored language, also from the retry job (no 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -27,7 +26,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 from telegram import Bot
-from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
 from bot.db.base import utcnow
@@ -71,19 +69,10 @@ from bot.views.keyboards import try_again_keyboard
 
 log = logging.getLogger(__name__)
 
-TYPING_EVERY_S = 4.5
 # Submissions in a row answered only unreadably before the case fails.
 MAX_UNREADABLE_ANSWERS = 3
 # A case left `submitted` this long with no analysis running for it is parked for a retry.
 ORPHAN_AFTER_S = 120.0
-
-
-async def _keep_typing(bot: Bot, chat_id: int) -> None:
-    # Telegram shows "typing…" for about five seconds per action.
-    while True:
-        with contextlib.suppress(TelegramError):
-            await bot.send_chat_action(chat_id, ChatAction.TYPING)
-        await asyncio.sleep(TYPING_EVERY_S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +199,6 @@ class Analysis:
         async def claim() -> None:
             await self.database.run(claim_upload, public_id)
 
-        typing: asyncio.Task[None] | None = None
         diagnosis: Diagnosis | None = None
         retryable, unreadable, error = True, False, ""
         card_photo: bytes | None = None
@@ -218,10 +206,9 @@ class Analysis:
             uploads = await self.uploads.of_photos(bot, public_id, photos)
             # The photo the card shows: the first one, exactly as the API received it.
             card_photo = uploads[0].data if uploads else None
+            # "Analysing…" shows the place in the queue by edits; no chat action is repeated
+            # while the API works, since each would count against Telegram's flood limit.
             async with api_turn(bot, self.queue, chat_id, status_message_id, len(uploads)):
-                # Only once it is our turn: chat actions count against Telegram's flood limits,
-                # and people waiting in the queue see their place instead.
-                typing = self.tasks.spawn(_keep_typing(bot, chat_id), name=f"typing-{public_id}")
                 diagnosis = await self.api.diagnose(
                     uploads, sending.questionnaire, case_id=str(public_id), before_upload=claim
                 )
@@ -246,9 +233,6 @@ class Analysis:
             retryable, error = False, f"telegram: {exc.message}"
         except TelegramError as exc:
             error = f"telegram: {exc}"
-        finally:
-            if typing is not None:
-                typing.cancel()
         if diagnosis is not None:
             await self._complete(bot, public_id, sending, diagnosis, card_photo)
             return

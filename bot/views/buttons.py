@@ -7,7 +7,9 @@ nothing. Buttons that belong to no case (consent, erase, new check) carry their 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.domain.steps import Step
 
@@ -41,6 +43,25 @@ class GlobalButton:
 
     def encode(self) -> str:
         return SEPARATOR.join(("g", self.kind, self.value))
+
+
+class Kind(StrEnum):
+    """The families of buttons that belong to no step."""
+
+    CONSENT = "consent"
+    DELETE = "delete"
+    WITHDRAW = "withdraw"
+    LANGUAGE = "lang"
+    AGAIN = "again"
+    NEW = "new"
+
+
+def pattern(kind: str) -> str:
+    """The callback data pattern of one family of buttons: "case" for a case's steps, or a
+    global button's kind (each family has its own CallbackQueryHandler)."""
+    if kind == "case":
+        return r"^c\|"
+    return rf"^g\|{re.escape(kind)}\|"
 
 
 def case_button(public_id: str, step: Step, value: str) -> str:

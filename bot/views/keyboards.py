@@ -7,12 +7,12 @@ import uuid
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n.texts import text
-from bot.views.buttons import global_button
+from bot.views.buttons import Kind, global_button
 
 
 def new_case_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text("button_new_case"), callback_data=global_button("new"))]]
+        [[InlineKeyboardButton(text("button_new_case"), callback_data=global_button(Kind.NEW))]]
     )
 
 
@@ -22,9 +22,9 @@ def try_again_keyboard(public_id: uuid.UUID) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    text("button_try_again"), callback_data=global_button("again", public_id.hex)
+                    text("button_try_again"), callback_data=global_button(Kind.AGAIN, public_id.hex)
                 )
             ],
-            [InlineKeyboardButton(text("button_new_case"), callback_data=global_button("new"))],
+            [InlineKeyboardButton(text("button_new_case"), callback_data=global_button(Kind.NEW))],
         ]
     )

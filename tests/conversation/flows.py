@@ -33,7 +33,27 @@ async def send_photos(user: FakeUser, count: int, *, album: bool = False) -> Cha
     else:
         for seed in range(1, count + 1):
             await user.send_photo(photo(seed))
-    return await user.wait_for("of 5 received", timeout=WAIT)
+    return await user.wait_for(acknowledges(count), timeout=WAIT)
+
+
+def acknowledges(count: int) -> str:
+    """The words of the acknowledgement once the case holds `count` photos."""
+    if count >= 5:
+        return "5 photos received, the most I can use"
+    return f"{count} photo{'s' if count > 1 else ''} received. Send up to {5 - count} more"
+
+
+# Words of every photo acknowledgement ("2 photos received. Send up to 3 more, ...").
+RECEIVED = " received. Send up to"
+
+
+async def withdraw(user: FakeUser) -> ChatMessage:
+    """/withdraw, then "Yes, withdraw" (the answer comes as that question, edited); returns the
+    question."""
+    await user.send("/withdraw")
+    question = await user.wait_for("Withdraw your consent?", timeout=WAIT)
+    await user.press("Yes, withdraw", message=question)
+    return question
 
 
 ALL_ANSWERS = (

@@ -56,10 +56,10 @@ class Conversation:
 
     async def send_photo(self) -> ChatMessage:
         await self.user.send_photo(photo(1))
-        return await self.user.wait_for(self.says("photos_received", count=1, max=5), timeout=WAIT)
+        return await self.user.wait_for(self.says("photos_received", count=1, more=4), timeout=WAIT)
 
     async def answer_everything(self, birth_year: str = "1984") -> ChatMessage:
-        await self.user.wait_for(self.says("q_birth_year"), timeout=WAIT)
+        await self.user.wait_for(self.says("q_birth_year_own"), timeout=WAIT)
         await self.user.send(birth_year)
         for key in ANSWERS:
             await self.press(key)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from bot import terms
@@ -17,6 +20,7 @@ from tests.conversation.flows import (
     photo,
     send_photos,
     skip_everything,
+    withdraw,
 )
 from tests.db.test_erasure import every_cell
 from tests.fakes.plugin import World
@@ -136,7 +140,7 @@ async def test_withdrawing_stops_sending_and_delete_erases_everything_but_the_pr
         version = Terms.from_settings(world.settings).version("en")
         assert f"(terms version {version})" in privacy.text
         assert "deleted automatically after 90 days" in privacy.text
-        await alice.send("/withdraw")
+        await withdraw(alice)
         await alice.wait_for("consent is withdrawn", timeout=WAIT)
         await alice.send("/new")
         await alice.wait_for("please read this", timeout=WAIT)
@@ -160,3 +164,47 @@ async def test_withdrawing_stops_sending_and_delete_erases_everything_but_the_pr
         assert not any(file_id in text for file_id in file_ids), table
     decisions = [r.decision for r in await stored(world, ConsentRecord)]
     assert decisions == [ConsentDecision.ACCEPTED, ConsentDecision.WITHDRAWN]
+
+
+def folded_quote(message: ChatMessage) -> str:
+    """The text of the message's expandable quote, as Telegram marks it."""
+    (entity,) = [e for e in message.entities if e["type"] == "expandable_blockquote"]
+    units = message.text.encode("utf-16-le")
+    start, length = 2 * int(entity["offset"]), 2 * int(entity["length"])
+    return units[start : start + length].decode("utf-16-le")
+
+
+async def test_onboarding_is_one_message_whose_folded_terms_are_what_is_recorded(
+    world: World,
+) -> None:
+    alice = world.person(language_code="ko")
+    async with world.bot(timezone="Asia/Seoul"):
+        await alice.send("/start")
+        gate = await alice.wait_for(lambda m: "✅ 동의해요" in m.buttons, timeout=WAIT)
+        assert [m.message_id for m in alice.messages] == [gate.message_id]
+        shown = folded_quote(gate)
+        welcome = gate.text[: gate.text.index(shown)].strip()
+        assert len(welcome.splitlines()) <= 3
+        await alice.press("✅ 동의해요", message=gate)
+        await alice.wait_for(lambda m: m.message_id != gate.message_id, timeout=WAIT)
+    (record,) = await stored(world, ConsentRecord)
+    assert record.text_sha256 == terms.sha256_of(shown) and record.language == "ko"
+    # Settled: the terms stay folded, with the day in Seoul and no time, no "UTC", no button.
+    assert folded_quote(gate) == shown and gate.buttons == []
+    seoul = record.recorded_at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Asia/Seoul"))
+    assert f"{seoul.year}. {seoul.month}. {seoul.day}." in gate.text
+    assert "UTC" not in gate.text and ":" not in gate.text.splitlines()[-1]
+
+
+async def test_withdraw_asks_first_and_no_keeps_the_consent(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await agree(alice)
+        await alice.send("/withdraw")
+        question = await alice.wait_for("Withdraw your consent?", timeout=WAIT)
+        assert question.buttons == ["Yes, withdraw", "No, keep it"]
+        await alice.press("No, keep it", message=question)
+        kept = await alice.wait_for("stays as it was", timeout=WAIT)
+        assert kept.message_id == question.message_id and kept.buttons == []
+    decisions = [r.decision for r in await stored(world, ConsentRecord)]
+    assert decisions == [ConsentDecision.ACCEPTED]

@@ -13,7 +13,7 @@ import logging
 import pytest
 
 from bot.db.models import Case, CaseStatus
-from tests.conversation.flows import WAIT, agree, send_photos, skip_everything
+from tests.conversation.flows import WAIT, agree, send_photos, skip_everything, withdraw
 from tests.conversation.test_e2e_consent import stored
 from tests.fakes.modelderm_server import Behaviour
 from tests.fakes.plugin import World
@@ -66,7 +66,7 @@ async def test_withdraw_while_waiting_for_an_api_slot_sends_nothing(
     bob, alice, carol = world.person("Bob"), world.person("Alice"), world.person("Carol")
     async with world.bot(api_concurrency=1):
         await queue_behind_bob(world, alice, carol, bob)
-        await alice.send("/withdraw")
+        await withdraw(alice)
         reply = await alice.wait_for("consent is withdrawn", timeout=WAIT)
         assert "check that was waiting to be sent was cancelled" in reply.text
         # Carol was behind Alice: once Carol has her result, Alice's turn has passed.
@@ -119,7 +119,7 @@ async def test_withdraw_between_the_clients_attempts_stops_the_next_upload(
         await to_summary(alice)
         await alice.press("📤 Send for analysis")
         await api_received(world, 1)
-        await alice.send("/withdraw")
+        await withdraw(alice)
         await alice.wait_for("consent is withdrawn", timeout=WAIT)
         dropped = await alice.wait_for("was not sent", timeout=WAIT)
         assert "withdrew your consent" in dropped.text
@@ -140,7 +140,7 @@ async def test_withdraw_while_the_upload_is_on_the_wire_still_delivers_its_resul
         await to_summary(alice)
         await alice.press("📤 Send for analysis")
         await api_received(world, 1)
-        await alice.send("/withdraw")
+        await withdraw(alice)
         reply = await alice.wait_for("consent is withdrawn", timeout=WAIT)
         assert "already on its way to the AI service may still bring its result" in reply.text
         world.api.release()

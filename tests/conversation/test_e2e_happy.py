@@ -15,7 +15,7 @@ async def test_happy_path_with_one_photo_and_every_answer(world: World) -> None:
         await alice.press("My own skin")
         await alice.wait_for("send 1 to 5 photos", timeout=WAIT)
         ack = await send_photos(alice, 1)
-        assert "Photo 1 of 5 received." in ack.text
+        assert "1 photo received. Send up to 4 more" in ack.text
         assert ack.buttons == ["✅ Done"]
         await alice.press("✅ Done")
         summary = await answer_everything(alice)

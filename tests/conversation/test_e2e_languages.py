@@ -97,14 +97,16 @@ async def test_language_command_switches_everything_at_once(world: World) -> Non
     async with world.bot():
         await korean.press("subject_own", await korean.agree())
         await korean.press("button_done", await korean.send_photo())
-        await person.wait_for(korean.says("q_birth_year"), timeout=WAIT)
+        question = await person.wait_for(korean.says("q_birth_year_own"), timeout=WAIT)
         await person.send("/language")
         menu = await person.wait_for(says("ko", "language_choose"), timeout=WAIT)
         assert menu.buttons == ["English", "한국어", "Español"]
         await person.press("Español", message=menu)
-        # Said in Spanish, and the open question is asked again in Spanish.
+        # Said in Spanish on the menu itself, and the open question, where it is, in Spanish.
         switched = await person.wait_for(says("es", "language_set"), timeout=WAIT)
-        assert says("es", "q_birth_year") in switched.text
+        assert switched.message_id == menu.message_id and switched.buttons == []
+        again = await person.wait_for(says("es", "q_birth_year_own"), timeout=WAIT)
+        assert again.message_id == question.message_id
         await person.send("1984")
         for key in ("sex_f", "skin_3", "site_arm", "severity_o", "severity_x", "onset_w"):
             await spanish.press(key)

@@ -7,9 +7,11 @@ import asyncio
 import pytest
 
 from bot.conversation.common import SERVICES_KEY
+from bot.i18n.texts import MESSAGES
 from bot.imaging import DownloadBudget, PreparedPhoto, prepare
 from bot.services.container import Services
 from tests.conversation.flows import (
+    RECEIVED,
     WAIT,
     agree,
     finish_and_send,
@@ -34,9 +36,9 @@ async def test_album_of_three_gets_one_acknowledgement_and_all_three_are_sent(wo
     async with world.bot():
         await at_photos(alice)
         ack = await send_photos(alice, 3, album=True)
-        assert "Photos 1–3 of 5 received." in ack.text
+        assert "3 photos received. Send up to 2 more" in ack.text
         await world.settled()  # any further acknowledgement has come by now
-        acks = [m for m in alice.messages if "of 5 received" in m.text]
+        acks = [m for m in alice.messages if RECEIVED in m.text]
         assert len(acks) == 1
         await finish_and_send(alice)
     (request,) = world.api.requests
@@ -50,8 +52,9 @@ async def test_five_photos_then_a_sixth_is_refused_and_not_stored(world: World) 
         await at_photos(alice)
         await send_photos(alice, 5, album=True)
         await alice.send_photo(photo(6))
-        refusal = await alice.wait_for("this one was not kept", timeout=WAIT)
-        assert "Done" in refusal.text
+        refusal = await alice.wait_for("This one was not kept", timeout=WAIT)
+        assert "5 photos received, the most I can use. Press Done" in refusal.text
+        assert refusal.buttons == ["✅ Done"]
         result = await finish_and_send(alice)
         assert "Photos analysed: 5" in result.text
     (request,) = world.api.requests
@@ -64,18 +67,24 @@ async def test_a_blurred_photo_can_be_replaced(world: World) -> None:
         await at_photos(alice)
         await alice.send_photo(photo(1))
         await alice.send_photo(photo(2, blur=6))
+        # The warning is part of the one acknowledgement of the batch, with its buttons.
         warning = await alice.wait_for("looks blurry", timeout=WAIT)
         assert "Photo 2" in warning.text
-        assert warning.buttons == ["Keep it", "Replace it"]
-        ack = await alice.wait_for("of 5 received", timeout=WAIT)
-        assert "Photos 1–2 of 5 received." in ack.text
-        await alice.press("Replace it", message=warning)
+        assert "2 photos received. Send up to 3 more" in warning.text
+        assert warning.buttons == ["Keep photo 2", "Replace photo 2", "✅ Done"]
+        assert [m.message_id for m in alice.messages if "looks blurry" in m.text] == [
+            warning.message_id
+        ]
+        await alice.press("Replace photo 2", message=warning)
         removed = await alice.wait_for("Photo 2 removed", timeout=WAIT)
+        assert removed.message_id == warning.message_id  # edited in place
         assert removed.buttons == ["✅ Done"]
         await alice.send_photo(photo(3))
-        ack = await alice.wait_for("of 5 received", timeout=WAIT)
-        assert "Photo 2 of 5 received." in ack.text
-        # The old warning's buttons are gone; pressing a stale copy changes nothing.
+        ack = await alice.wait_for(RECEIVED, timeout=WAIT)
+        assert "2 photos received. Send up to 3 more" in ack.text
+        # The acknowledgement before the latest is gone, so no old button is left to press.
+        await world.settled()
+        assert warning.deleted
         await finish_and_send(alice)
     (request,) = world.api.requests
     assert len(request.files) == 2
@@ -157,10 +166,10 @@ async def test_a_photo_not_acknowledged_before_a_stop_is_checked_and_acknowledge
         await at_photos(alice)
         await alice.send_photo(photo(1))
         await world.updates_handled()
-    assert not [m for m in alice.messages if "of 5 received" in m.text]
+    assert not [m for m in alice.messages if "photo received" in m.text]
     async with world.bot():
-        ack = await alice.wait_for("of 5 received", timeout=WAIT)
-        assert "Photo 1 of 5 received." in ack.text
+        ack = await alice.wait_for("photo received", timeout=WAIT)
+        assert "1 photo received. Send up to 4 more, or press Done." in ack.text
         result = await finish_and_send(alice)
         assert "Photos analysed: 1" in result.text
     (request,) = world.api.requests
@@ -174,9 +183,8 @@ async def test_replaced_and_cancelled_photos_are_not_kept_in_memory(world: World
         await alice.send_photo(photo(1))
         await alice.send_photo(photo(2, blur=6))
         warning = await alice.wait_for("looks blurry", timeout=WAIT)
-        await alice.wait_for("of 5 received", timeout=WAIT)
         assert held(application) == 2
-        await alice.press("Replace it", message=warning)
+        await alice.press("Replace photo 2", message=warning)
         await alice.wait_for("Photo 2 removed", timeout=WAIT)
         assert held(application) == 1
         await alice.send("/cancel")
@@ -219,8 +227,8 @@ async def test_files_that_are_not_photos_get_a_clear_answer_and_nothing_is_lost(
         # An image sent as a file (uncompressed) is a photo like any other.
         big = jpeg_bytes(make_skin_photo(3000, 2000, seed=11), exif_orientation=6, gps=True)
         await alice.send_document(big, "IMG_0001.JPG", "image/jpeg")
-        ack = await alice.wait_for("of 5 received", timeout=WAIT)
-        assert "Photo 2 of 5 received." in ack.text
+        ack = await alice.wait_for(RECEIVED, timeout=WAIT)
+        assert "2 photos received. Send up to 3 more" in ack.text
         await finish_and_send(alice)
     (request,) = world.api.requests
     assert len(request.files) == 2
@@ -236,8 +244,10 @@ async def test_a_photo_telegram_cannot_hand_over_is_left_out_and_the_next_one_is
         await alice.send_photo(photo(1))
         await alice.wait_for("could not fetch that photo", timeout=WAIT)
         await alice.send_photo(photo(2))
-        ack = await alice.wait_for("of 5 received", timeout=WAIT)
-        assert "Photo 1 of 5 received." in ack.text  # the one that failed is not counted
+        ack = await alice.wait_for(RECEIVED, timeout=WAIT)
+        assert (
+            "1 photo received. Send up to 4 more" in ack.text
+        )  # the one that failed is not counted
         result = await finish_and_send(alice)
         assert "Photos analysed: 1" in result.text
     (request,) = world.api.requests
@@ -299,14 +309,20 @@ async def test_done_pressed_while_a_photo_is_checked_waits_for_the_check(
         damaged = jpeg_bytes(make_skin_photo(640, 480, seed=9))[:3000]
         await alice.send_document(damaged, "cut.jpg", "image/jpeg")
         await checks.reached(1)
-        await alice.press("✅ Done", message=first_ack)
+        early = await alice.press("✅ Done", message=first_ack)
         await world.telegram.handed_out()  # the bot has "Done" while the check waits
         checks.go_on(alice)
         refusal = await alice.wait_for("damaged or incomplete", timeout=WAIT)
+        # The acknowledgement pressed was replaced by the one that says so: the early press
+        # changed nothing, and Done on the new one goes on.
+        assert (await early.answer()).text == MESSAGES["stale_button"]
+        assert first_ack.deleted
+        await alice.press("✅ Done", message=refusal)
         await skip_everything(alice)
-        question = next(m for m in alice.messages if "year of birth" in m.text)
         assert checks.opened_after is not None
-        assert checks.opened_after < refusal.message_id < question.message_id
+        assert checks.opened_after < refusal.message_id
+        # Done turned that acknowledgement into the questions.
+        assert any("year of birth" in str(v.get("text")) for v in refusal.edits)
         await alice.press("📤 Send for analysis")
         result = await alice.wait_for("AI estimate (check", timeout=WAIT)
         assert "Photos analysed: 1" in result.text
@@ -331,9 +347,9 @@ async def test_a_photo_being_checked_does_not_hold_up_the_next_update(
         assert len(world.telegram.calls_to("getFile")) == 2
         await world.updates_handled()
         checks.go_on(alice)
-        ack = await alice.wait_for("of 5 received", timeout=WAIT)
+        ack = await alice.wait_for(RECEIVED, timeout=WAIT)
         assert checks.opened_after is not None and ack.message_id > checks.opened_after
-        assert "Photos 1–2 of 5 received." in ack.text
+        assert "2 photos received. Send up to 3 more" in ack.text
         assert held(application) == 2
 
 
@@ -356,8 +372,8 @@ async def test_big_files_are_fetched_only_as_many_as_their_bytes_allow(
         await until(lambda: budget.waiting == 2, "the other two to wait for their bytes")
         fetched_while_held = len(world.telegram.calls_to("getFile"))
         checks.go_on(alice)
-        ack = await alice.wait_for("of 5 received", timeout=WAIT)
-        assert "Photos 1–3 of 5 received." in ack.text
+        ack = await alice.wait_for(RECEIVED, timeout=WAIT)
+        assert "3 photos received. Send up to 2 more" in ack.text
     assert fetched_while_held == 1
     assert len(world.telegram.calls_to("getFile")) == 3
     assert budget.in_use == 0
@@ -380,7 +396,7 @@ async def test_a_burst_of_photos_is_fetched_only_a_few_at_a_time(
         await world.updates_handled()  # every photo's check has started
         fetched_while_held = len(world.telegram.calls_to("getFile"))
         checks.go_on(alice)
-        ack = await alice.wait_for("of 5 received", timeout=WAIT)
-        assert "Photos 1–4 of 5 received." in ack.text
+        ack = await alice.wait_for(RECEIVED, timeout=WAIT)
+        assert "4 photos received. Send up to 1 more" in ack.text
         assert len(world.telegram.calls_to("getFile")) == 4
     assert fetched_while_held == 2

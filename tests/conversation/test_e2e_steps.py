@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conversation.flows import WAIT, agree, photo, send_photos
+from bot.i18n.texts import MESSAGES
+from tests.conversation.flows import WAIT, agree, complete_case, photo, send_photos
+from tests.conversation.lang_flows import says
 from tests.fakes.plugin import World
-from tests.fakes.telegram_user import FakeGroup, FakeUser
+from tests.fakes.telegram_user import ChatMessage, FakeGroup, FakeUser
 
 
 async def to_step(user: FakeUser, step: str) -> None:
@@ -82,8 +84,13 @@ async def test_wrong_input_at_each_step_gets_a_kind_answer_and_keeps_everything(
         await alice.press("✅ Done", message=sticker)
         for wrong in ("abc", "1850", "3000", "19 84 5", "🙂"):
             await alice.send(wrong)
-            again = await alice.wait_for("Please type a year", timeout=WAIT)
+            # The answer comes below what was typed, and the screen above it loses its Skip.
+            again = await alice.wait_for(
+                lambda m: "Please type a year" in m.text and m.buttons, timeout=WAIT
+            )
             assert again.buttons == ["Skip"]
+            await world.settled()
+            assert [m.message_id for m in alice.messages if m.buttons] == [again.message_id]
         await alice.send("１９８４")  # full-width digits from a phone keyboard
         await alice.wait_for("sex", timeout=WAIT)
         await alice.send("female")
@@ -162,16 +169,16 @@ async def test_change_an_answer_from_the_summary(world: World) -> None:
         await alice.press("✏️ Change an answer")
         await alice.wait_for("Which answer", timeout=WAIT)
         await alice.press("Sex")
-        await alice.wait_for("What is their sex", timeout=WAIT)
+        await alice.wait_for("What is your sex", timeout=WAIT)
         await alice.press("Female")
         summary = await alice.wait_for("Please check before sending", timeout=WAIT)
         assert "Sex: Female" in summary.text
         await alice.press("✏️ Change an answer")
         await alice.wait_for("Which answer", timeout=WAIT)
         await alice.press("Photos")
-        await alice.wait_for("Send more, or press Done", timeout=WAIT)
+        await alice.wait_for("1 photo received. Send up to 4 more, or press Done", timeout=WAIT)
         await alice.send_photo(photo(7))
-        await alice.wait_for("Photo 2 of 5 received", timeout=WAIT)
+        await alice.wait_for("2 photos received", timeout=WAIT)
         await alice.press("✅ Done")
         summary = await alice.wait_for("Please check before sending", timeout=WAIT)
         assert "Photos: 2" in summary.text
@@ -267,3 +274,85 @@ async def test_a_message_edited_into_a_command_runs_no_command(world: World) -> 
         await send_photos(alice, 1)
     assert not any("Erase everything" in m.text for m in alice.messages)
     assert not any(m.buttons and "Yes, erase everything" in m.buttons for m in alice.messages)
+
+
+async def only_the_screen_has_buttons(world: World, user: FakeUser) -> ChatMessage:
+    """Once the bot is settled, the one message of the chat that shows buttons; returns it."""
+    await world.settled()
+    live = [m for m in user.messages if m.buttons]
+    assert len(live) == 1, [f"#{m.message_id} {m.text[:40]!r} {m.buttons}" for m in live]
+    return live[0]
+
+
+async def test_whatever_the_person_sends_no_older_message_keeps_a_button(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        whose = await agree(alice)
+        await alice.send("it is my arm")
+        hint = await alice.wait_for("choose one of the buttons", timeout=WAIT)
+        assert (await only_the_screen_has_buttons(world, alice)).message_id == hint.message_id
+        assert whose.buttons == []
+        await alice.press("My own skin", message=hint)
+        await alice.wait_for("send 1 to 5 photos", timeout=WAIT)
+        # Typed before any photo: no Done button to point at, since there is none yet.
+        await alice.send("where do I send them?")
+        before = await alice.wait_for("typed text cannot be used", timeout=WAIT)
+        assert "Done" not in before.text and before.buttons == []
+        await send_photos(alice, 1)
+        await alice.send_sticker()
+        sticker = await alice.wait_for("cannot use stickers", timeout=WAIT)
+        assert (await only_the_screen_has_buttons(world, alice)).message_id == sticker.message_id
+        await alice.send("/new")
+        resumed = await alice.wait_for("check in progress", timeout=WAIT)
+        assert (await only_the_screen_has_buttons(world, alice)).message_id == resumed.message_id
+        # /language re-shows the screen where it is, and its menu keeps no button once used.
+        await alice.send("/language")
+        menu = await alice.wait_for("language", timeout=WAIT)
+        await alice.press("English", message=menu)
+        await alice.wait_for("I will write to you in English", timeout=WAIT)
+        await alice.wait_for(lambda m: m.message_id == resumed.message_id, timeout=WAIT)
+        assert (await only_the_screen_has_buttons(world, alice)).message_id == resumed.message_id
+        # A press on an older screen (its data replayed) is stale: a toast, nothing sent.
+        done = resumed.button("✅ Done")
+        assert done is not None
+        stale = await alice.press_data(str(done["callback_data"]), message=whose)
+        assert (await stale.answer()).text == MESSAGES["stale_button"]
+        await alice.expect_no_reply()
+        await alice.send("/cancel")
+        await alice.wait_for("cancelled", timeout=WAIT)
+        await world.settled()
+        assert [m for m in alice.messages if m.buttons] == []
+
+
+async def test_after_a_restart_the_same_screen_goes_on_being_edited(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        await agree(alice)
+        await alice.press("My own skin")
+        await send_photos(alice, 1)
+        await alice.press("✅ Done")
+        await alice.send("1984")
+        screen = await alice.wait_for("What is your sex", timeout=WAIT)
+    async with world.bot():
+        await alice.press("Female", message=screen)
+        after = await alice.wait_for("skin type", timeout=WAIT)
+        assert after.message_id == screen.message_id
+        assert "✓ Year of birth: 1984 · ✓ Sex: Female" in after.text
+        # The screen id is stored: a press on another message of the case is stale.
+        await alice.send("/language")
+        menu = await alice.wait_for("language", timeout=WAIT)
+        await alice.press("Español", message=menu)
+        edited = await alice.wait_for(lambda m: m.message_id == screen.message_id, timeout=WAIT)
+        assert says("es", "q_skin_type") in edited.text
+        await only_the_screen_has_buttons(world, alice)
+
+
+async def test_a_new_check_retires_the_button_of_the_result_before(world: World) -> None:
+    alice = world.person()
+    async with world.bot():
+        first = await complete_case(alice)
+        assert first.buttons == ["➕ New check"]
+        await alice.press("➕ New check", message=first)
+        await alice.wait_for("Whose skin", timeout=WAIT)
+        await only_the_screen_has_buttons(world, alice)
+        assert first.buttons == []

@@ -14,7 +14,15 @@ import pytest
 from bot.db.models import ClinicCopy
 from bot.i18n.texts import MESSAGES
 from bot.views.clinic_card import age_band
-from tests.conversation.flows import WAIT, agree, answer_everything, photo, send_photos
+from tests.conversation.flows import (
+    RECEIVED,
+    WAIT,
+    agree,
+    answer_everything,
+    photo,
+    send_photos,
+    withdraw,
+)
 from tests.conversation.lang_flows import Conversation
 from tests.conversation.test_e2e_consent import stored
 from tests.fakes.plugin import TRIAGE_JOB, World
@@ -195,7 +203,7 @@ async def test_need_better_photos_reopens_the_same_case(world: World) -> None:
         await alice.press("📷 Send new photos")
         await alice.wait_for("send the new photos now", timeout=WAIT)
         await alice.send_photo(photo(7))
-        await alice.wait_for("of 5 received", timeout=WAIT)
+        await alice.wait_for(RECEIVED, timeout=WAIT)
         await alice.press("✅ Done")
         summary = await alice.wait_for("Please check before sending", timeout=WAIT)
         assert "Photos: 1" in summary.text and "Year of birth: 1984" in summary.text
@@ -368,7 +376,7 @@ async def test_a_case_withdrawn_before_its_clinic_post_never_reaches_the_group(
     # While her case waits for the next try, she withdraws (the bot runs without triage for a
     # moment, so that no try is under way meanwhile).
     async with world.bot():
-        await alice.send("/withdraw")
+        await withdraw(alice)
         await alice.wait_for("Your consent is withdrawn", timeout=WAIT)
     clinic.group.set_member_status(bot_id, "member")
     async with triage_bot(world, clinic):

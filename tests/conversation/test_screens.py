@@ -4,16 +4,34 @@ from __future__ import annotations
 
 import re
 import string
+import uuid
 from pathlib import Path
 
 import pytest
 
-from bot.conversation.screens import CaseView, consent_keyboard, screen
+from bot.conversation.language import language_keyboard
+from bot.conversation.screens import (
+    CaseView,
+    consent_keyboard,
+    delete_keyboard,
+    photo_warning_row,
+    screen,
+    withdraw_keyboard,
+)
 from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.domain.steps import QUESTIONS, Step, step_after
 from bot.i18n.texts import MESSAGES, PLURALS, text
+from bot.routing import BUTTON_FAMILIES
 from bot.terms import LANGUAGES, Terms
-from bot.views.buttons import CaseButton, GlobalButton, case_ref, decode, global_button
+from bot.views.buttons import (
+    CaseButton,
+    GlobalButton,
+    case_ref,
+    decode,
+    global_button,
+    pattern,
+)
+from bot.views.keyboards import new_case_keyboard, try_again_keyboard
 
 BOT_PACKAGE = Path(__file__).resolve().parents[2] / "bot"
 PUBLIC_ID = "0f1e2d3c-4b5a-4968-8776-655443322110"
@@ -127,3 +145,27 @@ def test_message_ids_for_every_answer_code_exist() -> None:
         assert f"severity_{sev.value}" in MESSAGES
     for o in Onset:
         assert f"onset_{o.value}" in MESSAGES
+
+
+def test_every_button_any_screen_renders_is_taken_by_its_familys_handler() -> None:
+    """Each family of buttons has its own CallbackQueryHandler: every button a screen renders
+    must match exactly the pattern of the family that handles it."""
+    keyboards = [
+        screen(CaseView(PUBLIC_ID, step, photo_count=2, subject_is_own=False)).keyboard
+        for step in Step
+    ]
+    keyboards += [
+        consent_keyboard("v1", "en"),
+        delete_keyboard(),
+        withdraw_keyboard(),
+        language_keyboard(),
+        new_case_keyboard(),
+        try_again_keyboard(uuid.UUID(PUBLIC_ID)),
+    ]
+    rows = [row for keyboard in keyboards if keyboard for row in keyboard.inline_keyboard]
+    rows.append(photo_warning_row(PUBLIC_ID, 2))
+    for row in rows:
+        for button in row:
+            data = str(button.callback_data)
+            taken = [kind for kind, _ in BUTTON_FAMILIES if re.match(pattern(kind), data)]
+            assert len(taken) == 1, (button.text, data, taken)

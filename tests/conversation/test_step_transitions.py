@@ -14,13 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from telegram import InlineKeyboardButton
 
 from bot.conversation.questions import Outcome, apply_button, apply_text
+from bot.conversation.screens import QUESTION_SCREENS, CaseView, screen
 from bot.db.models import PATIENT_REF_MAX, Case, CasePhoto, PhotoState, Subject
 from bot.domain.questionnaire import OLDEST_BIRTH_YEAR, Onset, Severity, Sex, youngest_birth_year
-from bot.domain.steps import Step
+from bot.domain.steps import Step, step_after
 from bot.i18n.texts import text
 from bot.modelderm.protocol import BODY_SITE_MAX
+from bot.views.buttons import CaseButton, decode
 
 OWN, OTHER = Subject.OWN, Subject.OTHER_WITH_PERMISSION
 ADULT = dt.date.today().year - 40
@@ -284,3 +287,30 @@ def test_the_table_covers_every_step() -> None:
     assert {row.step for row in ROWS} == set(Step)
     reached = {row.then for row in ROWS if isinstance(row.then, Step)}
     assert reached == set(Step) - {Step.SUBJECT}  # "Whose skin" only starts a case
+
+
+@pytest.mark.parametrize("step", list(Step), ids=str)
+@pytest.mark.parametrize("whose", [OWN, OTHER], ids=["own", "other"])
+def test_every_choice_a_screen_renders_is_accepted_by_its_handler(
+    step: Step, whose: Subject
+) -> None:
+    """Walk every step's screen and press each of its buttons: none may be stale, and each
+    moves on (or submits, cancels) as its declaration says."""
+    for button in rendered_buttons(step, whose):
+        case = case_at(Row(step, "", "same", whose=whose, before={"birth_year": ADULT}))
+        pressed = decode(str(button.callback_data))
+        assert isinstance(pressed, CaseButton) and pressed.step is step
+        outcome = apply_button(case, step, pressed.value)
+        assert not outcome.stale, (step, button.text, pressed.value)
+        if (question := QUESTION_SCREENS.get(step)) is not None:
+            choice = question.choice(pressed.value)
+            if choice is not None and choice.leads_to is None:
+                assert Step(case.step) is step_after(step, editing=False)
+                assert getattr(case.questionnaire, question.answers) is not None
+
+
+def rendered_buttons(step: Step, whose: Subject) -> list[InlineKeyboardButton]:
+    view = CaseView(str(uuid.uuid4()), step, photo_count=1, subject_is_own=whose is OWN)
+    keyboard = screen(view).keyboard
+    assert keyboard is not None
+    return [button for row in keyboard.inline_keyboard for button in row]

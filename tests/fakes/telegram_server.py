@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import copy
 import itertools
@@ -163,6 +164,25 @@ class ChatState:
             await asyncio.wait_for(self._changed.wait(), within)
 
 
+# The Bot API methods that count against Telegram's flood limit for a chat: everything that
+# puts, changes or removes something in it. (answerCallbackQuery and getFile do not.)
+FLOOD_LIMITED = frozenset(
+    {
+        "sendmessage",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "editmessagecaption",
+        "editmessagemedia",
+        "deletemessage",
+        "deletemessages",
+        "sendphoto",
+        "senddocument",
+        "sendmediagroup",
+        "sendchataction",
+    }
+)
+
+
 @dataclass
 class ApiCall:
     method: str
@@ -266,6 +286,8 @@ class FakeTelegram:
         self.calls: list[ApiCall] = []
         self.errors: list[ApiCall] = []  # every error answer, for diagnostics
         self.record_calls = record_calls
+        # Calls by method, counted even when calls are not recorded (for the load benchmark).
+        self.method_counts: collections.Counter[str] = collections.Counter()
         self.response_delay = 0.0  # seconds added to every method except getUpdates
         self.file_delay = 0.0  # seconds added to every file download
         self.webhook: JSON | None = None
@@ -630,6 +652,7 @@ class FakeTelegram:
             params = await self._read_params(request)
             call.params = dict(params.values)
             call.files = sorted(params.files)
+            self.method_counts[method] += 1
             if self.record_calls:
                 self.calls.append(call)
             failures = self._failures.get(method.lower())

@@ -172,14 +172,16 @@ async def test_people_waiting_for_the_api_see_their_place(world: World) -> None:
             *(p.wait_for("AI estimate", timeout=WAIT + 10) for p in people)
         )
     assert all("AI estimate" in r.text for r in results)
+
     # Each person's "Analysing…" as it was shown before it became the result.
+    def since_analysing(versions: list[dict[str, object]]) -> list[str]:
+        """The versions of the screen from "Analysing…" on (before, it was the summary)."""
+        texts = [str(v.get("text", "")) for v in versions]
+        first = next((i for i, t in enumerate(texts) if "Analysing" in t), len(texts))
+        return texts[first:]
+
     shown = {
-        p.user["first_name"]: [
-            str(version.get("text", ""))
-            for m in p.messages
-            if any("Analysing" in str(v.get("text", "")) for v in m.edits)
-            for version in m.edits
-        ]
+        p.user["first_name"]: [version for m in p.messages for version in since_analysing(m.edits)]
         for p in people
     }
     # The result replaced each "Analysing…".

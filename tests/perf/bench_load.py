@@ -10,9 +10,12 @@ person: /start, agree, own skin, 2 photos, Done, 7 answers, Send, result.
 Reported per N: started, completed (must equal started), cases_per_s (completed over the time
 from the first /start to the last result), p50/p95/p99 of the bot's own handling time per
 update (from the bot's modelderm_bot_update_seconds histogram, interpolated within buckets; it
-excludes the API's latency, which is spent in the background after the update is handled), and
-rss_mb, the bot process's peak resident memory (VmHWM). One JSON line per N, and last one line
-for the default N (or the largest given) with the curve under "curve". Bar ("ok"): at every N,
+excludes the API's latency, which is spent in the background after the update is handled),
+with_telegram_p50/p95_ms (the same, including the handler's Bot API calls: what the person feels),
+calls_per_case (Bot API calls to the people's chats that count against Telegram's flood limit,
+per completed case: sends, edits, deletes, photos, chat actions), and rss_mb, the bot process's
+peak resident memory (VmHWM). One JSON line per N, and last one line for the default N (or the
+largest given) with the curve under "curve". Bar ("ok"): at every N,
 completed == started, p95 under 100 ms and rss_mb under 300. The latest numbers and their
 history are in docs/benchmarks.md.
 """
@@ -32,7 +35,7 @@ import httpx
 import psutil
 
 from bot.db.migrate import upgrade_to_head
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import FLOOD_LIMITED, FakeTelegram
 from tests.fakes.telegram_user import FakeUser
 from tests.ops.process import BotProcess, free_port
 from tests.perf.people import (
@@ -70,6 +73,9 @@ async def run_once(
                 total = await update_histogram(http, port, "update_seconds")
                 photos = await update_histogram(http, port, "photo_prepare_seconds")
                 rss = bot.peak_rss_mb()
+                flood_calls = sum(
+                    n for m, n in telegram.method_counts.items() if m.lower() in FLOOD_LIMITED
+                )
                 bot_cpu = sum(psutil.Process(bot.pid).cpu_times()[:2])
             finally:
                 # A bot with a long backlog handles it before it exits; do not wait for ever.
@@ -88,6 +94,8 @@ async def run_once(
         "stuck_on": sorted({s for p in crowd for s in p.stuck_on})[:5],
         "seconds": round(duration, 1),
         "cases_per_s": round(len(finished) / duration, 2) if finished else 0.0,
+        # Bot API calls to the people's chats that count against Telegram's flood limit.
+        "calls_per_case": round(flood_calls / len(finished), 1) if finished else 0.0,
         "updates": int(buckets[-1][1]) if buckets else 0,
         "p50_ms": round(1000 * percentile_from_histogram(buckets, 0.50), 1),
         "p95_ms": round(1000 * percentile_from_histogram(buckets, 0.95), 1),
@@ -122,7 +130,18 @@ async def main_async(args: argparse.Namespace) -> None:
     )
     if len(curve) > 1:
         summary["curve"] = [
-            {k: r[k] for k in ("people", "completed", "cases_per_s", "p95_ms", "p99_ms", "rss_mb")}
+            {
+                k: r[k]
+                for k in (
+                    "people",
+                    "completed",
+                    "cases_per_s",
+                    "calls_per_case",
+                    "p95_ms",
+                    "with_telegram_p95_ms",
+                    "rss_mb",
+                )
+            }
             for r in curve
         ]
     print(json.dumps(summary), flush=True)

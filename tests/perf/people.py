@@ -62,13 +62,16 @@ def ever_said(message: ChatMessage, words: str) -> bool:
 
 
 async def act(person: Person, message: ChatMessage) -> None:
+    if message.deleted:
+        # An acknowledgement replaced by a newer one: the person reacts to that one instead.
+        return
     user, buttons, body = person.user, message.buttons, message.text
     if "✅ I agree" in buttons:
         await user.press("✅ I agree", message=message)
     elif "My own skin" in buttons:
         await user.press("My own skin", message=message)
-    elif "Keep it" in buttons:
-        await user.press("Keep it", message=message)
+    elif keep := next((label for label in buttons if label.startswith("Keep photo")), None):
+        await user.press(keep, message=message)
     elif "📷" in body and "send 1 to 5 photos" in body:
         await user.send_photo(photo(1))
         await user.send_photo(photo(2))
