@@ -304,7 +304,9 @@ async def settle(
             or application.update_processor.current_concurrent_updates
         ):
             await asyncio.wait_for(application.update_queue.join(), remaining)
-        elif (services := application.bot_data.get(SERVICES_KEY)) is not None and services.tasks:
+        elif (
+            services := application.bot_data.get(SERVICES_KEY)
+        ) is not None and services.tasks.running:
             await asyncio.wait(list(services.tasks.running), timeout=remaining)
         else:
             await jobs.changed(remaining)
@@ -376,7 +378,7 @@ def settings_for(telegram: FakeTelegram, api_urls: list[str], database: Path) ->
         modelderm_api_urls=api_urls,
         database_url=sqlite_url(database),
         # Short waits so that a test takes seconds, not minutes; the logic is the same.
-        album_quiet_s=0.3,
+        album_quiet_s=0.1,
         retry_interval_s=0.3,
         retry_base_s=0.2,
         retry_max_s=1.0,
