@@ -9,9 +9,19 @@ from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import current_language
 
+# English dates day first ("1 Dec 2026"), as international English and most English-speaking
+# countries write them; CLDR's "en" is American ("Dec 1, 2026"). The month stays a word, so the
+# date cannot be misread either way.
+_DATE_LOCALES = {"en": "en_GB"}
+
 
 def _locale(language: str | None) -> str:
     return language or current_language()
+
+
+def _date_locale(language: str | None) -> str:
+    locale = _locale(language)
+    return _DATE_LOCALES.get(locale, locale)
 
 
 def percent(probability: float, language: str | None = None) -> str:
@@ -44,16 +54,16 @@ def _local(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
 
 def date(value: dt.datetime, zone: dt.tzinfo, language: str | None = None) -> str:
     """The calendar date of a moment in the bot's time zone (the TIMEZONE setting), e.g.
-    "Dec 1, 2026", "2026. 12. 1.", "1 dic 2026"."""
-    return format_date(_local(value, zone), format="medium", locale=_locale(language))
+    "1 Dec 2026", "2026. 12. 1.", "1 dic 2026"."""
+    return format_date(_local(value, zone), format="medium", locale=_date_locale(language))
 
 
 def moment(value: dt.datetime, zone: dt.tzinfo, language: str | None = None) -> str:
-    """A date and time in the bot's time zone, e.g. "Dec 1, 2026 13:05" (UTC is named, since a
-    person may not expect it: "Dec 1, 2026 13:05 UTC")."""
+    """A date and time in the bot's time zone, e.g. "1 Dec 2026 13:05" (UTC is named, since a
+    person may not expect it: "1 Dec 2026 13:05 UTC")."""
     locale = _locale(language)
     when = _local(value, zone)
     # 24-hour clock for everyone: it needs no AM/PM word and reads the same in every language.
     clock = format_time(when, format="HH:mm", tzinfo=zone, locale=locale)
-    stamp = f"{format_date(when, format='medium', locale=locale)} {clock}"
+    stamp = f"{format_date(when, format='medium', locale=_date_locale(language))} {clock}"
     return f"{stamp} UTC" if str(zone) == "UTC" else stamp
