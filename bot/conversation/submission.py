@@ -31,16 +31,7 @@ async def submit(update: Update, context: BotContext, public_id: uuid.UUID) -> N
     chat_id = chat_id_of(update)
     if await refuse_if_over_limit(context, chat_id, user_id_of(update), at_submission=True):
         return
-    try:
-        case = await context.services.database.run(mark_submitted, public_id)
-    except ConsentRequired:
-        await say(context, chat_id, "consent_needed")
-        await show_gate(context, chat_id, language_of(update), renewing=True)
-        return
-    except StorageError:
-        await say(context, chat_id, "analysis_busy")
-        return
-    await _start(context, chat_id, public_id, len(case.accepted_photos), on=update.callback_query)
+    await _mark_and_start(update, context, public_id, again=False)
 
 
 async def submit_again(update: Update, context: BotContext, value: str) -> None:
@@ -65,8 +56,17 @@ async def submit_again(update: Update, context: BotContext, value: str) -> None:
     await query.answer()
     if await refuse_if_over_limit(context, chat_id, user_id, at_submission=False):
         return
+    await _mark_and_start(update, context, public_id, again=True)
+
+
+async def _mark_and_start(
+    update: Update, context: BotContext, public_id: uuid.UUID, *, again: bool
+) -> None:
+    """Store the case as submitted (consent checked in the same unit of work), then start it;
+    without consent the gate is shown again, and a busy database is said as such."""
+    chat_id = chat_id_of(update)
     try:
-        case = await context.services.database.run(mark_submitted, public_id, again=True)
+        case = await context.services.database.run(mark_submitted, public_id, again=again)
     except ConsentRequired:
         await say(context, chat_id, "consent_needed")
         await show_gate(context, chat_id, language_of(update), renewing=True)
@@ -74,7 +74,7 @@ async def submit_again(update: Update, context: BotContext, value: str) -> None:
     except StorageError:
         await say(context, chat_id, "analysis_busy")
         return
-    await _start(context, chat_id, public_id, len(case.accepted_photos), on=query)
+    await _start(context, chat_id, public_id, len(case.accepted_photos), on=update.callback_query)
 
 
 async def _start(
