@@ -74,7 +74,7 @@ SAMPLES = {
             CardRow("Dermatofibroma", 0.051),
             CardRow("Nonspecific (normal)", 0.004),
         ),
-        CardAdvice("see_dermatologist_soon", "See a dermatologist soon"),
+        CardAdvice("within_2_weeks", "See a dermatologist soon"),
         "Not a diagnosis. The Model Dermatology algorithm is not certified by the FDA or CE; "
         "its output can be wrong. Show the skin problem to a doctor.",
     ),
@@ -88,7 +88,7 @@ SAMPLES = {
             CardRow("피부섬유종", 0.051),
             CardRow("비특이적 소견(정상)", 0.004),
         ),
-        CardAdvice("see_dermatologist_soon", "피부과 전문의에게 곧 진료를 받으세요"),
+        CardAdvice("within_2_weeks", "피부과 전문의에게 곧 진료를 받으세요"),
         "이것은 진단이 아닙니다. Model Dermatology 알고리즘은 FDA나 CE 인증을 받지 않았으며 "
         "결과가 틀릴 수 있습니다. 피부 문제를 의사에게 보여 주세요.",
     ),
@@ -278,8 +278,8 @@ def _label_has_dark_ink(image: Image.Image, layout: CardLayout) -> bool:
 def test_each_tier_has_its_own_colour_icon_and_word() -> None:
     sample = SAMPLES["en"]
     labels = {
-        AdviceTier.SEE_DERMATOLOGIST_SOON: "See a dermatologist soon",
-        AdviceTier.SEE_DOCTOR: "See a doctor",
+        AdviceTier.WITHIN_2_WEEKS: "See a dermatologist soon",
+        AdviceTier.WITHIN_DAYS: "See a doctor",
         AdviceTier.SELF_CARE: "Self-care",
     }
     fills = {}

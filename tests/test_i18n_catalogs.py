@@ -27,8 +27,8 @@ TRANSLATED = [language for language in SUPPORTED if language != DEFAULT_LANGUAGE
 # What the card draws: its own texts, and every condition name it may show.
 CARD_KEYS = (
     "card_title",
-    "card_tier_see_dermatologist_soon",
-    "card_tier_see_doctor",
+    "card_tier_within_2_weeks",
+    "card_tier_within_days",
     "card_tier_self_care",
     "card_disclaimer",
 )

@@ -35,8 +35,10 @@ RGB = tuple[int, int, int]
 
 class Tier(StrEnum):
     # The same values as bot.domain.advice.AdviceTier, so either can be passed.
-    SEE_DERMATOLOGIST_SOON = "see_dermatologist_soon"
-    SEE_DOCTOR = "see_doctor"
+    URGENT_CARE = "urgent_care"
+    WITHIN_DAYS = "within_days"
+    WITHIN_2_WEEKS = "within_2_weeks"
+    IF_NO_IMPROVEMENT = "if_no_improvement"
     SELF_CARE = "self_care"
 
 

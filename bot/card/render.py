@@ -31,8 +31,10 @@ BAR_FILL: RGB = (0, 114, 178)
 # Okabe-Ito vermillion, orange and bluish green stay distinguishable with the common colour
 # vision deficiencies; the word and the icon's shape carry the tier as well.
 TIER_COLOUR: dict[Tier, RGB] = {
-    Tier.SEE_DERMATOLOGIST_SOON: (213, 94, 0),
-    Tier.SEE_DOCTOR: (230, 159, 0),
+    Tier.URGENT_CARE: (190, 30, 45),
+    Tier.WITHIN_DAYS: (213, 94, 0),
+    Tier.WITHIN_2_WEEKS: (230, 159, 0),
+    Tier.IF_NO_IMPROVEMENT: (0, 114, 178),
     Tier.SELF_CARE: (0, 158, 115),
 }
 PHOTO_RADIUS = 16
@@ -86,13 +88,13 @@ def _draw_icon_shape(draw: ImageDraw.ImageDraw, tier: Tier, size: int, colour: R
     square with a cross (see a doctor), circle with a tick (self-care)."""
     cx = size / 2
     white = BACKGROUND
-    if tier is Tier.SEE_DERMATOLOGIST_SOON:
+    if tier in (Tier.URGENT_CARE, Tier.WITHIN_2_WEEKS):
         draw.polygon([(cx, size * 0.03), (size, size * 0.94), (0, size * 0.94)], fill=colour)
         stem = size * 0.06
         draw.rounded_rectangle((cx - stem, size * 0.32, cx + stem, size * 0.64), stem, fill=white)
         dot = size * 0.065
         draw.ellipse((cx - dot, size * 0.72, cx + dot, size * 0.72 + 2 * dot), white)
-    elif tier is Tier.SEE_DOCTOR:
+    elif tier is Tier.WITHIN_DAYS:
         draw.rounded_rectangle((0, 0, size - 1, size - 1), size * 0.18, fill=colour)
         arm, half = size * 0.3, size * 0.08
         draw.rectangle((cx - arm, cx - half, cx + arm, cx + half), fill=white)

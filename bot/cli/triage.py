@@ -22,7 +22,7 @@ from bot.cli.db import (
 if TYPE_CHECKING:
     from bot.db.triage_audit import TriageReport
 
-TIERS = ("see_dermatologist_soon", "see_doctor", "self_care")
+TIERS = ("within_2_weeks", "within_days", "self_care")
 DECISIONS = ("urgent", "routine", "self_care", "better_photos")
 
 

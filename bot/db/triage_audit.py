@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Case, TriageDecision, TriageDecisionKind, TriagePost
 
 # Urgency on one scale: the AI's tiers and the clinicians' decisions.
-AI_URGENCY = {"self_care": 0, "see_doctor": 1, "see_dermatologist_soon": 2}
+AI_URGENCY = {"self_care": 0, "within_days": 1, "within_2_weeks": 2}
 DECISION_URGENCY = {
     TriageDecisionKind.SELF_CARE: 0,
     TriageDecisionKind.ROUTINE: 1,

@@ -19,9 +19,21 @@ from bot.i18n.limits import display_label
 
 
 class AdviceTier(StrEnum):
-    SEE_DERMATOLOGIST_SOON = "see_dermatologist_soon"
-    SEE_DOCTOR = "see_doctor"
+    """One urgency scale, most urgent first: how soon to see someone."""
+
+    URGENT_CARE = "urgent_care"
+    WITHIN_DAYS = "within_days"
+    WITHIN_2_WEEKS = "within_2_weeks"
+    IF_NO_IMPROVEMENT = "if_no_improvement"
     SELF_CARE = "self_care"
+
+    @property
+    def urgency(self) -> int:
+        """Higher is sooner: 4 for urgent care now, 0 for self-care."""
+        return len(_TIER_ORDER) - 1 - _TIER_ORDER.index(self)
+
+
+_TIER_ORDER: tuple[AdviceTier, ...] = tuple(AdviceTier)
 
 
 # Substrings of the model's English names (lower case). The model spells some names its own way
@@ -122,10 +134,10 @@ def advise(diagnosis: Diagnosis, rules: AdviceRules) -> Advice:
     ):
         reasons += (f"malignancy output {diagnosis.malignancy_output}",)
     if reasons:
-        return Advice(AdviceTier.SEE_DERMATOLOGIST_SOON, reasons)
+        return Advice(AdviceTier.WITHIN_2_WEEKS, reasons)
     if not diagnosis.conditions:
         # Nothing named is nothing known: never a reason to reassure.
-        return Advice(AdviceTier.SEE_DOCTOR, ("no condition named",))
+        return Advice(AdviceTier.WITHIN_DAYS, ("no condition named",))
     reasons = tuple(
         f"{display_label(c.name)} {c.probability:.0%}"
         for c in top
@@ -133,5 +145,5 @@ def advise(diagnosis: Diagnosis, rules: AdviceRules) -> Advice:
         and _matches(c.name, rules.see_doctor_patterns)
     )
     if reasons:
-        return Advice(AdviceTier.SEE_DOCTOR, reasons)
+        return Advice(AdviceTier.WITHIN_DAYS, reasons)
     return Advice(AdviceTier.SELF_CARE)

@@ -248,14 +248,21 @@ MESSAGES: dict[str, str] = {
     "result_ai_label": "“{name}”",
     "result_ai_labels": "A name in quotation marks is the AI's own label, as the AI wrote it.",
     "advice_title": "<b>What to do next</b>",
-    "advice_see_dermatologist_soon": (
+    "advice_urgent_care": (
+        "🟥 <b>Get urgent care now</b>: go to an emergency department or urgent care today."
+    ),
+    "advice_within_2_weeks": (
         "🟥 <b>See a doctor soon</b>: please make an appointment with a dermatologist "
         "(skin doctor) within the next two weeks. Some of the results above are conditions "
         "that a doctor should examine."
     ),
-    "advice_see_doctor": (
+    "advice_within_days": (
         "🟧 <b>See a doctor</b>: please have a doctor look at it in the next few days, "
         "especially if it is spreading, painful or you have a fever."
+    ),
+    "advice_if_no_improvement": (
+        "🟦 <b>See a doctor if it does not improve in 2 to 4 weeks</b>, or sooner if it "
+        "changes, spreads or worries you."
     ),
     "advice_self_care": (
         "🟩 <b>Watch it</b>: the most likely conditions are usually harmless. Keep an eye on it; "
@@ -270,8 +277,10 @@ MESSAGES: dict[str, str] = {
     # --- result card (the picture sent after the text result; drawn with the card's font, so
     # no emoji here)
     "card_title": "AI estimate: most likely conditions",
-    "card_tier_see_dermatologist_soon": "See a doctor soon",
-    "card_tier_see_doctor": "See a doctor",
+    "card_tier_urgent_care": "Get urgent care now",
+    "card_tier_within_2_weeks": "See a doctor soon",
+    "card_tier_within_days": "See a doctor",
+    "card_tier_if_no_improvement": "See a doctor if no better in 2-4 weeks",
     "card_tier_self_care": "Watch it",
     "card_disclaimer": (
         "Not a diagnosis. The AI is not certified by the FDA or CE and can be wrong. "
@@ -468,8 +477,10 @@ MESSAGES: dict[str, str] = {
     "triage_ai_malignancy": "Malignancy output (raw, scale not published): {value}",
     "triage_ai_tier": "Bot's advice to the person: {tier}",
     "triage_ai_reasons": "because: {reasons}",
-    "triage_tier_see_dermatologist_soon": "🟥 see a dermatologist within 2 weeks",
-    "triage_tier_see_doctor": "🟧 see a doctor in the next few days",
+    "triage_tier_urgent_care": "🟥 urgent care now",
+    "triage_tier_within_2_weeks": "🟥 see a dermatologist within 2 weeks",
+    "triage_tier_within_days": "🟧 see a doctor in the next few days",
+    "triage_tier_if_no_improvement": "🟦 see a doctor if no better in 2-4 weeks",
     "triage_tier_self_care": "🟩 watch it (self-care)",
     "triage_waiting": "Sent {sent} · waiting {waited}",
     "triage_sent": "Sent {sent}",

@@ -43,7 +43,7 @@ def test_disclaimer_is_there_even_without_conditions() -> None:
 
 def test_names_are_html_escaped() -> None:
     body = render_result(
-        make([("Bad <b>name</b> & co", 0.5)]), Advice(AdviceTier.SEE_DOCTOR), PUBLIC_ID
+        make([("Bad <b>name</b> & co", 0.5)]), Advice(AdviceTier.WITHIN_DAYS), PUBLIC_ID
     )
     assert "Bad &lt;b&gt;name&lt;/b&gt; &amp; co" in body
 
@@ -96,10 +96,10 @@ def test_long_names_are_cut_short_with_an_ellipsis() -> None:
 def test_when_too_long_the_lowest_ranked_lines_go_first(monkeypatch: pytest.MonkeyPatch) -> None:
     pairs = [(f"Condition number {i} " + "x" * 40, 0.15 - i / 100) for i in range(10)]
     diagnosis = make(pairs)
-    full = render_result(diagnosis, Advice(AdviceTier.SEE_DOCTOR), PUBLIC_ID, top=10)
+    full = render_result(diagnosis, Advice(AdviceTier.WITHIN_DAYS), PUBLIC_ID, top=10)
     limit = visible_length(full) - 100
     monkeypatch.setattr(result_module, "RESULT_MAX_UTF16", limit)
-    cut = render_result(diagnosis, Advice(AdviceTier.SEE_DOCTOR), PUBLIC_ID, top=10)
+    cut = render_result(diagnosis, Advice(AdviceTier.WITHIN_DAYS), PUBLIC_ID, top=10)
     assert visible_length(cut) <= limit
     assert "1. “Condition number 0" in cut
     assert "10. " not in cut

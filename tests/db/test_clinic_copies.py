@@ -41,7 +41,7 @@ async def _completed(
     await database.run(set_answers, public_id, questionnaire, now=at)
     await database.run(cases.mark_submitted, public_id, now=at)
     case = await database.run(cases.mark_completed, public_id, DIAGNOSIS, now=at)
-    post = await database.run(store.enqueue, case, "see_doctor", now=at)
+    post = await database.run(store.enqueue, case, "within_days", now=at)
     return public_id, post.id
 
 
@@ -110,7 +110,7 @@ async def test_erasure_records_every_round_and_relayed_message(database: Databas
     await database.run(add_checked_photo, public_id, cases.PhotoRef("f9", "u9"))
     await database.run(cases.mark_submitted, public_id)
     case = await database.run(cases.mark_completed, public_id, DIAGNOSIS)
-    await database.run(store.enqueue, case, "see_doctor")
+    await database.run(store.enqueue, case, "within_days")
     await database.run(store.record_album, post_id, public_id, [7], chat_id=GROUP)
     await database.run(store.record_card, post_id, public_id, 8, chat_id=GROUP)
     await database.run(

@@ -26,7 +26,7 @@ RELAYED = "The itch is worse at night, says Mrs Zed"
 
 
 async def _posted_case(
-    database: Database, person: int = PERSON, tier: str = "see_doctor"
+    database: Database, person: int = PERSON, tier: str = "within_days"
 ) -> tuple[uuid.UUID, int]:
     await accept_terms(database, person)
     public_id = await case_with_photos(database, person, 2)
@@ -141,14 +141,14 @@ async def test_erasure_removes_messages_and_keeps_decisions_unlinked(database: D
     assert await database.run(export_decisions_csv, out) == 1
     assert report.first_decisions == 1 and report.clinician_more_urgent == 1
     row = out.getvalue().splitlines()[1].split(",")
-    assert row[0] == "" and row[2] == "urgent" and row[4] == "see_doctor"
+    assert row[0] == "" and row[2] == "urgent" and row[4] == "within_days"
 
 
 async def test_report_counts_agreement_and_time_to_decision(database: Database) -> None:
     decisions = [
         ("self_care", TriageDecisionKind.SELF_CARE),
-        ("see_dermatologist_soon", TriageDecisionKind.URGENT),
-        ("see_doctor", TriageDecisionKind.SELF_CARE),
+        ("within_2_weeks", TriageDecisionKind.URGENT),
+        ("within_days", TriageDecisionKind.SELF_CARE),
         ("self_care", TriageDecisionKind.BETTER_PHOTOS),
     ]
     for n, (tier, kind) in enumerate(decisions):
@@ -157,5 +157,5 @@ async def test_report_counts_agreement_and_time_to_decision(database: Database) 
     report = await database.run(triage_report)
     assert report.first_decisions == 4 and report.better_photos == 1
     assert (report.agreed, report.clinician_less_urgent, report.clinician_more_urgent) == (2, 1, 0)
-    assert report.by_tier[("see_doctor", "self_care")] == 1
+    assert report.by_tier[("within_days", "self_care")] == 1
     assert report.median_wait_s() is not None and report.waiting_now == 0

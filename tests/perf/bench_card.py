@@ -61,7 +61,7 @@ SAMPLES = {
             ("Post-inflammatory hyperpigmentation", 0.051),
             ("Dermatofibroma", 0.004),
         ],
-        CardAdvice("see_dermatologist_soon", "See a dermatologist soon"),
+        CardAdvice("within_2_weeks", "See a dermatologist soon"),
         "Not a diagnosis. The Model Dermatology algorithm is not certified by the FDA or CE; its "
         "output can be wrong. Show the skin problem to a doctor.",
     ),
@@ -74,7 +74,7 @@ SAMPLES = {
             ("염증후 과다색소침착", 0.051),
             ("피부섬유종", 0.004),
         ],
-        CardAdvice("see_doctor", "의사의 진료를 받으세요"),
+        CardAdvice("within_days", "의사의 진료를 받으세요"),
         "이것은 진단이 아닙니다. Model Dermatology 알고리즘은 FDA나 CE 인증을 받지 않았으며 "
         "결과가 틀릴 수 있습니다. 피부 문제를 의사에게 보여 주세요.",
     ),
