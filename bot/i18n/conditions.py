@@ -58,6 +58,19 @@ def translated_name(name: str, language: str) -> str | None:
     return info.names.get(language, name)
 
 
+def plain_name(name: str, language: str) -> str | None:
+    """The name a person without medical training knows the condition by, in `language`
+    ("Mole"); None if the table lacks the condition."""
+    return translated_name(name, language)
+
+
+def medical_name(name: str, language: str) -> str | None:
+    """The condition's medical name in `language` ("melanocytic nevus"), its spelling
+    corrected; None when the table lacks it or it is the same as the plain name."""
+    del name, language
+    return None
+
+
 def info_url(name: str, language: str) -> str | None:
     """A plain-language page about the condition, in `language` where one exists."""
     info = condition_table().get(_key(name))

@@ -42,7 +42,7 @@ from bot.domain.result import CaseResult
 from bot.i18n import speaking
 from bot.i18n.texts import text
 from bot.services.uploads import Uploads
-from bot.views.keyboards import new_case_keyboard
+from bot.views.keyboards import result_keyboard
 from bot.views.result import render_result
 from bot.views.result_card import send_result_card
 
@@ -146,10 +146,10 @@ class ResultDelivery:
             body = self._result_text(plan, result)
             try:
                 if plan.way is DeliveryWay.EDIT:
-                    edited = await self._edit_in(bot, plan, body)
+                    edited = await self._edit_in(bot, plan, body, result)
                 else:
                     edited = False
-                    await _send_new(bot, plan, body)
+                    await _send_new(bot, plan, body, result)
             except _Ended:
                 return
             except TelegramError as exc:
@@ -169,7 +169,7 @@ class ResultDelivery:
             body = f"{body}\n\n{text('triage_result_note')}"
         return body
 
-    async def _edit_in(self, bot: Bot, plan: Delivery, body: str) -> bool:
+    async def _edit_in(self, bot: Bot, plan: Delivery, body: str, result: CaseResult) -> bool:
         """Make "Analysing…" the result (True), or send it once as a new message when that message
         is gone or too old to edit (False)."""
         assert plan.status_message_id is not None
@@ -178,7 +178,7 @@ class ResultDelivery:
                 body,
                 chat_id=plan.chat_id,
                 message_id=plan.status_message_id,
-                reply_markup=new_case_keyboard(),
+                reply_markup=result_keyboard(result),
                 link_preview_options=NO_PREVIEW,
             )
         except BadRequest as exc:
@@ -205,7 +205,7 @@ class ResultDelivery:
             )
             raise _Ended
         try:
-            await _send_new(bot, plan, body)
+            await _send_new(bot, plan, body, result)
         except TelegramError as exc:
             await self._failed(plan, exc, new_message=True)
             raise _Ended from exc
@@ -256,9 +256,9 @@ class ResultDelivery:
                 log.exception("redelivery of case %s failed", public_id)
 
 
-async def _send_new(bot: Bot, plan: Delivery, body: str) -> None:
+async def _send_new(bot: Bot, plan: Delivery, body: str, result: CaseResult) -> None:
     await bot.send_message(
-        plan.chat_id, body, reply_markup=new_case_keyboard(), link_preview_options=NO_PREVIEW
+        plan.chat_id, body, reply_markup=result_keyboard(result), link_preview_options=NO_PREVIEW
     )
 
 

@@ -6,8 +6,15 @@ import uuid
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.result import CaseResult
 from bot.i18n.texts import text
 from bot.views.buttons import Kind, global_button
+
+
+def result_keyboard(result: CaseResult) -> InlineKeyboardMarkup:
+    """Under a result: what the person can do next with it."""
+    del result  # What is offered will depend on the result (the next patient, a follow-up).
+    return new_case_keyboard()
 
 
 def new_case_keyboard() -> InlineKeyboardMarkup:
