@@ -65,6 +65,8 @@ def test_every_condition_has_a_plain_and_a_medical_name_in_every_language(langua
     for info in condition_table().values():
         for names in (info.plain, info.medical):
             assert names[language].strip() == names[language] != "", (info.api_name, language)
+            # Shown as "plain (medical)": a name in brackets of its own would nest them.
+            assert not set("()") & set(names[language]), (info.api_name, names[language])
         if language != "en":
             # A translation, not the English name left in place (Latin names aside).
             assert info.plain[language] != info.api_name or info.api_name in {
@@ -139,6 +141,8 @@ def test_a_link_is_only_in_the_readers_own_language() -> None:
     # No checked English or Korean article: no link, and never the Spanish one instead.
     assert info_url("Melanocytic nevus", "en") is None
     assert info_url("Melanocytic nevus", "ko") is None
+    english = info_url("Herpes zoster", "en")
+    assert english is not None and info_url("Herpes zoster", "ko") is None
     for info in condition_table().values():
         for language in SUPPORTED:
             url = info_url(info.api_name, language)
