@@ -122,7 +122,8 @@ def test_everything_the_card_draws_has_glyphs_in_the_shipped_font(
     language: str, weight: Weight
 ) -> None:
     strings = [text_in(language, key) for key in CARD_KEYS]
-    strings += [info.names[language] for info in condition_table().values()]
+    for info in condition_table().values():
+        strings += [info.plain[language], info.medical[language]]
     for text in strings:
         assert missing_glyphs(text, weight) == set(), (language, text)
 

@@ -19,6 +19,7 @@ from bot.views import result_card as card_module
 from tests.conversation.flows import WAIT
 from tests.conversation.lang_flows import Conversation, first_line, says
 from tests.conversation.test_e2e_consent import stored
+from tests.fakes.modelderm_server import DEFAULT_CONDITIONS
 from tests.fakes.plugin import World
 from tests.fakes.telegram_user import ChatMessage
 
@@ -66,8 +67,12 @@ async def test_a_whole_check_in_the_persons_language(world: World, language: str
         assert "27\u00a0%" in result.text
     assert says(language, "disclaimer") in result.text
     assert result.buttons == [says(language, "button_new_case")]
+    # Links only to checked articles in the person's own language (a mole page for Spanish).
     links = [e["url"] for e in result.entities if e["type"] == "text_link"]
-    assert info_url("Insect bite", language) in links
+    checked = {info_url(name, language) for name, _ in DEFAULT_CONDITIONS} - {None}
+    assert set(links) <= checked
+    mole = info_url("Melanocytic nevus", language)  # ranked second, so shown
+    assert mole is None or mole in links
     # The card comes after the text, as a PNG as wide as the layout, captioned in the language.
     assert result.message_id < card.message_id
     png = card_png(world, card)

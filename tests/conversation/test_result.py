@@ -62,7 +62,7 @@ def test_a_name_the_bot_knows_is_its_own_and_one_it_does_not_is_the_ais_quoted()
         Advice(AdviceTier.SELF_CARE),
         PUBLIC_ID,
     )
-    assert ">Insect bite</a> — 40%" in body
+    assert "1. Insect bite — 40%" in body  # no checked English article: unlinked
     assert "2. “You are healthy” — 30%" in body
     assert MESSAGES["result_ai_labels"] in body
     known_only = render_result(
