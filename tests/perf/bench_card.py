@@ -100,7 +100,7 @@ CHECKED_AT = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 def example_result(name: str, language: str, patient_ref: str | None = None) -> CaseResult:
     diagnosis, tier = EXAMPLES[name]
     return CaseResult(
-        public_id=uuid.UUID(int=0x3F9A2C71 << 96 | len(name)),
+        public_id=uuid.UUID(int=(0x3F9A2C71 + list(EXAMPLES).index(name)) << 96),
         chat_id=1,
         language=language,
         diagnosis=diagnosis,
@@ -112,8 +112,12 @@ def example_result(name: str, language: str, patient_ref: str | None = None) -> 
     )
 
 
-def made_up_photo(side: int = 1280) -> bytes:
-    return encode(make_skin_photo(side, side, seed=3), "JPEG", quality=90)
+# A different made-up skin photo per example (tests/images.py), so the docs' cards differ.
+EXAMPLE_SEEDS = {"high-risk": 3, "infection": 1, "benign": 0}
+
+
+def made_up_photo(side: int = 1280, seed: int = 3) -> bytes:
+    return encode(make_skin_photo(side, side, seed=seed), "JPEG", quality=90)
 
 
 def worst_contrast() -> dict[str, float]:
@@ -170,7 +174,8 @@ def encoding_choices(photo: bytes, runs: int) -> None:
     print(json.dumps({"benchmark": "card_encoding", **result}))
 
 
-def save_examples(photo: bytes, folder: Path) -> None:
+def save_examples(photo: bytes | None, folder: Path) -> None:
+    """The docs' cards, on `photo` or each on its own made-up photo."""
     folder.mkdir(parents=True, exist_ok=True)
     wanted = [(name, "en", f"card-{name}.png") for name in EXAMPLES]
     wanted += [
@@ -178,8 +183,11 @@ def save_examples(photo: bytes, folder: Path) -> None:
     ]
     for name, language, file_name in wanted:
         with speaking(language):
-            content = card_text(example_result(name, language), 5, dt.UTC)
-        png = render_card(photo, content, language=language)
+            # The infection as a field worker's check, to show the patient's code.
+            patient = "P-0042" if name == "infection" else None
+            content = card_text(example_result(name, language, patient), 5, dt.UTC)
+        source = photo or prepare(made_up_photo(seed=EXAMPLE_SEEDS[name])).data
+        png = render_card(source, content, language=language)
         (folder / file_name).write_bytes(png)
         print(f"{folder / file_name}: {len(png)} bytes")
 
@@ -191,11 +199,11 @@ def main() -> None:
     parser.add_argument("--choices", action="store_true", help="compare ways of encoding the card")
     parser.add_argument("--save", type=Path, metavar="DIR", help="write the docs' example cards")
     args = parser.parse_args()
+    if args.save:
+        save_examples(prepare(args.photo.read_bytes()).data if args.photo else None, args.save)
+        return
     # What the bot does: the photo as it is prepared for the API.
     photo = prepare(args.photo.read_bytes() if args.photo else made_up_photo()).data
-    if args.save:
-        save_examples(photo, args.save)
-        return
     if args.choices:
         encoding_choices(photo, args.runs)
         return
