@@ -433,7 +433,7 @@ def test_every_text_and_icon_contrasts_enough_with_its_background() -> None:
     assert inks == set(Ink)  # every ink was checked on the card it is drawn on
 
 
-def test_the_contrast_check_catches_amber_text_on_white(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_contrast_check_catches_a_colour_that_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     assert contrast_ratio((0, 0, 0), WHITE) == pytest.approx(21)
     assert contrast_ratio(WHITE, WHITE) == pytest.approx(1)
     # The reference value of WCAG's own example: #767676 on white is just 4.54:1.
