@@ -24,6 +24,7 @@ from bot.db.cases import lock_case
 from bot.db.models import ERROR_TEXT_MAX, Case, CaseStatus, DeliveryFailure
 from bot.db.triage import post_of_case
 from bot.domain.diagnosis import Diagnosis
+from bot.domain.questionnaire import Questionnaire
 
 
 class DeliveryWay(StrEnum):
@@ -41,6 +42,9 @@ class Delivery:
     attempt: int
     way: DeliveryWay
     status_message_id: int | None
+    # When the person sent the check (aware UTC), for the result's date, and their answers.
+    checked_at: dt.datetime
+    questionnaire: Questionnaire
     # The result of a check sent earlier (after a retry, or long after the press): say so, and
     # since an edit does not notify, tell the person that it came.
     late: bool
@@ -48,6 +52,8 @@ class Delivery:
     # redelivery's result (a first delivery knows both from the completing transaction).
     language: str | None = None
     clinic_queued: bool = False
+    # The field worker's code for the patient.
+    patient_ref: str | None = None
 
 
 def _deliverable(case: Case) -> bool:
@@ -131,6 +137,9 @@ def claim_delivery(
         late=_late(case, now, late_after),
         language=case.user.language,
         clinic_queued=post_of_case(session, case.public_id) is not None,
+        questionnaire=case.questionnaire,
+        patient_ref=case.patient_ref,
+        checked_at=case.requested_at or case.submitted_at or case.created_at,
     )
 
 

@@ -276,17 +276,24 @@ MESSAGES: dict[str, str] = {
     "button_new_case": "➕ New check",
     # --- result card (the picture sent after the text result; drawn with the card's font, so
     # no emoji here)
-    "card_title": "AI estimate: most likely conditions",
+    "card_title": "Possible matches (AI match score)",
+    "card_nothing": "The AI did not name any condition for this photo.",
+    # A condition name the bot has no entry for, as the AI wrote it (cleaned, cut short).
+    "card_ai_label": "“{name}”",
     "card_tier_urgent_care": "Get urgent care now",
-    "card_tier_within_2_weeks": "See a doctor soon",
-    "card_tier_within_days": "See a doctor",
-    "card_tier_if_no_improvement": "See a doctor if no better in 2-4 weeks",
-    "card_tier_self_care": "Watch it",
+    "card_tier_within_2_weeks": "See a dermatologist within 2 weeks",
+    "card_tier_within_days": "See a doctor within a few days",
+    "card_tier_if_no_improvement": "See a doctor if it is no better in 2 to 4 weeks",
+    "card_tier_self_care": "Self-care: keep an eye on it",
     "card_disclaimer": (
-        "Not a diagnosis. The AI is not certified by the FDA or CE and can be wrong. "
-        "See a doctor about any skin problem that worries you."
+        "Not a diagnosis. The AI is not certified by the FDA or CE and can be wrong."
     ),
-    "card_caption": "The result above as a picture (check {case}).",
+    "card_footer": "{date} · check {case}",
+    "card_footer_patient": "{date} · check {case} · patient {patient}",
+    "card_caption": "The result above as a picture: check {case} of {date}.",
+    "card_caption_patient": (
+        "The result above as a picture: check {case} of {date}, patient {patient}."
+    ),
     "pending": (
         "The AI service is not answering right now. Your check is saved: you do not need to "
         "send anything again. I will send the result here automatically as soon as it works."

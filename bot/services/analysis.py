@@ -96,6 +96,8 @@ class _Sending:
     chat_id: int
     language: str | None
     round: _Round
+    patient_ref: str | None
+    checked_at: dt.datetime
 
 
 def _sending(
@@ -119,6 +121,8 @@ def _sending(
             unreadable_before=case.unreadable_answers,
             status_message_id=case.status_message_id,
         ),
+        patient_ref=case.patient_ref,
+        checked_at=case.requested_at or case.submitted_at or case.created_at,
     )
 
 
@@ -299,6 +303,9 @@ class Analysis:
             diagnosis=diagnosis,
             advice=advice,
             clinic_queued=queued,
+            questionnaire=sending.questionnaire,
+            patient_ref=sending.patient_ref,
+            checked_at=sending.checked_at,
             card_photo=card_photo,
         )
         await self.delivery.deliver(bot, public_id, result)

@@ -110,9 +110,12 @@ class ResultDelivery:
         *,
         top: int,
         clinic_on: bool,
+        zone: dt.tzinfo = dt.UTC,
     ) -> None:
         self.database, self.uploads, self.advice_rules = database, uploads, advice_rules
         self.top = top
+        # The deployment's time zone (TIMEZONE): the check's date on the card is written in it.
+        self.zone = zone
         # Triage by the clinic is on: a result the clinic's queue took says a clinician will look.
         self.clinic_on = clinic_on
 
@@ -141,6 +144,9 @@ class ResultDelivery:
                 diagnosis=plan.diagnosis,
                 advice=advise(plan.diagnosis, self.advice_rules),
                 clinic_queued=plan.clinic_queued,
+                questionnaire=plan.questionnaire,
+                patient_ref=plan.patient_ref,
+                checked_at=plan.checked_at,
             )
         with speaking(result.language):
             body = self._result_text(plan, result)
@@ -235,15 +241,7 @@ class ResultDelivery:
             photo = await self.uploads.first_photo(bot, result.public_id)
         if photo is None:
             return
-        await send_result_card(
-            bot,
-            result.chat_id,
-            photo,
-            result.diagnosis,
-            result.advice,
-            str(result.public_id),
-            self.top,
-        )
+        await send_result_card(bot, result.chat_id, result, photo, self.top, zone=self.zone)
 
     async def redeliver(self, bot: Bot) -> None:
         """Results whose next try is due (a crash, a Telegram outage), the longest due first."""

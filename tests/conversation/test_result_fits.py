@@ -20,17 +20,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
+from bot.card.layout import WIDTH
+from bot.db.models import (
+    PATIENT_REF_MAX,
+    Case,
+    Subject,
+    TriageDecision,
+    TriageDecisionKind,
+    TriagePost,
+)
 from bot.domain.advice import AdviceRules, advise
 from bot.domain.diagnosis import Condition, Diagnosis
+from bot.domain.questionnaire import Questionnaire
+from bot.domain.result import CaseResult
 from bot.i18n import SUPPORTED, speaking
 from bot.i18n.limits import CAPTION_MAX_UTF16, TEXT_MAX_UTF16
 from bot.i18n.texts import text
 from bot.modelderm.errors import AnswerError
 from bot.modelderm.protocol import parse_answer
 from bot.views.clinic_card import render_card
-from bot.views.result import RESULT_MAX_UTF16, render_result, short_case_id
-from bot.views.result_card import render_result_card
+from bot.views.result import RESULT_MAX_UTF16, render_result
+from bot.views.result_card import card_caption, render_result_card
 from tests.fakes.telegram_text import parse_html, utf16_len
 from tests.images import jpeg_bytes, make_skin_photo
 
@@ -141,21 +151,39 @@ def test_any_answer_gives_a_result_text_that_fits_in_every_language(body: bytes,
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=answers(), language=st.sampled_from(SUPPORTED))
-async def test_any_answer_gives_a_card_that_renders(body: bytes, language: str) -> None:
+@given(
+    body=answers(),
+    language=st.sampled_from(SUPPORTED),
+    patient_ref=st.one_of(st.none(), st.text(max_size=PATIENT_REF_MAX)),
+)
+async def test_any_answer_gives_a_card_that_renders(
+    body: bytes, language: str, patient_ref: str | None
+) -> None:
     diagnosis = diagnosis_of(body)
     if diagnosis is None:
         return
-    advice = advise(diagnosis, AdviceRules())
+    result = CaseResult(
+        public_id=uuid.UUID(PUBLIC_ID),
+        chat_id=1,
+        language=language,
+        diagnosis=diagnosis,
+        advice=advise(diagnosis, AdviceRules()),
+        clinic_queued=False,
+        questionnaire=Questionnaire(),
+        patient_ref=patient_ref,
+        checked_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+    )
     with speaking(language):
-        png = await render_result_card(card_photo(), diagnosis, advice, 5)
-        assert_fits(text("card_caption", case=short_case_id(PUBLIC_ID)), CAPTION_MAX_UTF16)
+        png = await render_result_card(result, card_photo(), 5, dt.UTC)
+        caption = card_caption(result, dt.UTC)
+    # The caption is Telegram HTML that fits, whatever the patient's code.
+    assert_fits(caption, CAPTION_MAX_UTF16)
     with Image.open(io.BytesIO(png)) as card:
         assert card.format == "PNG"
-        assert card.width == 720
-        # Names are cut short, so five of them cannot make a card taller than a phone screen
-        # can scroll through comfortably (the photo alone is 512 px).
-        assert card.height < 2000
+        assert card.width == WIDTH
+        # Names are cleaned and cut short: even three of the longest, in any script, make a
+        # card no taller than two bubble widths (every real name fits in 1.25, test_card.py).
+        assert card.height <= 2 * WIDTH
 
 
 clinician_names = st.lists(

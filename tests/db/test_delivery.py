@@ -8,8 +8,9 @@ import uuid
 from bot.db import cases, delivery
 from bot.db.database import Database
 from bot.db.delivery import DeliveryWay
-from bot.db.models import DeliveryFailure
-from tests.db.helpers import DIAGNOSIS, accept_terms, case_with_photos
+from bot.db.models import DeliveryFailure, Subject
+from bot.domain.questionnaire import Questionnaire, Sex
+from tests.db.helpers import DIAGNOSIS, accept_terms, case_with_photos, set_answers, set_subject
 
 USER = 5_123_456_789
 T0 = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
@@ -95,6 +96,26 @@ async def test_a_prompt_result_is_an_edit_of_the_status_message(database: Databa
     # A redelivery (after a crash) edits the same message again: repeating it changes nothing.
     again = await claim(database, public_id, at(70))
     assert again is not None and (again.way, again.attempt) == (DeliveryWay.EDIT, 2)
+
+
+async def test_a_redelivery_knows_when_the_check_was_sent_and_for_whom(
+    database: Database,
+) -> None:
+    # What the result's card shows (date, patient's code), read back for a result delivered
+    # after a restart; the date is the person's press, not the retry's resubmission.
+    await accept_terms(database, USER)
+    public_id = await case_with_photos(database, USER, 1)
+    answers = Questionnaire(birth_year=1990, sex=Sex.FEMALE)
+    await database.run(set_answers, public_id, answers)
+    await database.run(set_subject, public_id, Subject.OTHER_WITH_PERMISSION, "P-0042")
+    await database.run(cases.mark_submitted, public_id, now=T0)
+    await database.run(cases.mark_pending_retry, public_id, "502", at(1), now=at(1))
+    await database.run(cases.mark_submitted, public_id, now=at(600))
+    await database.run(cases.mark_completed, public_id, DIAGNOSIS, now=at(605))
+    plan = await claim(database, public_id, at(606))
+    assert plan is not None
+    assert plan.checked_at == T0 and plan.checked_at.tzinfo is not None
+    assert plan.patient_ref == "P-0042" and plan.questionnaire == answers
 
 
 async def test_delivered_once_and_the_card_claimed_once(database: Database) -> None:
