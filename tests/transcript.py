@@ -1,6 +1,7 @@
 """The chat of the reference check, as a person sees it at the end, and what it cost.
 
     python -m tests.transcript [--language en|ko|es] [--for own|someone-else]
+                               [--answer benign|high-risk|infection]
 
 Runs the real bot (`build_application`) in this process against the fake Telegram and the fake
 Model Dermatology API: /start, agree, own skin (or someone else's, with a typed reference), two
@@ -26,7 +27,7 @@ from bot.config import Settings
 from bot.db.migrate import upgrade_to_head
 from bot.i18n.texts import text_in
 from tests.conversation.flows import WAIT, photo
-from tests.fakes.modelderm_server import FakeModelDerm
+from tests.fakes.modelderm_server import DEFAULT_CONDITIONS, FakeModelDerm
 from tests.fakes.plugin import World, settings_for, sqlite_url
 from tests.fakes.telegram_server import FLOOD_LIMITED, FakeTelegram, StoredMessage
 from tests.fakes.telegram_user import ChatMessage, FakeUser
@@ -35,6 +36,32 @@ from tests.fakes.telegram_user import ChatMessage, FakeUser
 ANSWERS = ("sex_f", "skin_3", "site_arm", "severity_o", "severity_x", "onset_w")
 BIRTH_YEAR = "1984"
 REFERENCE = "PT-7"
+# What the API answers, by name: (conditions, malignancy output). The benign one is the API's
+# documented example; the others are shaped like real answers for a skin cancer and an infection.
+API_ANSWERS: dict[str, tuple[tuple[tuple[str, float], ...], int]] = {
+    "benign": (DEFAULT_CONDITIONS, 4),
+    "high-risk": (
+        (
+            ("Melanoma", 0.4102),
+            ("Melanocytic nevus", 0.1893),
+            ("Basal cell carcinoma", 0.0907),
+            ("Seborrheic keratosis", 0.0688),
+            ("Dysplastic nevus", 0.0512),
+            ("Hemangioma", 0.0301),
+        ),
+        71,
+    ),
+    "infection": (
+        (
+            ("Cellulitis", 0.3817),
+            ("Erysipelas", 0.1422),
+            ("Insect bite", 0.1103),
+            ("Contact dermatitis", 0.0724),
+            ("Urticaria", 0.0415),
+        ),
+        3,
+    ),
+}
 # The result's title: the message that may keep its "New check" button.
 RESULT_TITLE = "result_title"
 
@@ -88,7 +115,8 @@ def bar(telegram: FakeTelegram, person: FakeUser, language: str) -> Bar:
     by_method = collections.Counter(c.method for c in calls)
     flood = sum(n for method, n in by_method.items() if method.lower() in FLOOD_LIMITED)
     messages = person.messages
-    title = re.sub("<[^>]+>", "", text_in(language, RESULT_TITLE, case="")).split("(")[0].strip()
+    heading = text_in(language, RESULT_TITLE, case="", date="")
+    title = re.sub("<[^>]+>", "", heading).split("(")[0].strip()
     results = [m for m in messages if title in m.text and not m.photo]
     latest_result = results[-1] if results else None
     kept = latest_result.message_id if latest_result is not None else None
@@ -148,11 +176,12 @@ def report(telegram: FakeTelegram, person: FakeUser, language: str) -> str:
     return "\n".join(lines)
 
 
-async def run(language: str, own: bool) -> str:
+async def run(language: str, own: bool, answer: str = "benign") -> str:
+    conditions, malignancy = API_ANSWERS[answer]
     with tempfile.TemporaryDirectory(prefix="transcript-") as tmp:
         database = Path(tmp) / "bot.sqlite3"
         await asyncio.to_thread(upgrade_to_head, sqlite_url(database))
-        async with FakeTelegram() as telegram, FakeModelDerm() as api:
+        async with FakeTelegram() as telegram, FakeModelDerm(conditions, malignancy) as api:
             settings = settings_for(telegram, [api.url], database)
             # The default quiet time of an album, as a real deployment has it.
             default_quiet = Settings.model_fields["album_quiet_s"].default
@@ -169,8 +198,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--language", choices=("en", "ko", "es"), default="en")
     parser.add_argument("--for", dest="whose", choices=("own", "someone-else"), default="own")
+    parser.add_argument("--answer", choices=tuple(API_ANSWERS), default="benign")
     args = parser.parse_args()
-    print(asyncio.run(run(args.language, args.whose == "own")))
+    print(asyncio.run(run(args.language, args.whose == "own", args.answer)))
 
 
 if __name__ == "__main__":

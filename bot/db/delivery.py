@@ -24,6 +24,7 @@ from bot.db.cases import lock_case
 from bot.db.models import ERROR_TEXT_MAX, Case, CaseStatus, DeliveryFailure
 from bot.db.triage import post_of_case
 from bot.domain.diagnosis import Diagnosis
+from bot.domain.questionnaire import Questionnaire
 
 
 class DeliveryWay(StrEnum):
@@ -44,6 +45,10 @@ class Delivery:
     # The result of a check sent earlier (after a retry, or long after the press): say so, and
     # since an edit does not notify, tell the person that it came.
     late: bool
+    # What a redelivery's result shows besides the diagnosis (see bot.domain.result.CaseResult).
+    questionnaire: Questionnaire
+    patient_ref: str | None
+    checked_at: dt.datetime
     # The person's stored language, and whether the clinic's queue took the case, for a
     # redelivery's result (a first delivery knows both from the completing transaction).
     language: str | None = None
@@ -129,6 +134,9 @@ def claim_delivery(
         way=way,
         status_message_id=case.status_message_id,
         late=_late(case, now, late_after),
+        questionnaire=case.questionnaire,
+        patient_ref=case.patient_ref,
+        checked_at=case.checked_at,
         language=case.user.language,
         clinic_queued=post_of_case(session, case.public_id) is not None,
     )

@@ -96,6 +96,8 @@ class _Sending:
     chat_id: int
     language: str | None
     round: _Round
+    patient_ref: str | None
+    checked_at: dt.datetime
 
 
 def _sending(
@@ -119,6 +121,8 @@ def _sending(
             unreadable_before=case.unreadable_answers,
             status_message_id=case.status_message_id,
         ),
+        patient_ref=case.patient_ref,
+        checked_at=case.checked_at,
     )
 
 
@@ -276,7 +280,7 @@ class Analysis:
         card_photo: bytes | None,
     ) -> None:
         desk = self.desk
-        advice = advise(diagnosis, self.advice_rules)
+        advice = advise(diagnosis, sending.questionnaire, self.advice_rules)
 
         def complete(session: Session) -> bool:
             """Whether the clinic's queue took the case."""
@@ -299,6 +303,9 @@ class Analysis:
             diagnosis=diagnosis,
             advice=advice,
             clinic_queued=queued,
+            questionnaire=sending.questionnaire,
+            patient_ref=sending.patient_ref,
+            checked_at=sending.checked_at,
             card_photo=card_photo,
         )
         await self.delivery.deliver(bot, public_id, result)

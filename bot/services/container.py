@@ -103,7 +103,13 @@ class Services:
         )
         desk = TriageDesk.from_settings(settings, database, tasks, photos, rules)
         delivery = ResultDelivery(
-            database, uploads, rules, top=settings.result_top_n, clinic_on=desk is not None
+            database,
+            uploads,
+            rules,
+            top=settings.result_top_n,
+            clinic_on=desk is not None,
+            zone=settings.zone,
+            protect=settings.protect_results,
         )
         analysis = Analysis(
             database,

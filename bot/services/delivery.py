@@ -110,9 +110,13 @@ class ResultDelivery:
         *,
         top: int,
         clinic_on: bool,
+        zone: dt.tzinfo,
+        protect: bool,
     ) -> None:
+        """`zone`: the TIMEZONE the result dates the check in. `protect`: PROTECT_RESULTS, the
+        result and its card cannot be forwarded or saved (Telegram's protect_content)."""
         self.database, self.uploads, self.advice_rules = database, uploads, advice_rules
-        self.top = top
+        self.top, self.zone, self.protect = top, zone, protect
         # Triage by the clinic is on: a result the clinic's queue took says a clinician will look.
         self.clinic_on = clinic_on
 
@@ -139,8 +143,11 @@ class ResultDelivery:
                 chat_id=plan.chat_id,
                 language=plan.language,
                 diagnosis=plan.diagnosis,
-                advice=advise(plan.diagnosis, self.advice_rules),
+                advice=advise(plan.diagnosis, plan.questionnaire, self.advice_rules),
                 clinic_queued=plan.clinic_queued,
+                questionnaire=plan.questionnaire,
+                patient_ref=plan.patient_ref,
+                checked_at=plan.checked_at,
             )
         with speaking(result.language):
             body = self._result_text(plan, result)
@@ -149,7 +156,7 @@ class ResultDelivery:
                     edited = await self._edit_in(bot, plan, body, result)
                 else:
                     edited = False
-                    await _send_new(bot, plan, body, result)
+                    await self._send_new(bot, plan, body, result)
             except _Ended:
                 return
             except TelegramError as exc:
@@ -162,7 +169,7 @@ class ResultDelivery:
                 await self._send_card(bot, result)
 
     def _result_text(self, plan: Delivery, result: CaseResult) -> str:
-        body = render_result(result.diagnosis, result.advice, str(result.public_id), top=self.top)
+        body = render_result(result, zone=self.zone, top=self.top)
         if plan.late:
             body = f"{text('pending_result_intro')}\n\n{body}"
         if self.clinic_on and result.clinic_queued:
@@ -205,11 +212,21 @@ class ResultDelivery:
             )
             raise _Ended
         try:
-            await _send_new(bot, plan, body, result)
+            await self._send_new(bot, plan, body, result)
         except TelegramError as exc:
             await self._failed(plan, exc, new_message=True)
             raise _Ended from exc
         return False
+
+    async def _send_new(self, bot: Bot, plan: Delivery, body: str, result: CaseResult) -> None:
+        # An edit cannot set protect_content: the "Analysing…" it becomes was sent with it.
+        await bot.send_message(
+            plan.chat_id,
+            body,
+            reply_markup=result_keyboard(result),
+            link_preview_options=NO_PREVIEW,
+            protect_content=self.protect,
+        )
 
     async def _failed(self, plan: Delivery, exc: TelegramError, *, new_message: bool) -> None:
         reason = _gives_up(exc)
@@ -243,6 +260,7 @@ class ResultDelivery:
             result.advice,
             str(result.public_id),
             self.top,
+            protect=self.protect,
         )
 
     async def redeliver(self, bot: Bot) -> None:
@@ -254,12 +272,6 @@ class ResultDelivery:
             except Exception:
                 # The others of this round still get their try.
                 log.exception("redelivery of case %s failed", public_id)
-
-
-async def _send_new(bot: Bot, plan: Delivery, body: str, result: CaseResult) -> None:
-    await bot.send_message(
-        plan.chat_id, body, reply_markup=result_keyboard(result), link_preview_options=NO_PREVIEW
-    )
 
 
 async def _notify(bot: Bot, plan: Delivery) -> None:

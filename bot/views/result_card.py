@@ -70,12 +70,15 @@ async def send_result_card(
     advice: Advice,
     public_id: str,
     top: int,
+    *,
+    protect: bool = False,
 ) -> bool:
-    """Draw and send the card; False (logged) when that failed: the text result is enough."""
+    """Draw and send the card; False (logged) when that failed: the text result is enough.
+    `protect`: PROTECT_RESULTS (no forwarding or saving)."""
     try:
         png = await render_result_card(photo, diagnosis, advice, top)
         caption = text("card_caption", case=short_case_id(public_id))
-        await bot.send_photo(chat_id, png, caption=caption)
+        await bot.send_photo(chat_id, png, caption=caption, protect_content=protect)
     except Exception:
         log.warning("result card of case %s not sent", public_id, exc_info=True)
         return False

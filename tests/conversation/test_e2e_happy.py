@@ -26,7 +26,9 @@ async def test_happy_path_with_one_photo_and_every_answer(world: World) -> None:
         result = await alice.wait_for("AI estimate", timeout=WAIT)
     assert "1. Insect bite — 27%" in result.text
     assert "not certified by the FDA or CE" in result.text
-    assert "What to do next" in result.text
+    # What to do comes first, under the header.
+    assert result.text.splitlines()[2].startswith("🟩 Look after it yourself and watch it")
+    assert result.text.index("🟩") < result.text.index("1. Insect bite")
     assert result.buttons == ["➕ New check"]
     (request,) = world.api.requests
     assert len(request.files) == 1
