@@ -111,14 +111,17 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
             "Pain: No",
             "How long: Less than a month",
             "Whose skin: the sender's own",
+            "Photos: 2",
             "1. Insect bite — 27%",
-            "Malignancy output (raw",
+            "Malignancy output (raw, scale not published): 4",
             "Bot's advice to the person:",
             "waiting",
         ):
             assert fragment in card.text, fragment
         for identifier in ("Alice", "Liddell", "alice_skin", str(alice.id), "1984"):
             assert identifier not in card.text, identifier
+        # The malignancy output and the photo count are the clinic's, not the person's.
+        assert "alignancy" not in result.text and "Photos" not in result.text
         assert card.buttons == [
             "Self-care advice",
             "Routine appointment",
