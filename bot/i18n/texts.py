@@ -266,11 +266,12 @@ MESSAGES: dict[str, str] = {
     "advice_why_nothing_named": "the AI named no condition for these photos",
     # Self-care is the tier no rule asks for.
     "advice_why_self_care": "the AI's closest matches are usually harmless",
-    # Further reasons after the headline, joined by "; ".
+    # Further reasons after the headline ({reasons}: advice_why_* joined by the separator).
     "advice_also": "Also: {reasons}.",
+    "advice_also_separator": "; ",
     # What to do now, under the headline.
     "advice_next_urgent_care": (
-        "Go to an emergency department or an urgent care clinic today; do not wait for an "
+        "Go to an emergency department or an urgent care clinic now; do not wait for an "
         "appointment."
     ),
     "advice_next_within_days": "Contact a doctor or clinic today, and show them this message.",
@@ -304,8 +305,9 @@ MESSAGES: dict[str, str] = {
     "result_ai_label": "“{name}”",
     "result_ai_labels": "A name in quotation marks is the AI's own label, as the AI wrote it.",
     "redflags": (
-        "🚑 <b>Go to urgent care now</b> with a fever or feeling unwell, fast-spreading redness, "
-        "blistering or peeling skin, a sore mouth or eyes, swollen lips or trouble breathing."
+        "🚑 <b>Go to urgent care now</b> if there is fever or feeling unwell, fast-spreading "
+        "redness, blistering or peeling skin, a sore mouth or eyes, swollen lips or trouble "
+        "breathing."
     ),
     # The one disclaimer of a check (the welcome has its own line, the card one in its picture).
     "disclaimer": (

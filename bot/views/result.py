@@ -185,7 +185,7 @@ def headline(advice: Advice, questionnaire: Questionnaire) -> list[str]:
         if wording is not None and len(further) < MAX_FURTHER_REASONS:
             further.append(wording)
     if further:
-        lines.append(raw("advice_also", reasons="; ".join(further)))
+        lines.append(raw("advice_also", reasons=text("advice_also_separator").join(further)))
     lines.append(text(f"advice_next_{tier.value}"))
     return lines
 
