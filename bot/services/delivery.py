@@ -169,11 +169,12 @@ class ResultDelivery:
                 await self._send_card(bot, result)
 
     def _result_text(self, plan: Delivery, result: CaseResult) -> str:
-        body = render_result(result, zone=self.zone, top=self.top)
+        # A clinician's word to come belongs with what to do now, not below the disclaimer.
+        clinic = self.clinic_on and result.clinic_queued
+        notes = [text("triage_result_note")] if clinic else []
+        body = render_result(result, zone=self.zone, top=self.top, after_headline=notes)
         if plan.late:
             body = f"{text('pending_result_intro')}\n\n{body}"
-        if self.clinic_on and result.clinic_queued:
-            body = f"{body}\n\n{text('triage_result_note')}"
         return body
 
     async def _edit_in(self, bot: Bot, plan: Delivery, body: str, result: CaseResult) -> bool:

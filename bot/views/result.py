@@ -41,8 +41,8 @@ from bot.i18n.limits import TEXT_MAX_UTF16, display_label, trim_label, visible_l
 from bot.i18n.texts import MESSAGES, raw, text
 
 # Room left in the message for what deliver() (bot/services/delivery.py) puts around the
-# result: the late result's intro and the clinic's note. A test checks that they fit in it in
-# every language.
+# result: the late result's intro. A test checks that it fits in it in every language. Lines
+# after the headline (the clinic's note, a comparison) are inside RESULT_MAX_UTF16.
 ROOM_AROUND_RESULT = 512
 RESULT_MAX_UTF16 = TEXT_MAX_UTF16 - ROOM_AROUND_RESULT
 

@@ -92,6 +92,8 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
         await alice.press("📤 Send for analysis")
         result = await alice.wait_for("AI estimate", timeout=WAIT)
         assert "A clinician of the clinic will also look at this check" in result.text
+        # With what to do now, above the AI's matches.
+        assert result.text.index("A clinician of the clinic") < result.text.index("1. Insect")
         # The result card comes after the text: wait for it, so that it is not taken below for
         # something sent when nothing should be.
         await alice.wait_for(lambda m: m.photo is not None, timeout=WAIT)

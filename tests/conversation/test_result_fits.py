@@ -171,8 +171,15 @@ def test_any_answer_gives_a_result_text_that_fits_in_every_language(
             # Each condition is one line: its name cannot break it.
             ranks = [line for line in plain.splitlines() if line[:1].isdigit() and ". " in line]
             assert len(ranks) == min(top, len(diagnosis.conditions))
-            # As deliver() sends it: with the late result's intro and the clinic's note.
-            around = f"{text('pending_result_intro')}\n\n{result}\n\n{text('triage_result_note')}"
+            # As deliver() sends it: with the clinic's note and the late result's intro.
+            noted = render_result(
+                case_result,
+                zone=ZoneInfo("Asia/Seoul"),
+                top=top,
+                after_headline=[text("triage_result_note")],
+            )
+            assert_fits(noted, RESULT_MAX_UTF16)
+            around = f"{text('pending_result_intro')}\n\n{noted}"
             assert_fits(around, TEXT_MAX_UTF16)
 
 
