@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     advice_see_doctor_threshold: float = Field(default=0.20, ge=0, le=1)
     advice_rules_file: str | None = None
     result_top_n: int = Field(default=5, ge=1, le=10)
+    # Telegram's protect_content: no forwarding or saving. Off for the person's result, so that
+    # they can forward it to their doctor; on for the clinic's posts of people's photos.
+    protect_results: bool = False
+    protect_clinic_posts: bool = True
 
     # Triage by the clinic's clinicians in their Telegram group (bot/services/triage_desk.py);
     # off when unset.

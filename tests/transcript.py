@@ -124,7 +124,8 @@ def bar(telegram: FakeTelegram, person: FakeUser, language: str) -> Bar:
     by_method = collections.Counter(c.method for c in calls)
     flood = sum(n for method, n in by_method.items() if method.lower() in FLOOD_LIMITED)
     messages = person.messages
-    title = re.sub("<[^>]+>", "", text_in(language, RESULT_TITLE, case="")).split("(")[0].strip()
+    heading = text_in(language, RESULT_TITLE, case="", date="")
+    title = re.sub("<[^>]+>", "", heading).split("(")[0].strip()
     results = [m for m in messages if title in m.text and not m.photo]
     latest_result = results[-1] if results else None
     kept = latest_result.message_id if latest_result is not None else None
@@ -210,7 +211,7 @@ async def run(
                 await reference_check(world, person, language, own=own)
             card = last_card(telegram, person)
             if save_card is not None and card is not None:
-                save_card.write_bytes(card)
+                await asyncio.to_thread(save_card.write_bytes, card)
             return report(telegram, person, language)
 
 

@@ -42,18 +42,17 @@ class Delivery:
     attempt: int
     way: DeliveryWay
     status_message_id: int | None
-    # When the person sent the check (aware UTC), for the result's date, and their answers.
-    checked_at: dt.datetime
-    questionnaire: Questionnaire
     # The result of a check sent earlier (after a retry, or long after the press): say so, and
     # since an edit does not notify, tell the person that it came.
     late: bool
+    # What a redelivery's result shows besides the diagnosis (see bot.domain.result.CaseResult).
+    questionnaire: Questionnaire
+    patient_ref: str | None
+    checked_at: dt.datetime
     # The person's stored language, and whether the clinic's queue took the case, for a
     # redelivery's result (a first delivery knows both from the completing transaction).
     language: str | None = None
     clinic_queued: bool = False
-    # The field worker's code for the patient.
-    patient_ref: str | None = None
 
 
 def _deliverable(case: Case) -> bool:
@@ -135,11 +134,11 @@ def claim_delivery(
         way=way,
         status_message_id=case.status_message_id,
         late=_late(case, now, late_after),
-        language=case.user.language,
-        clinic_queued=post_of_case(session, case.public_id) is not None,
         questionnaire=case.questionnaire,
         patient_ref=case.patient_ref,
-        checked_at=case.requested_at or case.submitted_at or case.created_at,
+        checked_at=case.checked_at,
+        language=case.user.language,
+        clinic_queued=post_of_case(session, case.public_id) is not None,
     )
 
 

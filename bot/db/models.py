@@ -271,6 +271,12 @@ class Case(Base):
     def result(self) -> Diagnosis | None:
         return None if self.diagnosis is None else Diagnosis.from_dict(self.diagnosis)
 
+    @property
+    def checked_at(self) -> dt.datetime:
+        """When the person sent the check (their latest Send or Try again), as its result dates
+        it: a retry by the bot later does not change the day the person sent it."""
+        return self.requested_at or self.submitted_at or self.created_at
+
 
 # When a case ended (completed, failed or cancelled, the earliest recorded first): retention
 # counts its period from here. Queries must use this very expression for its index to serve them.

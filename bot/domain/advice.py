@@ -10,12 +10,12 @@ may replace the condition lists with a JSON file (`ADVICE_RULES_FILE`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from bot.domain.diagnosis import Diagnosis
-from bot.i18n.limits import display_label
+from bot.domain.diagnosis import Condition, Diagnosis
+from bot.domain.questionnaire import Questionnaire
 
 
 class AdviceTier(StrEnum):
@@ -88,6 +88,8 @@ class AdviceRules:
     # Scale undocumented; benign-looking answers in the API's samples carry 1 to 6.
     malignancy_output_threshold: int | None = 10
     see_doctor_threshold: float = 0.20
+    # Below this top AI match score the AI is unsure, and the advice never self-care only.
+    unsure_below: float = 0.20
     malignant_patterns: tuple[str, ...] = MALIGNANT_OR_PREMALIGNANT
     see_doctor_patterns: tuple[str, ...] = NEEDS_A_DOCTOR
 
@@ -101,17 +103,46 @@ class AdviceRules:
         for key in ("top_n", "malignancy_output_threshold"):
             if key in data:
                 changes[key] = None if data[key] is None else int(data[key])
-        for key in ("malignant_threshold", "see_doctor_threshold"):
+        for key in ("malignant_threshold", "see_doctor_threshold", "unsure_below"):
             if key in data:
                 changes[key] = float(data[key])
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+class Why(StrEnum):
+    """Why the advice is what it is: one member per rule."""
+
+    EMERGENCY = "emergency"
+    NEEDS_TREATMENT = "needs_treatment"
+    POSSIBLE_CANCER = "possible_cancer"
+    CHANGED = "changed"
+    SEVERE_PAIN = "severe_pain"
+    RECENT_SEVERE = "recent_severe"
+    UNSURE = "unsure"
+    NOTHING_NAMED = "nothing_named"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    why: Why
+    # The tier this rule asks for at least.
+    tier: AdviceTier
+    # API names (as the API spells them) that triggered it.
+    conditions: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Advice:
     tier: AdviceTier
-    # Why this tier, for logs, triage and tests: e.g. "Melanoma 23%" (names cut short).
-    reasons: tuple[str, ...] = field(default_factory=tuple)
+    # Every rule that fired, most urgent first; reasons[0] set the tier.
+    reasons: tuple[Reason, ...] = ()
+    # The top AI match score is below rules.unsure_below.
+    unsure: bool = False
+    # "Nonspecific (normal)" is among the top matches.
+    nonspecific: bool = False
+
+
+NONSPECIFIC = "nonspecific"
 
 
 def _matches(name: str, patterns: tuple[str, ...]) -> bool:
@@ -119,31 +150,38 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
     return any(p in lowered for p in patterns)
 
 
-def advise(diagnosis: Diagnosis, rules: AdviceRules) -> Advice:
-    top = diagnosis.conditions[: rules.top_n]
-    reasons = tuple(
-        f"{display_label(c.name)} {c.probability:.0%}"
-        for c in top
-        if c.probability >= rules.malignant_threshold and _matches(c.name, rules.malignant_patterns)
+def _names(
+    conditions: tuple[Condition, ...], threshold: float, patterns: tuple[str, ...]
+) -> tuple[str, ...]:
+    return tuple(
+        c.name for c in conditions if c.probability >= threshold and _matches(c.name, patterns)
     )
+
+
+def advise(diagnosis: Diagnosis, questionnaire: Questionnaire, rules: AdviceRules) -> Advice:
+    # The questionnaire's rules (recent change, severe pain) are helper A's rewrite.
+    del questionnaire
+    top = diagnosis.conditions[: rules.top_n]
+    reasons: list[Reason] = []
+    cancer = _names(top, rules.malignant_threshold, rules.malignant_patterns)
     threshold = rules.malignancy_output_threshold
-    if (
+    high_output = (
         threshold is not None
         and diagnosis.malignancy_output is not None
         and diagnosis.malignancy_output >= threshold
-    ):
-        reasons += (f"malignancy output {diagnosis.malignancy_output}",)
-    if reasons:
-        return Advice(AdviceTier.WITHIN_2_WEEKS, reasons)
+    )
+    if cancer or high_output:
+        reasons.append(Reason(Why.POSSIBLE_CANCER, AdviceTier.WITHIN_2_WEEKS, cancer))
     if not diagnosis.conditions:
         # Nothing named is nothing known: never a reason to reassure.
-        return Advice(AdviceTier.WITHIN_DAYS, ("no condition named",))
-    reasons = tuple(
-        f"{display_label(c.name)} {c.probability:.0%}"
-        for c in top
-        if c.probability >= rules.see_doctor_threshold
-        and _matches(c.name, rules.see_doctor_patterns)
-    )
-    if reasons:
-        return Advice(AdviceTier.WITHIN_DAYS, reasons)
-    return Advice(AdviceTier.SELF_CARE)
+        reasons.append(Reason(Why.NOTHING_NAMED, AdviceTier.WITHIN_DAYS))
+    treatment = _names(top, rules.see_doctor_threshold, rules.see_doctor_patterns)
+    if treatment:
+        reasons.append(Reason(Why.NEEDS_TREATMENT, AdviceTier.WITHIN_DAYS, treatment))
+    unsure = bool(top) and top[0].probability < rules.unsure_below
+    if unsure:
+        reasons.append(Reason(Why.UNSURE, AdviceTier.IF_NO_IMPROVEMENT))
+    reasons.sort(key=lambda reason: -reason.tier.urgency)
+    tier = reasons[0].tier if reasons else AdviceTier.SELF_CARE
+    nonspecific = any(NONSPECIFIC in c.name.lower() for c in top)
+    return Advice(tier, tuple(reasons), unsure=unsure, nonspecific=nonspecific)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -21,10 +21,11 @@ class CaseResult:
     # The clinic's queue took the case (in the transaction that completed it): the result says
     # a clinician will look.
     clinic_queued: bool
+    # The answers as stored on the case (some caveats of the result depend on them).
     questionnaire: Questionnaire
-    # The field worker's code for the patient, when the check is for one.
+    # The field worker's code for the person whose skin it is; None for one's own skin.
     patient_ref: str | None
-    # When the case was submitted (aware, UTC).
-    checked_at: datetime.datetime
+    # When the person sent the check (bot.db.models.Case.checked_at), aware UTC.
+    checked_at: dt.datetime
     # The first photo as the API received it, for the card; None: fetched again when needed.
     card_photo: bytes | None = None

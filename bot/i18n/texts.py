@@ -237,41 +237,81 @@ MESSAGES: dict[str, str] = {
     # The answers so far, above the current question: "✓ Someone else's: PT-7 · ✓ 2 photos".
     "header_reference": "{whose}: {value}",
     # --- analysis and result
-    "result_title": "<b>AI estimate</b> (check {case})",
-    "result_intro": "Most likely conditions, according to the AI:",
-    "result_line": "{rank}. {name} — {percent}\n<code>{bar}</code>",
-    "result_malignancy": "Malignancy output of the AI: {value} (scale not published).",
-    "result_photos_used": "Photos analysed: {count}.",
+    # The result (bot/views/result.py), top to bottom. Its one header line:
+    "result_title": "<b>AI estimate</b> (check {case}) · {date}",
+    # ... with the patient code a field worker typed for someone else's skin.
+    "result_title_patient": "<b>AI estimate</b> (check {case}) · {date} · {patient}",
+    # The headline: what to do and how soon ({action}: one of advice_<tier>), and why ({why}:
+    # one of advice_why_*, a clause that follows a colon).
+    "advice_because": "{action}: {why}.",
+    "advice_alone": "{action}.",
+    "advice_urgent_care": "<b>Get urgent care now</b>",
+    "advice_within_days": "<b>See a doctor within a few days</b>",
+    "advice_within_2_weeks": "<b>See a dermatologist (skin doctor) within 2 weeks</b>",
+    "advice_if_no_improvement": "<b>See a doctor if it is not better in 2 to 4 weeks</b>",
+    "advice_self_care": "<b>Look after it yourself and watch it</b>",
+    "advice_why_emergency": "the AI's matches include a condition that can be an emergency",
+    "advice_why_needs_treatment": (
+        "the AI's matches include an infection or another condition that needs treatment"
+    ),
+    "advice_why_possible_cancer": (
+        "the AI found signs that need a doctor's look (possible skin cancer or pre-cancer)"
+    ),
+    "advice_why_changed": "you said it has changed lately",
+    "advice_why_changed_bleeds": "you said it bleeds",
+    "advice_why_changed_grew_or_changed": "you said it grew or changed shape or colour",
+    "advice_why_severe_pain": "you said it hurts badly",
+    "advice_why_recent_severe": "it started less than a week ago and itches or hurts badly",
+    "advice_why_unsure": "the AI is unsure what this is (its best match score is low)",
+    "advice_why_nothing_named": "the AI named no condition for these photos",
+    # Self-care is the tier no rule asks for.
+    "advice_why_self_care": "the AI's closest matches are usually harmless",
+    # Further reasons after the headline ({reasons}: advice_why_* joined by the separator).
+    "advice_also": "Also: {reasons}.",
+    "advice_also_separator": "; ",
+    # What to do now, under the headline.
+    "advice_next_urgent_care": (
+        "Go to an emergency department or an urgent care clinic now; do not wait for an "
+        "appointment."
+    ),
+    "advice_next_within_days": "Contact a doctor or clinic today, and show them this message.",
+    "advice_next_within_2_weeks": "Book the appointment now, and show this message to the doctor.",
+    "advice_next_if_no_improvement": "Go sooner if it changes, bleeds or spreads.",
+    "advice_next_self_care": (
+        "See a doctor if it changes, bleeds or spreads, is not better in 2 to 4 weeks, or "
+        "worries you."
+    ),
+    # How far to trust the AI this time, one line each.
+    "result_unsure": "The AI is unsure: its best match score is low, so its matches may be wrong.",
+    "result_nonspecific": (
+        "The AI's answer includes “no specific condition recognised”: this does not mean the "
+        "skin is healthy."
+    ),
+    "result_caveat_dark_skin": "The AI has been tested less on dark skin.",
+    "result_caveat_minor": "The AI may be less reliable for children and teenagers.",
+    "result_caveat_one_photo": (
+        "Only one photo: with two or three (a close-up and one from further away) the AI has "
+        "more to go on."
+    ),
+    "result_intro": "<b>The AI's closest matches</b> (AI match score):",
+    "result_line": "{rank}. {name} — {percent}",
+    "result_score_note": (
+        "<i>A match score is not the chance of having it: the AI's first match is right about 4 "
+        "times in 10, one of its first three about 2 times in 3.</i>"
+    ),
     "result_nothing": "The AI did not name any condition for these photos.",
-    "result_links": "Tap a name to read about it in plain words.",
-    # A condition name the bot has no translation of, as the AI wrote it (cleaned, cut short).
+    "result_links": "Tap a name to read about it.",
+    # A condition name the bot has no entry for, as the AI wrote it (cleaned, cut short).
     "result_ai_label": "“{name}”",
     "result_ai_labels": "A name in quotation marks is the AI's own label, as the AI wrote it.",
-    "advice_title": "<b>What to do next</b>",
-    "advice_urgent_care": (
-        "🟥 <b>Get urgent care now</b>: go to an emergency department or urgent care today."
+    "redflags": (
+        "🚑 <b>Go to urgent care now</b> if there is fever or feeling unwell, fast-spreading "
+        "redness, blistering or peeling skin, a sore mouth or eyes, swollen lips or trouble "
+        "breathing."
     ),
-    "advice_within_2_weeks": (
-        "🟥 <b>See a doctor soon</b>: please make an appointment with a dermatologist "
-        "(skin doctor) within the next two weeks. Some of the results above are conditions "
-        "that a doctor should examine."
-    ),
-    "advice_within_days": (
-        "🟧 <b>See a doctor</b>: please have a doctor look at it in the next few days, "
-        "especially if it is spreading, painful or you have a fever."
-    ),
-    "advice_if_no_improvement": (
-        "🟦 <b>See a doctor if it does not improve in 2 to 4 weeks</b>, or sooner if it "
-        "changes, spreads or worries you."
-    ),
-    "advice_self_care": (
-        "🟩 <b>Watch it</b>: the most likely conditions are usually harmless. Keep an eye on it; "
-        "see a doctor if it changes, spreads, does not get better in two weeks, or worries you."
-    ),
+    # The one disclaimer of a check (the welcome has its own line, the card one in its picture).
     "disclaimer": (
-        "⚠️ <b>This is not a diagnosis.</b> The Model Dermatology AI is not certified by the "
-        "FDA or CE and can be wrong. Please see a doctor about any skin problem that worries "
-        "you — <b>urgently</b> if it bleeds, grows fast, or you feel ill."
+        "⚠️ <b>Not a diagnosis</b>: the AI is not certified by the FDA or CE and can be wrong."
     ),
     "button_new_case": "➕ New check",
     # --- result card (the picture sent after the text result; drawn with the card's font, so

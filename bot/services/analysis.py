@@ -122,7 +122,7 @@ def _sending(
             status_message_id=case.status_message_id,
         ),
         patient_ref=case.patient_ref,
-        checked_at=case.requested_at or case.submitted_at or case.created_at,
+        checked_at=case.checked_at,
     )
 
 
@@ -280,7 +280,7 @@ class Analysis:
         card_photo: bytes | None,
     ) -> None:
         desk = self.desk
-        advice = advise(diagnosis, self.advice_rules)
+        advice = advise(diagnosis, sending.questionnaire, self.advice_rules)
 
         def complete(session: Session) -> bool:
             """Whether the clinic's queue took the case."""

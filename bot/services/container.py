@@ -109,6 +109,7 @@ class Services:
             top=settings.result_top_n,
             clinic_on=desk is not None,
             zone=settings.zone,
+            protect=settings.protect_results,
         )
         analysis = Analysis(
             database,

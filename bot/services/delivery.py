@@ -110,12 +110,13 @@ class ResultDelivery:
         *,
         top: int,
         clinic_on: bool,
-        zone: dt.tzinfo = dt.UTC,
+        zone: dt.tzinfo,
+        protect: bool,
     ) -> None:
+        """`zone`: the TIMEZONE the result dates the check in. `protect`: PROTECT_RESULTS, the
+        result and its card cannot be forwarded or saved (Telegram's protect_content)."""
         self.database, self.uploads, self.advice_rules = database, uploads, advice_rules
-        self.top = top
-        # The deployment's time zone (TIMEZONE): the check's date on the card is written in it.
-        self.zone = zone
+        self.top, self.zone, self.protect = top, zone, protect
         # Triage by the clinic is on: a result the clinic's queue took says a clinician will look.
         self.clinic_on = clinic_on
 
@@ -142,7 +143,7 @@ class ResultDelivery:
                 chat_id=plan.chat_id,
                 language=plan.language,
                 diagnosis=plan.diagnosis,
-                advice=advise(plan.diagnosis, self.advice_rules),
+                advice=advise(plan.diagnosis, plan.questionnaire, self.advice_rules),
                 clinic_queued=plan.clinic_queued,
                 questionnaire=plan.questionnaire,
                 patient_ref=plan.patient_ref,
@@ -155,7 +156,7 @@ class ResultDelivery:
                     edited = await self._edit_in(bot, plan, body, result)
                 else:
                     edited = False
-                    await _send_new(bot, plan, body, result)
+                    await self._send_new(bot, plan, body, result)
             except _Ended:
                 return
             except TelegramError as exc:
@@ -168,11 +169,12 @@ class ResultDelivery:
                 await self._send_card(bot, result)
 
     def _result_text(self, plan: Delivery, result: CaseResult) -> str:
-        body = render_result(result.diagnosis, result.advice, str(result.public_id), top=self.top)
+        # A clinician's word to come belongs with what to do now, not below the disclaimer.
+        clinic = self.clinic_on and result.clinic_queued
+        notes = [text("triage_result_note")] if clinic else []
+        body = render_result(result, zone=self.zone, top=self.top, after_headline=notes)
         if plan.late:
             body = f"{text('pending_result_intro')}\n\n{body}"
-        if self.clinic_on and result.clinic_queued:
-            body = f"{body}\n\n{text('triage_result_note')}"
         return body
 
     async def _edit_in(self, bot: Bot, plan: Delivery, body: str, result: CaseResult) -> bool:
@@ -211,11 +213,21 @@ class ResultDelivery:
             )
             raise _Ended
         try:
-            await _send_new(bot, plan, body, result)
+            await self._send_new(bot, plan, body, result)
         except TelegramError as exc:
             await self._failed(plan, exc, new_message=True)
             raise _Ended from exc
         return False
+
+    async def _send_new(self, bot: Bot, plan: Delivery, body: str, result: CaseResult) -> None:
+        # An edit cannot set protect_content: the "Analysing…" it becomes was sent with it.
+        await bot.send_message(
+            plan.chat_id,
+            body,
+            reply_markup=result_keyboard(result),
+            link_preview_options=NO_PREVIEW,
+            protect_content=self.protect,
+        )
 
     async def _failed(self, plan: Delivery, exc: TelegramError, *, new_message: bool) -> None:
         reason = _gives_up(exc)
@@ -241,7 +253,9 @@ class ResultDelivery:
             photo = await self.uploads.first_photo(bot, result.public_id)
         if photo is None:
             return
-        await send_result_card(bot, result.chat_id, result, photo, self.top, zone=self.zone)
+        await send_result_card(
+            bot, result.chat_id, result, photo, self.top, zone=self.zone, protect=self.protect
+        )
 
     async def redeliver(self, bot: Bot) -> None:
         """Results whose next try is due (a crash, a Telegram outage), the longest due first."""
@@ -252,12 +266,6 @@ class ResultDelivery:
             except Exception:
                 # The others of this round still get their try.
                 log.exception("redelivery of case %s failed", public_id)
-
-
-async def _send_new(bot: Bot, plan: Delivery, body: str, result: CaseResult) -> None:
-    await bot.send_message(
-        plan.chat_id, body, reply_markup=result_keyboard(result), link_preview_options=NO_PREVIEW
-    )
 
 
 async def _notify(bot: Bot, plan: Delivery) -> None:

@@ -118,7 +118,11 @@ def _render_card(
     lines.append(text("triage_ai_malignancy", value="—" if malignancy is None else str(malignancy)))
     lines.append(text("triage_ai_tier", tier=text(f"triage_tier_{advice.tier.value}")))
     if advice.reasons:
-        lines.append(text("triage_ai_reasons", reasons=", ".join(advice.reasons)))
+        reasons = "; ".join(
+            r.why.value + "".join(f", {display_label(c)}" for c in r.conditions)
+            for r in advice.reasons
+        )
+        lines.append(text("triage_ai_reasons", reasons=reasons))
     lines.append("")
     sent = post.waiting_since.strftime(STAMP)
     if decisions or hidden_decisions:

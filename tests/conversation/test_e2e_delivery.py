@@ -48,7 +48,7 @@ def refused(world: World, person: FakeUser) -> int:
 def results(person: FakeUser) -> int:
     """Distinct messages that ever showed the person a result."""
     return sum(
-        any("Most likely conditions" in str(v.get("text", "")) for v in [*m.edits, m.raw])
+        any("(AI match score)" in str(v.get("text", "")) for v in [*m.edits, m.raw])
         for m in person.messages
     )
 
@@ -63,7 +63,7 @@ async def test_an_analysing_message_that_cannot_be_sent_does_not_stop_the_analys
         world.telegram.fail_next("sendMessage", status=403)
         await alice.press("📤 Send for analysis")
         result = await alice.wait_for(RESULT, timeout=WAIT)
-        assert "Most likely conditions" in result.text
+        assert "(AI match score)" in result.text
     assert not any("Analysing" in m.text for m in alice.messages)
     (case,) = await stored(world, Case)
     assert case.status is CaseStatus.COMPLETED and case.delivered_at is not None

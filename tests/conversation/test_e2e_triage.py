@@ -92,6 +92,8 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
         await alice.press("📤 Send for analysis")
         result = await alice.wait_for("AI estimate", timeout=WAIT)
         assert "A clinician of the clinic will also look at this check" in result.text
+        # With what to do now, above the AI's matches.
+        assert result.text.index("A clinician of the clinic") < result.text.index("1. Insect")
         # The result card comes after the text: wait for it, so that it is not taken below for
         # something sent when nothing should be.
         await alice.wait_for(lambda m: m.photo is not None, timeout=WAIT)
@@ -111,14 +113,17 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
             "Pain: No",
             "How long: Less than a month",
             "Whose skin: the sender's own",
+            "Photos: 2",
             "1. Insect bite — 27%",
-            "Malignancy output (raw",
+            "Malignancy output (raw, scale not published): 4",
             "Bot's advice to the person:",
             "waiting",
         ):
             assert fragment in card.text, fragment
         for identifier in ("Alice", "Liddell", "alice_skin", str(alice.id), "1984"):
             assert identifier not in card.text, identifier
+        # The malignancy output and the photo count are the clinic's, not the person's.
+        assert "alignancy" not in result.text and "Photos" not in result.text
         assert card.buttons == [
             "Self-care advice",
             "Routine appointment",

@@ -15,6 +15,7 @@ import io
 import json
 import unicodedata
 import uuid
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,7 +30,7 @@ from bot.db.models import (
     TriageDecisionKind,
     TriagePost,
 )
-from bot.domain.advice import AdviceRules, advise
+from bot.domain.advice import Advice, AdviceRules, Reason, Why, advise
 from bot.domain.diagnosis import Condition, Diagnosis
 from bot.domain.questionnaire import Questionnaire
 from bot.domain.result import CaseResult
@@ -45,6 +46,9 @@ from tests.fakes.telegram_text import parse_html, utf16_len
 from tests.images import jpeg_bytes, make_skin_photo
 
 PUBLIC_ID = str(uuid.UUID(int=7))
+# The answers that bring every caveat: dark skin, a child, and (with one photo) a single photo.
+EVERY_CAVEAT = Questionnaire(birth_year=2020, skin_type=6)
+NO_ANSWERS = Questionnaire()
 # What an API, or someone in between, could put in a name to change how the text around it reads.
 HOSTILE = (
     "\u202e",  # right-to-left override
@@ -132,21 +136,51 @@ def assert_fits(markup: str, limit: int) -> str:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=answers(), top=st.integers(min_value=1, max_value=10))
-def test_any_answer_gives_a_result_text_that_fits_in_every_language(body: bytes, top: int) -> None:
+@given(
+    body=answers(),
+    top=st.integers(min_value=1, max_value=10),
+    questionnaire=st.sampled_from([EVERY_CAVEAT, NO_ANSWERS]),
+    patient_ref=st.none() | name_text.map(lambda t: t[:PATIENT_REF_MAX]),
+    doubts=st.booleans(),
+)
+def test_any_answer_gives_a_result_text_that_fits_in_every_language(
+    body: bytes, top: int, questionnaire: Questionnaire, patient_ref: str | None, doubts: bool
+) -> None:
     diagnosis = diagnosis_of(body)
     if diagnosis is None:
         return
-    advice = advise(diagnosis, AdviceRules())
+    advice = advise(diagnosis, questionnaire, AdviceRules())
+    if doubts:
+        # Every line of doubt, and every reason there is, on top of what the rules said.
+        reasons = tuple(Reason(why, advice.tier) for why in Why)
+        advice = Advice(advice.tier, reasons, unsure=True, nonspecific=True)
+    case_result = CaseResult(
+        public_id=uuid.UUID(PUBLIC_ID),
+        chat_id=1,
+        language=None,
+        diagnosis=diagnosis,
+        advice=advice,
+        clinic_queued=True,
+        questionnaire=questionnaire,
+        patient_ref=patient_ref,
+        checked_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+    )
     for language in SUPPORTED:
         with speaking(language):
-            result = render_result(diagnosis, advice, PUBLIC_ID, top=top)
+            result = render_result(case_result, zone=ZoneInfo("Asia/Seoul"), top=top)
             plain = assert_fits(result, RESULT_MAX_UTF16)
-            # Each condition is one line (its name cannot break it) followed by its bar.
+            # Each condition is one line: its name cannot break it.
             ranks = [line for line in plain.splitlines() if line[:1].isdigit() and ". " in line]
             assert len(ranks) == min(top, len(diagnosis.conditions))
-            # As deliver() sends it: with the late result's intro and the clinic's note.
-            around = f"{text('pending_result_intro')}\n\n{result}\n\n{text('triage_result_note')}"
+            # As deliver() sends it: with the clinic's note and the late result's intro.
+            noted = render_result(
+                case_result,
+                zone=ZoneInfo("Asia/Seoul"),
+                top=top,
+                after_headline=[text("triage_result_note")],
+            )
+            assert_fits(noted, RESULT_MAX_UTF16)
+            around = f"{text('pending_result_intro')}\n\n{noted}"
             assert_fits(around, TEXT_MAX_UTF16)
 
 
@@ -167,9 +201,9 @@ async def test_any_answer_gives_a_card_that_renders(
         chat_id=1,
         language=language,
         diagnosis=diagnosis,
-        advice=advise(diagnosis, AdviceRules()),
+        advice=advise(diagnosis, NO_ANSWERS, AdviceRules()),
         clinic_queued=False,
-        questionnaire=Questionnaire(),
+        questionnaire=NO_ANSWERS,
         patient_ref=patient_ref,
         checked_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
     )
@@ -217,7 +251,13 @@ def test_any_answer_and_any_decisions_give_a_case_card_that_fits(
     ]
     with speaking(language):
         card = render_card(
-            post, case, diagnosis, advise(diagnosis, AdviceRules()), decisions, top=10, now=now
+            post,
+            case,
+            diagnosis,
+            advise(diagnosis, NO_ANSWERS, AdviceRules()),
+            decisions,
+            top=10,
+            now=now,
         )
     plain = assert_fits(card, TEXT_MAX_UTF16)
     if decisions:
@@ -244,7 +284,13 @@ def test_a_case_card_with_more_decisions_than_fit_counts_the_oldest() -> None:
         for n in range(100)
     ]
     card = render_card(
-        post, case, diagnosis, advise(diagnosis, AdviceRules()), decisions, top=5, now=now
+        post,
+        case,
+        diagnosis,
+        advise(diagnosis, NO_ANSWERS, AdviceRules()),
+        decisions,
+        top=5,
+        now=now,
     )
     plain = assert_fits(card, TEXT_MAX_UTF16)
     assert "Dr 099" in plain  # the latest decision

@@ -65,7 +65,7 @@ async def test_export_has_the_research_fields_and_no_identifiers(database: Datab
     assert done["body_site"] == "left forearm"
     assert (done["condition_1"], float(done["probability_1"])) == ("Insect bite", 0.2728)
     assert done["condition_3"] == "Xerotic eczema" and done["condition_4"] == ""
-    assert done["malignancy_output"] == "4"
+    assert done["malignancy_output"] == "4" and done["photos_analysed"] == "2"
     assert done["server"] == DIAGNOSIS.server and float(done["latency_s"]) == 2.5
     assert done["attempts"] == "1"
     assert rows[2]["status"] == "collecting" and rows[2]["completed_at"] == ""
