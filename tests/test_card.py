@@ -282,8 +282,8 @@ def test_the_caption_names_the_check_without_repeating_the_disclaimer(language: 
 def test_a_name_the_bot_knows_is_its_plain_name_an_unknown_one_the_ais_label() -> None:
     known = next(iter(condition_table().values()))
     for language in SUPPORTED:
-        card = _card(language, _result([(known.names["en"], 0.5), ("Zorblax rash", 0.2)]))
-        assert card.rows[0].name == known.names[language]
+        card = _card(language, _result([(known.api_name, 0.5), ("Zorblax rash", 0.2)]))
+        assert card.rows[0].name == known.plain[language]
         assert card.rows[1].name == text_in(language, "card_ai_label", name="Zorblax rash")
 
 
@@ -292,7 +292,7 @@ def test_a_name_the_bot_knows_is_its_plain_name_an_unknown_one_the_ais_label() -
 
 def _longest_names(language: str, count: int = MAX_ROWS) -> list[str]:
     face = font(Weight.REGULAR, COMPACT.name)
-    names = {info.names[language] for info in condition_table().values()}
+    names = {info.plain[language] for info in condition_table().values()}
     return sorted(names, key=lambda n: (face.getlength(n), n), reverse=True)[:count]
 
 

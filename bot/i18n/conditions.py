@@ -157,13 +157,14 @@ def plain_name(name: str, language: str) -> str | None:
 
 def medical_name(name: str, language: str) -> str | None:
     """The condition's medical name in `language` ("melanocytic nevus"), its spelling
-    corrected; None when the table lacks it or it is the same as the plain name."""
+    corrected; None when the table lacks it or the plain name already says it ("Melanoma skin
+    cancer" needs no "(melanoma)")."""
     info = _lookup(name)
     if info is None:
         return None
     language = _language(language)
     medical = info.medical[language]
-    return None if _key(medical) == _key(info.plain[language]) else medical
+    return None if _key(medical) in _key(info.plain[language]) else medical
 
 
 def info_url(name: str, language: str) -> str | None:

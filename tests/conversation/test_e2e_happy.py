@@ -32,11 +32,11 @@ async def test_happy_path_with_one_photo_and_every_answer(world: World) -> None:
         await alice.press("📤 Send for analysis")
         await alice.wait_for("Analysing your 1 photo", timeout=WAIT)
         result = await alice.wait_for("AI estimate", timeout=WAIT)
-    assert "1. Insect bite — 27%" in result.text
+    assert "1. Insect bite (insect bite reaction) — 27%" in result.text
     assert "not certified by the FDA or CE" in result.text
     # What to do comes first, under the header.
     assert result.text.splitlines()[2].startswith("🟩 Look after it yourself and watch it")
-    assert result.text.index("🟩") < result.text.index("1. Insect bite")
+    assert result.text.index("🟩") < result.text.index("1. Insect bite (")
     assert result.buttons == ["➕ New check"]
     (request,) = world.api.requests
     assert len(request.files) == 1

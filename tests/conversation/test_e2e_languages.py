@@ -12,7 +12,7 @@ from bot import terms
 from bot.card.layout import WIDTH
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.i18n import formatting
-from bot.i18n.conditions import display_name, info_url
+from bot.i18n.conditions import info_url, medical_name, plain_name
 from bot.i18n.texts import MESSAGES, text_in
 from bot.terms import Terms
 from bot.views import result_card as card_module
@@ -61,7 +61,8 @@ async def test_a_whole_check_in_the_persons_language(world: World, language: str
     assert record.text_sha256 == terms.sha256_of(in_force.text(language))
     assert record.terms_version == in_force.version(language)
     # The text result: names in the person's language, linked; percent as the language writes it.
-    top = display_name("Insect bite", language)
+    # Plain name first, the medical name after.
+    top = f"{plain_name('Insect bite', language)} ({medical_name('Insect bite', language)})"
     assert f"1. {top} — {formatting.percent(0.2728, language)}" in result.text
     if language == "es":
         assert "27\u00a0%" in result.text

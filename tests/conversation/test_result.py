@@ -95,7 +95,7 @@ def test_the_headline_comes_first_with_what_to_do_how_soon_and_why() -> None:
     assert lines[2] == plain(MESSAGES["advice_next_within_2_weeks"])
     # The matches only after what to do.
     text_only = plain(body)
-    assert text_only.index("within 2 weeks") < text_only.index("1. Melanoma — 41%")
+    assert text_only.index("within 2 weeks") < text_only.index("1. Melanoma skin cancer — 41%")
 
 
 @pytest.mark.parametrize("language", SUPPORTED)
@@ -223,7 +223,7 @@ def test_the_malignancy_output_and_the_photo_count_are_not_shown() -> None:
 def test_matches_come_with_an_ai_match_score_never_a_chance() -> None:
     body = render(result_of())
     assert "<b>The AI's closest matches</b> (AI match score):" in body
-    assert "1. Melanoma — 41%" in plain(body)
+    assert "1. Melanoma skin cancer — 41%" in plain(body)
     for word in ("chance", "probability", "likely"):
         label_lines = [line for line in plain(body).splitlines() if word in line.lower()]
         # Only the note that says what a score is not.
