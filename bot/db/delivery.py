@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from bot.db.cases import lock_case
 from bot.db.models import ERROR_TEXT_MAX, Case, CaseStatus, DeliveryFailure
 from bot.db.triage import post_of_case
 from bot.domain.diagnosis import Diagnosis
+from bot.domain.questionnaire import Questionnaire
 
 
 class DeliveryWay(StrEnum):
@@ -48,6 +49,8 @@ class Delivery:
     # redelivery's result (a first delivery knows both from the completing transaction).
     language: str | None = None
     clinic_queued: bool = False
+    # The person's answers, which the advice reads as well as the diagnosis.
+    questionnaire: Questionnaire = field(default_factory=Questionnaire)
 
 
 def _deliverable(case: Case) -> bool:
@@ -131,6 +134,7 @@ def claim_delivery(
         late=_late(case, now, late_after),
         language=case.user.language,
         clinic_queued=post_of_case(session, case.public_id) is not None,
+        questionnaire=case.questionnaire,
     )
 
 

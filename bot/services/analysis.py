@@ -276,7 +276,7 @@ class Analysis:
         card_photo: bytes | None,
     ) -> None:
         desk = self.desk
-        advice = advise(diagnosis, self.advice_rules)
+        advice = advise(diagnosis, sending.questionnaire, self.advice_rules)
 
         def complete(session: Session) -> bool:
             """Whether the clinic's queue took the case."""

@@ -139,7 +139,7 @@ class ResultDelivery:
                 chat_id=plan.chat_id,
                 language=plan.language,
                 diagnosis=plan.diagnosis,
-                advice=advise(plan.diagnosis, self.advice_rules),
+                advice=advise(plan.diagnosis, plan.questionnaire, self.advice_rules),
                 clinic_queued=plan.clinic_queued,
             )
         with speaking(result.language):

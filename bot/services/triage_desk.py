@@ -148,7 +148,7 @@ class TriageDesk:
             post,
             case,
             diagnosis,
-            advise(diagnosis, self.advice_rules),
+            advise(diagnosis, case.questionnaire, self.advice_rules),
             decisions,
             top=self.top,
             now=utcnow(),
