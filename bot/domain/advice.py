@@ -296,7 +296,8 @@ class Named:
     def describe(self, rules: AdviceRules) -> str:
         return (
             f"one of the top {rules.top_n} AI matches, with an AI match score of at least "
-            f"{rules.min_score(self.kind):.0%}, is in the {self.kind.value} list"
+            f"{rules.min_score(self.kind):.0%}, is in the {self.kind.value} list: "
+            + ", ".join(rules.patterns(self.kind))
         )
 
 
