@@ -181,6 +181,11 @@ MESSAGES: dict[str, str] = {
     "onset_w": "Less than a month",
     "onset_m": "Less than a year",
     "onset_y": "Over a year, or since birth",
+    # Kept for the advice, never sent to the API (bot/domain/questionnaire.py RecentChange).
+    "q_change": "<b>Has it changed lately?</b>",
+    "q_change_bleeds": "It bleeds",
+    "q_change_grew_or_changed": "It grew or changed shape or colour",
+    "q_change_no_change": "No change",
     "button_skip": "Skip",
     "use_buttons": "Please choose one of the buttons below (or press <b>Skip</b>).",
     "text_at_photos": "Please send a photo, or press <b>Done</b> when you have sent them all.",
@@ -199,6 +204,7 @@ MESSAGES: dict[str, str] = {
     "label_itch": "Itch",
     "label_pain": "Pain",
     "label_onset": "How long",
+    "label_recent_change": "Changed lately",
     "summary_skipped": "not given",
     "summary_send_note": (
         "When you press <b>Send for analysis</b>, the photos and answers (not the reference, "
@@ -491,10 +497,10 @@ MESSAGES: dict[str, str] = {
     "advice_rule_nothing_named": "the AI named no condition",
     "advice_rule_none_above": "none of the rules applies",
     "triage_tier_urgent_care": "🟥 urgent care now",
-    "triage_tier_within_2_weeks": "🟥 see a dermatologist within 2 weeks",
-    "triage_tier_within_days": "🟧 see a doctor in the next few days",
+    "triage_tier_within_days": "🟧 see a doctor within a few days",
+    "triage_tier_within_2_weeks": "🟨 see a dermatologist within 2 weeks",
     "triage_tier_if_no_improvement": "🟦 see a doctor if no better in 2-4 weeks",
-    "triage_tier_self_care": "🟩 watch it (self-care)",
+    "triage_tier_self_care": "🟩 self-care and watch",
     "triage_waiting": "Sent {sent} · waiting {waited}",
     "triage_sent": "Sent {sent}",
     "triage_reply_hint": "<i>Reply to this card to write to the person.</i>",

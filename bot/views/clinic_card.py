@@ -25,7 +25,15 @@ from bot.views.answers import answer_label
 from bot.views.clinic_buttons import CHANGE, CODE_OF, TriageButton
 from bot.views.result import percent, short_case_id
 
-CARD_FIELDS = (Step.SEX, Step.SKIN_TYPE, Step.BODY_SITE, Step.ITCH, Step.PAIN, Step.ONSET)
+CARD_FIELDS = (
+    Step.SEX,
+    Step.SKIN_TYPE,
+    Step.BODY_SITE,
+    Step.ITCH,
+    Step.PAIN,
+    Step.ONSET,
+    Step.RECENT_CHANGE,
+)
 STAMP = "%Y-%m-%d %H:%M UTC"
 
 

@@ -47,7 +47,7 @@ async def test_every_question_skipped(world: World) -> None:
         await send_photos(alice, 2)
         await alice.press("✅ Done")
         summary = await skip_everything(alice)
-        assert summary.text.count("not given") == 7
+        assert summary.text.count("not given") == 8
         await alice.press("📤 Send for analysis")
         await alice.wait_for("AI estimate", timeout=WAIT)
     (request,) = world.api.requests

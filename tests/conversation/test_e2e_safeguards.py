@@ -49,7 +49,7 @@ async def to_summary(person: FakeUser, birth_year: str | None, site: str | None)
         await person.press("Other (type it)", message=where)
         await person.wait_for("Please type where it is", timeout=WAIT)
         await person.send(site)
-    for label in ("Mild or moderate", "No", "Less than a month"):
+    for label in ("Mild or moderate", "No", "Less than a month", "No change"):
         await person.wait_for(lambda m, label=label: label in m.buttons, timeout=WAIT)
         await person.press(label)
     return await person.wait_for("Please check before sending", timeout=WAIT)

@@ -110,6 +110,7 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
             "Itch: Mild or moderate",
             "Pain: No",
             "How long: Less than a month",
+            "Changed lately: No change",
             "Whose skin: the sender's own",
             "1. Insect bite — 27%",
             "Malignancy output (raw",
