@@ -433,21 +433,36 @@ MESSAGES: dict[str, str] = {
         "👩‍⚕️ A clinician of the clinic will also look at this check and tell you here what "
         "to do next."
     ),
-    "triage_to_person_self_care": (
+    # A clinician's decision, one per tier of the scale (bot/db/models.py TriageDecisionKind):
+    # each says what to do and by when.
+    "triage_to_person_urgent_care": (
         "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
-        "A clinician advises <b>self-care</b>: no appointment is needed now. Keep an eye on it, "
-        "and see a doctor if it changes, spreads, bleeds, or is not better in two weeks."
+        "A clinician asks you to <b>get urgent care now</b>: please go to an emergency department "
+        "or urgent care today, without waiting for an appointment, and mention check {case}."
     ),
-    "triage_to_person_routine": (
+    "triage_to_person_within_days": (
         "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
-        "A clinician advises a <b>routine appointment</b>: please book one with the clinic or "
-        "your doctor in the coming weeks, and mention check {case}."
+        "A clinician asks you to <b>see a doctor within the next few days</b>: please contact the "
+        "clinic or your doctor today for an appointment in the next 2 to 3 days, and mention "
+        "check {case}. If it spreads fast, or you get a fever or feel unwell, go to urgent care "
+        "at once."
     ),
-    "triage_to_person_urgent": (
+    "triage_to_person_within_2_weeks": (
         "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
         "A clinician asks you to be <b>seen within 2 weeks</b>: please contact the clinic or a "
         "dermatologist today for an appointment in the next two weeks, and mention check {case}. "
         "If it bleeds, grows fast or you feel ill, go at once."
+    ),
+    "triage_to_person_if_no_improvement": (
+        "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
+        "A clinician advises <b>care at home for now</b>: no appointment is needed yet. If it is "
+        "not better in 2 to 4 weeks, please book an appointment with the clinic or your doctor "
+        "and mention check {case}; go sooner if it changes, spreads or bleeds."
+    ),
+    "triage_to_person_self_care": (
+        "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
+        "A clinician advises <b>self-care</b>: no appointment is needed. Keep an eye on it, and "
+        "see a doctor if it changes, spreads, bleeds or worries you."
     ),
     "triage_to_person_better_photos": (
         "👩‍⚕️ <b>The clinic needs better photos of your check {case}</b> to decide.\n\n"
@@ -507,10 +522,12 @@ MESSAGES: dict[str, str] = {
     "triage_decided": "✅ <b>{decision}</b> — {name}, {when}{changed}",
     "triage_decided_changed": " (changed)",
     "triage_superseded": "🔁 New photos were requested; the case comes back as a new card.",
-    "triage_decision_self_care": "Self-care advice",
-    "triage_decision_routine": "Routine appointment",
-    "triage_decision_urgent": "Urgent: within 2 weeks",
-    "triage_decision_better_photos": "Need better photos",
+    "triage_decision_urgent_care": "🟥 Urgent care now",
+    "triage_decision_within_days": "🟧 A doctor within a few days",
+    "triage_decision_within_2_weeks": "🟨 A dermatologist within 2 weeks",
+    "triage_decision_if_no_improvement": "🟦 A doctor if no better in 2-4 weeks",
+    "triage_decision_self_care": "🟩 Self-care and watch",
+    "triage_decision_better_photos": "📷 Need better photos",
     "triage_button_change": "✏️ Change decision",
     "triage_not_clinician": "Only the clinic's clinicians can decide on cases.",
     "triage_stale": (

@@ -23,6 +23,7 @@ from PIL import Image
 from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
 from bot.domain.advice import AdviceRules, advise
 from bot.domain.diagnosis import Condition, Diagnosis
+from bot.domain.questionnaire import Onset, Questionnaire, RecentChange, Severity
 from bot.i18n import SUPPORTED, speaking
 from bot.i18n.limits import CAPTION_MAX_UTF16, TEXT_MAX_UTF16
 from bot.i18n.texts import text
@@ -35,6 +36,13 @@ from tests.fakes.telegram_text import parse_html, utf16_len
 from tests.images import jpeg_bytes, make_skin_photo
 
 PUBLIC_ID = str(uuid.UUID(int=7))
+# Answers that fire every rule about the person's answers: the most reasons a card can list.
+EVERY_ANSWER_RULE = Questionnaire(
+    itch=Severity.SEVERE,
+    pain=Severity.SEVERE,
+    onset=Onset.UNDER_A_WEEK,
+    recent_change=RecentChange.BLEEDS,
+)
 # What an API, or someone in between, could put in a name to change how the text around it reads.
 HOSTILE = (
     "\u202e",  # right-to-left override
@@ -127,7 +135,7 @@ def test_any_answer_gives_a_result_text_that_fits_in_every_language(body: bytes,
     diagnosis = diagnosis_of(body)
     if diagnosis is None:
         return
-    advice = advise(diagnosis, AdviceRules())
+    advice = advise(diagnosis, Questionnaire(), AdviceRules())
     for language in SUPPORTED:
         with speaking(language):
             result = render_result(diagnosis, advice, PUBLIC_ID, top=top)
@@ -146,7 +154,7 @@ async def test_any_answer_gives_a_card_that_renders(body: bytes, language: str) 
     diagnosis = diagnosis_of(body)
     if diagnosis is None:
         return
-    advice = advise(diagnosis, AdviceRules())
+    advice = advise(diagnosis, Questionnaire(), AdviceRules())
     with speaking(language):
         png = await render_result_card(card_photo(), diagnosis, advice, 5)
         assert_fits(text("card_caption", case=short_case_id(PUBLIC_ID)), CAPTION_MAX_UTF16)
@@ -189,7 +197,13 @@ def test_any_answer_and_any_decisions_give_a_case_card_that_fits(
     ]
     with speaking(language):
         card = render_card(
-            post, case, diagnosis, advise(diagnosis, AdviceRules()), decisions, top=10, now=now
+            post,
+            case,
+            diagnosis,
+            advise(diagnosis, EVERY_ANSWER_RULE, AdviceRules()),
+            decisions,
+            top=10,
+            now=now,
         )
     plain = assert_fits(card, TEXT_MAX_UTF16)
     if decisions:
@@ -208,7 +222,7 @@ def test_a_case_card_with_more_decisions_than_fit_counts_the_oldest() -> None:
     post = TriagePost(round=1, waiting_since=now)
     decisions = [
         TriageDecision(
-            decision=TriageDecisionKind.ROUTINE,
+            decision=TriageDecisionKind.IF_NO_IMPROVEMENT,
             clinician_name=f"Dr {n:03d} " + "x" * 56,
             decided_at=now,
             changed=n > 0,
@@ -216,7 +230,13 @@ def test_a_case_card_with_more_decisions_than_fit_counts_the_oldest() -> None:
         for n in range(100)
     ]
     card = render_card(
-        post, case, diagnosis, advise(diagnosis, AdviceRules()), decisions, top=5, now=now
+        post,
+        case,
+        diagnosis,
+        advise(diagnosis, EVERY_ANSWER_RULE, AdviceRules()),
+        decisions,
+        top=5,
+        now=now,
     )
     plain = assert_fits(card, TEXT_MAX_UTF16)
     assert "Dr 099" in plain  # the latest decision

@@ -30,6 +30,7 @@ from bot.card import CardAdvice, CardRow, layout_card, render_card
 from bot.card.render import PALETTE_COLOURS, decode_photo, draw_card
 from bot.domain.advice import AdviceRules, advise
 from bot.domain.diagnosis import Condition, Diagnosis
+from bot.domain.questionnaire import Questionnaire
 from bot.i18n import speaking
 from bot.imaging.pipeline import prepare
 from bot.views.result_card import card_content
@@ -164,7 +165,7 @@ def main() -> None:
     prepared = prepare(made_up_photo(1280) if not args.photo else photo).data
     for language in ("en", "ko", "es"):
         with speaking(language):
-            content = card_content(ANSWER, advise(ANSWER, AdviceRules()), 5)
+            content = card_content(ANSWER, advise(ANSWER, Questionnaire(), AdviceRules()), 5)
         cases[f"bot_{language}"] = (
             content.title,
             content.rows,
