@@ -76,6 +76,18 @@ def test_advice_rules_prints_the_table_in_force(
     assert "score of at least 15%, is in the cancer list: melanoma, carcinoma," in out
 
 
+def test_a_wrong_rules_file_is_one_sentence_naming_the_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "rules.json"
+    path.write_text('{"unsure_bellow": 0.2}', encoding="utf-8")
+    monkeypatch.setenv("ADVICE_RULES_FILE", str(path))
+    assert main(["advice-rules"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("modelderm-bot: The setting ADVICE_RULES_FILE is invalid: ")
+    assert "unknown advice rule 'unsure_bellow'" in err and "Traceback" not in err
+
+
 def test_docs_hold_the_rule_table_as_the_code_evaluates_it() -> None:
     docs = (ROOT / "docs" / "advice.md").read_text(encoding="utf-8")
     assert rule_table(DEFAULT_RULES) in docs

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.db.database import Database
 from bot.domain.advice import AdviceRules
 from bot.imaging import DecodeBudget, DownloadBudget, PhotoPreparer
@@ -44,7 +44,11 @@ def advice_rules_of(settings: Settings) -> AdviceRules:
         unsure_below=settings.advice_unsure_below,
     )
     if settings.advice_rules_file:
-        rules = rules.with_file(Path(settings.advice_rules_file))
+        try:
+            rules = rules.with_file(Path(settings.advice_rules_file))
+        except (OSError, ValueError, TypeError) as exc:
+            # One sentence at start-up, like every other wrong setting.
+            raise ConfigError(f"The setting ADVICE_RULES_FILE is invalid: {exc}.") from None
     return rules
 
 
