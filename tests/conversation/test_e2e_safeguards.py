@@ -146,7 +146,7 @@ async def test_typed_intimate_sites_in_every_language(
         await talk.press("site_other")
         await person.wait_for(talk.says("q_body_site_text"), timeout=WAIT)
         await person.send(typed)
-        for key in ("severity_o", "severity_x", "onset_w"):
+        for key in ("severity_o", "severity_x", "onset_w", "q_change_no_change"):
             await talk.press(key)
         await talk.press("button_send", await person.wait_for(talk.says("summary_title"), WAIT))
         confirm = await person.wait_for(talk.says("intimate_confirm_title"), timeout=WAIT)
