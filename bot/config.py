@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.advice import DEFAULT_RULES
+
 PUBLIC_MODELDERM_URL = "https://t.modelderm.com/api"
 # The API's README documents `test` as the key anyone may use.
 PUBLIC_MODELDERM_KEY = "test"
@@ -87,11 +89,15 @@ class Settings(BaseSettings):
     retry_interval_s: float = Field(default=30.0, ge=0.1)
     retry_base_s: float = Field(default=60.0, ge=0.1)
     retry_max_s: float = Field(default=3600.0, ge=0.1)
-    # Advice rules (a heuristic, see bot/domain/advice.py); the malignancy output's scale is
-    # undocumented.
-    advice_malignant_threshold: float = Field(default=0.10, ge=0, le=1)
-    advice_malignancy_output_threshold: int | None = 10
-    advice_see_doctor_threshold: float = Field(default=0.20, ge=0, le=1)
+    # The advice rule table's thresholds (a heuristic, see bot/domain/advice.py and
+    # docs/advice.md); their defaults are the rules' own.
+    advice_top_n: int = Field(default=DEFAULT_RULES.top_n, ge=1, le=10)
+    advice_emergency_min_score: float = Field(default=DEFAULT_RULES.emergency_min_score, ge=0, le=1)
+    advice_treatment_min_score: float = Field(default=DEFAULT_RULES.treatment_min_score, ge=0, le=1)
+    advice_cancer_min_score: float = Field(default=DEFAULT_RULES.cancer_min_score, ge=0, le=1)
+    advice_malignancy_output_threshold: int | None = DEFAULT_RULES.malignancy_output_threshold
+    advice_persists_min_score: float = Field(default=DEFAULT_RULES.persists_min_score, ge=0, le=1)
+    advice_unsure_below: float = Field(default=DEFAULT_RULES.unsure_below, ge=0, le=1)
     advice_rules_file: str | None = None
     result_top_n: int = Field(default=5, ge=1, le=10)
     # Telegram's protect_content: no forwarding or saving. Off for the person's result, so that

@@ -34,7 +34,15 @@ from tests.fakes.telegram_server import FLOOD_LIMITED, FakeTelegram, StoredMessa
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 
 # The answers pressed, by message id of their labels (the year of birth is typed).
-ANSWERS = ("sex_f", "skin_3", "site_arm", "severity_o", "severity_x", "onset_w")
+ANSWERS = (
+    "sex_f",
+    "skin_3",
+    "site_arm",
+    "severity_o",
+    "severity_x",
+    "onset_w",
+    "q_change_no_change",
+)
 BIRTH_YEAR = "1984"
 REFERENCE = "PT-7"
 # The fake API's answers shown in docs/result.md: (conditions, malignancy output).

@@ -14,7 +14,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.db.models import MAX_PHOTOS
-from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
+from bot.domain.questionnaire import Onset, Questionnaire, RecentChange, Severity, Sex
 from bot.domain.steps import BODY_SITES, QUESTIONS, Step
 from bot.i18n.texts import MESSAGES, text
 from bot.views.answers import answer_label
@@ -176,6 +176,12 @@ QUESTION_SCREENS: dict[Step, Question] = {
     Step.PAIN: _severity("q_pain", "pain"),
     Step.ONSET: Question(
         "q_onset", "onset", Onset, tuple(Choice(f"onset_{o.value}", o) for o in Onset)
+    ),
+    Step.RECENT_CHANGE: Question(
+        "q_change",
+        "recent_change",
+        RecentChange,
+        tuple(Choice(f"q_change_{c.value}", c) for c in RecentChange),
     ),
 }
 

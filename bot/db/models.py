@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, relationship
 
 from bot.db.base import Base, utcnow
+from bot.domain.advice import AdviceTier
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
 from bot.modelderm.errors import MAX_PHOTOS as API_MAX_PHOTOS
@@ -317,12 +318,22 @@ class CasePhoto(Base):
 
 
 class TriageDecisionKind(StrEnum):
-    """What a clinician decided for a case (bot/services/triage_desk.py)."""
+    """What a clinician decided for a case (bot/services/triage_desk.py): a tier of the advice's
+    one urgency scale (the same values as AdviceTier, most urgent first), or better photos
+    before deciding. Migration 0011 says where the decisions of the older three-level scale went.
+    """
 
+    URGENT_CARE = "urgent_care"
+    WITHIN_DAYS = "within_days"
+    WITHIN_2_WEEKS = "within_2_weeks"
+    IF_NO_IMPROVEMENT = "if_no_improvement"
     SELF_CARE = "self_care"
-    ROUTINE = "routine"
-    URGENT = "urgent"
     BETTER_PHOTOS = "better_photos"
+
+    @property
+    def tier(self) -> AdviceTier | None:
+        """The decision on the advice's scale; None for "Need better photos"."""
+        return None if self is TriageDecisionKind.BETTER_PHOTOS else AdviceTier(self.value)
 
 
 class TriageDirection(StrEnum):

@@ -19,14 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Case, TriageDecision, TriageDecisionKind, TriagePost
-
-# Urgency on one scale: the AI's tiers and the clinicians' decisions.
-AI_URGENCY = {"self_care": 0, "within_days": 1, "within_2_weeks": 2}
-DECISION_URGENCY = {
-    TriageDecisionKind.SELF_CARE: 0,
-    TriageDecisionKind.ROUTINE: 1,
-    TriageDecisionKind.URGENT: 2,
-}
+from bot.domain.advice import AdviceTier
 
 COLUMNS = (
     "case_id",
@@ -70,12 +63,13 @@ class TriageReport:
 
 
 def agreement(advice_tier: str, decision: TriageDecisionKind) -> int | None:
-    """0 agreed, +1 the clinician was more urgent, -1 less urgent; None if not comparable."""
-    ai = AI_URGENCY.get(advice_tier)
-    clinician = DECISION_URGENCY.get(decision)
-    if ai is None or clinician is None:
+    """0 agreed, +1 the clinician was more urgent, -1 less urgent (by AdviceTier.urgency: how
+    soon each says to act); None if not comparable (better photos, or a tier no longer known)."""
+    clinician = decision.tier
+    if clinician is None or advice_tier not in set(AdviceTier):
         return None
-    return (clinician > ai) - (clinician < ai)
+    ai = AdviceTier(advice_tier)
+    return (clinician.urgency > ai.urgency) - (clinician.urgency < ai.urgency)
 
 
 def triage_report(session: Session, *, since: dt.datetime | None = None) -> TriageReport:

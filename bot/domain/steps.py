@@ -21,6 +21,7 @@ class Step(StrEnum):
     ITCH = "itch"
     PAIN = "pain"
     ONSET = "onset"
+    RECENT_CHANGE = "recent_change"
     SUMMARY = "summary"
     CHANGE = "change"
     # Intimate photos of an adult (bot/domain/safeguards.py): one explicit yes before they are sent.
@@ -35,6 +36,8 @@ QUESTIONS: tuple[Step, ...] = (
     Step.ITCH,
     Step.PAIN,
     Step.ONSET,
+    # Kept on the case for the advice; never sent to the API, which has no tag for it.
+    Step.RECENT_CHANGE,
 )
 
 # Body sites offered as buttons; the stored value is the English word the API's examples use.

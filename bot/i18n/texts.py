@@ -181,6 +181,11 @@ MESSAGES: dict[str, str] = {
     "onset_w": "Less than a month",
     "onset_m": "Less than a year",
     "onset_y": "Over a year, or since birth",
+    # Kept for the advice, never sent to the API (bot/domain/questionnaire.py RecentChange).
+    "q_change": "<b>Has it changed lately?</b>",
+    "q_change_bleeds": "It bleeds",
+    "q_change_grew_or_changed": "It grew or changed shape or colour",
+    "q_change_no_change": "No change",
     "button_skip": "Skip",
     "use_buttons": "Please choose one of the buttons below (or press <b>Skip</b>).",
     "text_at_photos": "Please send a photo, or press <b>Done</b> when you have sent them all.",
@@ -199,6 +204,7 @@ MESSAGES: dict[str, str] = {
     "label_itch": "Itch",
     "label_pain": "Pain",
     "label_onset": "How long",
+    "label_recent_change": "Changed lately",
     "summary_skipped": "not given",
     "summary_send_note": (
         "When you press <b>Send for analysis</b>, the photos and answers (not the reference, "
@@ -257,15 +263,25 @@ MESSAGES: dict[str, str] = {
     "advice_why_possible_cancer": (
         "the AI found signs that need a doctor's look (possible skin cancer or pre-cancer)"
     ),
+    "advice_why_malignancy_output": (
+        "the AI's own signal for skin cancer was high for these photos"
+    ),
     "advice_why_changed": "you said it has changed lately",
     "advice_why_changed_bleeds": "you said it bleeds",
     "advice_why_changed_grew_or_changed": "you said it grew or changed shape or colour",
     "advice_why_severe_pain": "you said it hurts badly",
     "advice_why_recent_severe": "it started less than a week ago and itches or hurts badly",
+    "advice_why_see_if_persists": (
+        "the AI's closest matches are usually looked after at home, but a doctor should see them "
+        "if they last"
+    ),
     "advice_why_unsure": "the AI is unsure what this is (its best match score is low)",
+    "advice_why_nonspecific": (
+        "the AI recognised no specific condition, which does not mean the skin is healthy"
+    ),
     "advice_why_nothing_named": "the AI named no condition for these photos",
-    # Self-care is the tier no rule asks for.
-    "advice_why_self_care": "the AI's closest matches are usually harmless",
+    # Self-care is the tier no rule asks for: say so without calling anything harmless.
+    "advice_why_none_above": "none of the AI's closest matches usually needs a doctor",
     # Further reasons after the headline ({reasons}: advice_why_* joined by the separator).
     "advice_also": "Also: {reasons}.",
     "advice_also_separator": "; ",
@@ -284,7 +300,7 @@ MESSAGES: dict[str, str] = {
     # How far to trust the AI this time, one line each.
     "result_unsure": "The AI is unsure: its best match score is low, so its matches may be wrong.",
     "result_nonspecific": (
-        "The AI's answer includes “no specific condition recognised”: this does not mean the "
+        "The AI's answer includes “No specific condition recognised”: this does not mean the "
         "skin is healthy."
     ),
     "result_caveat_dark_skin": "The AI has been tested less on dark skin.",
@@ -474,21 +490,36 @@ MESSAGES: dict[str, str] = {
         "👩‍⚕️ A clinician of the clinic will also look at this check and tell you here what "
         "to do next."
     ),
-    "triage_to_person_self_care": (
+    # A clinician's decision, one per tier of the scale (bot/db/models.py TriageDecisionKind):
+    # each says what to do and by when.
+    "triage_to_person_urgent_care": (
         "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
-        "A clinician advises <b>self-care</b>: no appointment is needed now. Keep an eye on it, "
-        "and see a doctor if it changes, spreads, bleeds, or is not better in two weeks."
+        "A clinician asks you to <b>get urgent care now</b>: please go to an emergency department "
+        "or urgent care today, without waiting for an appointment, and mention check {case}."
     ),
-    "triage_to_person_routine": (
+    "triage_to_person_within_days": (
         "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
-        "A clinician advises a <b>routine appointment</b>: please book one with the clinic or "
-        "your doctor in the coming weeks, and mention check {case}."
+        "A clinician asks you to <b>see a doctor within the next few days</b>: please contact the "
+        "clinic or your doctor today for an appointment in the next 2 to 3 days, and mention "
+        "check {case}. If it spreads fast, or you get a fever or feel unwell, go to urgent care "
+        "at once."
     ),
-    "triage_to_person_urgent": (
+    "triage_to_person_within_2_weeks": (
         "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
         "A clinician asks you to be <b>seen within 2 weeks</b>: please contact the clinic or a "
         "dermatologist today for an appointment in the next two weeks, and mention check {case}. "
         "If it bleeds, grows fast or you feel ill, go at once."
+    ),
+    "triage_to_person_if_no_improvement": (
+        "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
+        "A clinician advises <b>care at home for now</b>: no appointment is needed yet. If it is "
+        "not better in 2 to 4 weeks, please book an appointment with the clinic or your doctor "
+        "and mention check {case}; go sooner if it changes, spreads or bleeds."
+    ),
+    "triage_to_person_self_care": (
+        "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
+        "A clinician advises <b>self-care</b>: no appointment is needed. Keep an eye on it, and "
+        "see a doctor if it changes, spreads, bleeds or worries you."
     ),
     "triage_to_person_better_photos": (
         "👩‍⚕️ <b>The clinic needs better photos of your check {case}</b> to decide.\n\n"
@@ -524,21 +555,36 @@ MESSAGES: dict[str, str] = {
     "triage_ai_malignancy": "Malignancy output (raw, scale not published): {value}",
     "triage_ai_tier": "Bot's advice to the person: {tier}",
     "triage_ai_reasons": "because: {reasons}",
+    # The advice rules (bot/domain/advice.py RULES) as the clinicians' card names them.
+    "advice_rule_emergency": "an emergency condition",
+    "advice_rule_needs_treatment": "an infection or condition that needs treatment",
+    "advice_rule_possible_cancer": "possible skin cancer or pre-cancer",
+    "advice_rule_malignancy_output": "high malignancy output",
+    "advice_rule_changed": "the person says it bleeds or grew or changed",
+    "advice_rule_severe_pain": "severe pain",
+    "advice_rule_recent_severe": "under a week, with severe itch or pain",
+    "advice_rule_see_if_persists": "usually treated at home; a doctor if it persists",
+    "advice_rule_unsure": "the AI is unsure (low top match score)",
+    "advice_rule_nonspecific": "the AI recognised nothing specific",
+    "advice_rule_nothing_named": "the AI named no condition",
+    "advice_rule_none_above": "none of the rules applies",
     "triage_tier_urgent_care": "🟥 urgent care now",
-    "triage_tier_within_2_weeks": "🟥 see a dermatologist within 2 weeks",
-    "triage_tier_within_days": "🟧 see a doctor in the next few days",
+    "triage_tier_within_days": "🟧 see a doctor within a few days",
+    "triage_tier_within_2_weeks": "🟨 see a dermatologist within 2 weeks",
     "triage_tier_if_no_improvement": "🟦 see a doctor if no better in 2-4 weeks",
-    "triage_tier_self_care": "🟩 watch it (self-care)",
+    "triage_tier_self_care": "🟩 self-care and watch",
     "triage_waiting": "Sent {sent} · waiting {waited}",
     "triage_sent": "Sent {sent}",
     "triage_reply_hint": "<i>Reply to this card to write to the person.</i>",
     "triage_decided": "✅ <b>{decision}</b> — {name}, {when}{changed}",
     "triage_decided_changed": " (changed)",
     "triage_superseded": "🔁 New photos were requested; the case comes back as a new card.",
-    "triage_decision_self_care": "Self-care advice",
-    "triage_decision_routine": "Routine appointment",
-    "triage_decision_urgent": "Urgent: within 2 weeks",
-    "triage_decision_better_photos": "Need better photos",
+    "triage_decision_urgent_care": "🟥 Urgent care now",
+    "triage_decision_within_days": "🟧 A doctor within a few days",
+    "triage_decision_within_2_weeks": "🟨 A dermatologist within 2 weeks",
+    "triage_decision_if_no_improvement": "🟦 A doctor if no better in 2-4 weeks",
+    "triage_decision_self_care": "🟩 Self-care and watch",
+    "triage_decision_better_photos": "📷 Need better photos",
     "triage_button_change": "✏️ Change decision",
     "triage_not_clinician": "Only the clinic's clinicians can decide on cases.",
     "triage_stale": (

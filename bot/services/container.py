@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.db.database import Database
 from bot.domain.advice import AdviceRules
 from bot.imaging import DecodeBudget, DownloadBudget, PhotoPreparer
@@ -30,6 +30,26 @@ from bot.services.tasks import TaskRegistry
 from bot.services.triage_desk import TriageDesk
 from bot.services.uploads import Uploads
 from bot.terms import Terms
+
+
+def advice_rules_of(settings: Settings) -> AdviceRules:
+    """The advice rule table's thresholds from the settings, then the rules file's changes."""
+    rules = AdviceRules(
+        top_n=settings.advice_top_n,
+        emergency_min_score=settings.advice_emergency_min_score,
+        treatment_min_score=settings.advice_treatment_min_score,
+        cancer_min_score=settings.advice_cancer_min_score,
+        malignancy_output_threshold=settings.advice_malignancy_output_threshold,
+        persists_min_score=settings.advice_persists_min_score,
+        unsure_below=settings.advice_unsure_below,
+    )
+    if settings.advice_rules_file:
+        try:
+            rules = rules.with_file(Path(settings.advice_rules_file))
+        except (OSError, ValueError, TypeError) as exc:
+            # One sentence at start-up, like every other wrong setting.
+            raise ConfigError(f"The setting ADVICE_RULES_FILE is invalid: {exc}.") from None
+    return rules
 
 
 @dataclass
@@ -69,13 +89,7 @@ class Services:
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
             follow_redirects=False,
         )
-        rules = AdviceRules(
-            malignant_threshold=settings.advice_malignant_threshold,
-            malignancy_output_threshold=settings.advice_malignancy_output_threshold,
-            see_doctor_threshold=settings.advice_see_doctor_threshold,
-        )
-        if settings.advice_rules_file:
-            rules = rules.with_file(Path(settings.advice_rules_file))
+        rules = advice_rules_of(settings)
         watch = ApiWatch(settings.modelderm_api_urls, metrics)
         api = watched_client(settings, http, watch)
         # One for the process: the API's photos and the clinic's copies decode within it.

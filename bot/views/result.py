@@ -60,7 +60,7 @@ DARK_SKIN_TYPES = frozenset({5, 6})
 # Other reasons than the headline's, named after it ("Also: you said it bleeds").
 MAX_FURTHER_REASONS = 2
 # Said in lines of their own, never as a further reason.
-_OWN_LINES = frozenset({Why.UNSURE, Why.NOTHING_NAMED})
+_OWN_LINES = frozenset({Why.UNSURE, Why.NOTHING_NAMED, Why.NONSPECIFIC, Why.NONE_ABOVE})
 
 
 def percent(probability: float) -> str:
@@ -170,7 +170,7 @@ def headline(advice: Advice, questionnaire: Questionnaire) -> list[str]:
     action = text(f"advice_{tier.value}")
     why = reason_text(advice.reasons[0], questionnaire) if advice.reasons else None
     if why is None and tier is AdviceTier.SELF_CARE:
-        why = text("advice_why_self_care")
+        why = text("advice_why_none_above")
     first = (
         raw("advice_because", action=action, why=why) if why else raw("advice_alone", action=action)
     )
@@ -196,7 +196,7 @@ def trust_lines(result: CaseResult) -> list[str]:
     lines: list[str] = []
     if advice.unsure and _first_why(advice) is not Why.UNSURE:
         lines.append(text("result_unsure"))
-    if advice.nonspecific:
+    if advice.nonspecific and _first_why(advice) is not Why.NONSPECIFIC:
         lines.append(text("result_nonspecific"))
     if questionnaire.skin_type in DARK_SKIN_TYPES:
         lines.append(text("result_caveat_dark_skin"))

@@ -31,7 +31,9 @@ async def test_a_field_workers_card_follows_the_result_and_names_date_patient_an
         await send_photos(alice, 1)
         await alice.press("✅ Done")
         await alice.wait_for("year of birth", timeout=WAIT)
-        await skip_rest(alice, ("sex", "skin type", "Where", "itch", "hurt", "How long"))
+        await skip_rest(
+            alice, ("sex", "skin type", "Where", "itch", "hurt", "How long", "changed lately")
+        )
         await alice.press("Skip")
         summary = await alice.wait_for("Please check before sending", timeout=WAIT)
         await alice.press("📤 Send for analysis", message=summary)

@@ -17,7 +17,7 @@ from bot.i18n.texts import MESSAGES, text_in
 from bot.terms import Terms
 from bot.views import result_card as card_module
 from tests.conversation.flows import WAIT
-from tests.conversation.lang_flows import Conversation, first_line, says
+from tests.conversation.lang_flows import ANSWERS, Conversation, first_line, says
 from tests.conversation.test_e2e_consent import stored
 from tests.fakes.modelderm_server import DEFAULT_CONDITIONS
 from tests.fakes.plugin import World
@@ -114,7 +114,7 @@ async def test_language_command_switches_everything_at_once(world: World) -> Non
         again = await person.wait_for(says("es", "q_birth_year_own"), timeout=WAIT)
         assert again.message_id == question.message_id
         await person.send("1984")
-        for key in ("sex_f", "skin_3", "site_arm", "severity_o", "severity_x", "onset_w"):
+        for key in ANSWERS:
             await spanish.press(key)
         summary = await person.wait_for(says("es", "summary_title"), timeout=WAIT)
         assert says("es", "summary_line", label="Sexo", value="Mujer") in summary.text

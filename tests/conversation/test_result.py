@@ -110,7 +110,7 @@ def test_every_tier_has_its_headline_icon_and_next_step_in_every_language(
         action = plain(text(f"advice_{tier.value}"))
         assert lines[1].startswith(f"{TIER_ICONS[tier]} {action}")
         assert lines[2] == plain(text(f"advice_next_{tier.value}"))
-        why = f"advice_why_{reason.why.value}" if reason else "advice_why_self_care"
+        why = f"advice_why_{reason.why.value}" if reason else "advice_why_none_above"
         assert plain(text(why)) in lines[1]
 
 
@@ -180,7 +180,7 @@ def test_nonspecific_never_reads_as_healthy_in_any_language() -> None:
             assert text("result_nonspecific") in body
     english = plain(render(result_of(diagnosis, advice)))
     assert "this does not mean the skin is healthy" in english
-    assert "no specific condition recognised" in english
+    assert "No specific condition recognised" in english
     assert plain(MESSAGES["result_nonspecific"]) not in plain(
         render(result_of(diagnosis, Advice(AdviceTier.SELF_CARE)))
     )

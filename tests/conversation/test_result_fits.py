@@ -32,7 +32,7 @@ from bot.db.models import (
 )
 from bot.domain.advice import Advice, AdviceRules, Reason, Why, advise
 from bot.domain.diagnosis import Condition, Diagnosis
-from bot.domain.questionnaire import Questionnaire
+from bot.domain.questionnaire import Onset, Questionnaire, RecentChange, Severity
 from bot.domain.result import CaseResult
 from bot.i18n import SUPPORTED, speaking
 from bot.i18n.limits import CAPTION_MAX_UTF16, TEXT_MAX_UTF16
@@ -49,6 +49,13 @@ PUBLIC_ID = str(uuid.UUID(int=7))
 # The answers that bring every caveat: dark skin, a child, and (with one photo) a single photo.
 EVERY_CAVEAT = Questionnaire(birth_year=2020, skin_type=6)
 NO_ANSWERS = Questionnaire()
+# Answers that fire every rule about the person's answers: the most reasons a card can list.
+EVERY_ANSWER_RULE = Questionnaire(
+    itch=Severity.SEVERE,
+    pain=Severity.SEVERE,
+    onset=Onset.UNDER_A_WEEK,
+    recent_change=RecentChange.BLEEDS,
+)
 # What an API, or someone in between, could put in a name to change how the text around it reads.
 HOSTILE = (
     "\u202e",  # right-to-left override
@@ -254,7 +261,7 @@ def test_any_answer_and_any_decisions_give_a_case_card_that_fits(
             post,
             case,
             diagnosis,
-            advise(diagnosis, NO_ANSWERS, AdviceRules()),
+            advise(diagnosis, EVERY_ANSWER_RULE, AdviceRules()),
             decisions,
             top=10,
             now=now,
@@ -276,7 +283,7 @@ def test_a_case_card_with_more_decisions_than_fit_counts_the_oldest() -> None:
     post = TriagePost(round=1, waiting_since=now)
     decisions = [
         TriageDecision(
-            decision=TriageDecisionKind.ROUTINE,
+            decision=TriageDecisionKind.IF_NO_IMPROVEMENT,
             clinician_name=f"Dr {n:03d} " + "x" * 56,
             decided_at=now,
             changed=n > 0,
@@ -287,7 +294,7 @@ def test_a_case_card_with_more_decisions_than_fit_counts_the_oldest() -> None:
         post,
         case,
         diagnosis,
-        advise(diagnosis, NO_ANSWERS, AdviceRules()),
+        advise(diagnosis, EVERY_ANSWER_RULE, AdviceRules()),
         decisions,
         top=5,
         now=now,

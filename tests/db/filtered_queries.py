@@ -112,7 +112,7 @@ def fill(session: Session, count: int, now: dt.datetime) -> None:
                 "card_message_id": n,
                 "posted_at": queued[n],
                 "post_attempts": 1,
-                "decision": "routine",
+                "decision": "within_days",
                 "decided_at": queued[n] + dt.timedelta(hours=1),
                 "decisions_in_round": 1,
             }
@@ -125,7 +125,7 @@ def fill(session: Session, count: int, now: dt.datetime) -> None:
             {
                 "case_id": n,
                 "round": 1,
-                "decision": "routine",
+                "decision": "within_days",
                 "advice_tier": "within_days",
                 "changed": False,
                 "clinician_telegram_id": 42,
