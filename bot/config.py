@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     advice_see_doctor_threshold: float = Field(default=0.20, ge=0, le=1)
     advice_rules_file: str | None = None
     result_top_n: int = Field(default=5, ge=1, le=10)
+    # Telegram's protect_content on what shows a person's results (no forwarding or saving);
+    # off by default, so that a person can forward a result to their doctor.
+    protect_results: bool = False
 
     # Triage by the clinic's clinicians in their Telegram group (bot/services/triage_desk.py);
     # off when unset.

@@ -21,3 +21,5 @@ class CaseResult:
     clinic_queued: bool
     # The first photo as the API received it, for the card; None: fetched again when needed.
     card_photo: bytes | None = None
+    # The check was of someone else's skin (a field worker's patient): "Next patient" is offered.
+    for_someone_else: bool = False

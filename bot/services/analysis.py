@@ -49,7 +49,7 @@ from bot.db.errors import (
     SendingRefused,
     StorageError,
 )
-from bot.db.models import CaseStatus
+from bot.db.models import CaseStatus, Subject
 from bot.domain.advice import AdviceRules, advise
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
@@ -96,6 +96,7 @@ class _Sending:
     chat_id: int
     language: str | None
     round: _Round
+    for_someone_else: bool = False
 
 
 def _sending(
@@ -119,6 +120,7 @@ def _sending(
             unreadable_before=case.unreadable_answers,
             status_message_id=case.status_message_id,
         ),
+        for_someone_else=case.subject is Subject.OTHER_WITH_PERMISSION,
     )
 
 
@@ -300,6 +302,7 @@ class Analysis:
             advice=advice,
             clinic_queued=queued,
             card_photo=card_photo,
+            for_someone_else=sending.for_someone_else,
         )
         await self.delivery.deliver(bot, public_id, result)
         if queued and desk is not None:

@@ -141,6 +141,7 @@ class ResultDelivery:
                 diagnosis=plan.diagnosis,
                 advice=advise(plan.diagnosis, self.advice_rules),
                 clinic_queued=plan.clinic_queued,
+                for_someone_else=plan.for_someone_else,
             )
         with speaking(result.language):
             body = self._result_text(plan, result)
