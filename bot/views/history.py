@@ -24,6 +24,8 @@ from bot.views.buttons import Kind, global_button
 # Detail buttons per row under a page: numbers, as the lines are numbered.
 NUMBERS_PER_ROW = 5
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+# Base-36 digits of the largest row id (2**63 - 1 has 13; 12 is past any real id).
+_ID_DIGITS = 12
 
 
 def _base36(number: int) -> str:
@@ -51,7 +53,8 @@ class HistoryPress:
     @classmethod
     def decode(cls, value: str) -> HistoryPress | None:
         parts = value.split(".")
-        if len(parts) != 3:
+        # Row ids are 64-bit: longer digits are forged, and would overflow the database.
+        if len(parts) != 3 or any(len(part) > _ID_DIGITS for part in parts):
             return None
         try:
             top, code_of, check = (int(part, 36) for part in parts)
