@@ -16,7 +16,17 @@ from telegram.ext import (
 )
 
 from bot.clinic import handlers as triage
-from bot.conversation import account, admin, gate, intake, language, questions, submission
+from bot.conversation import (
+    account,
+    admin,
+    export,
+    gate,
+    history,
+    intake,
+    language,
+    questions,
+    submission,
+)
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.i18n.texts import text, text_in
@@ -32,7 +42,8 @@ GROUPS = filters.ChatType.GROUPS
 COMMANDS = (
     ("new", gate.new),
     ("cancel", questions.cancel),
-    ("history", account.history),
+    ("history", history.history),
+    ("export", export.export),
     ("privacy", account.privacy),
     ("withdraw", account.withdraw),
     ("delete", account.delete),
@@ -104,6 +115,18 @@ async def on_new_check(update: Update, context: BotContext) -> None:
     await gate.begin(update, context)
 
 
+async def on_next_patient(update: Update, context: BotContext) -> None:
+    await gate.next_patient(update, context)
+
+
+async def on_history(update: Update, context: BotContext) -> None:
+    await history.on_press(update, context, _global_value(update))
+
+
+async def on_export(update: Update, context: BotContext) -> None:
+    await export.on_answer(update, context, _global_value(update))
+
+
 async def stale(update: Update, context: BotContext) -> None:
     """Data this bot never made (or an older format): a short answer and no change."""
     del context
@@ -121,6 +144,9 @@ BUTTON_FAMILIES = (
     (Kind.LANGUAGE, on_language),
     (Kind.AGAIN, on_try_again),
     (Kind.NEW, on_new_check),
+    (Kind.NEXT_PATIENT, on_next_patient),
+    (Kind.HISTORY, on_history),
+    (Kind.EXPORT, on_export),
 )
 
 

@@ -96,6 +96,10 @@ def apply_button(case: Case, step: Step, value: str) -> Outcome:
         case Step.SUBJECT if value == Action.OTHER:
             case.subject = Subject.OTHER_WITH_PERMISSION
             return _go(case, Step.PATIENT_REF)
+        case Step.NEXT_PATIENT if value == Action.AGREED:
+            # This press is the case's record that they (or their guardian) agreed.
+            case.subject = Subject.OTHER_WITH_PERMISSION
+            return _go(case, step_after(step, editing=case.editing))
         case Step.PATIENT_REF if value == Action.SKIP:
             return _go(case, step_after(step, editing=case.editing))
         case Step.PHOTOS if value == Action.DONE:
@@ -144,6 +148,13 @@ def _send(case: Case, *, confirmed: bool = False) -> Outcome:
     return Outcome(submit=True)
 
 
+def typed_patient_ref(typed: str) -> str | None:
+    """A patient code as typed, cleaned as it is stored (and as /history looks it up); None
+    when it is empty or longer than PATIENT_REF_MAX."""
+    ref = clean_free_text(typed, PATIENT_REF_MAX + 1)
+    return ref if ref and len(ref) <= PATIENT_REF_MAX else None
+
+
 def parse_birth_year(typed: str) -> int | None:
     """A year typed in any digits (int() reads Arabic-Indic, full-width...), or None."""
     cleaned = typed.strip().replace(" ", "")
@@ -159,13 +170,15 @@ def apply_text(case: Case, typed: str) -> Outcome:
     question = QUESTION_SCREENS.get(step)
     if question is not None and not question.typed:
         return Outcome(view=view_of(case), note=text("use_buttons"))
-    if step is Step.PATIENT_REF:
-        ref = clean_free_text(typed, PATIENT_REF_MAX + 1)
-        if not ref or len(ref) > PATIENT_REF_MAX:
-            return Outcome(
-                view=view_of(case), note=text("patient_ref_invalid", max=PATIENT_REF_MAX)
-            )
+    if step in (Step.PATIENT_REF, Step.NEXT_PATIENT):
+        ref = typed_patient_ref(typed)
+        if ref is None:
+            note = "patient_ref_invalid" if step is Step.PATIENT_REF else "next_patient_invalid"
+            return Outcome(view=view_of(case), note=text(note, max=PATIENT_REF_MAX))
         case.patient_ref = ref
+        if step is Step.NEXT_PATIENT:
+            # The code is asked first; the permission press still moves on.
+            return _go(case, step)
         return _go(case, step_after(step, editing=case.editing))
     if step is Step.BIRTH_YEAR:
         year = parse_birth_year(typed)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.cases import lock_case
-from bot.db.models import ERROR_TEXT_MAX, Case, CaseStatus, DeliveryFailure
+from bot.db.models import ERROR_TEXT_MAX, Case, CaseStatus, DeliveryFailure, Subject
 from bot.db.triage import post_of_case
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
@@ -53,6 +53,8 @@ class Delivery:
     # redelivery's result (a first delivery knows both from the completing transaction).
     language: str | None = None
     clinic_queued: bool = False
+    # Someone else's skin (a field worker's patient): the result offers "Next patient".
+    for_someone_else: bool = False
 
 
 def _deliverable(case: Case) -> bool:
@@ -139,6 +141,7 @@ def claim_delivery(
         checked_at=case.checked_at,
         language=case.user.language,
         clinic_queued=post_of_case(session, case.public_id) is not None,
+        for_someone_else=case.subject is Subject.OTHER_WITH_PERMISSION,
     )
 
 

@@ -183,6 +183,9 @@ class Case(Base):
         Index("ix_cases_status_next_delivery_at", "status", "next_delivery_at"),
         # Abandoned collecting cases (retention), submitted ones left idle (park_orphans).
         Index("ix_cases_status_updated_at", "status", "updated_at"),
+        # A person's checks in order, all of them or those of one patient code (/history).
+        Index("ix_cases_user_id_id", "user_id", "id"),
+        Index("ix_cases_user_id_patient_ref", "user_id", "patient_ref", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -192,7 +195,8 @@ class Case(Base):
         _enum(CaseStatus, "case_status"), default=CaseStatus.COLLECTING
     )
     subject: Mapped[Subject] = mapped_column(_enum(Subject, "case_subject"), default=Subject.OWN)
-    # A short label the sender chose for someone else's skin; never sent to the API or exported.
+    # A short label the sender chose for someone else's skin; never sent to the API, nor in the
+    # operator's export (the sender's own /export has it).
     patient_ref: Mapped[str | None] = mapped_column(String(PATIENT_REF_MAX))
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     diagnosis: Mapped[dict[str, Any] | None] = mapped_column(JSON)

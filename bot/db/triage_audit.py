@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Case, TriageDecision, TriageDecisionKind, TriagePost
+from bot.db.spreadsheet import spreadsheet_text
 from bot.domain.advice import AdviceTier
 
 COLUMNS = (
@@ -123,15 +124,10 @@ def export_decisions_csv(session: Session, out: TextIO) -> int:
                 int(decision.changed),
                 decision.advice_tier,
                 "" if agrees is None else int(agrees == 0),
-                _safe(decision.clinician_name),
+                spreadsheet_text(decision.clinician_name),
                 decision.decided_at.isoformat(),
                 f"{decision.waited_s:.0f}",
             ]
         )
         count += 1
     return count
-
-
-def _safe(text: str) -> str:
-    # Spreadsheets run cells starting like a formula; a display name is free text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

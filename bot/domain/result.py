@@ -29,3 +29,5 @@ class CaseResult:
     checked_at: dt.datetime
     # The first photo as the API received it, for the card; None: fetched again when needed.
     card_photo: bytes | None = None
+    # The check was of someone else's skin (a field worker's patient): "Next patient" is offered.
+    for_someone_else: bool = False

@@ -12,6 +12,9 @@ from enum import StrEnum
 class Step(StrEnum):
     SUBJECT = "subject"
     PATIENT_REF = "patient_ref"
+    # "Next patient" under a result for someone else: the patient code first, then the press
+    # that records their (or their guardian's) permission, which answers whose skin it is.
+    NEXT_PATIENT = "next_patient"
     PHOTOS = "photos"
     BIRTH_YEAR = "birth_year"
     SEX = "sex"
@@ -58,7 +61,7 @@ BODY_SITES: tuple[str, ...] = (
 
 def step_after(step: Step, *, editing: bool) -> Step:
     """The step that follows `step` once it is answered (or skipped)."""
-    if step is Step.SUBJECT:
+    if step in (Step.SUBJECT, Step.NEXT_PATIENT):
         return Step.PHOTOS
     if step is Step.PATIENT_REF:
         return Step.SUMMARY if editing else Step.PHOTOS

@@ -39,7 +39,8 @@ MESSAGES: dict[str, str] = {
         "<b>Commands</b>\n"
         "/new – start a new check\n"
         "/cancel – stop and discard the current check\n"
-        "/history – your recent checks\n"
+        "/history – your checks (/history CODE: one patient's)\n"
+        "/export – your checks as a file for a spreadsheet\n"
         "/privacy – what happens to your photos, your consent\n"
         "/withdraw – withdraw your consent\n"
         "/delete – erase everything I keep about you\n"
@@ -78,6 +79,27 @@ MESSAGES: dict[str, str] = {
     ),
     "patient_ref_invalid": (
         "Please type a short reference of at most {max} characters, or press <b>Skip</b>."
+    ),
+    # "Next patient" under the result of someone else's check: the code first, then permission.
+    "next_patient_button": "👥 Next patient",
+    "next_patient_title": "👥 <b>Next patient</b>",
+    "next_patient_question": (
+        "Type this patient's code (for example PT-0418), so you can find the check later in "
+        "/history. It stays here and is never sent to the AI. Do not type their name."
+    ),
+    "next_patient_code": "Patient code: <b>{value}</b>",
+    "next_patient_code_change": "To correct it, type it again.",
+    "next_patient_permission": (
+        "Photos of someone else may be sent only with their agreement, or their guardian's. "
+        "Press the button once they agreed; then send the photos."
+    ),
+    "next_patient_agreed": "✅ They (or their guardian) agreed",
+    "next_patient_invalid": (
+        "Please type a short code of at most {max} characters, or press the button to go on "
+        "without one."
+    ),
+    "next_patient_open": (
+        "The next patient's check is open already: type their code, or press the button."
     ),
     # --- photos
     "photos_request": (
@@ -395,10 +417,62 @@ MESSAGES: dict[str, str] = {
     "another.",
     "nothing_to_cancel": "There is no check in progress. /new starts one.",
     "case_in_progress": "You already have a check in progress; here is where you were:",
-    "history_title": "<b>Your recent checks</b>",
-    "history_line": "{date} · {status} · {top}{ref}",
+    # /history: a page of the sender's checks, each opening its details (bot/views/history.py)
+    "history_title": "<b>Your checks</b>, newest first ({first}–{last} of {total})",
+    "history_title_code": (
+        "<b>Your checks for {code}</b>, newest first ({first}–{last} of {total})"
+    ),
+    "history_line": "{number}. {line}",
+    "history_open_hint": "Press a number to see that check in full.",
+    "history_newer": "◀️ Newer",
+    "history_older": "Older ▶️",
     "history_empty": "You have no checks yet. /new starts one.",
-    "history_no_result": "no result",
+    "history_empty_code": (
+        "You have no checks with the patient code {code}. /history lists them all."
+    ),
+    "history_code_invalid": (
+        "A patient code is at most 24 characters long. Send /history alone to see all your checks."
+    ),
+    "history_changed": "Your list has changed since this message: here it is as it is now.",
+    "history_no_result": "no condition named",
+    "history_ai_label": "“{name}” (the AI's own label)",
+    "history_check_title": "<b>Check {case}</b>",
+    "history_check_state": "State: {state}",
+    "history_answers": "<b>Answers</b>",
+    "history_conditions": (
+        "<b>Possible conditions</b> (AI match score: how closely the photos match)"
+    ),
+    "history_condition": "{rank}. {name} — AI match score {score}",
+    "history_clinic_decision": "<b>The clinic's decision</b>: {decision}",
+    "history_back": "⬅️ Back to the list",
+    # /export: the sender's checks as a CSV file (bot/conversation/export.py)
+    "export_confirm": (
+        "I can send you a file (CSV, for a spreadsheet) with all your checks: patient codes, "
+        "dates, answers, advice, the top three conditions and the clinic's decisions.\n\n"
+        "<b>The file is yours to keep safe.</b> It holds health information: keep it only where "
+        "nobody else can open it. Once it is sent, /delete and the time I keep checks cannot "
+        "erase it."
+    ),
+    "export_protected": (
+        "This service protects results: the file can be opened in Telegram, but not forwarded "
+        "or saved."
+    ),
+    "export_yes": "📄 Send me the file",
+    "export_no": "No, not now",
+    "export_cancelled": "Nothing was sent.",
+    "export_nothing": "You have no checks to put in a file yet. /new starts one.",
+    "export_sending": "Here is the file with your checks. Keep it safe.",
+    "export_answered": "This question is answered already.",
+    "export_caption": "Your checks (CSV). Keep this file safe: /delete cannot erase it.",
+    "export_failed": "Sorry, the file could not be sent just now. Please send /export again later.",
+    "export_column_code": "Patient code",
+    "export_column_date": "Date",
+    "export_column_check": "Check",
+    "export_column_state": "State",
+    "export_column_advice": "Advice",
+    "export_column_condition": "Condition {n}",
+    "export_column_score": "AI match score {n} (%)",
+    "export_column_clinic": "Clinic's decision",
     "status_completed": "done",
     "status_pending_retry": "waiting for the AI",
     "status_submitted": "being analysed",
@@ -478,7 +552,8 @@ MESSAGES: dict[str, str] = {
     # --- command descriptions in Telegram's menu (short, no HTML)
     "command_new": "start a new skin check",
     "command_cancel": "stop and discard the current check",
-    "command_history": "your recent checks",
+    "command_history": "your checks, or /history CODE for one patient",
+    "command_export": "your checks as a file",
     "command_privacy": "what happens to your photos",
     "command_withdraw": "withdraw your consent",
     "command_delete": "erase your data",

@@ -49,7 +49,7 @@ from bot.db.errors import (
     SendingRefused,
     StorageError,
 )
-from bot.db.models import CaseStatus
+from bot.db.models import CaseStatus, Subject
 from bot.domain.advice import AdviceRules, advise
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
@@ -98,6 +98,7 @@ class _Sending:
     round: _Round
     patient_ref: str | None
     checked_at: dt.datetime
+    for_someone_else: bool = False
 
 
 def _sending(
@@ -123,6 +124,7 @@ def _sending(
         ),
         patient_ref=case.patient_ref,
         checked_at=case.checked_at,
+        for_someone_else=case.subject is Subject.OTHER_WITH_PERMISSION,
     )
 
 
@@ -307,6 +309,7 @@ class Analysis:
             patient_ref=sending.patient_ref,
             checked_at=sending.checked_at,
             card_photo=card_photo,
+            for_someone_else=sending.for_someone_else,
         )
         await self.delivery.deliver(bot, public_id, result)
         if queued and desk is not None:

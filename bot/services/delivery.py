@@ -148,6 +148,7 @@ class ResultDelivery:
                 questionnaire=plan.questionnaire,
                 patient_ref=plan.patient_ref,
                 checked_at=plan.checked_at,
+                for_someone_else=plan.for_someone_else,
             )
         with speaking(result.language):
             body = self._result_text(plan, result)

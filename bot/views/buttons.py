@@ -54,6 +54,9 @@ class Kind(StrEnum):
     LANGUAGE = "lang"
     AGAIN = "again"
     NEW = "new"
+    NEXT_PATIENT = "next"
+    HISTORY = "hist"
+    EXPORT = "export"
 
 
 def pattern(kind: str) -> str:

@@ -13,8 +13,17 @@ from bot.views.buttons import Kind, global_button
 
 def result_keyboard(result: CaseResult) -> InlineKeyboardMarkup:
     """Under a result: what the person can do next with it."""
-    del result  # What is offered will depend on the result (the next patient, a follow-up).
-    return new_case_keyboard()
+    rows = [list(row) for row in new_case_keyboard().inline_keyboard]
+    if result.for_someone_else:
+        rows.insert(0, [next_patient_button()])
+    return InlineKeyboardMarkup(rows)
+
+
+def next_patient_button() -> InlineKeyboardButton:
+    """A new check for someone else, their code asked first (bot/conversation/gate.py)."""
+    return InlineKeyboardButton(
+        text("next_patient_button"), callback_data=global_button(Kind.NEXT_PATIENT)
+    )
 
 
 def new_case_keyboard() -> InlineKeyboardMarkup:

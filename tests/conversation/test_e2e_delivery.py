@@ -139,7 +139,7 @@ async def test_a_person_who_blocked_the_bot_is_given_up_on_after_one_try(
         await world.job_rounds(RETRY_JOB, 2)
         alice.chat.blocked_bot = False
         await alice.send("/history")
-        history = await alice.wait_for("Your recent checks", timeout=WAIT)
+        history = await alice.wait_for("Your checks", timeout=WAIT)
         assert "could not be delivered" in history.text
     assert refused(world, alice) == 1
     (case,) = await stored(world, Case)

@@ -74,7 +74,7 @@ async def test_a_refused_case_fails_with_a_clear_message(world: World) -> None:
         await alice.wait_for("could not analyse this check", timeout=WAIT)
         await world.job_rounds(RETRY_JOB, 2)  # rounds in which it could have been retried
         await alice.send("/history")
-        history = await alice.wait_for("Your recent checks", timeout=WAIT)
+        history = await alice.wait_for("Your checks", timeout=WAIT)
         assert "failed" in history.text
     assert len(world.api.requests) == 1  # a refusal is not retried
 
@@ -107,8 +107,8 @@ async def test_an_answer_that_can_never_be_read_fails_the_case_and_offers_to_try
         await alice.press("🔁 Try again", message=failed)
         await alice.wait_for("AI estimate (check", timeout=WAIT)
         await alice.send("/history")
-        history = await alice.wait_for("Your recent checks", timeout=WAIT)
-        assert "done · Insect bite 27%" in history.text
+        history = await alice.wait_for("Your checks", timeout=WAIT)
+        assert "Watch it · Insect bite" in history.text
     assert len(world.api.requests) == 3 * 2 + 1
     assert len(results(alice)) == 1
 
@@ -126,9 +126,8 @@ async def test_history_and_status(world: World) -> None:
         await alice.press("📤 Send for analysis")
         await alice.wait_for("AI estimate", timeout=WAIT)
         await alice.send("/history")
-        history = await alice.wait_for("Your recent checks", timeout=WAIT)
-        assert "done · Insect bite 27%" in history.text
-        assert "Patient 7" in history.text
+        history = await alice.wait_for("Your checks", timeout=WAIT)
+        assert "Patient 7 · Arm · Watch it · Insect bite" in history.text
         await alice.send("/status")
         status = await alice.wait_for("AI service", timeout=WAIT)
         assert "server 1: up, 3 users now" in status.text

@@ -122,6 +122,31 @@ ROWS = [
         editing=True,
         before={"patient_ref": "Bed 1"},
     ),
+    # "Next patient": the code is asked first and kept on the same screen; the one button is
+    # the record that they (or their guardian) agreed, and only it moves on to the photos.
+    Row(Step.NEXT_PATIENT, Typed("  PT-0418 "), "same", stored={"patient_ref": "PT-0418"}),
+    Row(
+        Step.NEXT_PATIENT,
+        Typed("PT-0419"),
+        "same",
+        before={"patient_ref": "PT-0418"},
+        stored={"patient_ref": "PT-0419"},
+    ),
+    Row(
+        Step.NEXT_PATIENT,
+        Typed("x" * (PATIENT_REF_MAX + 1)),
+        "same",
+        note=("next_patient_invalid", {"max": PATIENT_REF_MAX}),
+    ),
+    Row(
+        Step.NEXT_PATIENT,
+        "agreed",
+        Step.PHOTOS,
+        before={"patient_ref": "PT-0418"},
+        stored={"subject": OTHER},
+    ),
+    Row(Step.NEXT_PATIENT, "agreed", Step.PHOTOS, stored={"subject": OTHER}),
+    Row(Step.NEXT_PATIENT, "skip", "stale"),
     # Photos: "Done" needs one; typing is pointed back at the photos.
     Row(Step.PHOTOS, "done", Step.BIRTH_YEAR),
     Row(Step.PHOTOS, "done", Step.SUMMARY, editing=True),
@@ -311,7 +336,8 @@ def editing_after(row: Row) -> bool:
 def test_the_table_covers_every_step() -> None:
     assert {row.step for row in ROWS} == set(Step)
     reached = {row.then for row in ROWS if isinstance(row.then, Step)}
-    assert reached == set(Step) - {Step.SUBJECT}  # "Whose skin" only starts a case
+    # "Whose skin" and "Next patient" only start a case.
+    assert reached == set(Step) - {Step.SUBJECT, Step.NEXT_PATIENT}
 
 
 @pytest.mark.parametrize("step", list(Step), ids=str)

@@ -13,6 +13,7 @@ from bot.domain.questionnaire import Questionnaire, Sex
 from tests.db.helpers import DIAGNOSIS, accept_terms, case_with_photos, set_answers, set_subject
 
 USER = 5_123_456_789
+OTHER_PERSON = 5_123_456_790
 T0 = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
 LATE_AFTER = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 3
@@ -213,3 +214,18 @@ async def test_stuck_results_never_hold_up_one_that_is_due(database: Database) -
     assert await due(database, at(60)) == [newest]
     # Oldest due first, whatever the order they were completed in.
     assert await due(database, at(4000), limit=3) == [newest, *stuck[:2]]
+
+
+async def test_a_redelivered_result_still_knows_it_was_someone_elses(database: Database) -> None:
+    """A result built again from the claim (after a crash) offers "Next patient" as the first
+    delivery did: the claim says whose skin it was."""
+    own = await completed(database)
+    plan = await claim(database, own, at(6))
+    assert plan is not None and not plan.for_someone_else
+    await accept_terms(database, OTHER_PERSON)
+    public_id = await case_with_photos(database, OTHER_PERSON, 1)
+    await database.run(set_subject, public_id, Subject.OTHER_WITH_PERMISSION, "PT-0417")
+    await database.run(cases.mark_submitted, public_id, now=T0)
+    await database.run(cases.mark_completed, public_id, DIAGNOSIS, now=at(5))
+    theirs = await claim(database, public_id, at(6))
+    assert theirs is not None and theirs.for_someone_else

@@ -9,7 +9,7 @@ import pytest
 
 from bot.db import cases
 from bot.db.database import Database
-from bot.db.export import COLUMNS, export_cases_csv, user_hash
+from bot.db.export import COLUMNS, operator_export_csv, user_hash
 from bot.db.models import Subject
 from tests.db.helpers import (
     DIAGNOSIS,
@@ -39,7 +39,7 @@ async def _completed(database: Database, who: int, tag: str, ref: str | None) ->
 
 async def _export(database: Database, key: bytes = KEY) -> tuple[str, list[dict[str, str]]]:
     out = io.StringIO()
-    count = await database.run(export_cases_csv, out, key)
+    count = await database.run(operator_export_csv, out, key)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert len(rows) == count
     return out.getvalue(), rows
