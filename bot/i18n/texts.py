@@ -434,6 +434,8 @@ MESSAGES: dict[str, str] = {
         "A patient code is at most 24 characters long. Send /history alone to see all your checks."
     ),
     "history_changed": "Your list has changed since this message: here it is as it is now.",
+    # The advice the check was given ({advice}: one of advice_<tier>, bold).
+    "history_advice": "What to do: {advice}",
     "history_no_result": "no condition named",
     "history_ai_label": "“{name}” (the AI's own label)",
     "history_check_title": "<b>Check {case}</b>",

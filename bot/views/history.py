@@ -166,7 +166,8 @@ def check_view(
             )
         if not conditions:
             lines.append(text("history_no_result"))
-        lines += ["", text("advice_title"), text(f"advice_{entry.advice.tier.value}")]
+        advice = text(f"advice_{entry.advice.tier.value}")
+        lines += ["", raw("history_advice", advice=advice)]
     if entry.clinic_decision is not None:
         decision = text(f"triage_decision_{entry.clinic_decision.value}")
         lines += ["", text("history_clinic_decision", decision=decision)]

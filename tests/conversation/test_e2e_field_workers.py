@@ -169,7 +169,7 @@ def _seed(
                         advice_tier="self_care",
                         waiting_since=when,
                         queued_at=when,
-                        decision=TriageDecisionKind.ROUTINE,
+                        decision=TriageDecisionKind.WITHIN_2_WEEKS,
                         decided_at=when,
                     )
                 )
@@ -203,7 +203,10 @@ async def test_history_pages_through_25_checks_opens_one_and_goes_back(world: Wo
         lines = page.text.splitlines()
         assert lines[2] == f"1. {date(utcnow(), ZoneInfo('UTC'), 'en')} · in progress"
         newest_seeded = date(times[-1], ZoneInfo("UTC"), "en")
-        assert lines[3] == f"2. {newest_seeded} · PT-0024 · Arm · Watch it · Insect bite"
+        assert (
+            lines[3]
+            == f"2. {newest_seeded} · PT-0024 · Arm · See a doctor if it is no better in 2 to 4 weeks · Insect bite"
+        )
         assert numbered(page) == [str(n) for n in range(1, 11)]
         assert page.buttons[-1] == "Older ▶️"
         assert "◀️ Newer" not in page.buttons
@@ -235,8 +238,8 @@ async def test_history_pages_through_25_checks_opens_one_and_goes_back(world: Wo
         assert "Year of birth: 1962" in details.text
         assert "Body site: Arm" in details.text
         assert "1. Insect bite — AI match score 62%" in details.text
-        assert "What to do next" in details.text
-        assert "The clinic's decision: Routine appointment" in details.text
+        assert "What to do: See a doctor if it is not better in 2 to 4 weeks" in details.text
+        assert "The clinic's decision: 🟨 A dermatologist within 2 weeks" in details.text
         assert "alignancy" not in details.text
         assert details.buttons == ["⬅️ Back to the list"]
         await alice.press("⬅️ Back to the list", message=details)
@@ -366,7 +369,7 @@ async def test_export_sends_the_persons_checks_as_a_csv_they_keep(world: World) 
     assert real["Patient code"] == "PT-0417"
     assert real["Body site"] == "왼쪽 팔 안쪽"
     assert real["Year of birth"] == "1984"
-    assert real["Advice"] == "Watch it"
+    assert real["Advice"] == "See a doctor if it is no better in 2 to 4 weeks"
     assert (real["Condition 1"], real["AI match score 1 (%)"]) == ("Insect bite", "27")
     assert real["State"] == "done"
     # Cells a spreadsheet would run as formulas open as the text typed.
@@ -376,8 +379,8 @@ async def test_export_sends_the_persons_checks_as_a_csv_they_keep(world: World) 
 
 
 async def skip_everything_left(user: FakeUser) -> None:
-    """Skip the questions left after the body site (itch, pain, how long)."""
-    for _ in range(3):
+    """Skip the questions left after the body site (itch, pain, how long, changed lately)."""
+    for _ in range(4):
         message = await user.wait_for(lambda m: "Skip" in m.buttons, timeout=WAIT)
         await user.press("Skip", message=message)
     await user.wait_for("Please check before sending", timeout=WAIT)
