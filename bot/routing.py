@@ -16,7 +16,16 @@ from telegram.ext import (
 )
 
 from bot.clinic import handlers as triage
-from bot.conversation import account, admin, gate, intake, language, questions, submission
+from bot.conversation import (
+    account,
+    admin,
+    follow_up,
+    gate,
+    intake,
+    language,
+    questions,
+    submission,
+)
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.i18n.texts import text, text_in
@@ -33,6 +42,7 @@ COMMANDS = (
     ("new", gate.new),
     ("cancel", questions.cancel),
     ("history", account.history),
+    ("reminders", follow_up.reminders),
     ("privacy", account.privacy),
     ("withdraw", account.withdraw),
     ("delete", account.delete),
@@ -96,6 +106,18 @@ async def on_try_again(update: Update, context: BotContext) -> None:
     await submission.submit_again(update, context, _global_value(update))
 
 
+async def on_remind(update: Update, context: BotContext) -> None:
+    await follow_up.on_remind(update, context, _global_value(update))
+
+
+async def on_check_again(update: Update, context: BotContext) -> None:
+    await follow_up.on_check_again(update, context, _global_value(update))
+
+
+async def on_reminders_cancel(update: Update, context: BotContext) -> None:
+    await follow_up.on_reminders_cancel(update, context, _global_value(update))
+
+
 async def on_new_check(update: Update, context: BotContext) -> None:
     """ "New check" under a result."""
     query = update.callback_query
@@ -121,6 +143,9 @@ BUTTON_FAMILIES = (
     (Kind.LANGUAGE, on_language),
     (Kind.AGAIN, on_try_again),
     (Kind.NEW, on_new_check),
+    (Kind.REMIND, on_remind),
+    (Kind.CHECK_AGAIN, on_check_again),
+    (Kind.REMINDERS, on_reminders_cancel),
 )
 
 

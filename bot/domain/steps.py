@@ -37,6 +37,11 @@ QUESTIONS: tuple[Step, ...] = (
     Step.ONSET,
 )
 
+# A follow-up check (bot/domain/follow_up.py) carries who it is and where it is over, and asks
+# these again after its photos. Merge hook (issue 17): Step.RECENT_CHANGE joins them, and ONSET
+# can then leave, its answer moved on by the time passed.
+FOLLOW_UP_QUESTIONS: tuple[Step, ...] = (Step.ITCH, Step.PAIN, Step.ONSET)
+
 # Body sites offered as buttons; the stored value is the English word the API's examples use.
 BODY_SITES: tuple[str, ...] = (
     "face",
@@ -53,17 +58,19 @@ BODY_SITES: tuple[str, ...] = (
 )
 
 
-def step_after(step: Step, *, editing: bool) -> Step:
-    """The step that follows `step` once it is answered (or skipped)."""
+def step_after(step: Step, *, editing: bool, follow_up: bool = False) -> Step:
+    """The step that follows `step` once it is answered (or skipped); `follow_up`: in a
+    follow-up check, which asks only FOLLOW_UP_QUESTIONS."""
+    asked = FOLLOW_UP_QUESTIONS if follow_up else QUESTIONS
     if step is Step.SUBJECT:
         return Step.PHOTOS
     if step is Step.PATIENT_REF:
         return Step.SUMMARY if editing else Step.PHOTOS
     if step is Step.PHOTOS:
-        return Step.SUMMARY if editing else QUESTIONS[0]
+        return Step.SUMMARY if editing else asked[0]
     if step is Step.BODY_SITE_TEXT:
         step = Step.BODY_SITE
-    if editing:
+    if editing or step not in asked:
         return Step.SUMMARY
-    index = QUESTIONS.index(step)
-    return QUESTIONS[index + 1] if index + 1 < len(QUESTIONS) else Step.SUMMARY
+    index = asked.index(step)
+    return asked[index + 1] if index + 1 < len(asked) else Step.SUMMARY

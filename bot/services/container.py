@@ -26,6 +26,7 @@ from bot.services.api_queue import ApiQueue
 from bot.services.delivery import ResultDelivery
 from bot.services.intake import PhotoIntake
 from bot.services.languages import StoredLanguages
+from bot.services.reminders import Reminders
 from bot.services.tasks import TaskRegistry
 from bot.services.triage_desk import TriageDesk
 from bot.services.uploads import Uploads
@@ -58,6 +59,8 @@ class Services:
     analysis: Analysis
     # The clinic's triage (bot/services/triage_desk.py), when TRIAGE_CHAT_ID is set.
     triage: TriageDesk | None
+    # Follow-up reminders asked for under results (bot/services/reminders.py).
+    reminders: Reminders
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
@@ -102,8 +105,20 @@ class Services:
             quiet_s=settings.album_quiet_s,
         )
         desk = TriageDesk.from_settings(settings, database, tasks, photos, rules)
+        reminders = Reminders(
+            database,
+            choices=tuple(settings.follow_up_after_days),
+            hours=settings.reminder_window,
+            zone=settings.zone,
+        )
         delivery = ResultDelivery(
-            database, uploads, rules, top=settings.result_top_n, clinic_on=desk is not None
+            database,
+            uploads,
+            rules,
+            top=settings.result_top_n,
+            clinic_on=desk is not None,
+            reminder_choices=reminders.choices,
+            zone=settings.zone,
         )
         analysis = Analysis(
             database,
@@ -137,6 +152,7 @@ class Services:
             delivery=delivery,
             analysis=analysis,
             triage=desk,
+            reminders=reminders,
         )
 
     def forget_person(self, telegram_user_id: int) -> None:

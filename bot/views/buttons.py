@@ -54,6 +54,11 @@ class Kind(StrEnum):
     LANGUAGE = "lang"
     AGAIN = "again"
     NEW = "new"
+    # Follow-up reminders: set or cancel one under a result ("<case>:<days>", "<case>:x"), a
+    # reminder's "Check it again" ("<case>"), and /reminders' cancel buttons ("<reminder id>").
+    REMIND = "remind"
+    CHECK_AGAIN = "recheck"
+    REMINDERS = "reminders"
 
 
 def pattern(kind: str) -> str:

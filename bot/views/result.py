@@ -65,11 +65,18 @@ def condition_html(condition: Condition) -> tuple[str, bool, bool]:
     return f'<a href="{html.escape(url, quote=True)}">{name}</a>', True, not known
 
 
-def render_result(diagnosis: Diagnosis, advice: Advice, public_id: str, top: int = 5) -> str:
-    """The result text, at most RESULT_MAX_UTF16 long as Telegram counts it."""
+def render_result(
+    diagnosis: Diagnosis,
+    advice: Advice,
+    public_id: str,
+    top: int = 5,
+    comparison: Sequence[str] = (),
+) -> str:
+    """The result text, at most RESULT_MAX_UTF16 long as Telegram counts it. `comparison`: a
+    follow-up's lines beside the check it follows (bot/views/follow_up.py), under the title."""
     shown = list(diagnosis.conditions[:top])
     while True:
-        body = _render(diagnosis, shown, advice, public_id)
+        body = _render(diagnosis, shown, advice, public_id, comparison)
         # Cannot happen with names cut short; a last resort that drops, never fails.
         if visible_length(body) <= RESULT_MAX_UTF16 or not shown:
             return body
@@ -77,9 +84,14 @@ def render_result(diagnosis: Diagnosis, advice: Advice, public_id: str, top: int
 
 
 def _render(
-    diagnosis: Diagnosis, shown: Sequence[Condition], advice: Advice, public_id: str
+    diagnosis: Diagnosis,
+    shown: Sequence[Condition],
+    advice: Advice,
+    public_id: str,
+    comparison: Sequence[str],
 ) -> str:
     lines = [text("result_title", case=short_case_id(public_id)), ""]
+    lines += [*comparison, ""] if comparison else []
     linked = quoted = False
     if shown:
         lines.append(text("result_intro"))
