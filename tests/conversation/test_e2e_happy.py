@@ -27,7 +27,8 @@ async def test_happy_path_with_one_photo_and_every_answer(world: World) -> None:
     assert "1. Insect bite — 27%" in result.text
     assert "not certified by the FDA or CE" in result.text
     assert "What to do next" in result.text
-    assert result.buttons == ["➕ New check"]
+    # A "watch it" result: follow-up reminders (docs/follow-up.md), then a new check.
+    assert result.buttons == ["📅 Remind me in 2 weeks", "📅 Remind me in 4 weeks", "➕ New check"]
     (request,) = world.api.requests
     assert len(request.files) == 1
     assert request.metadata["birth"] == "1984"
