@@ -4,6 +4,7 @@ again" and the linked check whose result sets both side by side; /reminders; /de
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -46,6 +47,11 @@ async def stored(world: World, count: Any) -> Any:
 
 def reminders_stored(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Reminder)) or 0)
+
+
+def unsent_stored(session: Session) -> int:
+    unsent = select(func.count()).select_from(Reminder).where(Reminder.sent_at.is_(None))
+    return int(session.scalar(unsent) or 0)
 
 
 def reminders_of(user: FakeUser) -> list[ChatMessage]:
@@ -195,3 +201,31 @@ async def test_reminders_lists_and_cancels_in_place_and_stale_buttons_answer_kin
 def result_label(user: FakeUser) -> str:
     found = [b for m in user.messages for b in m.buttons if b.startswith("✅ Reminder:")]
     return found[-1]
+
+
+async def test_a_person_who_blocked_the_bot_loses_the_reminder_and_the_job_goes_on(
+    world: World,
+) -> None:
+    alice, bob = world.person(), world.person("Bob")
+    async with world.bot(**REMINDING):
+        for person in (alice, bob):
+            result = await complete_case(person)
+            await person.press("📅 Remind me in 1 minute", message=result)
+            await person.wait_for(lambda m: "✖️ Cancel it" in m.buttons, timeout=WAIT)
+        world.telegram.chat(alice.chat_id).blocked_bot = True
+        await bob.wait_for("Time for a follow-up", timeout=WAIT + 10)
+        # Bob's is sent (and kept with his case as sent); Alice's is dropped.
+        await until_stored(world, lambda count: count == 0, "no reminder left to send")
+        assert await stored(world, reminders_stored) == 1
+        world.telegram.chat(alice.chat_id).blocked_bot = False
+        await world.job_rounds(REMINDERS_JOB, 3)
+    assert reminders_of(alice) == [] and len(reminders_of(bob)) == 1
+
+
+async def until_stored(world: World, holds: Any, what: str) -> None:
+    """Wait for the reminders table to reach a state no event announces (looked at often)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT + 10
+    while not holds(await stored(world, unsent_stored)):
+        assert loop.time() < deadline, f"waited for {what}"
+        await world.job_rounds(REMINDERS_JOB, 1)
