@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 TELEGRAM_CONNECTIONS = 16
 TELEGRAM_POOL_WAIT_S = 30.0
 FAIR_USE_CLEANUP_EVERY = dt.timedelta(minutes=15)
+REMINDERS_JOB = "follow-up-reminders"
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -102,6 +103,12 @@ async def _post_init(application: BotApplication) -> None:
         first=dt.timedelta(seconds=min(PURGE_FIRST_S, purge_every)),
         name="purge-expired-cases",
     )
+    application.job_queue.run_repeating(
+        _reminders_job,
+        interval=dt.timedelta(seconds=settings.reminder_check_interval_s),
+        first=dt.timedelta(seconds=min(5.0, settings.reminder_check_interval_s)),
+        name=REMINDERS_JOB,
+    )
     if services.triage is not None:
         application.job_queue.run_repeating(
             _triage_job,
@@ -130,6 +137,10 @@ async def _forget_fair_use_marks(context: BotContext) -> None:
 
 async def _retry_pending(context: BotContext) -> None:
     await context.services.analysis.retry_pending(context.bot)
+
+
+async def _reminders_job(context: BotContext) -> None:
+    await context.services.reminders.send_due(context.bot)
 
 
 async def _triage_job(context: BotContext) -> None:

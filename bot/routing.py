@@ -20,6 +20,7 @@ from bot.conversation import (
     account,
     admin,
     export,
+    follow_up,
     gate,
     history,
     intake,
@@ -44,6 +45,7 @@ COMMANDS = (
     ("cancel", questions.cancel),
     ("history", history.history),
     ("export", export.export),
+    ("reminders", follow_up.reminders),
     ("privacy", account.privacy),
     ("withdraw", account.withdraw),
     ("delete", account.delete),
@@ -107,6 +109,18 @@ async def on_try_again(update: Update, context: BotContext) -> None:
     await submission.submit_again(update, context, _global_value(update))
 
 
+async def on_remind(update: Update, context: BotContext) -> None:
+    await follow_up.on_remind(update, context, _global_value(update))
+
+
+async def on_check_again(update: Update, context: BotContext) -> None:
+    await follow_up.on_check_again(update, context, _global_value(update))
+
+
+async def on_reminders_cancel(update: Update, context: BotContext) -> None:
+    await follow_up.on_reminders_cancel(update, context, _global_value(update))
+
+
 async def on_new_check(update: Update, context: BotContext) -> None:
     """ "New check" under a result."""
     query = update.callback_query
@@ -147,6 +161,9 @@ BUTTON_FAMILIES = (
     (Kind.NEXT_PATIENT, on_next_patient),
     (Kind.HISTORY, on_history),
     (Kind.EXPORT, on_export),
+    (Kind.REMIND, on_remind),
+    (Kind.CHECK_AGAIN, on_check_again),
+    (Kind.REMINDERS, on_reminders_cancel),
 )
 
 

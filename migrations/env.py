@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from bot.config import load_settings
 from bot.db.database import with_connection
+from bot.db.migrate import compared_on
 from bot.db.models import Base
 
 config = context.config
@@ -43,7 +44,7 @@ def run_migrations_offline() -> None:
 
 
 def _run(connection: Connection) -> None:
-    _configure(connection=connection)
+    _configure(connection=connection, include_object=compared_on(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 

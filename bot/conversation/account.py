@@ -19,6 +19,7 @@ from bot.db.cases import Stopped, StoppedCase, stop_unsent
 from bot.db.consent import consent_status, withdraw_consent
 from bot.db.erasure import Erasure, erase_user
 from bot.db.models import ConsentDecision, ConsentRecord
+from bot.db.reminders import drop_reminders_of
 from bot.i18n import current_language
 from bot.i18n import formatting as fmt
 from bot.i18n.texts import raw, text
@@ -75,6 +76,8 @@ async def on_withdraw_answer(update: Update, context: BotContext, value: str) ->
 
     def withdrawing(session: Session) -> tuple[ConsentRecord | None, Stopped]:
         record = withdraw_consent(session, user_id, chat_type=chat_type)
+        # A reminder would invite a check the person no longer agrees to.
+        drop_reminders_of(session, user_id)
         return record, stop_unsent(session, user_id, reason="cancelled: consent withdrawn")
 
     record, stopped = await context.services.database.run(withdrawing)

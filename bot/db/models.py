@@ -51,6 +51,7 @@ __all__ = [
     "DeliveryFailure",
     "FairUseMark",
     "PhotoState",
+    "Reminder",
     "Subject",
     "TriageDecision",
     "TriageDecisionKind",
@@ -217,6 +218,11 @@ class Case(Base):
     # "strip" (its buttons removed), "delete" (a photo acknowledgement) or "" (nothing to do).
     screen_message_id: Mapped[int | None]
     screen_settle: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    # The earlier check this one follows up (a reminder's "Check it again"). Purging the
+    # earlier case clears the link; the follow-up itself stays for its own retention period.
+    follow_up_of: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
 
     # Indexed for /stats, which counts the cases of the day by each of these moments.
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
@@ -459,6 +465,36 @@ class FairUseMark(Base):
     # HMAC-SHA256 (hex) of the Telegram user id, keyed with the bot's own secret (bot_state).
     person_hash: Mapped[str] = mapped_column(String(64))
     submitted_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class Reminder(Base):
+    """A follow-up reminder the person asked for under a result (bot/db/reminders.py).
+
+    One per case: asking again keeps it, cancelling and asking again sets it anew. Sending is
+    claimed in a short transaction (`claimed_by`, `claimed_until`) and recorded as sent in
+    another, so two processes never both send it and a crash between the two lets it go once
+    the claim expires. Personal data of the case: deleted with it.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_due_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    chat_id: Mapped[int]
+    # When it is due: the moment asked for, moved into the daytime hours (REMINDER_HOURS).
+    due_at: Mapped[dt.datetime]
+    # The days after the result the person chose (FOLLOW_UP_AFTER_DAYS), for the button.
+    after_days: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+    # A worker holds the row until `claimed_until` while it sends it (one at a time).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class BotState(Base):

@@ -41,6 +41,7 @@ MESSAGES: dict[str, str] = {
         "/cancel – stop and discard the current check\n"
         "/history – your checks (/history CODE: one patient's)\n"
         "/export – your checks as a file for a spreadsheet\n"
+        "/reminders – your follow-up reminders\n"
         "/privacy – what happens to your photos, your consent\n"
         "/withdraw – withdraw your consent\n"
         "/delete – erase everything I keep about you\n"
@@ -352,6 +353,53 @@ MESSAGES: dict[str, str] = {
         "⚠️ <b>Not a diagnosis</b>: the AI is not certified by the FDA or CE and can be wrong."
     ),
     "button_new_case": "➕ New check",
+    # --- follow-up reminders under a result (bot/conversation/follow_up.py); `after` is a
+    # reminder_weeks/days/hours/minutes
+    "reminder_offer": "📅 Remind me in {after}",
+    "reminder_set": "✅ Reminder: {date}",
+    "reminder_cancel": "✖️ Cancel it",
+    # Short notes shown on a button press (at most 200 characters).
+    "reminder_set_note": "I will remind you on {when} to check it again. /reminders lists them.",
+    "reminder_cancelled": "Reminder cancelled.",
+    "reminder_not_pending": "That reminder is no longer waiting: it was sent or cancelled.",
+    "follow_up_gone_note": "That check is no longer stored, so I cannot remind you of it.",
+    # The reminder itself: a shared phone's lock screen shows it, so it names no condition.
+    "reminder_message": (
+        "📅 <b>Time for a follow-up.</b> You asked me to remind you to look at your skin again "
+        "after your check of {date}.\n\n"
+        "Press the button to take new photos of the same spot: I will set the new result beside "
+        "the earlier one."
+    ),
+    "reminder_check_again": "🔁 Check it again",
+    "follow_up_intro": (
+        "🔁 <b>Follow-up</b> of your check of {date}. I kept the answers that stay the same. "
+        "Please photograph the same spot as last time, from a similar distance and in similar "
+        "light."
+    ),
+    "follow_up_gone": (
+        "That check is no longer stored (it was deleted, or its time to be kept ended), so there "
+        "is nothing to compare with. You can start a new check."
+    ),
+    "follow_up_finish_first": (
+        "You have another check in progress. Please finish it (or /cancel it) first, then press "
+        "<b>Check it again</b> once more. Here is where you were:"
+    ),
+    # --- a follow-up's result beside the earlier check (bot/views/follow_up.py). A lower tier
+    # is never "better": the AI sees photos, not healing.
+    "follow_up_side_by_side": "🔁 {date}: {before} · today: {now}",
+    "follow_up_tier_urgent_care": "Urgent care now",
+    "follow_up_tier_within_days": "See a doctor within days",
+    "follow_up_tier_within_2_weeks": "See a doctor within 2 weeks",
+    "follow_up_tier_if_no_improvement": "See a doctor if it does not improve",
+    "follow_up_tier_self_care": "Watch it",
+    "follow_up_same_advice": "The advice is the same as last time.",
+    "follow_up_less_urgent": (
+        "The advice is less urgent than last time. The AI only sees photos, so this does not "
+        "show that it has healed: keep watching it."
+    ),
+    "follow_up_more_urgent": "⚠️ <b>The advice is more urgent than last time.</b>",
+    "follow_up_itch_worse": "⚠️ You said it itches more than last time.",
+    "follow_up_pain_worse": "⚠️ You said it hurts more than last time.",
     # --- result card (the picture sent after the text result; drawn with the card's font, so
     # no emoji here)
     "card_title": "Possible matches (AI match score)",
@@ -475,6 +523,12 @@ MESSAGES: dict[str, str] = {
     "export_column_condition": "Condition {n}",
     "export_column_score": "AI match score {n} (%)",
     "export_column_clinic": "Clinic's decision",
+    "reminders_title": "<b>Your follow-up reminders</b>",
+    "reminders_line": "{number}. {when} · for your check of {date}{ref}",
+    "reminders_empty": (
+        "You have no reminders waiting. A result that says to watch a spot offers one."
+    ),
+    "reminders_cancel": "✖️ Cancel {number}",
     "status_completed": "done",
     "status_pending_retry": "waiting for the AI",
     "status_submitted": "being analysed",
@@ -556,6 +610,7 @@ MESSAGES: dict[str, str] = {
     "command_cancel": "stop and discard the current check",
     "command_history": "your checks, or /history CODE for one patient",
     "command_export": "your checks as a file",
+    "command_reminders": "your follow-up reminders",
     "command_privacy": "what happens to your photos",
     "command_withdraw": "withdraw your consent",
     "command_delete": "erase your data",
@@ -733,6 +788,11 @@ PLURALS: dict[str, tuple[str, str]] = {
         "{count} photos received. Send up to {more} more, or press <b>Done</b>.",
     ),
     "header_photos": ("{count} photo", "{count} photos"),
+    # How long until a follow-up reminder, in "Remind me in {after}".
+    "reminder_weeks": ("{count} week", "{count} weeks"),
+    "reminder_days": ("{count} day", "{count} days"),
+    "reminder_hours": ("{count} hour", "{count} hours"),
+    "reminder_minutes": ("{count} minute", "{count} minutes"),
     "analysing": (
         "⏳ Analysing your {count} photo… this usually takes under a minute.",
         "⏳ Analysing your {count} photos… this usually takes under a minute.",

@@ -26,6 +26,7 @@ from bot.services.api_queue import ApiQueue
 from bot.services.delivery import ResultDelivery
 from bot.services.intake import PhotoIntake
 from bot.services.languages import StoredLanguages
+from bot.services.reminders import Reminders
 from bot.services.tasks import TaskRegistry
 from bot.services.triage_desk import TriageDesk
 from bot.services.uploads import Uploads
@@ -78,6 +79,8 @@ class Services:
     analysis: Analysis
     # The clinic's triage (bot/services/triage_desk.py), when TRIAGE_CHAT_ID is set.
     triage: TriageDesk | None
+    # Follow-up reminders asked for under results (bot/services/reminders.py).
+    reminders: Reminders
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
@@ -116,6 +119,12 @@ class Services:
             quiet_s=settings.album_quiet_s,
         )
         desk = TriageDesk.from_settings(settings, database, tasks, photos, rules)
+        reminders = Reminders(
+            database,
+            choices=tuple(settings.follow_up_after_days),
+            hours=settings.reminder_window,
+            zone=settings.zone,
+        )
         delivery = ResultDelivery(
             database,
             uploads,
@@ -124,6 +133,7 @@ class Services:
             clinic_on=desk is not None,
             zone=settings.zone,
             protect=settings.protect_results,
+            reminder_choices=reminders.choices,
         )
         analysis = Analysis(
             database,
@@ -157,6 +167,7 @@ class Services:
             delivery=delivery,
             analysis=analysis,
             triage=desk,
+            reminders=reminders,
         )
 
     def forget_person(self, telegram_user_id: int) -> None:

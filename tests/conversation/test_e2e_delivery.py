@@ -77,7 +77,8 @@ async def test_the_result_replaces_the_analysing_message(world: World) -> None:
         analysing = await alice.wait_for("Analysing", timeout=WAIT)
         result = await alice.wait_for(RESULT, timeout=WAIT)
     assert result.message_id == analysing.message_id
-    assert result.buttons == ["➕ New check"]
+    # A "watch it" result: follow-up reminders (docs/follow-up.md), then a new check.
+    assert result.buttons == ["📅 Remind me in 2 weeks", "📅 Remind me in 4 weeks", "➕ New check"]
     assert results(alice) == 1
 
 

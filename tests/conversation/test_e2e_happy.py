@@ -40,7 +40,8 @@ async def test_happy_path_with_one_photo_and_every_answer(world: World) -> None:
         "🟦 See a doctor if it is not better in 2 to 4 weeks: the AI is unsure"
     )
     assert result.text.index("🟦") < result.text.index("1. Insect bite (")
-    assert result.buttons == ["➕ New check"]
+    # A "watch it" result: follow-up reminders (docs/follow-up.md), then a new check.
+    assert result.buttons == ["📅 Remind me in 2 weeks", "📅 Remind me in 4 weeks", "➕ New check"]
     (request,) = world.api.requests
     assert len(request.files) == 1
     assert request.metadata["birth"] == "1984"

@@ -26,6 +26,12 @@ from tests.fakes.telegram_user import ChatMessage
 TELEGRAM_CODES = {"en": "en-GB", "ko": "ko-KR", "es": "es-MX"}
 
 
+def reminder_offers(language: str) -> list[str]:
+    """A "watch it" result's follow-up buttons (docs/follow-up.md), in 2 and 4 weeks."""
+    weeks = (says(language, "reminder_weeks", count=n) for n in (2, 4))
+    return [says(language, "reminder_offer", after=after) for after in weeks]
+
+
 def card_png(world: World, card: ChatMessage) -> bytes:
     assert card.photo is not None
     stored_file = world.telegram.files.get(card.photo[-1]["file_id"])
@@ -67,7 +73,7 @@ async def test_a_whole_check_in_the_persons_language(world: World, language: str
     if language == "es":
         assert "27\u00a0%" in result.text
     assert says(language, "disclaimer") in result.text
-    assert result.buttons == [says(language, "button_new_case")]
+    assert result.buttons == [*reminder_offers(language), says(language, "button_new_case")]
     # Links only to checked articles in the person's own language (a mole page for Spanish).
     links = [e["url"] for e in result.entities if e["type"] == "text_link"]
     checked = {info_url(name, language) for name, _ in DEFAULT_CONDITIONS} - {None}
@@ -191,7 +197,7 @@ async def test_a_card_that_cannot_be_drawn_never_costs_the_text_result(
         await talk.press("button_done", await talk.send_photo())
         await talk.press("button_send", await talk.answer_everything())
         result = await person.wait_for(says("es", "result_intro"), timeout=WAIT)
-        assert result.buttons == [says("es", "button_new_case")]
+        assert result.buttons == [*reminder_offers("es"), says("es", "button_new_case")]
         # The next check starts normally: nothing is stuck.
         await talk.press("button_new_case", result)
         await person.wait_for(says("es", "subject_question"), timeout=WAIT)

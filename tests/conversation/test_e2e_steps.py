@@ -359,7 +359,12 @@ async def test_a_new_check_retires_the_button_of_the_result_before(world: World)
     alice = world.person()
     async with world.bot():
         first = await complete_case(alice)
-        assert first.buttons == ["➕ New check"]
+        # A "watch it" result: follow-up reminders (docs/follow-up.md), then a new check.
+        assert first.buttons == [
+            "📅 Remind me in 2 weeks",
+            "📅 Remind me in 4 weeks",
+            "➕ New check",
+        ]
         await alice.press("➕ New check", message=first)
         await alice.wait_for("Whose skin", timeout=WAIT)
         await only_the_screen_has_buttons(world, alice)
