@@ -106,7 +106,7 @@ def test_a_follow_up_keeps_who_and_where_and_asks_itch_and_pain_again() -> None:
     step, asked = Step.PHOTOS, []
     while (step := step_after(step, editing=False, follow_up=True)) is not Step.SUMMARY:
         asked.append(step)
-    assert asked == [Step.ITCH, Step.PAIN, Step.ONSET]
+    assert asked == [Step.ITCH, Step.PAIN, Step.RECENT_CHANGE]
     assert step_after(Step.PHOTOS, editing=False) is Step.BIRTH_YEAR
 
 
@@ -155,7 +155,17 @@ def test_a_lower_tier_is_never_worded_as_better(language: str) -> None:
 
 def _result(tier: AdviceTier) -> CaseResult:
     nothing = Diagnosis(conditions=(), malignancy_output=None, meta_used=True, photos_analysed=1)
-    return CaseResult(uuid.uuid4(), 1, "en", nothing, Advice(tier), False)
+    return CaseResult(
+        uuid.uuid4(),
+        1,
+        "en",
+        nothing,
+        Advice(tier),
+        False,
+        questionnaire=Questionnaire(),
+        patient_ref=None,
+        checked_at=TODAY,
+    )
 
 
 @pytest.mark.parametrize("tier", list(AdviceTier))

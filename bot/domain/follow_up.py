@@ -10,7 +10,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.domain.advice import AdviceTier
-from bot.domain.questionnaire import Onset, Questionnaire, Severity
+from bot.domain.questionnaire import Onset, Questionnaire, RecentChange, Severity
 
 # The tiers whose advice is to watch the skin for a while: a reminder to look again fits them.
 # Not WITHIN_2_WEEKS (a possible skin cancer or pre-cancer): its advice is to see a doctor within
@@ -86,6 +86,9 @@ class Change(StrEnum):
     MORE_URGENT = "more_urgent"
     ITCH_WORSE = "itch_worse"
     PAIN_WORSE = "pain_worse"
+    # The person's answer to "Has it changed lately?" on the follow-up itself.
+    BLEEDS = "bleeds"
+    GREW_OR_CHANGED = "grew_or_changed"
 
 
 _SEVERITY_RANK = {Severity.NONE: 0, Severity.MILD_TO_MODERATE: 1, Severity.SEVERE: 2}
@@ -99,11 +102,15 @@ def _worse(before: Severity | None, now: Severity | None) -> bool:
 
 def changes(earlier: CheckSummary, now: CheckSummary) -> list[Change]:
     """The changes worth saying before anything else: what the person reports (itch or pain
-    worse than last time; the merge adds "has it changed lately?") and a more urgent tier.
-    Never an improvement: a lower score or tier is not evidence that the skin got better."""
+    worse than last time, and a change they report on "has it changed lately?", which comes
+    first of all) and a more urgent tier. Never an improvement: a lower score or tier is not
+    evidence that the skin got better."""
     found: list[Change] = []
-    # Merge hook (issue 17, Questionnaire.recent_change): a change the person reports (it
-    # bleeds, grew or changed) comes first of all, here.
+    match now.questionnaire.recent_change:
+        case RecentChange.BLEEDS:
+            found.append(Change.BLEEDS)
+        case RecentChange.GREW_OR_CHANGED:
+            found.append(Change.GREW_OR_CHANGED)
     if _worse(earlier.questionnaire.itch, now.questionnaire.itch):
         found.append(Change.ITCH_WORSE)
     if _worse(earlier.questionnaire.pain, now.questionnaire.pain):

@@ -398,6 +398,8 @@ MESSAGES: dict[str, str] = {
         "show that it has healed: keep watching it."
     ),
     "follow_up_more_urgent": "⚠️ <b>The advice is more urgent than last time.</b>",
+    "follow_up_bleeds": "⚠️ <b>You said it bleeds.</b>",
+    "follow_up_grew_or_changed": "⚠️ <b>You said it grew or changed shape or colour.</b>",
     "follow_up_itch_worse": "⚠️ You said it itches more than last time.",
     "follow_up_pain_worse": "⚠️ You said it hurts more than last time.",
     # --- result card (the picture sent after the text result; drawn with the card's font, so

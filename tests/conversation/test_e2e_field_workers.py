@@ -31,6 +31,8 @@ from tests.fakes.telegram_user import ChatMessage, FakeUser
 
 # The seeded checks' advice: a top AI match score of 27% is too low for self-care.
 NO_BETTER_IN_WEEKS = "See a doctor if it is no better in 2 to 4 weeks"
+# ... which offers follow-up reminders (docs/follow-up.md).
+REMINDERS = ("📅 Remind me in 2 weeks", "📅 Remind me in 4 weeks")
 
 NEXT = "👥 Next patient"
 AGREED = "✅ They (or their guardian) agreed"
@@ -62,7 +64,7 @@ async def test_two_patients_in_a_row_each_under_its_own_code_and_permission(worl
         await alice.send("PT-0417")
         await alice.wait_for("Now send 1 to 5 photos", timeout=WAIT)
         first = await photos_answers_send(alice)
-        assert first.buttons == [NEXT, "➕ New check"]
+        assert first.buttons == [NEXT, *REMINDERS, "➕ New check"]
 
         await alice.press(NEXT, message=first)
         asked = await alice.wait_for("Next patient", timeout=WAIT)
@@ -82,7 +84,7 @@ async def test_two_patients_in_a_row_each_under_its_own_code_and_permission(worl
         await skip_everything(alice)
         await alice.press("📤 Send for analysis")
         second = await alice.wait_for("AI estimate (check", timeout=WAIT)
-        assert second.buttons == [NEXT, "➕ New check"]
+        assert second.buttons == [NEXT, *REMINDERS, "➕ New check"]
         # Only the latest result keeps its buttons.
         assert first.buttons == []
 
@@ -119,7 +121,10 @@ async def test_a_new_check_after_ones_own_offers_ones_own_first(world: World) ->
         await agree(alice)
         await alice.press("My own skin")
         result = await photos_answers_send(alice)
-        assert result.buttons == ["➕ New check"]  # no "Next patient" for one's own skin
+        assert result.buttons == [
+            *REMINDERS,
+            "➕ New check",
+        ]  # no "Next patient" for one's own skin
         await alice.press("➕ New check", message=result)
         whose = await alice.wait_for("Whose skin", timeout=WAIT)
         assert whose.buttons == ["My own skin", OTHER]
