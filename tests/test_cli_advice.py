@@ -88,6 +88,7 @@ def test_a_wrong_rules_file_is_one_sentence_naming_the_setting(
     assert "unknown advice rule 'unsure_bellow'" in err and "Traceback" not in err
 
 
-def test_docs_hold_the_rule_table_as_the_code_evaluates_it() -> None:
-    docs = (ROOT / "docs" / "advice.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("page", ["advice.md", "result.md"])
+def test_docs_hold_the_rule_table_as_the_code_evaluates_it(page: str) -> None:
+    docs = (ROOT / "docs" / page).read_text(encoding="utf-8")
     assert rule_table(DEFAULT_RULES) in docs

@@ -262,7 +262,9 @@ def _one_row_everywhere(connection: Connection) -> dict[str, int]:
             row: dict[str, object] = {}
             for column in table.columns:
                 if column.foreign_keys or column.primary_key:
-                    row[column.name] = 1
+                    # Each table's one row points at (or is) row 1 of its parents.
+                    is_number = isinstance(column.type, sa.Integer)
+                    row[column.name] = 1 if is_number else _dummy(column, checks)
                 elif not column.nullable and column.server_default is None:
                     row[column.name] = _dummy(column, checks)
             connection.execute(sa.insert(table).values(row))
