@@ -28,21 +28,14 @@ from bot.config import Settings
 from bot.db.migrate import upgrade_to_head
 from bot.i18n.texts import text_in
 from tests.conversation.flows import WAIT, photo
+
+# The answers pressed, by message id of their labels (the year of birth is typed).
+from tests.conversation.lang_flows import ANSWERS
 from tests.fakes.modelderm_server import DEFAULT_CONDITIONS, FakeModelDerm
 from tests.fakes.plugin import World, settings_for, sqlite_url
 from tests.fakes.telegram_server import FLOOD_LIMITED, FakeTelegram, StoredMessage
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 
-# The answers pressed, by message id of their labels (the year of birth is typed).
-ANSWERS = (
-    "sex_f",
-    "skin_3",
-    "site_arm",
-    "severity_o",
-    "severity_x",
-    "onset_w",
-    "q_change_no_change",
-)
 BIRTH_YEAR = "1984"
 REFERENCE = "PT-7"
 # The fake API's answers shown in docs/result.md: (conditions, malignancy output).

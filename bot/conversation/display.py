@@ -172,14 +172,21 @@ async def show_stored(
     await show_below(context, chat_id, view)
 
 
-async def edit_or_say(context: BotContext, query: CallbackQuery, chat_id: int, body: str) -> None:
-    """The pressed screen becomes `body` with no buttons (a last word such as "Cancelled."), or
-    `body` comes as a new message when the screen cannot be edited."""
+async def edit_or_say(
+    context: BotContext,
+    query: CallbackQuery,
+    chat_id: int,
+    body: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> None:
+    """The pressed message becomes `body` (with no buttons unless `keyboard`: a last word such
+    as "Cancelled.", or the next page of a list), or `body` comes as a new message when the
+    pressed one cannot be edited."""
     if isinstance(query.message, Message):
         try:
-            await query.edit_message_text(body, reply_markup=None)
+            await query.edit_message_text(body, reply_markup=keyboard)
             return
         except BadRequest as exc:
             if NOT_MODIFIED in exc.message.lower():
                 return
-    await context.bot.send_message(chat_id, body)
+    await context.bot.send_message(chat_id, body, reply_markup=keyboard)

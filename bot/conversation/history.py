@@ -4,11 +4,10 @@ edited in place. `/history PT-0417` lists only that patient code's checks."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.conversation.common import BotContext, chat_id_of, say, user_id_of
-from bot.conversation.display import NOT_MODIFIED
+from bot.conversation.display import edit_or_say
 from bot.conversation.questions import typed_patient_ref
 from bot.db.history import HistoryPage, check_of, code_of, history_page
 from bot.domain.advice import AdviceRules
@@ -98,11 +97,4 @@ async def _show(
     """The pressed message becomes `body`; sent anew when it can no longer be edited."""
     query = update.callback_query
     assert query is not None
-    if isinstance(query.message, Message):
-        try:
-            await query.edit_message_text(body, reply_markup=keyboard)
-            return
-        except BadRequest as exc:
-            if NOT_MODIFIED in exc.message.lower():
-                return
-    await context.bot.send_message(chat_id_of(update), body, reply_markup=keyboard)
+    await edit_or_say(context, query, chat_id_of(update), body, keyboard)

@@ -18,22 +18,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
 from bot.domain.advice import Advice, Reason, Why
 from bot.domain.diagnosis import Diagnosis
-from bot.domain.steps import Step
+from bot.domain.steps import QUESTIONS, Step
 from bot.i18n.limits import TEXT_MAX_UTF16, display_label, visible_length
 from bot.i18n.texts import text
 from bot.views.answers import answer_label
 from bot.views.clinic_buttons import CHANGE, CODE_OF, TriageButton
 from bot.views.result import percent, short_case_id
 
-CARD_FIELDS = (
-    Step.SEX,
-    Step.SKIN_TYPE,
-    Step.BODY_SITE,
-    Step.ITCH,
-    Step.PAIN,
-    Step.ONSET,
-    Step.RECENT_CHANGE,
-)
+# Every question but the year of birth, which the card gives as an age band.
+CARD_FIELDS = tuple(step for step in QUESTIONS if step is not Step.BIRTH_YEAR)
 STAMP = "%Y-%m-%d %H:%M UTC"
 
 
