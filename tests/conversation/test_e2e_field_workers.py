@@ -65,6 +65,9 @@ async def test_two_patients_in_a_row_each_under_its_own_code_and_permission(worl
         await alice.wait_for("Now send 1 to 5 photos", timeout=WAIT)
         first = await photos_answers_send(alice)
         assert first.buttons == [NEXT, *REMINDERS, "➕ New check"]
+        # The result's header and the card's caption name the patient.
+        assert first.text.splitlines()[0].endswith(" · PT-0417")
+        await alice.wait_for(lambda m: bool(m.photo) and "patient PT-0417" in m.text, timeout=WAIT)
 
         await alice.press(NEXT, message=first)
         asked = await alice.wait_for("Next patient", timeout=WAIT)
@@ -85,6 +88,8 @@ async def test_two_patients_in_a_row_each_under_its_own_code_and_permission(worl
         await alice.press("📤 Send for analysis")
         second = await alice.wait_for("AI estimate (check", timeout=WAIT)
         assert second.buttons == [NEXT, *REMINDERS, "➕ New check"]
+        assert second.text.splitlines()[0].endswith(" · PT-0418")
+        await alice.wait_for(lambda m: bool(m.photo) and "patient PT-0418" in m.text, timeout=WAIT)
         # Only the latest result keeps its buttons.
         assert first.buttons == []
 
