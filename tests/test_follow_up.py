@@ -123,7 +123,8 @@ def test_the_comparison_sets_both_checks_side_by_side() -> None:
         summary(AdviceTier.SELF_CARE), summary(AdviceTier.SELF_CARE, TODAY), dt.UTC
     )
     assert lines == [
-        "🔁 14 Nov 2026: Watch it · today: Watch it",
+        "🔁 14 Nov 2026: Look after it at home and watch it"
+        " · today: Look after it at home and watch it",
         "The advice is the same as last time.",
     ]
 
@@ -135,7 +136,8 @@ def test_a_reported_change_and_a_more_urgent_tier_are_said_first() -> None:
     assert lines == [
         "⚠️ You said it itches more than last time.",
         "⚠️ <b>The advice is more urgent than last time.</b>",
-        "🔁 14 Nov 2026: See a doctor if it does not improve · today: See a doctor within days",
+        "🔁 14 Nov 2026: See a doctor if no better in 2 to 4 weeks"
+        " · today: See a doctor within a few days",
     ]
 
 

@@ -85,7 +85,7 @@ def _draw_icon_shape(
     """A shape per tier, from the most alarming to the calmest, so the tier reads without
     colour: a stop sign (urgent care now), a warning triangle (within days), a diamond (within
     2 weeks), each with "!"; a rounded square with a clock (if no better in weeks); a circle
-    with a tick (self-care)."""
+    with an eye (self-care and watch: never a tick, which would read as "all clear")."""
     c = size / 2
     if tier is Tier.URGENT_CARE:
         draw.polygon(_regular(c, c, size * 0.52, 8, math.pi / 8), fill=shape)
@@ -111,12 +111,15 @@ def _draw_icon_shape(
         )
     else:
         draw.ellipse((0, 0, size - 1, size - 1), fill=shape)
-        points = [
-            (size * 0.27, size * 0.52),
-            (size * 0.43, size * 0.68),
-            (size * 0.74, size * 0.35),
+        # An eye: an almond of two arcs' chords filled in the mark's colour, a pupil in the shape's.
+        half_width, half_height = size * 0.3, size * 0.17
+        outline = [
+            (c + half_width * math.cos(a), c + half_height * math.sin(a) * (1 - abs(math.cos(a))))
+            for a in (2 * math.pi * k / 48 for k in range(48))
         ]
-        draw.line(points, fill=mark, width=round(size * 0.11), joint="curve")
+        draw.polygon(outline, fill=mark)
+        pupil = size * 0.1
+        draw.ellipse((c - pupil, c - pupil, c + pupil, c + pupil), fill=shape)
 
 
 def _paste_icon(card: Image.Image, tier: Tier, box: Box) -> None:

@@ -278,7 +278,7 @@ MESSAGES: dict[str, str] = {
     "advice_within_days": "<b>See a doctor within a few days</b>",
     "advice_within_2_weeks": "<b>See a dermatologist (skin doctor) within 2 weeks</b>",
     "advice_if_no_improvement": "<b>See a doctor if it is not better in 2 to 4 weeks</b>",
-    "advice_self_care": "<b>Look after it yourself and watch it</b>",
+    "advice_self_care": "<b>Look after it at home and watch it</b>",
     "advice_why_emergency": "the AI's matches include a condition that can be an emergency",
     "advice_why_needs_treatment": (
         "the AI's matches include an infection or another condition that needs treatment"
@@ -388,10 +388,10 @@ MESSAGES: dict[str, str] = {
     # is never "better": the AI sees photos, not healing.
     "follow_up_side_by_side": "🔁 {date}: {before} · today: {now}",
     "follow_up_tier_urgent_care": "Urgent care now",
-    "follow_up_tier_within_days": "See a doctor within days",
-    "follow_up_tier_within_2_weeks": "See a doctor within 2 weeks",
-    "follow_up_tier_if_no_improvement": "See a doctor if it does not improve",
-    "follow_up_tier_self_care": "Watch it",
+    "follow_up_tier_within_days": "See a doctor within a few days",
+    "follow_up_tier_within_2_weeks": "See a dermatologist within 2 weeks",
+    "follow_up_tier_if_no_improvement": "See a doctor if no better in 2 to 4 weeks",
+    "follow_up_tier_self_care": "Look after it at home and watch it",
     "follow_up_same_advice": "The advice is the same as last time.",
     "follow_up_less_urgent": (
         "The advice is less urgent than last time. The AI only sees photos, so this does not "
@@ -412,7 +412,7 @@ MESSAGES: dict[str, str] = {
     "card_tier_within_2_weeks": "See a dermatologist within 2 weeks",
     "card_tier_within_days": "See a doctor within a few days",
     "card_tier_if_no_improvement": "See a doctor if it is no better in 2 to 4 weeks",
-    "card_tier_self_care": "Self-care: keep an eye on it",
+    "card_tier_self_care": "Look after it at home and watch it",
     "card_disclaimer": (
         "Not a diagnosis. The AI is not certified by the FDA or CE and can be wrong."
     ),
@@ -706,7 +706,7 @@ MESSAGES: dict[str, str] = {
     "triage_tier_within_days": "🟧 see a doctor within a few days",
     "triage_tier_within_2_weeks": "🟨 see a dermatologist within 2 weeks",
     "triage_tier_if_no_improvement": "🟦 see a doctor if no better in 2-4 weeks",
-    "triage_tier_self_care": "🟩 self-care and watch",
+    "triage_tier_self_care": "🟩 look after it at home and watch it",
     "triage_waiting": "Sent {sent} · waiting {waited}",
     "triage_sent": "Sent {sent}",
     "triage_reply_hint": "<i>Reply to this card to write to the person.</i>",
@@ -717,7 +717,7 @@ MESSAGES: dict[str, str] = {
     "triage_decision_within_days": "🟧 A doctor within a few days",
     "triage_decision_within_2_weeks": "🟨 A dermatologist within 2 weeks",
     "triage_decision_if_no_improvement": "🟦 A doctor if no better in 2-4 weeks",
-    "triage_decision_self_care": "🟩 Self-care and watch",
+    "triage_decision_self_care": "🟩 Look after it at home and watch it",
     "triage_decision_better_photos": "📷 Need better photos",
     "triage_button_change": "✏️ Change decision",
     "triage_not_clinician": "Only the clinic's clinicians can decide on cases.",

@@ -15,8 +15,8 @@ from bot.i18n.texts import text
 
 
 def comparison_lines(earlier: CheckSummary, now: CheckSummary, zone: dt.tzinfo) -> list[str]:
-    """The lines that set a follow-up's result beside the earlier check ("14 Nov: Watch it ·
-    today: …"), what changed first; dates in the deployment's time zone."""
+    """The lines that set a follow-up's result beside the earlier check ("🔁 14 Nov: <its
+    advice> · today: <this advice>"), what changed first; dates in the deployment's time zone."""
     lines = [text(f"follow_up_{change.value}") for change in changes(earlier, now)]
     lines.append(
         text(

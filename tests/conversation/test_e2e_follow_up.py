@@ -119,7 +119,8 @@ async def test_a_reminder_after_a_restart_leads_to_a_linked_follow_up_set_beside
             "⚠️ You said it bleeds.",
             "⚠️ You said it itches more than last time.",
             "⚠️ The advice is more urgent than last time.",
-            f"🔁 {today}: See a doctor if it does not improve · today: See a doctor within days",
+            f"🔁 {today}: See a doctor if no better in 2 to 4 weeks"
+            " · today: See a doctor within a few days",
         ]
         # Right under what to do, before the AI's matches.
         assert lines[2].startswith("🟧 See a doctor within a few days")

@@ -131,10 +131,10 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
             "🟧 A doctor within a few days",
             "🟨 A dermatologist within 2 weeks",
             "🟦 A doctor if no better in 2-4 weeks",
-            "🟩 Self-care and watch",
+            "🟩 Look after it at home and watch it",
             "📷 Need better photos",
         ]
-        old_self_care = card.button("🟩 Self-care and watch")
+        old_self_care = card.button("🟩 Look after it at home and watch it")
         assert old_self_care is not None
 
         # /queue lists it while undecided.
@@ -230,7 +230,7 @@ async def test_need_better_photos_reopens_the_same_case(world: World) -> None:
         assert "Photos: 1" in new_card.text
         assert "New photos were requested" in card.text and card.buttons == []
         assert len(world.api.requests) == 2
-        await clinic.doctor.press("🟩 Self-care and watch", message=new_card)
+        await clinic.doctor.press("🟩 Look after it at home and watch it", message=new_card)
         await alice.wait_for("self-care", timeout=WAIT)
         # The old "Send new photos" button does nothing any more.
         assert asked.buttons == []
@@ -349,7 +349,7 @@ async def test_two_clinicians_deciding_at_once_get_one_decision_and_no_error(
         await send_a_case(clinic.alice)
         card = await card_of(clinic)
         first = await clinic.doctor.press("🟧 A doctor within a few days", message=card)
-        other = await second.press("🟩 Self-care and watch", message=card)
+        other = await second.press("🟩 Look after it at home and watch it", message=card)
         answers = [(await first.answer(timeout=WAIT)).text, (await other.answer(timeout=WAIT)).text]
         told = await clinic.alice.wait_for("The clinic has looked at your check", timeout=WAIT)
         # A press after both proves the bot went on past them (and logged what it would).
