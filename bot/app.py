@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 TELEGRAM_CONNECTIONS = 16
 TELEGRAM_POOL_WAIT_S = 30.0
 FAIR_USE_CLEANUP_EVERY = dt.timedelta(minutes=15)
+# A claim is renewed this many times within its lease: one slow or failed renewal loses nothing.
+CLAIM_RENEWALS_PER_LEASE = 3
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -90,6 +92,12 @@ async def _post_init(application: BotApplication) -> None:
         first=dt.timedelta(seconds=min(5.0, settings.retry_interval_s)),
         name="retry-pending-cases",
     )
+    # Claims run out after CLAIM_LEASE_S: renewed well before, while the work goes on.
+    application.job_queue.run_repeating(
+        _renew_claims,
+        interval=dt.timedelta(seconds=settings.claim_lease_s / CLAIM_RENEWALS_PER_LEASE),
+        name="renew-claims",
+    )
     # Marks are also deleted whenever a check is sent; this keeps "after 24 hours" true when
     # nobody sends any.
     application.job_queue.run_repeating(
@@ -132,6 +140,10 @@ async def _retry_pending(context: BotContext) -> None:
     await context.services.analysis.retry_pending(context.bot)
 
 
+async def _renew_claims(context: BotContext) -> None:
+    await context.services.analysis.renew_claims()
+
+
 async def _triage_job(context: BotContext) -> None:
     if (desk := context.services.triage) is not None:
         await desk.run_job(context.bot)
@@ -144,6 +156,7 @@ async def _purge_job(context: BotContext) -> None:
         context.services.database,
         retention_days=settings.retention_days,
         clinic_chat_id=settings.triage_chat_id,
+        claim=context.services.claim,
     )
 
 

@@ -8,12 +8,14 @@ handlers see this container: each service below is built here with what it needs
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bot.config import Settings
+from bot.db.claims import Claim, worker_id
 from bot.db.database import Database
 from bot.domain.advice import AdviceRules
 from bot.imaging import DecodeBudget, DownloadBudget, PhotoPreparer
@@ -58,10 +60,13 @@ class Services:
     analysis: Analysis
     # The clinic's triage (bot/services/triage_desk.py), when TRIAGE_CHAT_ID is set.
     triage: TriageDesk | None
+    # This process as the claimant of work (bot/db/claims.py), with the lease of its claims.
+    claim: Claim
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
         metrics = metrics or Metrics()
+        claim = Claim(worker_id(), dt.timedelta(seconds=settings.claim_lease_s))
         database = Database.from_settings(settings)
         observe_cases(database, metrics)
         http = httpx.AsyncClient(
@@ -101,9 +106,14 @@ class Services:
             max_bytes=settings.photo_max_bytes,
             quiet_s=settings.album_quiet_s,
         )
-        desk = TriageDesk.from_settings(settings, database, tasks, photos, rules)
+        desk = TriageDesk.from_settings(settings, database, tasks, photos, rules, claim)
         delivery = ResultDelivery(
-            database, uploads, rules, top=settings.result_top_n, clinic_on=desk is not None
+            database,
+            uploads,
+            rules,
+            top=settings.result_top_n,
+            clinic_on=desk is not None,
+            claim=claim,
         )
         analysis = Analysis(
             database,
@@ -115,6 +125,7 @@ class Services:
             rules,
             tasks,
             languages,
+            claim,
             retry_base_s=settings.retry_base_s,
             retry_max_s=settings.retry_max_s,
         )
@@ -137,6 +148,7 @@ class Services:
             delivery=delivery,
             analysis=analysis,
             triage=desk,
+            claim=claim,
         )
 
     def forget_person(self, telegram_user_id: int) -> None:

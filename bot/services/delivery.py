@@ -26,13 +26,14 @@ import uuid
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 
+from bot.db.claims import Claim
 from bot.db.database import Database
 from bot.db.delivery import (
     Delivery,
     DeliveryWay,
     claim_delivery,
+    claim_due_deliveries,
     claim_new_message,
-    due_deliveries,
     mark_delivered,
     record_delivery_failure,
 )
@@ -110,8 +111,10 @@ class ResultDelivery:
         *,
         top: int,
         clinic_on: bool,
+        claim: Claim,
     ) -> None:
         self.database, self.uploads, self.advice_rules = database, uploads, advice_rules
+        self.claim = claim
         self.top = top
         # Triage by the clinic is on: a result the clinic's queue took says a clinician will look.
         self.clinic_on = clinic_on
@@ -130,6 +133,7 @@ class ResultDelivery:
             retry_in=redelivery_delay,
             max_attempts=MAX_DELIVERY_ATTEMPTS,
             late_after=dt.timedelta(seconds=LATE_RESULT_AFTER_S),
+            claim=self.claim,
         )
         if plan is None:
             return
@@ -247,7 +251,7 @@ class ResultDelivery:
 
     async def redeliver(self, bot: Bot) -> None:
         """Results whose next try is due (a crash, a Telegram outage), the longest due first."""
-        due = await self.database.run(due_deliveries, limit=REDELIVERY_BATCH)
+        due = await self.database.run(claim_due_deliveries, self.claim, limit=REDELIVERY_BATCH)
         for public_id in due:
             try:
                 await self.deliver(bot, public_id)

@@ -72,7 +72,5 @@ def test_rules_can_come_from_a_file(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     rules = RULES.with_file(path)
-    assert advise(diagnosis(("Insect bite", 0.6)), rules).tier is (
-        AdviceTier.WITHIN_2_WEEKS
-    )
+    assert advise(diagnosis(("Insect bite", 0.6)), rules).tier is (AdviceTier.WITHIN_2_WEEKS)
     assert advise(diagnosis(("Nevus", 0.6), malignancy=99), rules).tier is AdviceTier.SELF_CARE

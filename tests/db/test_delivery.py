@@ -9,7 +9,7 @@ from bot.db import cases, delivery
 from bot.db.database import Database
 from bot.db.delivery import DeliveryWay
 from bot.db.models import DeliveryFailure
-from tests.db.helpers import DIAGNOSIS, accept_terms, case_with_photos
+from tests.db.helpers import DIAGNOSIS, WORKER, accept_terms, case_with_photos
 
 USER = 5_123_456_789
 T0 = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
@@ -74,7 +74,7 @@ async def fail(
 
 
 async def due(database: Database, now: dt.datetime, limit: int = 20) -> list[uuid.UUID]:
-    return await database.run(delivery.due_deliveries, now=now, limit=limit)
+    return await database.run(delivery.claim_due_deliveries, WORKER, now=now, limit=limit)
 
 
 async def test_a_prompt_result_is_an_edit_of_the_status_message(database: Database) -> None:
