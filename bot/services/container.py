@@ -8,6 +8,7 @@ handlers see this container: each service below is built here with what it needs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from bot.config import Settings
-from bot.db.claims import Claim, worker_id
+from bot.db.claims import Claim, release_all, worker_id
 from bot.db.database import Database
 from bot.domain.advice import AdviceRules
 from bot.imaging import DecodeBudget, DownloadBudget, PhotoPreparer
@@ -164,6 +165,8 @@ class Services:
         # Work in flight is parked in the database (cases stay submitted and are retried after
         # a restart), so cancelling it loses nothing.
         await self.tasks.cancel_all()
+        with contextlib.suppress(Exception):  # a database gone: the claims run out instead
+            await self.database.run(release_all, self.claim.holder)
         await self.photos.aclose()
         await self.http.aclose()
         await self.database.dispose()
