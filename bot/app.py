@@ -17,6 +17,7 @@ from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.intake import check_again_after_restart
 from bot.db import fair_use
 from bot.db.cases import requeue_interrupted
+from bot.db.claims import release_all
 from bot.db.consent import publish_terms
 from bot.imaging.allocator import return_freed_memory
 from bot.ops.checks import check_operation
@@ -124,6 +125,10 @@ async def _post_init(application: BotApplication) -> None:
 def _at_start(session: Session, shown: Terms) -> int:
     """The storage side of a start: how many cases the last stop interrupted (parked for a
     retry now)."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite serves one process (bot/db/one_process.py): a claim found now is a crashed
+        # process's, and its work is taken over at once rather than after the claim runs out.
+        release_all(session, None)
     parked = requeue_interrupted(session)
     # Made at the first start and kept for good: the marks of fair use depend on it.
     fair_use.ensure_key(session)

@@ -136,14 +136,16 @@ def held_by_other(row: Any, holder: str | None, now: dt.datetime) -> bool:
     return row.claimed_until is not None and row.claimed_until >= now
 
 
-def release_all(session: Session, holder: str) -> int:
+def release_all(session: Session, holder: str | None) -> int:
     """A worker that stops gives back everything it holds, so that the next process (a
-    restart) takes the work over at once instead of after the claims run out; how many."""
+    restart) takes the work over at once instead of after the claims run out; how many.
+    `holder` None: every worker's claims, for a process that knows it is alone (SQLite)."""
     released = 0
     for model in (Case, TriagePost, ClinicCopy, Lease):
+        held = model.claimed_by.is_not(None) if holder is None else model.claimed_by == holder
         result = session.execute(
             update(model)
-            .where(model.claimed_by == holder)
+            .where(held)
             .values(claimed_by=None, claimed_until=None)
             .execution_options(synchronize_session=False)
         )

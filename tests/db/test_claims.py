@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.app import _at_start
 from bot.db import cases, delivery
 from bot.db import triage as store
 from bot.db.base import utcnow
@@ -18,7 +19,7 @@ from bot.db.claims import Claim, give_back, take_lease
 from bot.db.database import Database
 from bot.db.errors import CaseStateError
 from bot.db.models import CaseStatus
-from tests.db.helpers import DIAGNOSIS, accept_terms, case_with_photos
+from tests.db.helpers import DEFAULT_TERMS, DIAGNOSIS, accept_terms, case_with_photos
 
 FIRST = 8_100_000_001
 LEASE = dt.timedelta(seconds=30)
@@ -179,3 +180,16 @@ async def test_one_purge_at_a_time(database: Database, other: Database) -> None:
     waiter = B if holder is A else A
     await (database if holder is A else other).run(give_back, "retention-purge", holder.holder)
     assert await waiting.run(take_lease, "retention-purge", waiter)
+
+
+async def test_a_start_on_sqlite_takes_over_a_crashed_process_claims_at_once(
+    database: Database,
+) -> None:
+    """SQLite serves one process: a live claim found at start is a crashed one's. On
+    PostgreSQL another process may hold it, and it is left until it runs out."""
+    now = utcnow()
+    (public_id,) = await _parked(database, 1, now)
+    await database.run(cases.claim_due_retries, A, now=now)
+    await database.run(cases.mark_submitted, public_id, claim=A, now=now)
+    parked = await database.run(_at_start, DEFAULT_TERMS)
+    assert parked == (1 if database.dialect == "sqlite" else 0)
