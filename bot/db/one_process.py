@@ -29,7 +29,12 @@ def hold_sqlite_database(database_url: str) -> int | None:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = Path(f"{path}.lock")
-    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        # A database in a place the bot cannot write: opening it explains that, in a sentence
+        # of its own (bot/cli/db.py), and no second process could write there either.
+        return None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
