@@ -41,6 +41,7 @@ TELEGRAM_POOL_WAIT_S = 30.0
 FAIR_USE_CLEANUP_EVERY = dt.timedelta(minutes=15)
 # A claim is renewed this many times within its lease: one slow or failed renewal loses nothing.
 CLAIM_RENEWALS_PER_LEASE = 3
+REMINDERS_JOB = "follow-up-reminders"
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -111,6 +112,12 @@ async def _post_init(application: BotApplication) -> None:
         first=dt.timedelta(seconds=min(PURGE_FIRST_S, purge_every)),
         name="purge-expired-cases",
     )
+    application.job_queue.run_repeating(
+        _reminders_job,
+        interval=dt.timedelta(seconds=settings.reminder_check_interval_s),
+        first=dt.timedelta(seconds=min(5.0, settings.reminder_check_interval_s)),
+        name=REMINDERS_JOB,
+    )
     if services.triage is not None:
         application.job_queue.run_repeating(
             _triage_job,
@@ -147,6 +154,10 @@ async def _retry_pending(context: BotContext) -> None:
 
 async def _renew_claims(context: BotContext) -> None:
     await context.services.analysis.renew_claims()
+
+
+async def _reminders_job(context: BotContext) -> None:
+    await context.services.reminders.send_due(context.bot)
 
 
 async def _triage_job(context: BotContext) -> None:

@@ -12,8 +12,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.advice import DEFAULT_RULES
 
 PUBLIC_MODELDERM_URL = "https://t.modelderm.com/api"
 # The API's README documents `test` as the key anyone may use.
@@ -30,6 +39,21 @@ TOKEN_HELP = (
     "then put its token in the environment or in a .env file "
     "(see .env.example)."
 )
+
+
+def parse_hours(value: str) -> tuple[int, int]:
+    """ "9-20" as (9, 20): from 9:00 until 20:00; ValueError with the reason otherwise."""
+    start, separator, end = value.strip().partition("-")
+    try:
+        first, last = int(start), int(end)
+    except ValueError:
+        first = last = -1
+    if not separator or not 0 <= first < last <= 24:
+        raise ValueError(
+            f"{value!r} is not a range of hours such as 9-20 (from 9:00 to 20:00; 0-24 for any "
+            "time)"
+        )
+    return first, last
 
 
 class ConfigError(Exception):
@@ -91,13 +115,29 @@ class Settings(BaseSettings):
     retry_interval_s: float = Field(default=30.0, ge=0.1)
     retry_base_s: float = Field(default=60.0, ge=0.1)
     retry_max_s: float = Field(default=3600.0, ge=0.1)
-    # Advice rules (a heuristic, see bot/domain/advice.py); the malignancy output's scale is
-    # undocumented.
-    advice_malignant_threshold: float = Field(default=0.10, ge=0, le=1)
-    advice_malignancy_output_threshold: int | None = 10
-    advice_see_doctor_threshold: float = Field(default=0.20, ge=0, le=1)
+    # The advice rule table's thresholds (a heuristic, see bot/domain/advice.py and
+    # docs/advice.md); their defaults are the rules' own.
+    advice_top_n: int = Field(default=DEFAULT_RULES.top_n, ge=1, le=10)
+    advice_emergency_min_score: float = Field(default=DEFAULT_RULES.emergency_min_score, ge=0, le=1)
+    advice_treatment_min_score: float = Field(default=DEFAULT_RULES.treatment_min_score, ge=0, le=1)
+    advice_cancer_min_score: float = Field(default=DEFAULT_RULES.cancer_min_score, ge=0, le=1)
+    advice_malignancy_output_threshold: int | None = DEFAULT_RULES.malignancy_output_threshold
+    advice_persists_min_score: float = Field(default=DEFAULT_RULES.persists_min_score, ge=0, le=1)
+    advice_unsure_below: float = Field(default=DEFAULT_RULES.unsure_below, ge=0, le=1)
     advice_rules_file: str | None = None
     result_top_n: int = Field(default=5, ge=1, le=10)
+    # Telegram's protect_content: no forwarding or saving. Off for the person's result, so that
+    # they can forward it to their doctor; on for the clinic's posts of people's photos.
+    protect_results: bool = False
+    protect_clinic_posts: bool = True
+    # Follow-up reminders (docs/follow-up.md): the days after a result a person may ask to be
+    # reminded (fractions allowed), the daytime hours they are sent in (in TIMEZONE, "0-24":
+    # any time) and how often the bot looks for reminders due.
+    follow_up_after_days: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [14.0, 28.0]
+    )
+    reminder_hours: str = "9-20"
+    reminder_check_interval_s: float = Field(default=60.0, ge=0.1)
 
     # Triage by the clinic's clinicians in their Telegram group (bot/services/triage_desk.py);
     # off when unset.
@@ -150,6 +190,38 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("follow_up_after_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("follow_up_after_days")
+    @classmethod
+    def _check_days(cls, value: list[float], info: ValidationInfo) -> list[float]:
+        retention = info.data.get("retention_days")
+        for days in value:
+            if days <= 0:
+                raise ValueError(f"{days:g} is not a number of days after the result")
+            if retention is not None and days >= retention:
+                raise ValueError(
+                    f"every reminder must come before the check is deleted, so each must be "
+                    f"shorter than RETENTION_DAYS ({retention}), and {days:g} is not"
+                )
+        return sorted(set(value))
+
+    @field_validator("reminder_hours")
+    @classmethod
+    def _check_hours(cls, value: str) -> str:
+        parse_hours(value)
+        return value.strip()
+
+    @property
+    def reminder_window(self) -> tuple[int, int]:
+        """REMINDER_HOURS as (first hour, hour it ends), e.g. (9, 20); (0, 24) is any time."""
+        return parse_hours(self.reminder_hours)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -16,7 +16,18 @@ from telegram.ext import (
 )
 
 from bot.clinic import handlers as triage
-from bot.conversation import account, admin, gate, intake, language, questions, submission
+from bot.conversation import (
+    account,
+    admin,
+    export,
+    follow_up,
+    gate,
+    history,
+    intake,
+    language,
+    questions,
+    submission,
+)
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.i18n.texts import text, text_in
@@ -32,7 +43,9 @@ GROUPS = filters.ChatType.GROUPS
 COMMANDS = (
     ("new", gate.new),
     ("cancel", questions.cancel),
-    ("history", account.history),
+    ("history", history.history),
+    ("export", export.export),
+    ("reminders", follow_up.reminders),
     ("privacy", account.privacy),
     ("withdraw", account.withdraw),
     ("delete", account.delete),
@@ -96,12 +109,36 @@ async def on_try_again(update: Update, context: BotContext) -> None:
     await submission.submit_again(update, context, _global_value(update))
 
 
+async def on_remind(update: Update, context: BotContext) -> None:
+    await follow_up.on_remind(update, context, _global_value(update))
+
+
+async def on_check_again(update: Update, context: BotContext) -> None:
+    await follow_up.on_check_again(update, context, _global_value(update))
+
+
+async def on_reminders_cancel(update: Update, context: BotContext) -> None:
+    await follow_up.on_reminders_cancel(update, context, _global_value(update))
+
+
 async def on_new_check(update: Update, context: BotContext) -> None:
     """ "New check" under a result."""
     query = update.callback_query
     assert query is not None
     await query.answer()
     await gate.begin(update, context)
+
+
+async def on_next_patient(update: Update, context: BotContext) -> None:
+    await gate.next_patient(update, context)
+
+
+async def on_history(update: Update, context: BotContext) -> None:
+    await history.on_press(update, context, _global_value(update))
+
+
+async def on_export(update: Update, context: BotContext) -> None:
+    await export.on_answer(update, context, _global_value(update))
 
 
 async def stale(update: Update, context: BotContext) -> None:
@@ -121,6 +158,12 @@ BUTTON_FAMILIES = (
     (Kind.LANGUAGE, on_language),
     (Kind.AGAIN, on_try_again),
     (Kind.NEW, on_new_check),
+    (Kind.NEXT_PATIENT, on_next_patient),
+    (Kind.HISTORY, on_history),
+    (Kind.EXPORT, on_export),
+    (Kind.REMIND, on_remind),
+    (Kind.CHECK_AGAIN, on_check_again),
+    (Kind.REMINDERS, on_reminders_cancel),
 )
 
 

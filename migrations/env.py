@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from bot.config import load_settings
 from bot.db.database import with_connection
+from bot.db.migrate import compared_on
 from bot.db.models import Base
 
 config = context.config
@@ -43,14 +44,20 @@ def run_migrations_offline() -> None:
 
 
 def _run(connection: Connection) -> None:
-    _configure(connection=connection)
+    _configure(connection=connection, include_object=compared_on(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            # Foreign keys were not enforced while tables were rebuilt: prove nothing dangles.
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
 
 
 if context.is_offline_mode():
     run_migrations_offline()
 else:
     # The bot's own connection rules: the same SQLite pragmas and directory creation as at run
-    # time (SQLite through its synchronous driver; PostgreSQL through asyncpg).
-    with_connection(_database_url(), _run)
+    # time (SQLite through its synchronous driver; PostgreSQL through asyncpg), except that
+    # SQLite's foreign keys are off, so that batch mode's table rebuilds cascade to nothing.
+    with_connection(_database_url(), _run, foreign_keys=False)

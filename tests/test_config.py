@@ -22,6 +22,19 @@ def test_defaults_need_no_configuration() -> None:
     assert settings.telegram_bot_token is None
 
 
+def test_results_can_be_forwarded_and_clinic_posts_cannot_unless_set_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings(env_file=None)
+    assert settings.protect_results is False
+    assert settings.protect_clinic_posts is True
+    monkeypatch.setenv("PROTECT_RESULTS", "true")
+    monkeypatch.setenv("PROTECT_CLINIC_POSTS", "false")
+    settings = load_settings(env_file=None)
+    assert settings.protect_results is True
+    assert settings.protect_clinic_posts is False
+
+
 def test_missing_token_names_the_setting_and_how_to_get_one() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings().require_token()

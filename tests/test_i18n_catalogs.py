@@ -25,13 +25,7 @@ from bot.i18n.texts import MESSAGES, PLURALS, text_in
 
 TRANSLATED = [language for language in SUPPORTED if language != DEFAULT_LANGUAGE]
 # What the card draws: its own texts, and every condition name it may show.
-CARD_KEYS = (
-    "card_title",
-    "card_tier_within_2_weeks",
-    "card_tier_within_days",
-    "card_tier_self_care",
-    "card_disclaimer",
-)
+CARD_KEYS = tuple(k for k in MESSAGES if k.startswith("card_") and not k.startswith("card_caption"))
 _TAG = re.compile(r"</?([a-z]+)[^>]*>")
 
 
@@ -122,7 +116,8 @@ def test_everything_the_card_draws_has_glyphs_in_the_shipped_font(
     language: str, weight: Weight
 ) -> None:
     strings = [text_in(language, key) for key in CARD_KEYS]
-    strings += [info.names[language] for info in condition_table().values()]
+    for info in condition_table().values():
+        strings += [info.plain[language], info.medical[language]]
     for text in strings:
         assert missing_glyphs(text, weight) == set(), (language, text)
 

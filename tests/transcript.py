@@ -1,6 +1,7 @@
 """The chat of the reference check, as a person sees it at the end, and what it cost.
 
     python -m tests.transcript [--language en|ko|es] [--for own|someone-else]
+                               [--answer reference|high-risk|infection|benign] [--save-card FILE]
 
 Runs the real bot (`build_application`) in this process against the fake Telegram and the fake
 Model Dermatology API: /start, agree, own skin (or someone else's, with a typed reference), two
@@ -9,7 +10,8 @@ answered with a button, Send, a prompt answer. Then prints the chat message by m
 its buttons (deleted messages are not shown; a quote folded by Telegram shows its first line),
 the Bot API calls to the person's chat by method, and the bar's numbers: calls that count
 against Telegram's flood limit, bot messages left, and older messages still showing buttons.
-tests/test_transcript.py runs the same scenario and holds the bar.
+tests/test_transcript.py runs the same scenario and holds the bar. `--answer` makes the fake API
+answer as in docs/result.md's examples; `--save-card` writes the result card the person got.
 """
 
 from __future__ import annotations
@@ -26,15 +28,57 @@ from bot.config import Settings
 from bot.db.migrate import upgrade_to_head
 from bot.i18n.texts import text_in
 from tests.conversation.flows import WAIT, photo
-from tests.fakes.modelderm_server import FakeModelDerm
+from tests.fakes.modelderm_server import DEFAULT_CONDITIONS, FakeModelDerm
 from tests.fakes.plugin import World, settings_for, sqlite_url
 from tests.fakes.telegram_server import FLOOD_LIMITED, FakeTelegram, StoredMessage
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 
 # The answers pressed, by message id of their labels (the year of birth is typed).
-ANSWERS = ("sex_f", "skin_3", "site_arm", "severity_o", "severity_x", "onset_w")
+ANSWERS = (
+    "sex_f",
+    "skin_3",
+    "site_arm",
+    "severity_o",
+    "severity_x",
+    "onset_w",
+    "q_change_no_change",
+)
 BIRTH_YEAR = "1984"
 REFERENCE = "PT-7"
+# The fake API's answers shown in docs/result.md: (conditions, malignancy output).
+ANSWER_KINDS: dict[str, tuple[tuple[tuple[str, float], ...], int | None]] = {
+    "reference": (DEFAULT_CONDITIONS, 4),
+    "high-risk": (
+        (
+            ("Melanoma", 0.41),
+            ("Basal cell carcinoma", 0.09),
+            ("Melanocytic nevus", 0.08),
+            ("Seborrheic keratosis", 0.06),
+            ("Dysplastic nevus", 0.05),
+        ),
+        71,
+    ),
+    "infection": (
+        (
+            ("Cellulitis", 0.46),
+            ("Erysipelas", 0.14),
+            ("Contact dermatitis", 0.09),
+            ("Insect bite", 0.07),
+            ("Stasis dermatitis", 0.04),
+        ),
+        3,
+    ),
+    "benign": (
+        (
+            ("Melanocytic nevus", 0.62),
+            ("Seborrheic keratosis", 0.12),
+            ("Dermatofibroma", 0.06),
+            ("Lentigo", 0.04),
+            ("Skin tag", 0.03),
+        ),
+        2,
+    ),
+}
 # The result's title: the message that may keep its "New check" button.
 RESULT_TITLE = "result_title"
 
@@ -88,7 +132,8 @@ def bar(telegram: FakeTelegram, person: FakeUser, language: str) -> Bar:
     by_method = collections.Counter(c.method for c in calls)
     flood = sum(n for method, n in by_method.items() if method.lower() in FLOOD_LIMITED)
     messages = person.messages
-    title = re.sub("<[^>]+>", "", text_in(language, RESULT_TITLE, case="")).split("(")[0].strip()
+    heading = text_in(language, RESULT_TITLE, case="", date="")
+    title = re.sub("<[^>]+>", "", heading).split("(")[0].strip()
     results = [m for m in messages if title in m.text and not m.photo]
     latest_result = results[-1] if results else None
     kept = latest_result.message_id if latest_result is not None else None
@@ -148,11 +193,21 @@ def report(telegram: FakeTelegram, person: FakeUser, language: str) -> str:
     return "\n".join(lines)
 
 
-async def run(language: str, own: bool) -> str:
+def last_card(telegram: FakeTelegram, person: FakeUser) -> bytes | None:
+    """The PNG of the last photo the bot sent the person (the result card), if any."""
+    cards = [m.photo for m in person.messages if m.photo]
+    stored = telegram.files.get(cards[-1][-1]["file_id"]) if cards else None
+    return stored.data if stored is not None else None
+
+
+async def run(
+    language: str, own: bool, answer: str = "reference", save_card: Path | None = None
+) -> str:
     with tempfile.TemporaryDirectory(prefix="transcript-") as tmp:
         database = Path(tmp) / "bot.sqlite3"
         await asyncio.to_thread(upgrade_to_head, sqlite_url(database))
-        async with FakeTelegram() as telegram, FakeModelDerm() as api:
+        conditions, malignancy = ANSWER_KINDS[answer]
+        async with FakeTelegram() as telegram, FakeModelDerm(conditions, malignancy) as api:
             settings = settings_for(telegram, [api.url], database)
             # The default quiet time of an album, as a real deployment has it.
             default_quiet = Settings.model_fields["album_quiet_s"].default
@@ -162,6 +217,9 @@ async def run(language: str, own: bool) -> str:
             person = world.person("Alice", language_code=language)
             async with world.bot():
                 await reference_check(world, person, language, own=own)
+            card = last_card(telegram, person)
+            if save_card is not None and card is not None:
+                await asyncio.to_thread(save_card.write_bytes, card)
             return report(telegram, person, language)
 
 
@@ -169,8 +227,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--language", choices=("en", "ko", "es"), default="en")
     parser.add_argument("--for", dest="whose", choices=("own", "someone-else"), default="own")
+    parser.add_argument("--answer", choices=tuple(ANSWER_KINDS), default="reference")
+    parser.add_argument("--save-card", type=Path, default=None, metavar="FILE")
     args = parser.parse_args()
-    print(asyncio.run(run(args.language, args.whose == "own")))
+    print(asyncio.run(run(args.language, args.whose == "own", args.answer, args.save_card)))
 
 
 if __name__ == "__main__":

@@ -1,36 +1,88 @@
 """Where everything on the result card goes, computed before anything is drawn.
 
-The card is 720 px wide: shown 360 px wide on a phone (2x), its smallest text (28 px) is 14 CSS
-px. Every text is wrapped with the real font so nothing is cut or runs off the card.
+The card is made for a chat bubble. Telegram fits a picture into the bubble by its width only
+when it is at most about 1.25 times as tall as wide; a taller one is scaled down to fit its height,
+and its text shrinks with it. On a 360 dp phone the bubble is about 250 px wide, so every font
+here is chosen by the size it has there (`display_px`): the tier line at least
+TIER_MIN_DISPLAY_PX, every other text at least TEXT_MIN_DISPLAY_PX.
+
+From top to bottom: a band in the tier's colour with its icon and the tier with its time frame;
+the photo with the top conditions and their AI match scores beside it; a footer with the check's
+date, its id (and the patient's code) and the disclaimer. Every text is wrapped with the real
+font, never cut. When long texts (Korean, Spanish) would make the card taller than MAX_HEIGHT,
+the photo is drawn smaller, giving the texts more width, then the fonts go down to their
+minimum sizes.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.card.fonts import Weight, font
-from bot.card.wrap import wrap
+from bot.card.wrap import wrap, wrap_balanced
 
 WIDTH = 720
+# Height over width at most this, so the card is shown as wide as the bubble.
+MAX_ASPECT = 1.25
+MAX_HEIGHT = math.floor(WIDTH * MAX_ASPECT)
+# The width a 360 dp phone's chat bubble shows the card at, and the smallest font sizes there.
+DISPLAY_WIDTH = 250
+TIER_MIN_DISPLAY_PX = 11
+TEXT_MIN_DISPLAY_PX = 9
+
 MARGIN = 32
 CONTENT = WIDTH - 2 * MARGIN
-# The prepared JPEG the API receives is 512 px: drawn 1:1, it stays sharp (256 CSS px wide).
-PHOTO_SIDE = 512
-MAX_ROWS = 5
+# The card shows the top three conditions; the text result lists more.
+MAX_ROWS = 3
+# The photo's side, largest first: each next one leaves the conditions more width.
+PHOTO_SIDES = (256, 208, 160)
+PHOTO_GAP = 24
 
-TITLE_SIZE = 40
-ROW_SIZE = 32
-ADVICE_SIZE = 34
-DISCLAIMER_SIZE = 28
-
-BAR_HEIGHT = 22
-ICON_SIZE = 64
-ADVICE_PADDING = 24
+ICON_SIZE = 72
+ICON_GAP = 20
+BAR_HEIGHT = 12
 
 Box = tuple[int, int, int, int]
 RGB = tuple[int, int, int]
+
+
+def display_px(size: float, width: int = WIDTH) -> float:
+    """How many pixels high a font of `size` is when the card is shown DISPLAY_WIDTH wide."""
+    return size * DISPLAY_WIDTH / width
+
+
+def min_size(display: float, width: int = WIDTH) -> int:
+    """The smallest font size that is at least `display` px when shown DISPLAY_WIDTH wide."""
+    return math.ceil(display * width / DISPLAY_WIDTH)
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """Font sizes and the space between things, in card pixels."""
+
+    tier: int
+    name: int
+    small: int
+    # Above and below the tier's label; between the band, the body and the footer; below each
+    # condition's bar.
+    band_padding: int
+    gap: int
+    row_gap: int
+
+
+# As large as the card's height allows for everyday texts; COMPACT only for the longest ones.
+PREFERRED = Sizes(tier=40, name=30, small=26, band_padding=26, gap=28, row_gap=20)
+COMPACT = Sizes(
+    tier=min_size(TIER_MIN_DISPLAY_PX),
+    name=min_size(TEXT_MIN_DISPLAY_PX),
+    small=min_size(TEXT_MIN_DISPLAY_PX),
+    band_padding=18,
+    gap=20,
+    row_gap=14,
+)
 
 
 class Tier(StrEnum):
@@ -45,14 +97,23 @@ class Tier(StrEnum):
 class Ink(StrEnum):
     TEXT = "text"
     MUTED = "muted"
+    # The colour of texts and the icon on the tier's band (render.TIER_INK).
+    ON_TIER = "on_tier"
+
+
+class Surface(StrEnum):
+    """What a text is drawn on, for its contrast."""
+
+    CARD = "card"
+    TIER = "tier"
 
 
 @dataclass(frozen=True, slots=True)
 class CardRow:
-    """One condition: its name in the person's language and its probability (0..1).
+    """One condition: its name in the person's language and its AI match score (0..1).
 
-    `percent` is the probability as the person's language writes it (Spanish "27 %"); without
-    it the card writes "27%".
+    `percent` is the score as the person's language writes it (Spanish "27 %"); without it the
+    card writes "27%".
     """
 
     name: str
@@ -65,11 +126,21 @@ class CardRow:
 
 
 @dataclass(frozen=True, slots=True)
-class CardAdvice:
-    """The advice tier (see bot.domain.advice.AdviceTier) and its word in the person's language."""
+class CardText:
+    """Everything the card says, already in the person's language."""
 
+    # bot.domain.advice.AdviceTier's value, and what to do and when ("See a dermatologist
+    # within 2 weeks").
     tier: str
-    label: str
+    tier_label: str
+    # Above the conditions: what the numbers are ("Possible matches (AI match score)").
+    heading: str
+    rows: Sequence[CardRow]
+    # Shown instead of the conditions when the AI named none.
+    nothing: str
+    # The check's date, short id and the patient's code.
+    footer: str
+    disclaimer: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +152,12 @@ class PlacedText:
     weight: Weight
     size: int
     ink: Ink
-    # Right-aligned texts (percentages) are placed by their right edge.
+    # Right-aligned texts (scores) are placed by their right edge.
     align_right: bool = False
+
+    @property
+    def surface(self) -> Surface:
+        return Surface.TIER if self.ink is Ink.ON_TIER else Surface.CARD
 
     @property
     def advance_box(self) -> Box:
@@ -112,14 +187,19 @@ class Bar:
 class CardLayout:
     width: int
     height: int
+    sizes: Sizes
+    band_box: Box
+    icon_box: Box
     photo_box: Box
     texts: tuple[PlacedText, ...]
     bars: tuple[Bar, ...]
-    advice_box: Box
-    icon_box: Box
+    # The thin line above the footer.
+    rule_y: int
     tier: Tier
-    # Which texts are the advice label's lines, for checks that the word is on the card.
-    label_lines: tuple[PlacedText, ...]
+    # Which texts are which, for checks of what is on the card.
+    tier_lines: tuple[PlacedText, ...]
+    name_lines: tuple[tuple[PlacedText, ...], ...]
+    footer_lines: tuple[PlacedText, ...]
 
 
 def percent_label(probability: float) -> str:
@@ -139,97 +219,134 @@ def _line_height(weight: Weight, size: int) -> int:
 
 
 def _lines(
-    text: str, x: int, y: int, width: int, weight: Weight, size: int, ink: Ink
+    text: str,
+    x: int,
+    y: int,
+    width: int,
+    weight: Weight,
+    size: int,
+    ink: Ink,
+    *,
+    balanced: bool = False,
 ) -> tuple[list[PlacedText], int]:
-    """Wrapped lines from (x, y) and the y below them."""
+    """Wrapped lines from (x, y) and the y below them; `balanced`: lines as even as they can
+    be (for headings)."""
     placed = []
     step = _line_height(weight, size)
-    for line in wrap(text, font(weight, size), width):
+    breaking = wrap_balanced if balanced else wrap
+    for line in breaking(text, font(weight, size), width):
         placed.append(PlacedText(line, x, y, weight, size, ink))
         y += step
     return placed, y
 
 
-def layout_card(
-    rows: Sequence[CardRow],
-    advice: CardAdvice,
-    disclaimer: str,
-    *,
-    title: str,
-    photo_side: int = PHOTO_SIDE,
-) -> CardLayout:
-    tier = Tier(advice.tier)
+def layout_card(card: CardText, *, largest_photo: int = PHOTO_SIDES[0]) -> CardLayout:
+    """The layout with the largest photo (up to `largest_photo`) and fonts whose card is at most
+    MAX_HEIGHT high; the most compact one when none is (only texts far longer than any
+    catalog's or the API's)."""
+    Tier(card.tier)  # ValueError for an unknown tier, before any work.
+    sides = [side for side in PHOTO_SIDES if side <= largest_photo] or [PHOTO_SIDES[-1]]
+    layout: CardLayout | None = None
+    for sizes in (PREFERRED, COMPACT):
+        for side in sides:
+            layout = layout_with(card, sizes=sizes, photo_side=side)
+            if layout.height <= MAX_HEIGHT:
+                return layout
+    assert layout is not None
+    return layout
+
+
+def layout_with(card: CardText, *, sizes: Sizes, photo_side: int) -> CardLayout:
+    tier = Tier(card.tier)
     texts: list[PlacedText] = []
-    bars: list[Bar] = []
 
-    y = MARGIN
-    photo_left = (WIDTH - photo_side) // 2
-    photo_box = (photo_left, y, photo_left + photo_side, y + photo_side)
-    y += photo_side + 28
+    # The band: icon and tier label, both centred on the band's middle.
+    label_left = MARGIN + ICON_SIZE + ICON_GAP
+    label_width = WIDTH - MARGIN - label_left
+    tier_step = _line_height(Weight.BOLD, sizes.tier)
+    label_count = len(wrap(card.tier_label, font(Weight.BOLD, sizes.tier), label_width))
+    inner = max(ICON_SIZE, label_count * tier_step)
+    band_bottom = inner + 2 * sizes.band_padding
+    tier_lines, _ = _lines(
+        card.tier_label,
+        label_left,
+        sizes.band_padding + (inner - label_count * tier_step) // 2,
+        label_width,
+        Weight.BOLD,
+        sizes.tier,
+        Ink.ON_TIER,
+        balanced=True,
+    )
+    texts += tier_lines
+    icon_top = sizes.band_padding + (inner - ICON_SIZE) // 2
+    icon_box = (MARGIN, icon_top, MARGIN + ICON_SIZE, icon_top + ICON_SIZE)
 
-    placed, y = _lines(title, MARGIN, y, CONTENT, Weight.BOLD, TITLE_SIZE, Ink.TEXT)
+    # The photo on the left, the conditions beside it.
+    top = band_bottom + sizes.gap
+    photo_box = (MARGIN, top, MARGIN + photo_side, top + photo_side)
+    column = MARGIN + photo_side + PHOTO_GAP
+    right = WIDTH - MARGIN
+    placed, y = _lines(
+        card.heading,
+        column,
+        top,
+        right - column,
+        Weight.BOLD,
+        sizes.small,
+        Ink.MUTED,
+        balanced=True,
+    )
     texts += placed
-    y += 16
+    y += 12
 
-    rank_face = font(Weight.BOLD, ROW_SIZE)
-    rank_width = round(rank_face.getlength(f"{MAX_ROWS}.")) + 14
-    candidates = ("100%", ">99%", "<1%", *(row.percent_text for row in rows[:MAX_ROWS]))
-    percent_width = max(round(rank_face.getlength(p)) for p in candidates) + 20
-    name_left = MARGIN + rank_width
-    name_width = CONTENT - rank_width - percent_width
-    for rank, row in enumerate(rows[:MAX_ROWS], start=1):
-        texts.append(PlacedText(f"{rank}.", MARGIN, y, Weight.BOLD, ROW_SIZE, Ink.MUTED))
+    rows = list(card.rows[:MAX_ROWS])
+    score_face = font(Weight.BOLD, sizes.name)
+    candidates = ("100%", *(row.percent_text for row in rows))
+    score_width = max(round(score_face.getlength(p)) for p in candidates) + 14
+    bars: list[Bar] = []
+    names: list[tuple[PlacedText, ...]] = []
+    for row in rows:
         texts.append(
             PlacedText(
-                row.percent_text,
-                WIDTH - MARGIN,
-                y,
-                Weight.BOLD,
-                ROW_SIZE,
-                Ink.TEXT,
-                align_right=True,
+                row.percent_text, right, y, Weight.BOLD, sizes.name, Ink.TEXT, align_right=True
             )
         )
-        placed, y = _lines(row.name, name_left, y, name_width, Weight.REGULAR, ROW_SIZE, Ink.TEXT)
-        texts += placed
-        # Clear of the descenders (p, g, y) of the name's last line.
-        y += 10
-        bars.append(
-            Bar((name_left, y, WIDTH - MARGIN, y + BAR_HEIGHT), max(0.0, min(1.0, row.probability)))
+        placed, y = _lines(
+            row.name, column, y, right - column - score_width, Weight.REGULAR, sizes.name, Ink.TEXT
         )
-        y += BAR_HEIGHT + 22
+        texts += placed
+        names.append(tuple(placed))
+        # Clear of the descenders (p, g, y) of the name's last line.
+        y += 8
+        bars.append(Bar((column, y, right, y + BAR_HEIGHT), max(0.0, min(1.0, row.probability))))
+        y += BAR_HEIGHT + sizes.row_gap
+    if not rows:
+        placed, y = _lines(
+            card.nothing, column, y, right - column, Weight.REGULAR, sizes.name, Ink.TEXT
+        )
+        texts += placed
 
-    y += 12
-    label_left = MARGIN + ADVICE_PADDING + ICON_SIZE + 20
-    label_width = WIDTH - MARGIN - ADVICE_PADDING - label_left
-    label_face_height = _line_height(Weight.BOLD, ADVICE_SIZE)
-    label_count = len(wrap(advice.label, font(Weight.BOLD, ADVICE_SIZE), label_width))
-    inner = max(ICON_SIZE, label_count * label_face_height)
-    box_top = y
-    box_bottom = y + inner + 2 * ADVICE_PADDING
-    label_top = box_top + ADVICE_PADDING + (inner - label_count * label_face_height) // 2
-    labels, _ = _lines(
-        advice.label, label_left, label_top, label_width, Weight.BOLD, ADVICE_SIZE, Ink.TEXT
-    )
-    texts += labels
-    icon_top = box_top + ADVICE_PADDING + (inner - ICON_SIZE) // 2
-    icon_left = MARGIN + ADVICE_PADDING
-    icon_box = (icon_left, icon_top, icon_left + ICON_SIZE, icon_top + ICON_SIZE)
-    advice_box = (MARGIN, box_top, WIDTH - MARGIN, box_bottom)
-    y = box_bottom + 24
-
-    placed, y = _lines(disclaimer, MARGIN, y, CONTENT, Weight.REGULAR, DISCLAIMER_SIZE, Ink.MUTED)
+    y = max(y, photo_box[3]) + sizes.gap
+    rule_y = y
+    y += sizes.gap - 10
+    footer_lines, y = _lines(card.footer, MARGIN, y, CONTENT, Weight.BOLD, sizes.small, Ink.MUTED)
+    texts += footer_lines
+    y += 6
+    placed, y = _lines(card.disclaimer, MARGIN, y, CONTENT, Weight.REGULAR, sizes.small, Ink.MUTED)
     texts += placed
-    height = y + MARGIN - 8
 
     return CardLayout(
         width=WIDTH,
-        height=height,
+        height=y + MARGIN - 8,
+        sizes=sizes,
+        band_box=(0, 0, WIDTH, band_bottom),
+        icon_box=icon_box,
         photo_box=photo_box,
         texts=tuple(texts),
         bars=tuple(bars),
-        advice_box=advice_box,
-        icon_box=icon_box,
+        rule_y=rule_y,
         tier=tier,
-        label_lines=tuple(labels),
+        tier_lines=tuple(tier_lines),
+        name_lines=tuple(names),
+        footer_lines=tuple(footer_lines),
     )

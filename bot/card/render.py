@@ -4,56 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Sequence
+import math
 from concurrent.futures import Executor
 from functools import partial
 
 from PIL import Image, ImageDraw, ImageOps
 
-from bot.card.fonts import font
-from bot.card.layout import (
-    PHOTO_SIDE,
-    RGB,
-    Box,
-    CardAdvice,
-    CardLayout,
-    CardRow,
-    Ink,
-    Tier,
-    layout_card,
+from bot.card.colours import (
+    BACKGROUND,
+    BAR_FILL,
+    BAR_TRACK,
+    RULE,
+    TIER_COLOUR,
+    TIER_INK,
+    ink,
 )
+from bot.card.fonts import font
+from bot.card.layout import PHOTO_SIDES, RGB, Box, CardLayout, CardText, Tier, layout_card
 
-BACKGROUND: RGB = (255, 255, 255)
-INK: dict[Ink, RGB] = {Ink.TEXT: (26, 26, 26), Ink.MUTED: (84, 84, 84)}
-BAR_TRACK: RGB = (228, 233, 238)
-# Okabe-Ito blue: neutral, so the bars do not compete with the advice colours.
-BAR_FILL: RGB = (0, 114, 178)
-# Okabe-Ito vermillion, orange and bluish green stay distinguishable with the common colour
-# vision deficiencies; the word and the icon's shape carry the tier as well.
-TIER_COLOUR: dict[Tier, RGB] = {
-    Tier.URGENT_CARE: (190, 30, 45),
-    Tier.WITHIN_DAYS: (213, 94, 0),
-    Tier.WITHIN_2_WEEKS: (230, 159, 0),
-    Tier.IF_NO_IMPROVEMENT: (0, 114, 178),
-    Tier.SELF_CARE: (0, 158, 115),
-}
-PHOTO_RADIUS = 16
+PHOTO_RADIUS = 12
 # The photo makes most of the PNG's bytes; 256 shared colours with dithering make the card several
 # times smaller than in true colour (tests/perf/bench_card.py --choices; docs/result-card.md).
 PALETTE_COLOURS = 256
 # A card should reach a phone on a slow connection within seconds. Photos with much fine texture
 # compress badly; for those the photo is drawn smaller rather than the card sent heavier.
 MAX_PNG_BYTES = 150_000
-FALLBACK_PHOTO_SIDES = (416, 320)
-
-
-def _tint(colour: RGB, strength: float) -> RGB:
-    r, g, b = colour
-    return (
-        round(255 + (r - 255) * strength),
-        round(255 + (g - 255) * strength),
-        round(255 + (b - 255) * strength),
-    )
 
 
 def decode_photo(photo: bytes | Image.Image) -> Image.Image:
@@ -63,7 +38,7 @@ def decode_photo(photo: bytes | Image.Image) -> Image.Image:
         image = Image.open(io.BytesIO(photo))
         if image.format == "JPEG":
             # Decode at a reduced scale when the JPEG is much larger than the card needs.
-            image.draft("RGB", (PHOTO_SIDE, PHOTO_SIDE))
+            image.draft("RGB", (PHOTO_SIDES[0], PHOTO_SIDES[0]))
     else:
         image = photo
     image = ImageOps.exif_transpose(image).convert("RGB")
@@ -83,38 +58,74 @@ def _paste_photo(card: Image.Image, photo: Image.Image, box: Box) -> None:
 ICON_SUPERSAMPLE = 4
 
 
-def _draw_icon_shape(draw: ImageDraw.ImageDraw, tier: Tier, size: int, colour: RGB) -> None:
-    """A shape per tier, so the tier reads without colour: triangle with "!" (urgent), rounded
-    square with a cross (see a doctor), circle with a tick (self-care)."""
-    cx = size / 2
-    white = BACKGROUND
-    if tier in (Tier.URGENT_CARE, Tier.WITHIN_2_WEEKS):
-        draw.polygon([(cx, size * 0.03), (size, size * 0.94), (0, size * 0.94)], fill=colour)
-        stem = size * 0.06
-        draw.rounded_rectangle((cx - stem, size * 0.32, cx + stem, size * 0.64), stem, fill=white)
-        dot = size * 0.065
-        draw.ellipse((cx - dot, size * 0.72, cx + dot, size * 0.72 + 2 * dot), white)
+def _regular(
+    cx: float, cy: float, radius: float, sides: int, turn: float
+) -> list[tuple[float, float]]:
+    return [
+        (
+            cx + radius * math.cos(turn + 2 * math.pi * k / sides),
+            cy + radius * math.sin(turn + 2 * math.pi * k / sides),
+        )
+        for k in range(sides)
+    ]
+
+
+def _exclamation(
+    draw: ImageDraw.ImageDraw, cx: float, top: float, bottom: float, size: int, colour: RGB
+) -> None:
+    stem = size * 0.06
+    dot_top = bottom - 2 * stem
+    draw.rounded_rectangle((cx - stem, top, cx + stem, dot_top - stem * 1.6), stem, fill=colour)
+    draw.ellipse((cx - stem, dot_top, cx + stem, bottom), colour)
+
+
+def _draw_icon_shape(
+    draw: ImageDraw.ImageDraw, tier: Tier, size: int, shape: RGB, mark: RGB
+) -> None:
+    """A shape per tier, from the most alarming to the calmest, so the tier reads without
+    colour: a stop sign (urgent care now), a warning triangle (within days), a diamond (within
+    2 weeks), each with "!"; a rounded square with a clock (if no better in weeks); a circle
+    with a tick (self-care)."""
+    c = size / 2
+    if tier is Tier.URGENT_CARE:
+        draw.polygon(_regular(c, c, size * 0.52, 8, math.pi / 8), fill=shape)
+        _exclamation(draw, c, size * 0.2, size * 0.8, size, mark)
     elif tier is Tier.WITHIN_DAYS:
-        draw.rounded_rectangle((0, 0, size - 1, size - 1), size * 0.18, fill=colour)
-        arm, half = size * 0.3, size * 0.08
-        draw.rectangle((cx - arm, cx - half, cx + arm, cx + half), fill=white)
-        draw.rectangle((cx - half, cx - arm, cx + half, cx + arm), fill=white)
+        draw.polygon([(c, size * 0.03), (size, size * 0.94), (0, size * 0.94)], fill=shape)
+        _exclamation(draw, c, size * 0.32, size * 0.84, size, mark)
+    elif tier is Tier.WITHIN_2_WEEKS:
+        draw.polygon([(c, 0), (size, c), (c, size), (0, c)], fill=shape)
+        _exclamation(draw, c, size * 0.22, size * 0.78, size, mark)
+    elif tier is Tier.IF_NO_IMPROVEMENT:
+        draw.rounded_rectangle((0, 0, size - 1, size - 1), size * 0.2, fill=shape)
+        ring = size * 0.3
+        draw.ellipse(
+            (c - ring, c - ring, c + ring, c + ring), outline=mark, width=round(size * 0.07)
+        )
+        hand = round(size * 0.07)
+        draw.line(
+            [(c, c - ring * 0.65), (c, c), (c + ring * 0.55, c)],
+            fill=mark,
+            width=hand,
+            joint="curve",
+        )
     else:
-        draw.ellipse((0, 0, size - 1, size - 1), fill=colour)
+        draw.ellipse((0, 0, size - 1, size - 1), fill=shape)
         points = [
             (size * 0.27, size * 0.52),
             (size * 0.43, size * 0.68),
             (size * 0.74, size * 0.35),
         ]
-        draw.line(points, fill=white, width=round(size * 0.11), joint="curve")
+        draw.line(points, fill=mark, width=round(size * 0.11), joint="curve")
 
 
-def _paste_icon(card: Image.Image, tier: Tier, box: Box, colour: RGB) -> None:
+def _paste_icon(card: Image.Image, tier: Tier, box: Box) -> None:
     # Drawn large and scaled down: Pillow's shapes have no anti-aliasing of their own.
     side = box[2] - box[0]
     big = side * ICON_SUPERSAMPLE
-    icon = Image.new("RGBA", (big, big), (*BACKGROUND, 0))
-    _draw_icon_shape(ImageDraw.Draw(icon), tier, big, colour)
+    band = TIER_COLOUR[tier]
+    icon = Image.new("RGBA", (big, big), (*band, 0))
+    _draw_icon_shape(ImageDraw.Draw(icon), tier, big, TIER_INK[tier], band)
     icon = icon.resize((side, side), Image.Resampling.LANCZOS)
     card.paste(icon, box[:2], icon)
 
@@ -122,8 +133,10 @@ def _paste_icon(card: Image.Image, tier: Tier, box: Box, colour: RGB) -> None:
 def draw_card(photo: Image.Image, layout: CardLayout) -> Image.Image:
     """The card in true colour; `photo` as decode_photo returns it."""
     card = Image.new("RGB", (layout.width, layout.height), BACKGROUND)
-    _paste_photo(card, photo, layout.photo_box)
     draw = ImageDraw.Draw(card)
+    draw.rectangle(layout.band_box, fill=TIER_COLOUR[layout.tier])
+    _paste_icon(card, layout.tier, layout.icon_box)
+    _paste_photo(card, photo, layout.photo_box)
 
     for bar in layout.bars:
         left, top, right, bottom = bar.box
@@ -133,16 +146,13 @@ def draw_card(photo: Image.Image, layout: CardLayout) -> Image.Image:
             # Even "<1%" gets a visible sliver, so a bar never looks like a missing value.
             filled = max(round((right - left) * bar.fraction), bottom - top)
             draw.rounded_rectangle((left, top, left + filled, bottom), radius, fill=BAR_FILL)
-
-    colour = TIER_COLOUR[layout.tier]
-    draw.rounded_rectangle(layout.advice_box, 18, fill=_tint(colour, 0.16), outline=colour, width=4)
-    _paste_icon(card, layout.tier, layout.icon_box, colour)
+    draw.line((layout.band_box[0], layout.rule_y, layout.width, layout.rule_y), fill=RULE, width=2)
 
     for text in layout.texts:
         draw.text(
             (text.x, text.y),
             text.text,
-            fill=INK[text.ink],
+            fill=ink(text.ink, layout.tier),
             font=font(text.weight, text.size),
             anchor="ra" if text.align_right else "la",
         )
@@ -160,26 +170,17 @@ def encode_png(card: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def render_card(
-    photo: bytes | Image.Image,
-    rows: Sequence[CardRow],
-    advice: CardAdvice,
-    disclaimer: str,
-    *,
-    title: str,
-    language: str,
-) -> bytes:
-    """The result card as PNG bytes: the analysed photo, up to five conditions as bars with
-    percentages, the advice tier (colour, icon and word) and the disclaimer.
+def render_card(photo: bytes | Image.Image, card: CardText, *, language: str) -> bytes:
+    """The result card as PNG bytes: the tier band, the analysed photo beside the top
+    conditions with their AI match scores, the footer and the disclaimer.
 
     `language` is the person's language code (e.g. "en", "ko", "es"); the texts must already be
     in it. Raises ValueError for an unknown advice tier."""
     del language  # Wrapping rules are the same for the supported languages.
     square = decode_photo(photo)
     png = b""
-    for side in (PHOTO_SIDE, *FALLBACK_PHOTO_SIDES):
-        layout = layout_card(rows, advice, disclaimer, title=title, photo_side=side)
-        png = encode_png(draw_card(square, layout))
+    for largest in PHOTO_SIDES:
+        png = encode_png(draw_card(square, layout_card(card, largest_photo=largest)))
         if len(png) <= MAX_PNG_BYTES:
             break
     return png
@@ -187,16 +188,13 @@ def render_card(
 
 async def render_card_async(
     photo: bytes | Image.Image,
-    rows: Sequence[CardRow],
-    advice: CardAdvice,
-    disclaimer: str,
+    card: CardText,
     *,
-    title: str,
     language: str,
     executor: Executor | None = None,
 ) -> bytes:
     """render_card in a worker thread (or `executor`), keeping the event loop free."""
-    job = partial(render_card, photo, rows, advice, disclaimer, title=title, language=language)
+    job = partial(render_card, photo, card, language=language)
     if executor is None:
         return await asyncio.to_thread(job)
     return await asyncio.get_running_loop().run_in_executor(executor, job)

@@ -64,3 +64,23 @@ def wrap(text: str, face: ImageFont.FreeTypeFont, width: float) -> list[str]:
                 current = token.text
         lines.append(current)
     return lines
+
+
+def wrap_balanced(text: str, face: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    """Like `wrap`, in as many lines, but as even as they can be: a heading reads "See a
+    dermatologist / within 2 weeks", not "See a dermatologist within / 2 weeks"."""
+    lines = wrap(text, face, width)
+    if len(lines) < 2:
+        return lines
+    # Never narrower than a word that fits: it would be cut where the plain wrap keeps it whole.
+    words = [face.getlength(word) for word in text.split()]
+    low = max([w for w in words if w <= width] + [0.0])
+    high = float(width)
+    # The narrowest width (to a pixel) that needs no more lines.
+    while high - low > 1:
+        middle = (low + high) / 2
+        if len(wrap(text, face, middle)) <= len(lines):
+            high = middle
+        else:
+            low = middle
+    return wrap(text, face, high)

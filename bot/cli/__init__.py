@@ -20,7 +20,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 # Order is the order shown in `--help`.
-COMMAND_MODULES = ("bot.cli.run", "bot.cli.api", "bot.cli.db", "bot.cli.triage")
+COMMAND_MODULES = ("bot.cli.run", "bot.cli.api", "bot.cli.db", "bot.cli.triage", "bot.cli.advice")
 
 
 class CommandError(Exception):

@@ -196,7 +196,7 @@ def handle_purge(args: argparse.Namespace) -> int:
 
 
 def handle_export(args: argparse.Namespace) -> int:
-    from bot.db.export import export_cases_csv
+    from bot.db.export import operator_export_csv
 
     settings = _settings()
     key = settings.export_hash_key.get_secret_value() if settings.export_hash_key else ""
@@ -206,13 +206,13 @@ def handle_export(args: argparse.Namespace) -> int:
     with _database_errors(settings):
         _require_migrated(settings.database_url)
         if output is None:
-            rows = _export(settings, sys.stdout, key, export_cases_csv)
+            rows = _export(settings, sys.stdout, key, operator_export_csv)
         else:
             # Written next to the target and renamed, so a failed export leaves no half file.
             partial = output.with_name(output.name + ".partial")
             try:
                 with partial.open("w", newline="", encoding="utf-8") as out:
-                    rows = _export(settings, out, key, export_cases_csv)
+                    rows = _export(settings, out, key, operator_export_csv)
                 os.replace(partial, output)
             finally:
                 partial.unlink(missing_ok=True)

@@ -22,8 +22,8 @@ from bot.cli.db import (
 if TYPE_CHECKING:
     from bot.db.triage_audit import TriageReport
 
-TIERS = ("within_2_weeks", "within_days", "self_care")
-DECISIONS = ("urgent", "routine", "self_care", "better_photos")
+# Wide enough for the longest tier's name ("if_no_improvement").
+COLUMN = 19
 
 
 def register(subparsers: Any) -> None:
@@ -62,10 +62,15 @@ def format_report(report: TriageReport) -> str:
             f"less urgent: {report.clinician_less_urgent}"
         )
     lines.append("  first decisions by the AI's tier:")
-    lines.append("    " + "AI tier".ljust(24) + "".join(d.rjust(15) for d in DECISIONS))
-    for tier in TIERS:
-        counts = "".join(str(report.by_tier[(tier, d)]).rjust(15) for d in DECISIONS)
-        lines.append("    " + tier.ljust(24) + counts)
+    from bot.db.models import TriageDecisionKind
+    from bot.domain.advice import AdviceTier
+
+    # Most urgent first on the one scale, the AI's tiers as rows, the decisions as columns.
+    decisions = [kind.value for kind in TriageDecisionKind]
+    lines.append("    " + "AI tier".ljust(COLUMN) + "".join(d.rjust(COLUMN) for d in decisions))
+    for tier in AdviceTier:
+        counts = "".join(str(report.by_tier[(tier.value, d)]).rjust(COLUMN) for d in decisions)
+        lines.append("    " + tier.value.ljust(COLUMN) + counts)
     return "\n".join(lines)
 
 

@@ -288,6 +288,8 @@ async def from_person(update: Update, context: BotContext) -> None:
         text("triage_from_person", case=short_case_id(str(public_id)), body=body),
         reply_to_message_id=card_id,
         allow_sending_without_reply=True,
+        # What the person wrote is theirs, as their photos are.
+        protect_content=desk.protect,
     )
     await services.database.run(
         store.record_message,

@@ -1,4 +1,5 @@
-"""The person's own data and the service: /help, /history, /privacy, /withdraw, /delete, /status.
+"""The person's own data and the service: /help, /privacy, /withdraw, /delete, /status
+(/history and /export: bot/conversation/history.py, export.py).
 
 /delete also deletes the person's cases from the clinic's group (bot/services/clinic_copies.py).
 """
@@ -14,57 +15,21 @@ from telegram import Update
 from bot.conversation.common import BotContext, chat_id_of, say, user_id_of
 from bot.conversation.display import edit_or_say
 from bot.conversation.screens import delete_keyboard, withdraw_keyboard
-from bot.db.cases import Stopped, StoppedCase, recent_cases, stop_unsent
+from bot.db.cases import Stopped, StoppedCase, stop_unsent
 from bot.db.consent import consent_status, withdraw_consent
 from bot.db.erasure import Erasure, erase_user
 from bot.db.models import ConsentDecision, ConsentRecord
+from bot.db.reminders import drop_reminders_of
 from bot.i18n import current_language
 from bot.i18n import formatting as fmt
 from bot.i18n.texts import raw, text
 from bot.services.analysis import settle_stopped
 from bot.services.clinic_copies import clear_clinic_copies
-from bot.views.result import condition_label, percent, short_case_id
-
-HISTORY_LENGTH = 10
 
 
 async def help_command(update: Update, context: BotContext) -> None:
     """/help: how it works and the commands."""
     await say(context, chat_id_of(update), "help")
-
-
-async def history(update: Update, context: BotContext) -> None:
-    """/history: recent checks with date, state and the top condition."""
-    cases = await context.services.database.run(
-        recent_cases, user_id_of(update), limit=HISTORY_LENGTH
-    )
-    lines = []
-    for case in cases:
-        result = case.result
-        top = (
-            f"{condition_label(result.conditions[0].name)[0]} "
-            f"{percent(result.conditions[0].probability)}"
-            if result is not None and result.conditions
-            else text("history_no_result")
-        )
-        ref = f" · {case.patient_ref}" if case.patient_ref else ""
-        # A result that never reached the chat is not "done" to the person.
-        undelivered = case.delivery_given_up_at is not None and case.delivered_at is None
-        status = "status_undelivered" if undelivered else f"status_{case.status.value}"
-        lines.append(
-            text(
-                "history_line",
-                date=fmt.date(case.created_at, context.services.settings.zone),
-                status=text(status),
-                top=f"{top} ({short_case_id(str(case.public_id))})",
-                ref=ref,
-            )
-        )
-    if not lines:
-        await say(context, chat_id_of(update), "history_empty")
-        return
-    body = "\n".join([text("history_title"), "", *lines])
-    await context.bot.send_message(chat_id_of(update), body)
 
 
 async def privacy(update: Update, context: BotContext) -> None:
@@ -111,6 +76,8 @@ async def on_withdraw_answer(update: Update, context: BotContext, value: str) ->
 
     def withdrawing(session: Session) -> tuple[ConsentRecord | None, Stopped]:
         record = withdraw_consent(session, user_id, chat_type=chat_type)
+        # A reminder would invite a check the person no longer agrees to.
+        drop_reminders_of(session, user_id)
         return record, stop_unsent(session, user_id, reason="cancelled: consent withdrawn")
 
     record, stopped = await context.services.database.run(withdrawing)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from telegram import MaybeInaccessibleMessage, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.conversation.screens import CaseView
-from bot.db.cases import open_case
+from bot.db.cases import checked_someone_else_last, open_case
 from bot.db.models import Case, Subject
 from bot.domain.steps import Step
 from bot.i18n import current_language
@@ -36,12 +36,15 @@ BotApplication = Application[
 
 
 def view_of(case: Case) -> CaseView:
+    step = Step(case.step) if case.step else Step.SUBJECT
+    session = object_session(case) if step is Step.SUBJECT else None
     return CaseView(
         public_id=str(case.public_id),
-        step=Step(case.step) if case.step else Step.SUBJECT,
+        step=step,
         photo_count=len(case.accepted_photos),
         subject_is_own=case.subject is Subject.OWN,
         patient_ref=case.patient_ref,
+        others_first=session is not None and checked_someone_else_last(session, case.user_id),
         questionnaire=case.questionnaire,
         editing=case.editing,
         screen_message_id=case.screen_message_id,

@@ -111,7 +111,14 @@ async def show_below(
     """The person sent something: the case's screen comes as a new message below it, and the
     screen before it is settled."""
     shown = render(context, view, before, rows)
-    message = await context.bot.send_message(chat_id, shown.text, reply_markup=shown.keyboard)
+    # The case's screen becomes its result (edited in; an edit cannot protect), so it is sent
+    # protected when results are.
+    message = await context.bot.send_message(
+        chat_id,
+        shown.text,
+        reply_markup=shown.keyboard,
+        protect_content=context.services.settings.protect_results,
+    )
     try:
         previous, how = await context.services.database.run(
             record_screen, uuid.UUID(view.public_id), message.message_id, settle_of(view, shown)

@@ -28,6 +28,7 @@ from bot.db.consent import accepts_terms_in_force, current_consent, record_conse
 from bot.db.fair_use import LimitReached, limit_reached
 from bot.db.models import ConsentDecision, ConsentRecord
 from bot.db.users import touch_user
+from bot.domain.steps import Step
 from bot.i18n import speaking
 from bot.i18n.formatting import date
 from bot.i18n.texts import text
@@ -71,7 +72,14 @@ class _Begun:
     previous_result: int | None = None
 
 
-def _begin(session: Session, user_id: int, language: str | None, settings: Settings) -> _Begun:
+def _begin(
+    session: Session,
+    user_id: int,
+    language: str | None,
+    settings: Settings,
+    *,
+    next_patient: bool = False,
+) -> _Begun:
     user = touch_user(session, user_id, language)
     consent = current_consent(session, user_id)
     resumed: CaseView | None = None
@@ -86,7 +94,8 @@ def _begin(session: Session, user_id: int, language: str | None, settings: Setti
             latest = recent_cases(session, user_id, limit=1)
             if latest and latest[0].delivered_at is not None:
                 previous_result = latest[0].status_message_id
-            started = view_of(create_case(session, user_id, language=language))
+            first = Step.NEXT_PATIENT if next_patient else None
+            started = view_of(create_case(session, user_id, language=language, step=first))
     return _Begun(user.language, consent, resumed, started, limited, previous_result)
 
 
@@ -96,6 +105,27 @@ async def begin(update: Update, context: BotContext) -> None:
     begun = await context.services.database.run(
         _begin, user_id, language, context.services.settings
     )
+    await _show_begun(update, context, begun)
+
+
+async def next_patient(update: Update, context: BotContext) -> None:
+    """ "Next patient" under the result of someone else's check: a new check for someone else
+    that asks for their code first; a second press finds the screen the first one opened."""
+    query = update.callback_query
+    assert query is not None
+    user_id, language = user_id_of(update), language_of(update)
+    begun = await context.services.database.run(
+        _begin, user_id, language, context.services.settings, next_patient=True
+    )
+    if begun.resumed is not None and begun.resumed.step is Step.NEXT_PATIENT:
+        await query.answer(text("next_patient_open"))
+        return
+    await query.answer()
+    await _show_begun(update, context, begun)
+
+
+async def _show_begun(update: Update, context: BotContext, begun: _Begun) -> None:
+    user_id, language = user_id_of(update), language_of(update)
     if begun.stored_language:
         context.services.languages.remember(user_id, begun.stored_language)
     chat_id = chat_id_of(update)

@@ -233,7 +233,8 @@ async def on_photo_decision(update: Update, context: BotContext, pressed: CaseBu
         )
         if not remove_photo(session, case.public_id, position):
             return False, replaced, None
-        if case.step != Step.PHOTOS:
+        # Not past "Next patient": its press is the record of their permission.
+        if case.step not in (Step.PHOTOS, Step.NEXT_PATIENT):
             # Back to photos, and to the summary after "Done": answers are kept.
             case.editing = case.step not in (Step.SUBJECT, Step.PATIENT_REF)
             case.step = Step.PHOTOS

@@ -70,10 +70,14 @@ class Outcome:
 STALE = Outcome(stale=True)
 
 
+def _next(case: Case, step: Step) -> Step:
+    return step_after(step, editing=case.editing, follow_up=case.follow_up_of is not None)
+
+
 def _answered(case: Case, step: Step, **answer: object) -> Outcome:
     if answer:
         case.answers = dataclasses.replace(case.questionnaire, **answer).to_dict()  # type: ignore[arg-type]
-    return _go(case, step_after(step, editing=case.editing))
+    return _go(case, _next(case, step))
 
 
 def _go(case: Case, step: Step, *, editing: bool | None = None, note: str | None = None) -> Outcome:
@@ -96,12 +100,16 @@ def apply_button(case: Case, step: Step, value: str) -> Outcome:
         case Step.SUBJECT if value == Action.OTHER:
             case.subject = Subject.OTHER_WITH_PERMISSION
             return _go(case, Step.PATIENT_REF)
+        case Step.NEXT_PATIENT if value == Action.AGREED:
+            # This press is the case's record that they (or their guardian) agreed.
+            case.subject = Subject.OTHER_WITH_PERMISSION
+            return _go(case, _next(case, step))
         case Step.PATIENT_REF if value == Action.SKIP:
-            return _go(case, step_after(step, editing=case.editing))
+            return _go(case, _next(case, step))
         case Step.PHOTOS if value == Action.DONE:
             if not case.accepted_photos:
                 return Outcome(view=view_of(case), note=text("photos_none_yet"))
-            return _go(case, step_after(step, editing=case.editing))
+            return _go(case, _next(case, step))
         case Step.SUMMARY if value == Action.SEND:
             return _send(case)
         case Step.INTIMATE_CONFIRM if value == Action.SEND:
@@ -125,6 +133,9 @@ def apply_button(case: Case, step: Step, value: str) -> Outcome:
 def _answer_question(case: Case, step: Step, question: Question, value: str) -> Outcome:
     """A press on a question's screen, as its declaration says (bot/conversation/screens.py)."""
     if value == Action.SKIP:
+        if case.follow_up_of is not None:
+            # A follow-up's carried-over answer (the onset, moved on) stays when skipped.
+            return _go(case, _next(case, step))
         return _answered(case, step, **{question.answers: None})
     choice = question.choice(value)
     if choice is None:
@@ -144,6 +155,13 @@ def _send(case: Case, *, confirmed: bool = False) -> Outcome:
     return Outcome(submit=True)
 
 
+def typed_patient_ref(typed: str) -> str | None:
+    """A patient code as typed, cleaned as it is stored (and as /history looks it up); None
+    when it is empty or longer than PATIENT_REF_MAX."""
+    ref = clean_free_text(typed, PATIENT_REF_MAX + 1)
+    return ref if ref and len(ref) <= PATIENT_REF_MAX else None
+
+
 def parse_birth_year(typed: str) -> int | None:
     """A year typed in any digits (int() reads Arabic-Indic, full-width...), or None."""
     cleaned = typed.strip().replace(" ", "")
@@ -159,14 +177,16 @@ def apply_text(case: Case, typed: str) -> Outcome:
     question = QUESTION_SCREENS.get(step)
     if question is not None and not question.typed:
         return Outcome(view=view_of(case), note=text("use_buttons"))
-    if step is Step.PATIENT_REF:
-        ref = clean_free_text(typed, PATIENT_REF_MAX + 1)
-        if not ref or len(ref) > PATIENT_REF_MAX:
-            return Outcome(
-                view=view_of(case), note=text("patient_ref_invalid", max=PATIENT_REF_MAX)
-            )
+    if step in (Step.PATIENT_REF, Step.NEXT_PATIENT):
+        ref = typed_patient_ref(typed)
+        if ref is None:
+            note = "patient_ref_invalid" if step is Step.PATIENT_REF else "next_patient_invalid"
+            return Outcome(view=view_of(case), note=text(note, max=PATIENT_REF_MAX))
         case.patient_ref = ref
-        return _go(case, step_after(step, editing=case.editing))
+        if step is Step.NEXT_PATIENT:
+            # The code is asked first; the permission press still moves on.
+            return _go(case, step)
+        return _go(case, _next(case, step))
     if step is Step.BIRTH_YEAR:
         year = parse_birth_year(typed)
         if year is None:

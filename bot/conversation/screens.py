@@ -14,7 +14,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.db.models import MAX_PHOTOS
-from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
+from bot.domain.questionnaire import Onset, Questionnaire, RecentChange, Severity, Sex
 from bot.domain.steps import BODY_SITES, QUESTIONS, Step
 from bot.i18n.texts import MESSAGES, text
 from bot.views.answers import answer_label
@@ -36,6 +36,8 @@ class CaseView:
     clinic_sees_cases: bool = False
     # The message showing the case's screen (bot/conversation/display.py), if any yet.
     screen_message_id: int | None = None
+    # The sender's previous check was of someone else's skin: "Someone else's" is offered first.
+    others_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,13 @@ def answers_header(view: CaseView) -> str | None:
     that the chat reads as a record of what was answered. None before the first answer, and on
     the screens that show every answer themselves."""
     step = Step.BODY_SITE if view.step is Step.BODY_SITE_TEXT else view.step
-    if view.editing or step in (Step.SUBJECT, Step.SUMMARY, Step.CHANGE, Step.INTIMATE_CONFIRM):
+    if view.editing or step in (
+        Step.SUBJECT,
+        Step.NEXT_PATIENT,
+        Step.SUMMARY,
+        Step.CHANGE,
+        Step.INTIMATE_CONFIRM,
+    ):
         return None
     items = [text("subject_own" if view.subject_is_own else "subject_other")]
     if view.patient_ref:
@@ -104,6 +112,7 @@ class Action(StrEnum):
     CANCEL = "cancel"
     BACK = "back"
     SITE = "site"
+    AGREED = "agreed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +186,12 @@ QUESTION_SCREENS: dict[Step, Question] = {
     Step.ONSET: Question(
         "q_onset", "onset", Onset, tuple(Choice(f"onset_{o.value}", o) for o in Onset)
     ),
+    Step.RECENT_CHANGE: Question(
+        "q_change",
+        "recent_change",
+        RecentChange,
+        tuple(Choice(f"q_change_{c.value}", c) for c in RecentChange),
+    ),
 }
 
 
@@ -192,15 +207,16 @@ def _question(view: CaseView) -> Screen:
     if (question := QUESTION_SCREENS.get(step)) is not None:
         return question_screen(view, question)
     if step is Step.SUBJECT:
+        rows = [
+            [_button(view, "subject_own", Action.OWN)],
+            [_button(view, "subject_other", Action.OTHER)],
+        ]
         return Screen(
             text("subject_question"),
-            InlineKeyboardMarkup(
-                [
-                    [_button(view, "subject_own", Action.OWN)],
-                    [_button(view, "subject_other", Action.OTHER)],
-                ]
-            ),
+            InlineKeyboardMarkup(rows[::-1] if view.others_first else rows),
         )
+    if step is Step.NEXT_PATIENT:
+        return next_patient_screen(view)
     if step is Step.PATIENT_REF:
         return Screen(text("patient_ref_question"), InlineKeyboardMarkup([_skip(view)]))
     if step is Step.PHOTOS:
@@ -212,6 +228,20 @@ def _question(view: CaseView) -> Screen:
     if step is Step.INTIMATE_CONFIRM:
         return intimate_confirm_screen(view)
     raise ValueError(f"no screen for step {step}")
+
+
+def next_patient_screen(view: CaseView) -> Screen:
+    """ "Next patient": their code first (optional), then the one press that records that they,
+    or their guardian, agreed; nothing leaves before it."""
+    lines = [text("next_patient_title")]
+    if view.patient_ref:
+        lines.append(text("next_patient_code", value=view.patient_ref))
+        lines.append(text("next_patient_code_change"))
+    else:
+        lines.append(text("next_patient_question"))
+    lines.append(text("next_patient_permission"))
+    keyboard = InlineKeyboardMarkup([[_button(view, "next_patient_agreed", Action.AGREED)]])
+    return Screen("\n\n".join(lines), keyboard)
 
 
 def photos_screen(view: CaseView) -> Screen:

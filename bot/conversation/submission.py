@@ -95,7 +95,11 @@ async def _start(
             await on.edit_message_text(analysing, reply_markup=None)
             status_message_id = on.message.message_id
         else:
-            status_message_id = (await context.bot.send_message(chat_id, analysing)).message_id
+            # The result is edited into it, and an edit cannot protect what it shows.
+            protect = context.services.settings.protect_results
+            status_message_id = (
+                await context.bot.send_message(chat_id, analysing, protect_content=protect)
+            ).message_id
     except TelegramError as exc:
         log.info("'Analysing' not shown for case %s: %s", public_id, exc)
     context.services.analysis.start(context.bot, public_id, status_message_id)

@@ -109,9 +109,11 @@ def create_case(
     language: str | None = None,
     subject: Subject = Subject.OWN,
     patient_ref: str | None = None,
+    step: str | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
-    """Start collecting a new case; CaseAlreadyOpen if one is still being collected."""
+    """Start collecting a new case (at its first step, or `step`); CaseAlreadyOpen if one is
+    still being collected."""
     now = now or utcnow()
     user = touch_user(session, telegram_user_id, language, now=now)
     existing = session.scalar(
@@ -124,6 +126,7 @@ def create_case(
         subject=subject,
         patient_ref=_clean_ref(patient_ref),
         created_at=now,
+        **({} if step is None else {"step": step}),
         updated_at=now,
     )
     session.add(case)
@@ -139,6 +142,18 @@ def open_case(session: Session, telegram_user_id: int) -> Case | None:
         .join(Case.user)
         .where(User.telegram_user_id == telegram_user_id, Case.status == CaseStatus.COLLECTING)
     )
+
+
+def checked_someone_else_last(session: Session, user_id: int) -> bool:
+    """Whether the latest check the person (`users.id`) sent was of someone else's skin: a field
+    worker is then offered "Someone else's" first."""
+    subject = session.scalar(
+        select(Case.subject)
+        .where(Case.user_id == user_id, Case.submitted_at.is_not(None))
+        .order_by(Case.id.desc())
+        .limit(1)
+    )
+    return subject is Subject.OTHER_WITH_PERMISSION
 
 
 def get_case(session: Session, public_id: uuid.UUID) -> Case:

@@ -91,14 +91,16 @@ def _locked(error: OperationalError) -> bool:
     return isinstance(code, int) and code & 0xFF in _BUSY_CODES
 
 
-def _pragmas(lock_wait_s: float | None) -> Callable[[Any, Any], None]:
+def _pragmas(lock_wait_s: float | None, *, foreign_keys: bool) -> Callable[[Any, Any], None]:
     def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         # No implicit transactions: the "begin" listener below opens one per unit of work.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         # Foreign keys are off by default in SQLite; the erase and purge cascades depend on them.
-        cursor.execute("PRAGMA foreign_keys=ON")
+        # Migrations turn them off: batch mode rebuilds a table by dropping it, and with them on
+        # the drop would cascade to every row pointing at it (foreign_key_check runs after).
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         if lock_wait_s is None:
             # Never wait inside SQLite: on the loop's thread that would freeze every chat.
@@ -116,7 +118,9 @@ def _begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def sqlite_engine(url: URL | str, *, lock_wait_s: float | None = None) -> Engine:
+def sqlite_engine(
+    url: URL | str, *, lock_wait_s: float | None = None, foreign_keys: bool = True
+) -> Engine:
     """The synchronous engine of a SQLite URL (whatever its driver name says: pysqlite is used),
     creating the file's directory on first use so the default needs no set-up.
 
@@ -133,7 +137,7 @@ def sqlite_engine(url: URL | str, *, lock_wait_s: float | None = None) -> Engine
     # its statement's values unless hidden, and errors are logged with their traceback: the
     # values are people's answers, references and Telegram ids.
     engine = create_sync_engine(url, poolclass=StaticPool, hide_parameters=True)
-    event.listen(engine, "connect", _pragmas(lock_wait_s))
+    event.listen(engine, "connect", _pragmas(lock_wait_s, foreign_keys=foreign_keys))
     event.listen(engine, "begin", _begin)
     return engine
 
@@ -143,13 +147,15 @@ def with_connection(
     work: Callable[[Connection], T],
     *,
     lock_wait_s: float = DEFAULT_DATABASE_LOCK_WAIT_S,
+    foreign_keys: bool = True,
 ) -> T:
     """`work(connection)` on a connection of its own, for synchronous code off the event loop
     (migrations, schema checks); the caller manages transactions. Call it from async code
-    through `asyncio.to_thread`."""
+    through `asyncio.to_thread`. `foreign_keys` False: SQLite does not enforce them (for
+    migrations; PostgreSQL always does)."""
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
-        engine = sqlite_engine(url, lock_wait_s=lock_wait_s)
+        engine = sqlite_engine(url, lock_wait_s=lock_wait_s, foreign_keys=foreign_keys)
         try:
             with engine.connect() as connection:
                 return work(connection)

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from bot.db.base import utcnow
 from bot.db.cases import lock_case, public_ids_of
 from bot.db.claims import Claim, claim_rows, held_by_other, release
-from bot.db.models import ERROR_TEXT_MAX, Case, CaseStatus, DeliveryFailure
+from bot.db.models import ERROR_TEXT_MAX, Case, CaseStatus, DeliveryFailure, Subject
 from bot.db.triage import post_of_case
 from bot.domain.diagnosis import Diagnosis
+from bot.domain.questionnaire import Questionnaire
 
 
 class DeliveryWay(StrEnum):
@@ -44,10 +45,16 @@ class Delivery:
     # The result of a check sent earlier (after a retry, or long after the press): say so, and
     # since an edit does not notify, tell the person that it came.
     late: bool
+    # What a redelivery's result shows besides the diagnosis (see bot.domain.result.CaseResult).
+    questionnaire: Questionnaire
+    patient_ref: str | None
+    checked_at: dt.datetime
     # The person's stored language, and whether the clinic's queue took the case, for a
     # redelivery's result (a first delivery knows both from the completing transaction).
     language: str | None = None
     clinic_queued: bool = False
+    # Someone else's skin (a field worker's patient): the result offers "Next patient".
+    for_someone_else: bool = False
 
 
 def _deliverable(case: Case) -> bool:
@@ -133,8 +140,12 @@ def claim_delivery(
         way=way,
         status_message_id=case.status_message_id,
         late=_late(case, now, late_after),
+        questionnaire=case.questionnaire,
+        patient_ref=case.patient_ref,
+        checked_at=case.checked_at,
         language=case.user.language,
         clinic_queued=post_of_case(session, case.public_id) is not None,
+        for_someone_else=case.subject is Subject.OTHER_WITH_PERMISSION,
     )
 
 

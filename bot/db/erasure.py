@@ -15,6 +15,7 @@ from bot.db.models import (
     CasePhoto,
     ClinicCopyReason,
     ConsentRecord,
+    Reminder,
     TriageDecision,
     TriageMessage,
     TriagePost,
@@ -66,7 +67,7 @@ def delete_cases(session: Session, case_ids: ScalarSelect[int]) -> int:
     """Delete the cases `case_ids` with everything linked to them; returns how many."""
     # Explicit deletes rather than trusting ON DELETE CASCADE, which a database with foreign
     # keys switched off would silently skip.
-    for linked in (CasePhoto, TriageMessage, TriagePost):
+    for linked in (CasePhoto, TriageMessage, TriagePost, Reminder):
         session.execute(
             delete(linked)
             .where(linked.case_id.in_(case_ids))
@@ -78,6 +79,14 @@ def delete_cases(session: Session, case_ids: ScalarSelect[int]) -> int:
         update(TriageDecision)
         .where(TriageDecision.case_id.in_(case_ids))
         .values(case_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    # A later check that followed one of these up stays, unlinked (ON DELETE SET NULL does the
+    # same, where foreign keys are on): it has a retention period of its own.
+    session.execute(
+        update(Case)
+        .where(Case.follow_up_of.in_(case_ids))
+        .values(follow_up_of=None)
         .execution_options(synchronize_session=False)
     )
     result = session.execute(

@@ -1,4 +1,5 @@
-"""CSV export of cases for audit and research, without anything that names a person.
+"""The operator's CSV export of every case, for audit and research, without anything that names a
+person (`export` on the command line; a person's own checks are /export, bot/views/own_export.py).
 
 Telegram ids become a keyed hash (HMAC-SHA256): stable per person for a given key, so cases of
 one person can be grouped, but not reversible without the key. Patient references and Telegram
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, raiseload
 
 from bot.db.models import Case, CasePhoto, User
+from bot.db.spreadsheet import spreadsheet_text
 from bot.domain.questionnaire import Questionnaire
 
 TOP_CONDITIONS = 5
@@ -53,9 +55,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, dt.datetime):
         return value.isoformat()
-    text = str(value)
-    # Spreadsheets run cells starting like a formula; free text (body site) must not.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    # Free text (the body site) must not run as a formula.
+    return spreadsheet_text(str(value))
 
 
 def _conditions(diagnosis: dict[str, Any] | None) -> list[Any]:
@@ -69,7 +70,7 @@ def _conditions(diagnosis: dict[str, Any] | None) -> list[Any]:
     return cells
 
 
-def export_cases_csv(session: Session, out: TextIO, key: bytes) -> int:
+def operator_export_csv(session: Session, out: TextIO, key: bytes) -> int:
     """Write every case as one CSV row to `out`, oldest first; returns the number of rows."""
     if not key:
         raise ValueError("an export needs a non-empty hash key")

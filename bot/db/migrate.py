@@ -11,12 +11,13 @@ PostgreSQL); from async code, call them through `asyncio.to_thread`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import ForeignKeyConstraint
 from sqlalchemy.engine import Connection
 
 from bot.db.database import with_connection
@@ -24,6 +25,29 @@ from bot.db.database import with_connection
 T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+# Foreign keys that SQLite holds in a column's own REFERENCES clause (a column added to an
+# existing table cannot have a table-level constraint without rebuilding the table, and
+# rebuilding `cases` would run its ON DELETE CASCADEs). SQLAlchemy reflects such a key without
+# its name or its ON DELETE, so on SQLite autogenerate would report it as different forever;
+# PostgreSQL compares it in full.
+SQLITE_COLUMN_FKS = frozenset({("cases", ("follow_up_of",))})
+
+
+def compared_on(dialect: str) -> Any:
+    """Alembic's `include_object` for `dialect`: what autogenerate compares (None: all)."""
+    if dialect != "sqlite":
+        return None
+
+    def include(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
+        del name, reflected, other
+        if type_ == "foreign_key_constraint" and isinstance(obj, ForeignKeyConstraint):
+            key = (obj.parent.name, tuple(column.name for column in obj.columns))
+            return key not in SQLITE_COLUMN_FKS
+        return True
+
+    return include
 
 
 class MigrationsNotFound(RuntimeError):

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, relationship
 
 from bot.db.base import Base, utcnow
+from bot.domain.advice import AdviceTier
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
 from bot.modelderm.errors import MAX_PHOTOS as API_MAX_PHOTOS
@@ -52,6 +53,7 @@ __all__ = [
     "FairUseMark",
     "Lease",
     "PhotoState",
+    "Reminder",
     "Subject",
     "TriageDecision",
     "TriageDecisionKind",
@@ -186,6 +188,9 @@ class Case(Base):
         Index("ix_cases_status_next_delivery_at", "status", "next_delivery_at"),
         # Abandoned collecting cases (retention), submitted ones left idle (park_orphans).
         Index("ix_cases_status_updated_at", "status", "updated_at"),
+        # A person's checks in order, all of them or those of one patient code (/history).
+        Index("ix_cases_user_id_id", "user_id", "id"),
+        Index("ix_cases_user_id_patient_ref", "user_id", "patient_ref", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,7 +200,8 @@ class Case(Base):
         _enum(CaseStatus, "case_status"), default=CaseStatus.COLLECTING
     )
     subject: Mapped[Subject] = mapped_column(_enum(Subject, "case_subject"), default=Subject.OWN)
-    # A short label the sender chose for someone else's skin; never sent to the API or exported.
+    # A short label the sender chose for someone else's skin; never sent to the API, nor in the
+    # operator's export (the sender's own /export has it).
     patient_ref: Mapped[str | None] = mapped_column(String(PATIENT_REF_MAX))
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     diagnosis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -216,6 +222,11 @@ class Case(Base):
     # "strip" (its buttons removed), "delete" (a photo acknowledgement) or "" (nothing to do).
     screen_message_id: Mapped[int | None]
     screen_settle: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    # The earlier check this one follows up (a reminder's "Check it again"). Purging the
+    # earlier case clears the link; the follow-up itself stays for its own retention period.
+    follow_up_of: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
 
     # Indexed for /stats, which counts the cases of the day by each of these moments.
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
@@ -278,6 +289,12 @@ class Case(Base):
     def result(self) -> Diagnosis | None:
         return None if self.diagnosis is None else Diagnosis.from_dict(self.diagnosis)
 
+    @property
+    def checked_at(self) -> dt.datetime:
+        """When the person sent the check (their latest Send or Try again), as its result dates
+        it: a retry by the bot later does not change the day the person sent it."""
+        return self.requested_at or self.submitted_at or self.created_at
+
 
 # When a case ended (completed, failed or cancelled, the earliest recorded first): retention
 # counts its period from here. Queries must use this very expression for its index to serve them.
@@ -318,12 +335,22 @@ class CasePhoto(Base):
 
 
 class TriageDecisionKind(StrEnum):
-    """What a clinician decided for a case (bot/services/triage_desk.py)."""
+    """What a clinician decided for a case (bot/services/triage_desk.py): a tier of the advice's
+    one urgency scale (the same values as AdviceTier, most urgent first), or better photos
+    before deciding. Migration 0011 says where the decisions of the older three-level scale went.
+    """
 
+    URGENT_CARE = "urgent_care"
+    WITHIN_DAYS = "within_days"
+    WITHIN_2_WEEKS = "within_2_weeks"
+    IF_NO_IMPROVEMENT = "if_no_improvement"
     SELF_CARE = "self_care"
-    ROUTINE = "routine"
-    URGENT = "urgent"
     BETTER_PHOTOS = "better_photos"
+
+    @property
+    def tier(self) -> AdviceTier | None:
+        """The decision on the advice's scale; None for "Need better photos"."""
+        return None if self is TriageDecisionKind.BETTER_PHOTOS else AdviceTier(self.value)
 
 
 class TriageDirection(StrEnum):
@@ -448,6 +475,36 @@ class FairUseMark(Base):
     # HMAC-SHA256 (hex) of the Telegram user id, keyed with the bot's own secret (bot_state).
     person_hash: Mapped[str] = mapped_column(String(64))
     submitted_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class Reminder(Base):
+    """A follow-up reminder the person asked for under a result (bot/db/reminders.py).
+
+    One per case: asking again keeps it, cancelling and asking again sets it anew. Sending is
+    claimed in a short transaction (`claimed_by`, `claimed_until`) and recorded as sent in
+    another, so two processes never both send it and a crash between the two lets it go once
+    the claim expires. Personal data of the case: deleted with it.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_due_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    chat_id: Mapped[int]
+    # When it is due: the moment asked for, moved into the daytime hours (REMINDER_HOURS).
+    due_at: Mapped[dt.datetime]
+    # The days after the result the person chose (FOLLOW_UP_AFTER_DAYS), for the button.
+    after_days: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+    # A worker holds the row until `claimed_until` while it sends it (one at a time).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class BotState(Base):

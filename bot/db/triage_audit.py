@@ -19,14 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Case, TriageDecision, TriageDecisionKind, TriagePost
-
-# Urgency on one scale: the AI's tiers and the clinicians' decisions.
-AI_URGENCY = {"self_care": 0, "within_days": 1, "within_2_weeks": 2}
-DECISION_URGENCY = {
-    TriageDecisionKind.SELF_CARE: 0,
-    TriageDecisionKind.ROUTINE: 1,
-    TriageDecisionKind.URGENT: 2,
-}
+from bot.db.spreadsheet import spreadsheet_text
+from bot.domain.advice import AdviceTier
 
 COLUMNS = (
     "case_id",
@@ -70,12 +64,13 @@ class TriageReport:
 
 
 def agreement(advice_tier: str, decision: TriageDecisionKind) -> int | None:
-    """0 agreed, +1 the clinician was more urgent, -1 less urgent; None if not comparable."""
-    ai = AI_URGENCY.get(advice_tier)
-    clinician = DECISION_URGENCY.get(decision)
-    if ai is None or clinician is None:
+    """0 agreed, +1 the clinician was more urgent, -1 less urgent (by AdviceTier.urgency: how
+    soon each says to act); None if not comparable (better photos, or a tier no longer known)."""
+    clinician = decision.tier
+    if clinician is None or advice_tier not in set(AdviceTier):
         return None
-    return (clinician > ai) - (clinician < ai)
+    ai = AdviceTier(advice_tier)
+    return (clinician.urgency > ai.urgency) - (clinician.urgency < ai.urgency)
 
 
 def triage_report(session: Session, *, since: dt.datetime | None = None) -> TriageReport:
@@ -129,15 +124,10 @@ def export_decisions_csv(session: Session, out: TextIO) -> int:
                 int(decision.changed),
                 decision.advice_tier,
                 "" if agrees is None else int(agrees == 0),
-                _safe(decision.clinician_name),
+                spreadsheet_text(decision.clinician_name),
                 decision.decided_at.isoformat(),
                 f"{decision.waited_s:.0f}",
             ]
         )
         count += 1
     return count
-
-
-def _safe(text: str) -> str:
-    # Spreadsheets run cells starting like a formula; a display name is free text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

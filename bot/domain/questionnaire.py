@@ -1,7 +1,8 @@
 """The questionnaire a person answers about their skin problem; every answer is optional.
 
 Values use the Model Dermatology API's own codes (see `bot/modelderm/protocol.py`), so the same
-object is stored on a case, shown back to the person and encoded for the API.
+object is stored on a case, shown back to the person and encoded for the API; `recent_change`,
+which the API has no tag for, is stored and shown but never encoded.
 """
 
 from __future__ import annotations
@@ -36,6 +37,15 @@ class Onset(StrEnum):
     OVER_A_YEAR_OR_SINCE_BIRTH = "y"
 
 
+class RecentChange(StrEnum):
+    """The person's answer to "Has it changed lately?"; the API has no tag for it, so it is
+    kept on the case and never sent."""
+
+    BLEEDS = "bleeds"
+    GREW_OR_CHANGED = "grew_or_changed"
+    NO_CHANGE = "no_change"
+
+
 def youngest_birth_year() -> int:
     return dt.date.today().year
 
@@ -50,6 +60,7 @@ class Questionnaire:
     itch: Severity | None = None
     pain: Severity | None = None
     onset: Onset | None = None
+    recent_change: RecentChange | None = None
 
     def __post_init__(self) -> None:
         if self.skin_type is not None and not 1 <= self.skin_type <= 6:
@@ -79,4 +90,5 @@ class Questionnaire:
             itch=enum(Severity, data.get("itch")),
             pain=enum(Severity, data.get("pain")),
             onset=enum(Onset, data.get("onset")),
+            recent_change=enum(RecentChange, data.get("recent_change")),
         )

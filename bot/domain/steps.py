@@ -12,6 +12,9 @@ from enum import StrEnum
 class Step(StrEnum):
     SUBJECT = "subject"
     PATIENT_REF = "patient_ref"
+    # "Next patient" under a result for someone else: the patient code first, then the press
+    # that records their (or their guardian's) permission, which answers whose skin it is.
+    NEXT_PATIENT = "next_patient"
     PHOTOS = "photos"
     BIRTH_YEAR = "birth_year"
     SEX = "sex"
@@ -21,6 +24,7 @@ class Step(StrEnum):
     ITCH = "itch"
     PAIN = "pain"
     ONSET = "onset"
+    RECENT_CHANGE = "recent_change"
     SUMMARY = "summary"
     CHANGE = "change"
     # Intimate photos of an adult (bot/domain/safeguards.py): one explicit yes before they are sent.
@@ -35,7 +39,14 @@ QUESTIONS: tuple[Step, ...] = (
     Step.ITCH,
     Step.PAIN,
     Step.ONSET,
+    # Kept on the case for the advice; never sent to the API, which has no tag for it.
+    Step.RECENT_CHANGE,
 )
+
+# A follow-up check (bot/domain/follow_up.py) carries who it is and where it is over, and asks
+# these again after its photos; how long it has been there is the earlier answer moved on by
+# the time passed (still changeable on the summary).
+FOLLOW_UP_QUESTIONS: tuple[Step, ...] = (Step.ITCH, Step.PAIN, Step.RECENT_CHANGE)
 
 # Body sites offered as buttons; the stored value is the English word the API's examples use.
 BODY_SITES: tuple[str, ...] = (
@@ -53,17 +64,19 @@ BODY_SITES: tuple[str, ...] = (
 )
 
 
-def step_after(step: Step, *, editing: bool) -> Step:
-    """The step that follows `step` once it is answered (or skipped)."""
-    if step is Step.SUBJECT:
+def step_after(step: Step, *, editing: bool, follow_up: bool = False) -> Step:
+    """The step that follows `step` once it is answered (or skipped); `follow_up`: in a
+    follow-up check, which asks only FOLLOW_UP_QUESTIONS."""
+    asked = FOLLOW_UP_QUESTIONS if follow_up else QUESTIONS
+    if step in (Step.SUBJECT, Step.NEXT_PATIENT):
         return Step.PHOTOS
     if step is Step.PATIENT_REF:
         return Step.SUMMARY if editing else Step.PHOTOS
     if step is Step.PHOTOS:
-        return Step.SUMMARY if editing else QUESTIONS[0]
+        return Step.SUMMARY if editing else asked[0]
     if step is Step.BODY_SITE_TEXT:
         step = Step.BODY_SITE
-    if editing:
+    if editing or step not in asked:
         return Step.SUMMARY
-    index = QUESTIONS.index(step)
-    return QUESTIONS[index + 1] if index + 1 < len(QUESTIONS) else Step.SUMMARY
+    index = asked.index(step)
+    return asked[index + 1] if index + 1 < len(asked) else Step.SUMMARY

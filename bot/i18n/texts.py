@@ -39,7 +39,9 @@ MESSAGES: dict[str, str] = {
         "<b>Commands</b>\n"
         "/new – start a new check\n"
         "/cancel – stop and discard the current check\n"
-        "/history – your recent checks\n"
+        "/history – your checks (/history CODE: one patient's)\n"
+        "/export – your checks as a file for a spreadsheet\n"
+        "/reminders – your follow-up reminders\n"
         "/privacy – what happens to your photos, your consent\n"
         "/withdraw – withdraw your consent\n"
         "/delete – erase everything I keep about you\n"
@@ -78,6 +80,27 @@ MESSAGES: dict[str, str] = {
     ),
     "patient_ref_invalid": (
         "Please type a short reference of at most {max} characters, or press <b>Skip</b>."
+    ),
+    # "Next patient" under the result of someone else's check: the code first, then permission.
+    "next_patient_button": "👥 Next patient",
+    "next_patient_title": "👥 <b>Next patient</b>",
+    "next_patient_question": (
+        "Type this patient's code (for example PT-0418), so you can find the check later in "
+        "/history. It stays here and is never sent to the AI. Do not type their name."
+    ),
+    "next_patient_code": "Patient code: <b>{value}</b>",
+    "next_patient_code_change": "To correct it, type it again.",
+    "next_patient_permission": (
+        "Photos of someone else may be sent only with their agreement, or their guardian's. "
+        "Press the button once they agreed; then send the photos."
+    ),
+    "next_patient_agreed": "✅ They (or their guardian) agreed",
+    "next_patient_invalid": (
+        "Please type a short code of at most {max} characters, or press the button to go on "
+        "without one."
+    ),
+    "next_patient_open": (
+        "The next patient's check is open already: type their code, or press the button."
     ),
     # --- photos
     "photos_request": (
@@ -181,6 +204,11 @@ MESSAGES: dict[str, str] = {
     "onset_w": "Less than a month",
     "onset_m": "Less than a year",
     "onset_y": "Over a year, or since birth",
+    # Kept for the advice, never sent to the API (bot/domain/questionnaire.py RecentChange).
+    "q_change": "<b>Has it changed lately?</b>",
+    "q_change_bleeds": "It bleeds",
+    "q_change_grew_or_changed": "It grew or changed shape or colour",
+    "q_change_no_change": "No change",
     "button_skip": "Skip",
     "use_buttons": "Please choose one of the buttons below (or press <b>Skip</b>).",
     "text_at_photos": "Please send a photo, or press <b>Done</b> when you have sent them all.",
@@ -199,6 +227,7 @@ MESSAGES: dict[str, str] = {
     "label_itch": "Itch",
     "label_pain": "Pain",
     "label_onset": "How long",
+    "label_recent_change": "Changed lately",
     "summary_skipped": "not given",
     "summary_send_note": (
         "When you press <b>Send for analysis</b>, the photos and answers (not the reference, "
@@ -237,56 +266,162 @@ MESSAGES: dict[str, str] = {
     # The answers so far, above the current question: "✓ Someone else's: PT-7 · ✓ 2 photos".
     "header_reference": "{whose}: {value}",
     # --- analysis and result
-    "result_title": "<b>AI estimate</b> (check {case})",
-    "result_intro": "Most likely conditions, according to the AI:",
-    "result_line": "{rank}. {name} — {percent}\n<code>{bar}</code>",
-    "result_malignancy": "Malignancy output of the AI: {value} (scale not published).",
-    "result_photos_used": "Photos analysed: {count}.",
+    # The result (bot/views/result.py), top to bottom. Its one header line:
+    "result_title": "<b>AI estimate</b> (check {case}) · {date}",
+    # ... with the patient code a field worker typed for someone else's skin.
+    "result_title_patient": "<b>AI estimate</b> (check {case}) · {date} · {patient}",
+    # The headline: what to do and how soon ({action}: one of advice_<tier>), and why ({why}:
+    # one of advice_why_*, a clause that follows a colon).
+    "advice_because": "{action}: {why}.",
+    "advice_alone": "{action}.",
+    "advice_urgent_care": "<b>Get urgent care now</b>",
+    "advice_within_days": "<b>See a doctor within a few days</b>",
+    "advice_within_2_weeks": "<b>See a dermatologist (skin doctor) within 2 weeks</b>",
+    "advice_if_no_improvement": "<b>See a doctor if it is not better in 2 to 4 weeks</b>",
+    "advice_self_care": "<b>Look after it yourself and watch it</b>",
+    "advice_why_emergency": "the AI's matches include a condition that can be an emergency",
+    "advice_why_needs_treatment": (
+        "the AI's matches include an infection or another condition that needs treatment"
+    ),
+    "advice_why_possible_cancer": (
+        "the AI found signs that need a doctor's look (possible skin cancer or pre-cancer)"
+    ),
+    "advice_why_malignancy_output": (
+        "the AI's own signal for skin cancer was high for these photos"
+    ),
+    "advice_why_changed": "you said it has changed lately",
+    "advice_why_changed_bleeds": "you said it bleeds",
+    "advice_why_changed_grew_or_changed": "you said it grew or changed shape or colour",
+    "advice_why_severe_pain": "you said it hurts badly",
+    "advice_why_recent_severe": "it started less than a week ago and itches or hurts badly",
+    "advice_why_see_if_persists": (
+        "the AI's closest matches are usually looked after at home, but a doctor should see them "
+        "if they last"
+    ),
+    "advice_why_unsure": "the AI is unsure what this is (its best match score is low)",
+    "advice_why_nonspecific": (
+        "the AI recognised no specific condition, which does not mean the skin is healthy"
+    ),
+    "advice_why_nothing_named": "the AI named no condition for these photos",
+    # Self-care is the tier no rule asks for: say so without calling anything harmless.
+    "advice_why_none_above": "none of the AI's closest matches usually needs a doctor",
+    # Further reasons after the headline ({reasons}: advice_why_* joined by the separator).
+    "advice_also": "Also: {reasons}.",
+    "advice_also_separator": "; ",
+    # What to do now, under the headline.
+    "advice_next_urgent_care": (
+        "Go to an emergency department or an urgent care clinic now; do not wait for an "
+        "appointment."
+    ),
+    "advice_next_within_days": "Contact a doctor or clinic today, and show them this message.",
+    "advice_next_within_2_weeks": "Book the appointment now, and show this message to the doctor.",
+    "advice_next_if_no_improvement": "Go sooner if it changes, bleeds or spreads.",
+    "advice_next_self_care": (
+        "See a doctor if it changes, bleeds or spreads, is not better in 2 to 4 weeks, or "
+        "worries you."
+    ),
+    # How far to trust the AI this time, one line each.
+    "result_unsure": "The AI is unsure: its best match score is low, so its matches may be wrong.",
+    "result_nonspecific": (
+        "The AI's answer includes “No specific condition recognised”: this does not mean the "
+        "skin is healthy."
+    ),
+    "result_caveat_dark_skin": "The AI has been tested less on dark skin.",
+    "result_caveat_minor": "The AI may be less reliable for children and teenagers.",
+    "result_caveat_one_photo": (
+        "Only one photo: with two or three (a close-up and one from further away) the AI has "
+        "more to go on."
+    ),
+    "result_intro": "<b>The AI's closest matches</b> (AI match score):",
+    "result_line": "{rank}. {name} — {percent}",
+    "result_score_note": (
+        "<i>A match score is not the chance of having it: the AI's first match is right about 4 "
+        "times in 10, one of its first three about 2 times in 3.</i>"
+    ),
     "result_nothing": "The AI did not name any condition for these photos.",
-    "result_links": "Tap a name to read about it in plain words.",
-    # A condition name the bot has no translation of, as the AI wrote it (cleaned, cut short).
+    "result_links": "Tap a name to read about it.",
+    # A condition name the bot has no entry for, as the AI wrote it (cleaned, cut short).
     "result_ai_label": "“{name}”",
     "result_ai_labels": "A name in quotation marks is the AI's own label, as the AI wrote it.",
-    "advice_title": "<b>What to do next</b>",
-    "advice_urgent_care": (
-        "🟥 <b>Get urgent care now</b>: go to an emergency department or urgent care today."
+    "redflags": (
+        "🚑 <b>Go to urgent care now</b> if there is fever or feeling unwell, fast-spreading "
+        "redness, blistering or peeling skin, a sore mouth or eyes, swollen lips or trouble "
+        "breathing."
     ),
-    "advice_within_2_weeks": (
-        "🟥 <b>See a doctor soon</b>: please make an appointment with a dermatologist "
-        "(skin doctor) within the next two weeks. Some of the results above are conditions "
-        "that a doctor should examine."
-    ),
-    "advice_within_days": (
-        "🟧 <b>See a doctor</b>: please have a doctor look at it in the next few days, "
-        "especially if it is spreading, painful or you have a fever."
-    ),
-    "advice_if_no_improvement": (
-        "🟦 <b>See a doctor if it does not improve in 2 to 4 weeks</b>, or sooner if it "
-        "changes, spreads or worries you."
-    ),
-    "advice_self_care": (
-        "🟩 <b>Watch it</b>: the most likely conditions are usually harmless. Keep an eye on it; "
-        "see a doctor if it changes, spreads, does not get better in two weeks, or worries you."
-    ),
+    # The one disclaimer of a check (the welcome has its own line, the card one in its picture).
     "disclaimer": (
-        "⚠️ <b>This is not a diagnosis.</b> The Model Dermatology AI is not certified by the "
-        "FDA or CE and can be wrong. Please see a doctor about any skin problem that worries "
-        "you — <b>urgently</b> if it bleeds, grows fast, or you feel ill."
+        "⚠️ <b>Not a diagnosis</b>: the AI is not certified by the FDA or CE and can be wrong."
     ),
     "button_new_case": "➕ New check",
+    # --- follow-up reminders under a result (bot/conversation/follow_up.py); `after` is a
+    # reminder_weeks/days/hours/minutes
+    "reminder_offer": "📅 Remind me in {after}",
+    "reminder_set": "✅ Reminder: {date}",
+    "reminder_cancel": "✖️ Cancel it",
+    # Short notes shown on a button press (at most 200 characters).
+    "reminder_set_note": "I will remind you on {when} to check it again. /reminders lists them.",
+    "reminder_cancelled": "Reminder cancelled.",
+    "reminder_not_pending": "That reminder is no longer waiting: it was sent or cancelled.",
+    "follow_up_gone_note": "That check is no longer stored, so I cannot remind you of it.",
+    # The reminder itself: a shared phone's lock screen shows it, so it names no condition.
+    "reminder_message": (
+        "📅 <b>Time for a follow-up.</b> You asked me to remind you to look at your skin again "
+        "after your check of {date}.\n\n"
+        "Press the button to take new photos of the same spot: I will set the new result beside "
+        "the earlier one."
+    ),
+    "reminder_check_again": "🔁 Check it again",
+    "follow_up_intro": (
+        "🔁 <b>Follow-up</b> of your check of {date}. I kept the answers that stay the same. "
+        "Please photograph the same spot as last time, from a similar distance and in similar "
+        "light."
+    ),
+    "follow_up_gone": (
+        "That check is no longer stored (it was deleted, or its time to be kept ended), so there "
+        "is nothing to compare with. You can start a new check."
+    ),
+    "follow_up_finish_first": (
+        "You have another check in progress. Please finish it (or /cancel it) first, then press "
+        "<b>Check it again</b> once more. Here is where you were:"
+    ),
+    # --- a follow-up's result beside the earlier check (bot/views/follow_up.py). A lower tier
+    # is never "better": the AI sees photos, not healing.
+    "follow_up_side_by_side": "🔁 {date}: {before} · today: {now}",
+    "follow_up_tier_urgent_care": "Urgent care now",
+    "follow_up_tier_within_days": "See a doctor within days",
+    "follow_up_tier_within_2_weeks": "See a doctor within 2 weeks",
+    "follow_up_tier_if_no_improvement": "See a doctor if it does not improve",
+    "follow_up_tier_self_care": "Watch it",
+    "follow_up_same_advice": "The advice is the same as last time.",
+    "follow_up_less_urgent": (
+        "The advice is less urgent than last time. The AI only sees photos, so this does not "
+        "show that it has healed: keep watching it."
+    ),
+    "follow_up_more_urgent": "⚠️ <b>The advice is more urgent than last time.</b>",
+    "follow_up_bleeds": "⚠️ <b>You said it bleeds.</b>",
+    "follow_up_grew_or_changed": "⚠️ <b>You said it grew or changed shape or colour.</b>",
+    "follow_up_itch_worse": "⚠️ You said it itches more than last time.",
+    "follow_up_pain_worse": "⚠️ You said it hurts more than last time.",
     # --- result card (the picture sent after the text result; drawn with the card's font, so
     # no emoji here)
-    "card_title": "AI estimate: most likely conditions",
+    "card_title": "Possible matches (AI match score)",
+    "card_nothing": "The AI did not name any condition for this photo.",
+    # A condition name the bot has no entry for, as the AI wrote it (cleaned, cut short).
+    "card_ai_label": "“{name}”",
     "card_tier_urgent_care": "Get urgent care now",
-    "card_tier_within_2_weeks": "See a doctor soon",
-    "card_tier_within_days": "See a doctor",
-    "card_tier_if_no_improvement": "See a doctor if no better in 2-4 weeks",
-    "card_tier_self_care": "Watch it",
+    "card_tier_within_2_weeks": "See a dermatologist within 2 weeks",
+    "card_tier_within_days": "See a doctor within a few days",
+    "card_tier_if_no_improvement": "See a doctor if it is no better in 2 to 4 weeks",
+    "card_tier_self_care": "Self-care: keep an eye on it",
     "card_disclaimer": (
-        "Not a diagnosis. The AI is not certified by the FDA or CE and can be wrong. "
-        "See a doctor about any skin problem that worries you."
+        "Not a diagnosis. The AI is not certified by the FDA or CE and can be wrong."
     ),
-    "card_caption": "The result above as a picture (check {case}).",
+    "card_footer": "{date} · check {case}",
+    "card_footer_patient": "{date} · check {case} · patient {patient}",
+    "card_caption": "The result above as a picture: check {case} of {date}.",
+    "card_caption_patient": (
+        "The result above as a picture: check {case} of {date}, patient {patient}."
+    ),
     "pending": (
         "The AI service is not answering right now. Your check is saved: you do not need to "
         "send anything again. I will send the result here automatically as soon as it works."
@@ -332,10 +467,70 @@ MESSAGES: dict[str, str] = {
     "another.",
     "nothing_to_cancel": "There is no check in progress. /new starts one.",
     "case_in_progress": "You already have a check in progress; here is where you were:",
-    "history_title": "<b>Your recent checks</b>",
-    "history_line": "{date} · {status} · {top}{ref}",
+    # /history: a page of the sender's checks, each opening its details (bot/views/history.py)
+    "history_title": "<b>Your checks</b>, newest first ({first}–{last} of {total})",
+    "history_title_code": (
+        "<b>Your checks for {code}</b>, newest first ({first}–{last} of {total})"
+    ),
+    "history_line": "{number}. {line}",
+    "history_open_hint": "Press a number to see that check in full.",
+    "history_newer": "◀️ Newer",
+    "history_older": "Older ▶️",
     "history_empty": "You have no checks yet. /new starts one.",
-    "history_no_result": "no result",
+    "history_empty_code": (
+        "You have no checks with the patient code {code}. /history lists them all."
+    ),
+    "history_code_invalid": (
+        "A patient code is at most 24 characters long. Send /history alone to see all your checks."
+    ),
+    "history_changed": "Your list has changed since this message: here it is as it is now.",
+    # The advice the check was given ({advice}: one of advice_<tier>, bold).
+    "history_advice": "What to do: {advice}",
+    "history_no_result": "no condition named",
+    "history_ai_label": "“{name}” (the AI's own label)",
+    "history_check_title": "<b>Check {case}</b>",
+    "history_check_state": "State: {state}",
+    "history_answers": "<b>Answers</b>",
+    "history_conditions": (
+        "<b>Possible conditions</b> (AI match score: how closely the photos match)"
+    ),
+    "history_condition": "{rank}. {name} — AI match score {score}",
+    "history_clinic_decision": "<b>The clinic's decision</b>: {decision}",
+    "history_back": "⬅️ Back to the list",
+    # /export: the sender's checks as a CSV file (bot/conversation/export.py)
+    "export_confirm": (
+        "I can send you a file (CSV, for a spreadsheet) with all your checks: patient codes, "
+        "dates, answers, advice, the top three conditions and the clinic's decisions.\n\n"
+        "<b>The file is yours to keep safe.</b> It holds health information: keep it only where "
+        "nobody else can open it. Once it is sent, /delete and the time I keep checks cannot "
+        "erase it."
+    ),
+    "export_protected": (
+        "This service protects results: the file can be opened in Telegram, but not forwarded "
+        "or saved."
+    ),
+    "export_yes": "📄 Send me the file",
+    "export_no": "No, not now",
+    "export_cancelled": "Nothing was sent.",
+    "export_nothing": "You have no checks to put in a file yet. /new starts one.",
+    "export_sending": "Here is the file with your checks. Keep it safe.",
+    "export_answered": "This question is answered already.",
+    "export_caption": "Your checks (CSV). Keep this file safe: /delete cannot erase it.",
+    "export_failed": "Sorry, the file could not be sent just now. Please send /export again later.",
+    "export_column_code": "Patient code",
+    "export_column_date": "Date",
+    "export_column_check": "Check",
+    "export_column_state": "State",
+    "export_column_advice": "Advice",
+    "export_column_condition": "Condition {n}",
+    "export_column_score": "AI match score {n} (%)",
+    "export_column_clinic": "Clinic's decision",
+    "reminders_title": "<b>Your follow-up reminders</b>",
+    "reminders_line": "{number}. {when} · for your check of {date}{ref}",
+    "reminders_empty": (
+        "You have no reminders waiting. A result that says to watch a spot offers one."
+    ),
+    "reminders_cancel": "✖️ Cancel {number}",
     "status_completed": "done",
     "status_pending_retry": "waiting for the AI",
     "status_submitted": "being analysed",
@@ -415,7 +610,9 @@ MESSAGES: dict[str, str] = {
     # --- command descriptions in Telegram's menu (short, no HTML)
     "command_new": "start a new skin check",
     "command_cancel": "stop and discard the current check",
-    "command_history": "your recent checks",
+    "command_history": "your checks, or /history CODE for one patient",
+    "command_export": "your checks as a file",
+    "command_reminders": "your follow-up reminders",
     "command_privacy": "what happens to your photos",
     "command_withdraw": "withdraw your consent",
     "command_delete": "erase your data",
@@ -427,21 +624,36 @@ MESSAGES: dict[str, str] = {
         "👩‍⚕️ A clinician of the clinic will also look at this check and tell you here what "
         "to do next."
     ),
-    "triage_to_person_self_care": (
+    # A clinician's decision, one per tier of the scale (bot/db/models.py TriageDecisionKind):
+    # each says what to do and by when.
+    "triage_to_person_urgent_care": (
         "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
-        "A clinician advises <b>self-care</b>: no appointment is needed now. Keep an eye on it, "
-        "and see a doctor if it changes, spreads, bleeds, or is not better in two weeks."
+        "A clinician asks you to <b>get urgent care now</b>: please go to an emergency department "
+        "or urgent care today, without waiting for an appointment, and mention check {case}."
     ),
-    "triage_to_person_routine": (
+    "triage_to_person_within_days": (
         "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
-        "A clinician advises a <b>routine appointment</b>: please book one with the clinic or "
-        "your doctor in the coming weeks, and mention check {case}."
+        "A clinician asks you to <b>see a doctor within the next few days</b>: please contact the "
+        "clinic or your doctor today for an appointment in the next 2 to 3 days, and mention "
+        "check {case}. If it spreads fast, or you get a fever or feel unwell, go to urgent care "
+        "at once."
     ),
-    "triage_to_person_urgent": (
+    "triage_to_person_within_2_weeks": (
         "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
         "A clinician asks you to be <b>seen within 2 weeks</b>: please contact the clinic or a "
         "dermatologist today for an appointment in the next two weeks, and mention check {case}. "
         "If it bleeds, grows fast or you feel ill, go at once."
+    ),
+    "triage_to_person_if_no_improvement": (
+        "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
+        "A clinician advises <b>care at home for now</b>: no appointment is needed yet. If it is "
+        "not better in 2 to 4 weeks, please book an appointment with the clinic or your doctor "
+        "and mention check {case}; go sooner if it changes, spreads or bleeds."
+    ),
+    "triage_to_person_self_care": (
+        "👩‍⚕️ <b>The clinic has looked at your check {case}.</b>\n\n"
+        "A clinician advises <b>self-care</b>: no appointment is needed. Keep an eye on it, and "
+        "see a doctor if it changes, spreads, bleeds or worries you."
     ),
     "triage_to_person_better_photos": (
         "👩‍⚕️ <b>The clinic needs better photos of your check {case}</b> to decide.\n\n"
@@ -477,21 +689,36 @@ MESSAGES: dict[str, str] = {
     "triage_ai_malignancy": "Malignancy output (raw, scale not published): {value}",
     "triage_ai_tier": "Bot's advice to the person: {tier}",
     "triage_ai_reasons": "because: {reasons}",
+    # The advice rules (bot/domain/advice.py RULES) as the clinicians' card names them.
+    "advice_rule_emergency": "an emergency condition",
+    "advice_rule_needs_treatment": "an infection or condition that needs treatment",
+    "advice_rule_possible_cancer": "possible skin cancer or pre-cancer",
+    "advice_rule_malignancy_output": "high malignancy output",
+    "advice_rule_changed": "the person says it bleeds or grew or changed",
+    "advice_rule_severe_pain": "severe pain",
+    "advice_rule_recent_severe": "under a week, with severe itch or pain",
+    "advice_rule_see_if_persists": "usually treated at home; a doctor if it persists",
+    "advice_rule_unsure": "the AI is unsure (low top match score)",
+    "advice_rule_nonspecific": "the AI recognised nothing specific",
+    "advice_rule_nothing_named": "the AI named no condition",
+    "advice_rule_none_above": "none of the rules applies",
     "triage_tier_urgent_care": "🟥 urgent care now",
-    "triage_tier_within_2_weeks": "🟥 see a dermatologist within 2 weeks",
-    "triage_tier_within_days": "🟧 see a doctor in the next few days",
+    "triage_tier_within_days": "🟧 see a doctor within a few days",
+    "triage_tier_within_2_weeks": "🟨 see a dermatologist within 2 weeks",
     "triage_tier_if_no_improvement": "🟦 see a doctor if no better in 2-4 weeks",
-    "triage_tier_self_care": "🟩 watch it (self-care)",
+    "triage_tier_self_care": "🟩 self-care and watch",
     "triage_waiting": "Sent {sent} · waiting {waited}",
     "triage_sent": "Sent {sent}",
     "triage_reply_hint": "<i>Reply to this card to write to the person.</i>",
     "triage_decided": "✅ <b>{decision}</b> — {name}, {when}{changed}",
     "triage_decided_changed": " (changed)",
     "triage_superseded": "🔁 New photos were requested; the case comes back as a new card.",
-    "triage_decision_self_care": "Self-care advice",
-    "triage_decision_routine": "Routine appointment",
-    "triage_decision_urgent": "Urgent: within 2 weeks",
-    "triage_decision_better_photos": "Need better photos",
+    "triage_decision_urgent_care": "🟥 Urgent care now",
+    "triage_decision_within_days": "🟧 A doctor within a few days",
+    "triage_decision_within_2_weeks": "🟨 A dermatologist within 2 weeks",
+    "triage_decision_if_no_improvement": "🟦 A doctor if no better in 2-4 weeks",
+    "triage_decision_self_care": "🟩 Self-care and watch",
+    "triage_decision_better_photos": "📷 Need better photos",
     "triage_button_change": "✏️ Change decision",
     "triage_not_clinician": "Only the clinic's clinicians can decide on cases.",
     "triage_stale": (
@@ -563,6 +790,11 @@ PLURALS: dict[str, tuple[str, str]] = {
         "{count} photos received. Send up to {more} more, or press <b>Done</b>.",
     ),
     "header_photos": ("{count} photo", "{count} photos"),
+    # How long until a follow-up reminder, in "Remind me in {after}".
+    "reminder_weeks": ("{count} week", "{count} weeks"),
+    "reminder_days": ("{count} day", "{count} days"),
+    "reminder_hours": ("{count} hour", "{count} hours"),
+    "reminder_minutes": ("{count} minute", "{count} minutes"),
     "analysing": (
         "⏳ Analysing your {count} photo… this usually takes under a minute.",
         "⏳ Analysing your {count} photos… this usually takes under a minute.",

@@ -50,7 +50,7 @@ from bot.db.errors import (
     SendingRefused,
     StorageError,
 )
-from bot.db.models import Case, CaseStatus
+from bot.db.models import Case, CaseStatus, Subject
 from bot.domain.advice import AdviceRules, advise
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
@@ -97,6 +97,9 @@ class _Sending:
     chat_id: int
     language: str | None
     round: _Round
+    patient_ref: str | None
+    checked_at: dt.datetime
+    for_someone_else: bool = False
 
 
 def _sending(
@@ -130,6 +133,9 @@ def _sending(
             unreadable_before=case.unreadable_answers,
             status_message_id=case.status_message_id,
         ),
+        patient_ref=case.patient_ref,
+        checked_at=case.checked_at,
+        for_someone_else=case.subject is Subject.OTHER_WITH_PERMISSION,
     )
 
 
@@ -296,7 +302,7 @@ class Analysis:
         card_photo: bytes | None,
     ) -> None:
         desk = self.desk
-        advice = advise(diagnosis, self.advice_rules)
+        advice = advise(diagnosis, sending.questionnaire, self.advice_rules)
 
         def complete(session: Session) -> bool:
             """Whether the clinic's queue took the case."""
@@ -321,7 +327,11 @@ class Analysis:
             diagnosis=diagnosis,
             advice=advice,
             clinic_queued=queued,
+            questionnaire=sending.questionnaire,
+            patient_ref=sending.patient_ref,
+            checked_at=sending.checked_at,
             card_photo=card_photo,
+            for_someone_else=sending.for_someone_else,
         )
         await self.delivery.deliver(bot, public_id, result)
         if queued and desk is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.db.claims import Claim, release_all, worker_id
 from bot.db.database import Database
 from bot.domain.advice import AdviceRules
@@ -29,10 +29,31 @@ from bot.services.api_queue import ApiQueue
 from bot.services.delivery import ResultDelivery
 from bot.services.intake import PhotoIntake
 from bot.services.languages import StoredLanguages
+from bot.services.reminders import Reminders
 from bot.services.tasks import TaskRegistry
 from bot.services.triage_desk import TriageDesk
 from bot.services.uploads import Uploads
 from bot.terms import Terms
+
+
+def advice_rules_of(settings: Settings) -> AdviceRules:
+    """The advice rule table's thresholds from the settings, then the rules file's changes."""
+    rules = AdviceRules(
+        top_n=settings.advice_top_n,
+        emergency_min_score=settings.advice_emergency_min_score,
+        treatment_min_score=settings.advice_treatment_min_score,
+        cancer_min_score=settings.advice_cancer_min_score,
+        malignancy_output_threshold=settings.advice_malignancy_output_threshold,
+        persists_min_score=settings.advice_persists_min_score,
+        unsure_below=settings.advice_unsure_below,
+    )
+    if settings.advice_rules_file:
+        try:
+            rules = rules.with_file(Path(settings.advice_rules_file))
+        except (OSError, ValueError, TypeError) as exc:
+            # One sentence at start-up, like every other wrong setting.
+            raise ConfigError(f"The setting ADVICE_RULES_FILE is invalid: {exc}.") from None
+    return rules
 
 
 @dataclass
@@ -61,6 +82,8 @@ class Services:
     analysis: Analysis
     # The clinic's triage (bot/services/triage_desk.py), when TRIAGE_CHAT_ID is set.
     triage: TriageDesk | None
+    # Follow-up reminders asked for under results (bot/services/reminders.py).
+    reminders: Reminders
     # This process as the claimant of work (bot/db/claims.py), with the lease of its claims.
     claim: Claim
 
@@ -75,13 +98,7 @@ class Services:
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
             follow_redirects=False,
         )
-        rules = AdviceRules(
-            malignant_threshold=settings.advice_malignant_threshold,
-            malignancy_output_threshold=settings.advice_malignancy_output_threshold,
-            see_doctor_threshold=settings.advice_see_doctor_threshold,
-        )
-        if settings.advice_rules_file:
-            rules = rules.with_file(Path(settings.advice_rules_file))
+        rules = advice_rules_of(settings)
         watch = ApiWatch(settings.modelderm_api_urls, metrics)
         api = watched_client(settings, http, watch)
         # One for the process: the API's photos and the clinic's copies decode within it.
@@ -108,6 +125,13 @@ class Services:
             quiet_s=settings.album_quiet_s,
         )
         desk = TriageDesk.from_settings(settings, database, tasks, photos, rules, claim)
+        reminders = Reminders(
+            database,
+            choices=tuple(settings.follow_up_after_days),
+            hours=settings.reminder_window,
+            zone=settings.zone,
+            worker=claim.holder,
+        )
         delivery = ResultDelivery(
             database,
             uploads,
@@ -115,6 +139,9 @@ class Services:
             top=settings.result_top_n,
             clinic_on=desk is not None,
             claim=claim,
+            zone=settings.zone,
+            protect=settings.protect_results,
+            reminder_choices=reminders.choices,
         )
         analysis = Analysis(
             database,
@@ -149,6 +176,7 @@ class Services:
             delivery=delivery,
             analysis=analysis,
             triage=desk,
+            reminders=reminders,
             claim=claim,
         )
 

@@ -22,8 +22,9 @@ import contextlib
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Sequence
 
-from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 
 from bot.db.claims import Claim
@@ -37,12 +38,15 @@ from bot.db.delivery import (
     mark_delivered,
     record_delivery_failure,
 )
+from bot.db.follow_ups import FollowUpPair, follow_up_pair
 from bot.db.models import DeliveryFailure
 from bot.domain.advice import AdviceRules, advise
+from bot.domain.follow_up import CheckSummary
 from bot.domain.result import CaseResult
 from bot.i18n import speaking
 from bot.i18n.texts import text
 from bot.services.uploads import Uploads
+from bot.views.follow_up import comparison_lines
 from bot.views.keyboards import result_keyboard
 from bot.views.result import render_result
 from bot.views.result_card import send_result_card
@@ -112,10 +116,17 @@ class ResultDelivery:
         top: int,
         clinic_on: bool,
         claim: Claim,
+        zone: dt.tzinfo,
+        protect: bool,
+        reminder_choices: Sequence[float] = (),
     ) -> None:
+        """`zone`: the TIMEZONE the result dates the check in. `protect`: PROTECT_RESULTS, the
+        result and its card cannot be forwarded or saved (Telegram's protect_content).
+        `reminder_choices`: FOLLOW_UP_AFTER_DAYS, offered under results that say to watch it."""
         self.database, self.uploads, self.advice_rules = database, uploads, advice_rules
         self.claim = claim
-        self.top = top
+        self.top, self.zone, self.protect = top, zone, protect
+        self.reminder_choices = tuple(reminder_choices)
         # Triage by the clinic is on: a result the clinic's queue took says a clinician will look.
         self.clinic_on = clinic_on
 
@@ -143,17 +154,23 @@ class ResultDelivery:
                 chat_id=plan.chat_id,
                 language=plan.language,
                 diagnosis=plan.diagnosis,
-                advice=advise(plan.diagnosis, self.advice_rules),
+                advice=advise(plan.diagnosis, plan.questionnaire, self.advice_rules),
                 clinic_queued=plan.clinic_queued,
+                questionnaire=plan.questionnaire,
+                patient_ref=plan.patient_ref,
+                checked_at=plan.checked_at,
+                for_someone_else=plan.for_someone_else,
             )
+        pair = await self.database.run(follow_up_pair, public_id)
         with speaking(result.language):
-            body = self._result_text(plan, result)
+            body = self._result_text(plan, result, self._comparison(pair, result))
+            keyboard = result_keyboard(result, reminders=self.reminder_choices)
             try:
                 if plan.way is DeliveryWay.EDIT:
-                    edited = await self._edit_in(bot, plan, body, result)
+                    edited = await self._edit_in(bot, plan, body, keyboard)
                 else:
                     edited = False
-                    await _send_new(bot, plan, body, result)
+                    await self._send_new(bot, plan, body, keyboard)
             except _Ended:
                 return
             except TelegramError as exc:
@@ -165,15 +182,32 @@ class ResultDelivery:
             if send_card:
                 await self._send_card(bot, result)
 
-    def _result_text(self, plan: Delivery, result: CaseResult) -> str:
-        body = render_result(result.diagnosis, result.advice, str(result.public_id), top=self.top)
+    def _comparison(self, pair: FollowUpPair | None, result: CaseResult) -> list[str]:
+        """A follow-up's result set beside the check it follows (none for a first check)."""
+        if pair is None:
+            return []
+        earlier = pair.earlier
+        before = CheckSummary(
+            earlier.checked_at,
+            advise(earlier.diagnosis, earlier.questionnaire, self.advice_rules).tier,
+            earlier.questionnaire,
+        )
+        now = CheckSummary(result.checked_at, result.advice.tier, result.questionnaire)
+        return comparison_lines(before, now, self.zone)
+
+    def _result_text(self, plan: Delivery, result: CaseResult, comparison: list[str]) -> str:
+        # What changed since the earlier check is said first; a clinician's word to come belongs
+        # with what to do now, not below the disclaimer.
+        clinic = self.clinic_on and result.clinic_queued
+        notes = [*comparison, *([text("triage_result_note")] if clinic else [])]
+        body = render_result(result, zone=self.zone, top=self.top, after_headline=notes)
         if plan.late:
             body = f"{text('pending_result_intro')}\n\n{body}"
-        if self.clinic_on and result.clinic_queued:
-            body = f"{body}\n\n{text('triage_result_note')}"
         return body
 
-    async def _edit_in(self, bot: Bot, plan: Delivery, body: str, result: CaseResult) -> bool:
+    async def _edit_in(
+        self, bot: Bot, plan: Delivery, body: str, keyboard: InlineKeyboardMarkup
+    ) -> bool:
         """Make "Analysing…" the result (True), or send it once as a new message when that message
         is gone or too old to edit (False)."""
         assert plan.status_message_id is not None
@@ -182,7 +216,7 @@ class ResultDelivery:
                 body,
                 chat_id=plan.chat_id,
                 message_id=plan.status_message_id,
-                reply_markup=result_keyboard(result),
+                reply_markup=keyboard,
                 link_preview_options=NO_PREVIEW,
             )
         except BadRequest as exc:
@@ -209,11 +243,23 @@ class ResultDelivery:
             )
             raise _Ended
         try:
-            await _send_new(bot, plan, body, result)
+            await self._send_new(bot, plan, body, keyboard)
         except TelegramError as exc:
             await self._failed(plan, exc, new_message=True)
             raise _Ended from exc
         return False
+
+    async def _send_new(
+        self, bot: Bot, plan: Delivery, body: str, keyboard: InlineKeyboardMarkup
+    ) -> None:
+        # An edit cannot set protect_content: the "Analysing…" it becomes was sent with it.
+        await bot.send_message(
+            plan.chat_id,
+            body,
+            reply_markup=keyboard,
+            link_preview_options=NO_PREVIEW,
+            protect_content=self.protect,
+        )
 
     async def _failed(self, plan: Delivery, exc: TelegramError, *, new_message: bool) -> None:
         reason = _gives_up(exc)
@@ -240,13 +286,7 @@ class ResultDelivery:
         if photo is None:
             return
         await send_result_card(
-            bot,
-            result.chat_id,
-            photo,
-            result.diagnosis,
-            result.advice,
-            str(result.public_id),
-            self.top,
+            bot, result.chat_id, result, photo, self.top, zone=self.zone, protect=self.protect
         )
 
     async def redeliver(self, bot: Bot) -> None:
@@ -258,12 +298,6 @@ class ResultDelivery:
             except Exception:
                 # The others of this round still get their try.
                 log.exception("redelivery of case %s failed", public_id)
-
-
-async def _send_new(bot: Bot, plan: Delivery, body: str, result: CaseResult) -> None:
-    await bot.send_message(
-        plan.chat_id, body, reply_markup=result_keyboard(result), link_preview_options=NO_PREVIEW
-    )
 
 
 async def _notify(bot: Bot, plan: Delivery) -> None:

@@ -71,11 +71,14 @@ class TriageDesk:
         reminder_after: dt.timedelta,
         top: int,
         claim: Claim,
+        protect: bool,
     ) -> None:
-        """`preparer`: the API's; the clinic's copies are made on its workers, larger."""
+        """`preparer`: the API's; the clinic's copies are made on its workers, larger.
+        `protect`: PROTECT_CLINIC_POSTS, the album and card cannot be forwarded or saved."""
         self.database, self.tasks, self.advice_rules = database, tasks, advice_rules
         self.chat_id, self.clinician_ids = chat_id, clinician_ids
-        self.reminder_after, self.top, self.claim = reminder_after, top, claim
+        self.reminder_after, self.top, self.protect = reminder_after, top, protect
+        self.claim = claim
         self.photos = preparer.with_output(
             side=CLINIC_PHOTO_SIDE, fmt="jpeg", quality=CLINIC_PHOTO_QUALITY
         )
@@ -104,6 +107,7 @@ class TriageDesk:
             reminder_after=dt.timedelta(seconds=settings.triage_reminder_after_s),
             top=settings.result_top_n,
             claim=claim,
+            protect=settings.protect_clinic_posts,
         )
 
     @staticmethod
@@ -152,7 +156,7 @@ class TriageDesk:
             post,
             case,
             diagnosis,
-            advise(diagnosis, self.advice_rules),
+            advise(diagnosis, case.questionnaire, self.advice_rules),
             decisions,
             top=self.top,
             now=utcnow(),
@@ -210,7 +214,9 @@ class TriageDesk:
         if card_view is None:
             return
         body, keyboard = card_view
-        card = await bot.send_message(self.chat_id, body, reply_markup=keyboard)
+        card = await bot.send_message(
+            self.chat_id, body, reply_markup=keyboard, protect_content=self.protect
+        )
         await self.database.run(
             store.record_card, post_id, public_id, card.message_id, chat_id=self.chat_id
         )
@@ -228,9 +234,11 @@ class TriageDesk:
         if not photos:
             return []
         if len(photos) == 1:
-            sent = await bot.send_photo(self.chat_id, photos[0])
+            sent = await bot.send_photo(self.chat_id, photos[0], protect_content=self.protect)
             return [sent.message_id]
-        messages = await bot.send_media_group(self.chat_id, [InputMediaPhoto(p) for p in photos])
+        messages = await bot.send_media_group(
+            self.chat_id, [InputMediaPhoto(p) for p in photos], protect_content=self.protect
+        )
         return [message.message_id for message in messages]
 
     async def deliver_decision(

@@ -25,4 +25,6 @@ def answer_label(step: Step, q: Questionnaire) -> str | None:
         return None if q.pain is None else text(f"severity_{q.pain.value}")
     if step is Step.ONSET:
         return None if q.onset is None else text(f"onset_{q.onset.value}")
+    if step is Step.RECENT_CHANGE:
+        return None if q.recent_change is None else text(f"q_change_{q.recent_change.value}")
     raise ValueError(step)

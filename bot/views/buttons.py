@@ -54,6 +54,14 @@ class Kind(StrEnum):
     LANGUAGE = "lang"
     AGAIN = "again"
     NEW = "new"
+    NEXT_PATIENT = "next"
+    HISTORY = "hist"
+    EXPORT = "export"
+    # Follow-up reminders: set or cancel one under a result ("<case>:<days>", "<case>:x"), a
+    # reminder's "Check it again" ("<case>"), and /reminders' cancel buttons ("<reminder id>").
+    REMIND = "remind"
+    CHECK_AGAIN = "recheck"
+    REMINDERS = "reminders"
 
 
 def pattern(kind: str) -> str:

@@ -15,10 +15,14 @@ PATTERN = r"^t\|"
 CHANGE = "c"
 NEW_PHOTOS = "n"
 
+# "r" and "u" were "Routine appointment" and "Urgent: within 2 weeks" on cards posted before
+# the five-tier scale: a press on such a card still decides what migration 0011 made of them.
 DECISION_CODES: dict[str, TriageDecisionKind] = {
+    "e": TriageDecisionKind.URGENT_CARE,
+    "d": TriageDecisionKind.WITHIN_DAYS,
+    "u": TriageDecisionKind.WITHIN_2_WEEKS,
+    "r": TriageDecisionKind.IF_NO_IMPROVEMENT,
     "s": TriageDecisionKind.SELF_CARE,
-    "r": TriageDecisionKind.ROUTINE,
-    "u": TriageDecisionKind.URGENT,
     "p": TriageDecisionKind.BETTER_PHOTOS,
 }
 CODE_OF = {kind: code for code, kind in DECISION_CODES.items()}

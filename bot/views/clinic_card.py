@@ -16,7 +16,7 @@ import datetime as dt
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
-from bot.domain.advice import Advice
+from bot.domain.advice import Advice, Reason, Why
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.steps import Step
 from bot.i18n.limits import TEXT_MAX_UTF16, display_label, visible_length
@@ -25,7 +25,15 @@ from bot.views.answers import answer_label
 from bot.views.clinic_buttons import CHANGE, CODE_OF, TriageButton
 from bot.views.result import percent, short_case_id
 
-CARD_FIELDS = (Step.SEX, Step.SKIN_TYPE, Step.BODY_SITE, Step.ITCH, Step.PAIN, Step.ONSET)
+CARD_FIELDS = (
+    Step.SEX,
+    Step.SKIN_TYPE,
+    Step.BODY_SITE,
+    Step.ITCH,
+    Step.PAIN,
+    Step.ONSET,
+    Step.RECENT_CHANGE,
+)
 STAMP = "%Y-%m-%d %H:%M UTC"
 
 
@@ -47,6 +55,14 @@ def duration(seconds: float) -> str:
         return text("duration_hours", hours=hours, minutes=minutes)
     days, hours = divmod(hours, 24)
     return text("duration_days", days=days, hours=hours)
+
+
+def reason_label(reason: Reason) -> str:
+    """A rule that fired, for clinicians: the rule, then the AI's names that triggered it."""
+    label = text(f"advice_rule_{reason.why.value}")
+    if not reason.conditions:
+        return label
+    return f"{label} ({', '.join(display_label(name) for name in reason.conditions)})"
 
 
 def decision_label(kind: TriageDecisionKind) -> str:
@@ -117,8 +133,10 @@ def _render_card(
     malignancy = diagnosis.malignancy_output
     lines.append(text("triage_ai_malignancy", value="—" if malignancy is None else str(malignancy)))
     lines.append(text("triage_ai_tier", tier=text(f"triage_tier_{advice.tier.value}")))
-    if advice.reasons:
-        lines.append(text("triage_ai_reasons", reasons=", ".join(advice.reasons)))
+    shown_reasons = [r for r in advice.reasons if r.why is not Why.NONE_ABOVE]
+    if shown_reasons:
+        reasons = "; ".join(reason_label(r) for r in shown_reasons)
+        lines.append(text("triage_ai_reasons", reasons=reasons))
     lines.append("")
     sent = post.waiting_since.strftime(STAMP)
     if decisions or hidden_decisions:

@@ -1,7 +1,7 @@
 """Work claimed with a lease (claimed_by / claimed_until) and the leases table (leadership).
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0010"
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

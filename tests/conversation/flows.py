@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from bot.domain.steps import QUESTIONS
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 from tests.images import blurred, jpeg_bytes, make_skin_photo
 
@@ -63,6 +64,7 @@ ALL_ANSWERS = (
     ("Mild or moderate",),
     ("No",),
     ("Less than a month",),
+    ("No change",),
 )
 
 
@@ -78,7 +80,7 @@ async def answer_everything(user: FakeUser, birth_year: str = "1984") -> ChatMes
 
 async def skip_everything(user: FakeUser) -> ChatMessage:
     """Skip every question; returns the summary."""
-    for _ in range(7):
+    for _ in QUESTIONS:
         message = await user.wait_for(lambda m: "Skip" in m.buttons, timeout=WAIT)
         await user.press("Skip", message=message)
     return await user.wait_for("Please check before sending", timeout=WAIT)

@@ -26,7 +26,15 @@ def first_line(language: str, key: str, /, **values: Any) -> str:
     return says(language, key, **values).splitlines()[0]
 
 
-ANSWERS = ("sex_f", "skin_3", "site_arm", "severity_o", "severity_x", "onset_w")
+ANSWERS = (
+    "sex_f",
+    "skin_3",
+    "site_arm",
+    "severity_o",
+    "severity_x",
+    "onset_w",
+    "q_change_no_change",
+)
 
 
 class Conversation:

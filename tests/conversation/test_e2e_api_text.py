@@ -46,7 +46,9 @@ async def test_five_900_character_condition_names_still_give_a_result(world: Wor
     assert lines[0].startswith("1. “First very long condition name")
     assert "…” — 30%" in lines[0]
     assert all(len(line) < 100 for line in lines)
-    assert "This is not a diagnosis" in result.text
+    assert result.text.endswith(
+        "Not a diagnosis: the AI is not certified by the FDA or CE and can be wrong."
+    )
     assert card.photo
 
 

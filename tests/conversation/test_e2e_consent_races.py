@@ -145,7 +145,7 @@ async def test_withdraw_while_the_upload_is_on_the_wire_still_delivers_its_resul
         assert "already on its way to the AI service may still bring its result" in reply.text
         world.api.release()
         result = await alice.wait_for(RESULT, timeout=WAIT)
-        assert "Most likely conditions" in result.text
+        assert "(AI match score)" in result.text
     assert len(world.api.requests) == 1
     (case,) = await stored(world, Case)
     assert case.status is CaseStatus.COMPLETED and case.delivered_at is not None

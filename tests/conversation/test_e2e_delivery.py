@@ -48,7 +48,7 @@ def refused(world: World, person: FakeUser) -> int:
 def results(person: FakeUser) -> int:
     """Distinct messages that ever showed the person a result."""
     return sum(
-        any("Most likely conditions" in str(v.get("text", "")) for v in [*m.edits, m.raw])
+        any("(AI match score)" in str(v.get("text", "")) for v in [*m.edits, m.raw])
         for m in person.messages
     )
 
@@ -63,7 +63,7 @@ async def test_an_analysing_message_that_cannot_be_sent_does_not_stop_the_analys
         world.telegram.fail_next("sendMessage", status=403)
         await alice.press("📤 Send for analysis")
         result = await alice.wait_for(RESULT, timeout=WAIT)
-        assert "Most likely conditions" in result.text
+        assert "(AI match score)" in result.text
     assert not any("Analysing" in m.text for m in alice.messages)
     (case,) = await stored(world, Case)
     assert case.status is CaseStatus.COMPLETED and case.delivered_at is not None
@@ -77,7 +77,8 @@ async def test_the_result_replaces_the_analysing_message(world: World) -> None:
         analysing = await alice.wait_for("Analysing", timeout=WAIT)
         result = await alice.wait_for(RESULT, timeout=WAIT)
     assert result.message_id == analysing.message_id
-    assert result.buttons == ["➕ New check"]
+    # A "watch it" result: follow-up reminders (docs/follow-up.md), then a new check.
+    assert result.buttons == ["📅 Remind me in 2 weeks", "📅 Remind me in 4 weeks", "➕ New check"]
     assert results(alice) == 1
 
 
@@ -139,7 +140,7 @@ async def test_a_person_who_blocked_the_bot_is_given_up_on_after_one_try(
         await world.job_rounds(RETRY_JOB, 2)
         alice.chat.blocked_bot = False
         await alice.send("/history")
-        history = await alice.wait_for("Your recent checks", timeout=WAIT)
+        history = await alice.wait_for("Your checks", timeout=WAIT)
         assert "could not be delivered" in history.text
     assert refused(world, alice) == 1
     (case,) = await stored(world, Case)

@@ -74,7 +74,7 @@ async def test_a_refused_case_fails_with_a_clear_message(world: World) -> None:
         await alice.wait_for("could not analyse this check", timeout=WAIT)
         await world.job_rounds(RETRY_JOB, 2)  # rounds in which it could have been retried
         await alice.send("/history")
-        history = await alice.wait_for("Your recent checks", timeout=WAIT)
+        history = await alice.wait_for("Your checks", timeout=WAIT)
         assert "failed" in history.text
     assert len(world.api.requests) == 1  # a refusal is not retried
 
@@ -99,7 +99,9 @@ async def test_an_answer_that_can_never_be_read_fails_the_case_and_offers_to_try
         assert failed.buttons == ["🔁 Try again", "➕ New check"]
         # Three submissions of the client's two attempts each, then no more.
         assert len(world.api.requests) == 3 * 2
-        assert not any("Watch it" in m.text for m in alice.messages)
+        assert not any(
+            "See a doctor if it is no better in 2 to 4 weeks" in m.text for m in alice.messages
+        )
         # "Analysing…" does not linger over a check that has ended.
         assert not any("Analysing" in m.text for m in alice.messages)
         assert any("no result will come" in m.text for m in alice.messages)
@@ -107,8 +109,8 @@ async def test_an_answer_that_can_never_be_read_fails_the_case_and_offers_to_try
         await alice.press("🔁 Try again", message=failed)
         await alice.wait_for("AI estimate (check", timeout=WAIT)
         await alice.send("/history")
-        history = await alice.wait_for("Your recent checks", timeout=WAIT)
-        assert "done · Insect bite 27%" in history.text
+        history = await alice.wait_for("Your checks", timeout=WAIT)
+        assert "See a doctor if it is no better in 2 to 4 weeks · Insect bite" in history.text
     assert len(world.api.requests) == 3 * 2 + 1
     assert len(results(alice)) == 1
 
@@ -126,9 +128,11 @@ async def test_history_and_status(world: World) -> None:
         await alice.press("📤 Send for analysis")
         await alice.wait_for("AI estimate", timeout=WAIT)
         await alice.send("/history")
-        history = await alice.wait_for("Your recent checks", timeout=WAIT)
-        assert "done · Insect bite 27%" in history.text
-        assert "Patient 7" in history.text
+        history = await alice.wait_for("Your checks", timeout=WAIT)
+        assert (
+            "Patient 7 · Arm · See a doctor if it is no better in 2 to 4 weeks · Insect bite"
+            in history.text
+        )
         await alice.send("/status")
         status = await alice.wait_for("AI service", timeout=WAIT)
         assert "server 1: up, 3 users now" in status.text

@@ -12,17 +12,24 @@ from bot import terms
 from bot.card.layout import WIDTH
 from bot.db.models import Case, ConsentDecision, ConsentRecord, User
 from bot.i18n import formatting
-from bot.i18n.conditions import display_name, info_url
+from bot.i18n.conditions import info_url, medical_name, plain_name
 from bot.i18n.texts import MESSAGES, text_in
 from bot.terms import Terms
 from bot.views import result_card as card_module
 from tests.conversation.flows import WAIT
-from tests.conversation.lang_flows import Conversation, first_line, says
+from tests.conversation.lang_flows import ANSWERS, Conversation, first_line, says
 from tests.conversation.test_e2e_consent import stored
+from tests.fakes.modelderm_server import DEFAULT_CONDITIONS
 from tests.fakes.plugin import World
 from tests.fakes.telegram_user import ChatMessage
 
 TELEGRAM_CODES = {"en": "en-GB", "ko": "ko-KR", "es": "es-MX"}
+
+
+def reminder_offers(language: str) -> list[str]:
+    """A "watch it" result's follow-up buttons (docs/follow-up.md), in 2 and 4 weeks."""
+    weeks = (says(language, "reminder_weeks", count=n) for n in (2, 4))
+    return [says(language, "reminder_offer", after=after) for after in weeks]
 
 
 def card_png(world: World, card: ChatMessage) -> bytes:
@@ -60,20 +67,25 @@ async def test_a_whole_check_in_the_persons_language(world: World, language: str
     assert record.text_sha256 == terms.sha256_of(in_force.text(language))
     assert record.terms_version == in_force.version(language)
     # The text result: names in the person's language, linked; percent as the language writes it.
-    top = display_name("Insect bite", language)
+    # Plain name first, the medical name after.
+    top = f"{plain_name('Insect bite', language)} ({medical_name('Insect bite', language)})"
     assert f"1. {top} — {formatting.percent(0.2728, language)}" in result.text
     if language == "es":
         assert "27\u00a0%" in result.text
     assert says(language, "disclaimer") in result.text
-    assert result.buttons == [says(language, "button_new_case")]
+    assert result.buttons == [*reminder_offers(language), says(language, "button_new_case")]
+    # Links only to checked articles in the person's own language (a mole page for Spanish).
     links = [e["url"] for e in result.entities if e["type"] == "text_link"]
-    assert info_url("Insect bite", language) in links
+    checked = {info_url(name, language) for name, _ in DEFAULT_CONDITIONS} - {None}
+    assert set(links) <= checked
+    mole = info_url("Melanocytic nevus", language)  # ranked second, so shown
+    assert mole is None or mole in links
     # The card comes after the text, as a PNG as wide as the layout, captioned in the language.
     assert result.message_id < card.message_id
     png = card_png(world, card)
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.width == WIDTH
-    assert card.text.startswith(says(language, "card_caption", case="")[:8])
+    assert card.text.startswith(says(language, "card_caption", case="", date="")[:8])
     # Nothing in English slipped through.
     if language != "en":
         assert english_sentences_shown(language, person.messages) == []
@@ -108,7 +120,7 @@ async def test_language_command_switches_everything_at_once(world: World) -> Non
         again = await person.wait_for(says("es", "q_birth_year_own"), timeout=WAIT)
         assert again.message_id == question.message_id
         await person.send("1984")
-        for key in ("sex_f", "skin_3", "site_arm", "severity_o", "severity_x", "onset_w"):
+        for key in ANSWERS:
             await spanish.press(key)
         summary = await person.wait_for(says("es", "summary_title"), timeout=WAIT)
         assert says("es", "summary_line", label="Sexo", value="Mujer") in summary.text
@@ -185,7 +197,7 @@ async def test_a_card_that_cannot_be_drawn_never_costs_the_text_result(
         await talk.press("button_done", await talk.send_photo())
         await talk.press("button_send", await talk.answer_everything())
         result = await person.wait_for(says("es", "result_intro"), timeout=WAIT)
-        assert result.buttons == [says("es", "button_new_case")]
+        assert result.buttons == [*reminder_offers("es"), says("es", "button_new_case")]
         # The next check starts normally: nothing is stuck.
         await talk.press("button_new_case", result)
         await person.wait_for(says("es", "subject_question"), timeout=WAIT)

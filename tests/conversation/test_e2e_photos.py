@@ -56,7 +56,9 @@ async def test_five_photos_then_a_sixth_is_refused_and_not_stored(world: World) 
         assert "5 photos received, the most I can use. Press Done" in refusal.text
         assert refusal.buttons == ["✅ Done"]
         result = await finish_and_send(alice)
-        assert "Photos analysed: 5" in result.text
+        # The photos all went to the API (the count is not shown to the person).
+        assert len(world.api.requests[-1].files) == 5
+        assert MESSAGES["result_caveat_one_photo"] not in result.text
     (request,) = world.api.requests
     assert len(request.files) == 5
 
@@ -148,7 +150,9 @@ async def test_after_a_restart_the_photos_are_fetched_from_telegram_again(world:
         await send_photos(alice, 2)
     async with world.bot():
         result = await finish_and_send(alice)
-        assert "Photos analysed: 2" in result.text
+        # The photos all went to the API (the count is not shown to the person).
+        assert len(world.api.requests[-1].files) == 2
+        assert MESSAGES["result_caveat_one_photo"] not in result.text
     first, second, first_again, second_again = fetched(world)
     assert (first_again, second_again) == (first, second)
     (request,) = world.api.requests
@@ -171,7 +175,9 @@ async def test_a_photo_not_acknowledged_before_a_stop_is_checked_and_acknowledge
         ack = await alice.wait_for("photo received", timeout=WAIT)
         assert "1 photo received. Send up to 4 more, or press Done." in ack.text
         result = await finish_and_send(alice)
-        assert "Photos analysed: 1" in result.text
+        # The photos all went to the API (the count is not shown to the person).
+        assert len(world.api.requests[-1].files) == 1
+        assert MESSAGES["result_caveat_one_photo"] in result.text
     (request,) = world.api.requests
     assert len(request.files) == 1
 
@@ -249,7 +255,9 @@ async def test_a_photo_telegram_cannot_hand_over_is_left_out_and_the_next_one_is
             "1 photo received. Send up to 4 more" in ack.text
         )  # the one that failed is not counted
         result = await finish_and_send(alice)
-        assert "Photos analysed: 1" in result.text
+        # The photos all went to the API (the count is not shown to the person).
+        assert len(world.api.requests[-1].files) == 1
+        assert MESSAGES["result_caveat_one_photo"] in result.text
     (request,) = world.api.requests
     assert len(request.files) == 1
 
@@ -325,7 +333,9 @@ async def test_done_pressed_while_a_photo_is_checked_waits_for_the_check(
         assert any("year of birth" in str(v.get("text")) for v in refusal.edits)
         await alice.press("📤 Send for analysis")
         result = await alice.wait_for("AI estimate (check", timeout=WAIT)
-        assert "Photos analysed: 1" in result.text
+        # The photos all went to the API (the count is not shown to the person).
+        assert len(world.api.requests[-1].files) == 1
+        assert MESSAGES["result_caveat_one_photo"] in result.text
     (request,) = world.api.requests
     assert len(request.files) == 1
 

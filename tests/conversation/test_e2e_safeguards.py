@@ -49,7 +49,7 @@ async def to_summary(person: FakeUser, birth_year: str | None, site: str | None)
         await person.press("Other (type it)", message=where)
         await person.wait_for("Please type where it is", timeout=WAIT)
         await person.send(site)
-    for label in ("Mild or moderate", "No", "Less than a month"):
+    for label in ("Mild or moderate", "No", "Less than a month", "No change"):
         await person.wait_for(lambda m, label=label: label in m.buttons, timeout=WAIT)
         await person.press(label)
     return await person.wait_for("Please check before sending", timeout=WAIT)
@@ -146,7 +146,7 @@ async def test_typed_intimate_sites_in_every_language(
         await talk.press("site_other")
         await person.wait_for(talk.says("q_body_site_text"), timeout=WAIT)
         await person.send(typed)
-        for key in ("severity_o", "severity_x", "onset_w"):
+        for key in ("severity_o", "severity_x", "onset_w", "q_change_no_change"):
             await talk.press(key)
         await talk.press("button_send", await person.wait_for(talk.says("summary_title"), WAIT))
         confirm = await person.wait_for(talk.says("intimate_confirm_title"), timeout=WAIT)

@@ -35,7 +35,9 @@ async def to_step(user: FakeUser, step: str) -> None:
     await user.wait_for("Where", timeout=WAIT)
     if step == "body_site":
         return
-    await skip_rest(user, ("itch", "hurt", "How long", "Please check before sending"))
+    await skip_rest(
+        user, ("itch", "hurt", "How long", "changed lately", "Please check before sending")
+    )
 
 
 async def skip_rest(user: FakeUser, then: tuple[str, ...]) -> None:
@@ -102,7 +104,9 @@ async def test_wrong_input_at_each_step_gets_a_kind_answer_and_keeps_everything(
         # Typing the place at the buttons' step is an answer; tags and control characters go.
         await alice.send("‮behind <b>left</b> ear\u200b")
         await alice.wait_for("itch", timeout=WAIT)
-        await skip_rest(alice, ("hurt", "How long", "Please check before sending"))
+        await skip_rest(
+            alice, ("hurt", "How long", "changed lately", "Please check before sending")
+        )
         summary = alice.messages[-1]
         assert "Year of birth: 1984" in summary.text
         # Angle brackets and invisible characters are removed, the words kept.
@@ -152,7 +156,9 @@ async def test_the_conversation_survives_a_restart_at_any_step(world: World) -> 
         assert "Where" in resumed.text
         await alice.press("Hand", message=resumed)
         await alice.wait_for("itch", timeout=WAIT)
-        await skip_rest(alice, ("hurt", "How long", "Please check before sending"))
+        await skip_rest(
+            alice, ("hurt", "How long", "changed lately", "Please check before sending")
+        )
         summary = alice.messages[-1]
     for fragment in ("Photos: 1", "Year of birth: 1990", "Sex: Female", "Skin type: VI", "Hand"):
         assert fragment in summary.text
@@ -252,7 +258,9 @@ async def test_an_edited_message_is_never_taken_as_an_answer(world: World) -> No
         assert note.buttons == []
         await alice.send("left ear")
         await alice.wait_for("itch", timeout=WAIT)
-        await skip_rest(alice, ("hurt", "How long", "Please check before sending"))
+        await skip_rest(
+            alice, ("hurt", "How long", "changed lately", "Please check before sending")
+        )
         summary = alice.messages[-1]
         assert "Reference: P-17" in summary.text and "Body site: left ear" in summary.text
         await alice.press("📤 Send for analysis", message=summary)
@@ -351,7 +359,12 @@ async def test_a_new_check_retires_the_button_of_the_result_before(world: World)
     alice = world.person()
     async with world.bot():
         first = await complete_case(alice)
-        assert first.buttons == ["➕ New check"]
+        # A "watch it" result: follow-up reminders (docs/follow-up.md), then a new check.
+        assert first.buttons == [
+            "📅 Remind me in 2 weeks",
+            "📅 Remind me in 4 weeks",
+            "➕ New check",
+        ]
         await alice.press("➕ New check", message=first)
         await alice.wait_for("Whose skin", timeout=WAIT)
         await only_the_screen_has_buttons(world, alice)

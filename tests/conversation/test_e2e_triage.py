@@ -92,6 +92,8 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
         await alice.press("📤 Send for analysis")
         result = await alice.wait_for("AI estimate", timeout=WAIT)
         assert "A clinician of the clinic will also look at this check" in result.text
+        # With what to do now, above the AI's matches.
+        assert result.text.index("A clinician of the clinic") < result.text.index("1. Insect")
         # The result card comes after the text: wait for it, so that it is not taken below for
         # something sent when nothing should be.
         await alice.wait_for(lambda m: m.photo is not None, timeout=WAIT)
@@ -110,22 +112,29 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
             "Itch: Mild or moderate",
             "Pain: No",
             "How long: Less than a month",
+            "Changed lately: No change",
             "Whose skin: the sender's own",
+            "Photos: 2",
             "1. Insect bite — 27%",
-            "Malignancy output (raw",
+            "Malignancy output (raw, scale not published): 4",
             "Bot's advice to the person:",
             "waiting",
         ):
             assert fragment in card.text, fragment
         for identifier in ("Alice", "Liddell", "alice_skin", str(alice.id), "1984"):
             assert identifier not in card.text, identifier
+        # The malignancy output and the photo count are the clinic's, not the person's.
+        assert "alignancy" not in result.text and "Photos" not in result.text
+        # The scale's tiers, most urgent first, then better photos.
         assert card.buttons == [
-            "Self-care advice",
-            "Routine appointment",
-            "Urgent: within 2 weeks",
-            "Need better photos",
+            "🟥 Urgent care now",
+            "🟧 A doctor within a few days",
+            "🟨 A dermatologist within 2 weeks",
+            "🟦 A doctor if no better in 2-4 weeks",
+            "🟩 Self-care and watch",
+            "📷 Need better photos",
         ]
-        old_self_care = card.button("Self-care advice")
+        old_self_care = card.button("🟩 Self-care and watch")
         assert old_self_care is not None
 
         # /queue lists it while undecided.
@@ -134,18 +143,20 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
         assert f"1. Case {case_id}" in listed.text
 
         # Someone in the group who is not a clinician is refused; nothing changes.
-        refused = await clinic.outsider.press("Routine appointment", message=card)
+        refused = await clinic.outsider.press("🟧 A doctor within a few days", message=card)
         answer = await refused.answer(timeout=WAIT)
         assert answer.text == MESSAGES["triage_not_clinician"]
         assert not card.edited
         await alice.expect_no_reply()
 
         # The clinician decides: the card shows who and what; the person is told what to do.
-        pressed = await clinic.doctor.press("Routine appointment", message=card)
-        assert (await pressed.answer(timeout=WAIT)).text == "Recorded: Routine appointment."
-        told = await alice.wait_for("routine appointment", timeout=WAIT)
-        assert case_id in told.text and "book one" in told.text
-        assert "Routine appointment — Dr Grey" in card.text
+        pressed = await clinic.doctor.press("🟧 A doctor within a few days", message=card)
+        assert (
+            await pressed.answer(timeout=WAIT)
+        ).text == "Recorded: 🟧 A doctor within a few days."
+        told = await alice.wait_for("see a doctor within the next few days", timeout=WAIT)
+        assert case_id in told.text and "in the next 2 to 3 days" in told.text
+        assert "A doctor within a few days — Dr Grey" in card.text
         assert card.buttons == ["✏️ Change decision"]
 
         # A second decision from the old view of the card is refused.
@@ -157,12 +168,14 @@ async def test_card_decision_and_messages_both_ways(world: World) -> None:
 
         # Changing it is explicit, and both decisions stay on the card.
         await clinic.doctor.press("✏️ Change decision", message=card)
-        await clinic.doctor.wait_for(lambda m: "Urgent: within 2 weeks" in m.buttons, WAIT)
-        await clinic.doctor.press("Urgent: within 2 weeks", message=card)
+        await clinic.doctor.wait_for(
+            lambda m: "🟨 A dermatologist within 2 weeks" in m.buttons, WAIT
+        )
+        await clinic.doctor.press("🟨 A dermatologist within 2 weeks", message=card)
         changed = await alice.wait_for("changed its advice", timeout=WAIT)
         assert "seen within 2 weeks" in changed.text
         await clinic.doctor.wait_for("(changed)", WAIT)
-        assert "Routine appointment — Dr Grey" in card.text
+        assert "A doctor within a few days — Dr Grey" in card.text
 
         # Messages both ways: the clinician replies to the card, the person to that message.
         await clinic.doctor.send("Does it bleed when you scratch it?", reply_to=card)
@@ -195,7 +208,7 @@ async def test_need_better_photos_reopens_the_same_case(world: World) -> None:
         await send_a_case(alice, photos=2)
         card = await card_of(clinic)
         case_id = card.text.split("Case ", 1)[1].split()[0]
-        await clinic.doctor.press("Need better photos", message=card)
+        await clinic.doctor.press("📷 Need better photos", message=card)
         asked = await alice.wait_for("needs better photos", timeout=WAIT)
         assert asked.buttons == ["📷 Send new photos"]
         reopen = asked.button("📷 Send new photos")
@@ -217,7 +230,7 @@ async def test_need_better_photos_reopens_the_same_case(world: World) -> None:
         assert "Photos: 1" in new_card.text
         assert "New photos were requested" in card.text and card.buttons == []
         assert len(world.api.requests) == 2
-        await clinic.doctor.press("Self-care advice", message=new_card)
+        await clinic.doctor.press("🟩 Self-care and watch", message=new_card)
         await alice.wait_for("self-care", timeout=WAIT)
         # The old "Send new photos" button does nothing any more.
         assert asked.buttons == []
@@ -240,7 +253,7 @@ async def test_restart_between_card_and_decision_and_reminders(world: World) -> 
         assert reminder.reply_to_message_id == card.message_id
         await world.job_rounds(TRIAGE_JOB, 2)  # rounds within the period remind no more
         assert len(reminders(clinic)) == 1
-        await clinic.doctor.press("Urgent: within 2 weeks", message=card)
+        await clinic.doctor.press("🟨 A dermatologist within 2 weeks", message=card)
         await alice.wait_for("seen within 2 weeks", timeout=WAIT)
     # Decided: no more reminders, even in rounds after another one would be due.
     async with triage_bot(world, clinic, triage_reminder_after_s=1.0):
@@ -335,16 +348,16 @@ async def test_two_clinicians_deciding_at_once_get_one_decision_and_no_error(
     async with triage_bot(world, clinic):
         await send_a_case(clinic.alice)
         card = await card_of(clinic)
-        first = await clinic.doctor.press("Routine appointment", message=card)
-        other = await second.press("Self-care advice", message=card)
+        first = await clinic.doctor.press("🟧 A doctor within a few days", message=card)
+        other = await second.press("🟩 Self-care and watch", message=card)
         answers = [(await first.answer(timeout=WAIT)).text, (await other.answer(timeout=WAIT)).text]
         told = await clinic.alice.wait_for("The clinic has looked at your check", timeout=WAIT)
         # A press after both proves the bot went on past them (and logged what it would).
         await clinic.doctor.send("/queue")
         await clinic.doctor.wait_for("No case is waiting", WAIT)
-    assert answers == ["Recorded: Routine appointment.", MESSAGES["triage_stale"]]
-    assert "routine appointment" in told.text
-    assert "Routine appointment — Dr Grey" in card.text and "Dr House" not in card.text
+    assert answers == ["Recorded: 🟧 A doctor within a few days.", MESSAGES["triage_stale"]]
+    assert "see a doctor within the next few days" in told.text
+    assert "A doctor within a few days — Dr Grey" in card.text and "Dr House" not in card.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 
 
@@ -466,4 +479,4 @@ async def test_the_clinic_reads_a_korean_persons_case_in_its_own_language(world:
         await talk.check_to_result()
         card = await card_of(clinic)
     assert card.text.startswith("🩺 Case ") and "Body site: Arm" in card.text
-    assert card.buttons[0] == "Self-care advice"
+    assert card.buttons[0] == "🟥 Urgent care now"

@@ -15,26 +15,47 @@ import io
 import json
 import unicodedata
 import uuid
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.db.models import Case, Subject, TriageDecision, TriageDecisionKind, TriagePost
-from bot.domain.advice import AdviceRules, advise
+from bot.card.layout import WIDTH
+from bot.db.models import (
+    PATIENT_REF_MAX,
+    Case,
+    Subject,
+    TriageDecision,
+    TriageDecisionKind,
+    TriagePost,
+)
+from bot.domain.advice import Advice, AdviceRules, Reason, Why, advise
 from bot.domain.diagnosis import Condition, Diagnosis
+from bot.domain.questionnaire import Onset, Questionnaire, RecentChange, Severity
+from bot.domain.result import CaseResult
 from bot.i18n import SUPPORTED, speaking
 from bot.i18n.limits import CAPTION_MAX_UTF16, TEXT_MAX_UTF16
 from bot.i18n.texts import text
 from bot.modelderm.errors import AnswerError
 from bot.modelderm.protocol import parse_answer
 from bot.views.clinic_card import render_card
-from bot.views.result import RESULT_MAX_UTF16, render_result, short_case_id
-from bot.views.result_card import render_result_card
+from bot.views.result import RESULT_MAX_UTF16, render_result
+from bot.views.result_card import card_caption, render_result_card
 from tests.fakes.telegram_text import parse_html, utf16_len
 from tests.images import jpeg_bytes, make_skin_photo
 
 PUBLIC_ID = str(uuid.UUID(int=7))
+# The answers that bring every caveat: dark skin, a child, and (with one photo) a single photo.
+EVERY_CAVEAT = Questionnaire(birth_year=2020, skin_type=6)
+NO_ANSWERS = Questionnaire()
+# Answers that fire every rule about the person's answers: the most reasons a card can list.
+EVERY_ANSWER_RULE = Questionnaire(
+    itch=Severity.SEVERE,
+    pain=Severity.SEVERE,
+    onset=Onset.UNDER_A_WEEK,
+    recent_change=RecentChange.BLEEDS,
+)
 # What an API, or someone in between, could put in a name to change how the text around it reads.
 HOSTILE = (
     "\u202e",  # right-to-left override
@@ -122,40 +143,88 @@ def assert_fits(markup: str, limit: int) -> str:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=answers(), top=st.integers(min_value=1, max_value=10))
-def test_any_answer_gives_a_result_text_that_fits_in_every_language(body: bytes, top: int) -> None:
+@given(
+    body=answers(),
+    top=st.integers(min_value=1, max_value=10),
+    questionnaire=st.sampled_from([EVERY_CAVEAT, NO_ANSWERS]),
+    patient_ref=st.none() | name_text.map(lambda t: t[:PATIENT_REF_MAX]),
+    doubts=st.booleans(),
+)
+def test_any_answer_gives_a_result_text_that_fits_in_every_language(
+    body: bytes, top: int, questionnaire: Questionnaire, patient_ref: str | None, doubts: bool
+) -> None:
     diagnosis = diagnosis_of(body)
     if diagnosis is None:
         return
-    advice = advise(diagnosis, AdviceRules())
+    advice = advise(diagnosis, questionnaire, AdviceRules())
+    if doubts:
+        # Every line of doubt, and every reason there is, on top of what the rules said.
+        reasons = tuple(Reason(why, advice.tier) for why in Why)
+        advice = Advice(advice.tier, reasons, unsure=True, nonspecific=True)
+    case_result = CaseResult(
+        public_id=uuid.UUID(PUBLIC_ID),
+        chat_id=1,
+        language=None,
+        diagnosis=diagnosis,
+        advice=advice,
+        clinic_queued=True,
+        questionnaire=questionnaire,
+        patient_ref=patient_ref,
+        checked_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+    )
     for language in SUPPORTED:
         with speaking(language):
-            result = render_result(diagnosis, advice, PUBLIC_ID, top=top)
+            result = render_result(case_result, zone=ZoneInfo("Asia/Seoul"), top=top)
             plain = assert_fits(result, RESULT_MAX_UTF16)
-            # Each condition is one line (its name cannot break it) followed by its bar.
+            # Each condition is one line: its name cannot break it.
             ranks = [line for line in plain.splitlines() if line[:1].isdigit() and ". " in line]
             assert len(ranks) == min(top, len(diagnosis.conditions))
-            # As deliver() sends it: with the late result's intro and the clinic's note.
-            around = f"{text('pending_result_intro')}\n\n{result}\n\n{text('triage_result_note')}"
+            # As deliver() sends it: with the clinic's note and the late result's intro.
+            noted = render_result(
+                case_result,
+                zone=ZoneInfo("Asia/Seoul"),
+                top=top,
+                after_headline=[text("triage_result_note")],
+            )
+            assert_fits(noted, RESULT_MAX_UTF16)
+            around = f"{text('pending_result_intro')}\n\n{noted}"
             assert_fits(around, TEXT_MAX_UTF16)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=answers(), language=st.sampled_from(SUPPORTED))
-async def test_any_answer_gives_a_card_that_renders(body: bytes, language: str) -> None:
+@given(
+    body=answers(),
+    language=st.sampled_from(SUPPORTED),
+    patient_ref=st.one_of(st.none(), st.text(max_size=PATIENT_REF_MAX)),
+)
+async def test_any_answer_gives_a_card_that_renders(
+    body: bytes, language: str, patient_ref: str | None
+) -> None:
     diagnosis = diagnosis_of(body)
     if diagnosis is None:
         return
-    advice = advise(diagnosis, AdviceRules())
+    result = CaseResult(
+        public_id=uuid.UUID(PUBLIC_ID),
+        chat_id=1,
+        language=language,
+        diagnosis=diagnosis,
+        advice=advise(diagnosis, NO_ANSWERS, AdviceRules()),
+        clinic_queued=False,
+        questionnaire=NO_ANSWERS,
+        patient_ref=patient_ref,
+        checked_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+    )
     with speaking(language):
-        png = await render_result_card(card_photo(), diagnosis, advice, 5)
-        assert_fits(text("card_caption", case=short_case_id(PUBLIC_ID)), CAPTION_MAX_UTF16)
+        png = await render_result_card(result, card_photo(), 5, dt.UTC)
+        caption = card_caption(result, dt.UTC)
+    # The caption is Telegram HTML that fits, whatever the patient's code.
+    assert_fits(caption, CAPTION_MAX_UTF16)
     with Image.open(io.BytesIO(png)) as card:
         assert card.format == "PNG"
-        assert card.width == 720
-        # Names are cut short, so five of them cannot make a card taller than a phone screen
-        # can scroll through comfortably (the photo alone is 512 px).
-        assert card.height < 2000
+        assert card.width == WIDTH
+        # Names are cleaned and cut short: even three of the longest, in any script, make a
+        # card no taller than two bubble widths (every real name fits in 1.25, test_card.py).
+        assert card.height <= 2 * WIDTH
 
 
 clinician_names = st.lists(
@@ -189,7 +258,13 @@ def test_any_answer_and_any_decisions_give_a_case_card_that_fits(
     ]
     with speaking(language):
         card = render_card(
-            post, case, diagnosis, advise(diagnosis, AdviceRules()), decisions, top=10, now=now
+            post,
+            case,
+            diagnosis,
+            advise(diagnosis, EVERY_ANSWER_RULE, AdviceRules()),
+            decisions,
+            top=10,
+            now=now,
         )
     plain = assert_fits(card, TEXT_MAX_UTF16)
     if decisions:
@@ -208,7 +283,7 @@ def test_a_case_card_with_more_decisions_than_fit_counts_the_oldest() -> None:
     post = TriagePost(round=1, waiting_since=now)
     decisions = [
         TriageDecision(
-            decision=TriageDecisionKind.ROUTINE,
+            decision=TriageDecisionKind.IF_NO_IMPROVEMENT,
             clinician_name=f"Dr {n:03d} " + "x" * 56,
             decided_at=now,
             changed=n > 0,
@@ -216,7 +291,13 @@ def test_a_case_card_with_more_decisions_than_fit_counts_the_oldest() -> None:
         for n in range(100)
     ]
     card = render_card(
-        post, case, diagnosis, advise(diagnosis, AdviceRules()), decisions, top=5, now=now
+        post,
+        case,
+        diagnosis,
+        advise(diagnosis, EVERY_ANSWER_RULE, AdviceRules()),
+        decisions,
+        top=5,
+        now=now,
     )
     plain = assert_fits(card, TEXT_MAX_UTF16)
     assert "Dr 099" in plain  # the latest decision

@@ -18,7 +18,7 @@ from bot.conversation.screens import (
     screen,
     withdraw_keyboard,
 )
-from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
+from bot.domain.questionnaire import Onset, Questionnaire, RecentChange, Severity, Sex
 from bot.domain.steps import QUESTIONS, Step, step_after
 from bot.i18n.texts import MESSAGES, PLURALS, text
 from bot.routing import BUTTON_FAMILIES
@@ -66,6 +66,7 @@ def test_summary_shows_every_answer_and_skipped_ones() -> None:
         itch=Severity.SEVERE,
         pain=None,
         onset=Onset.UNDER_A_MONTH,
+        recent_change=RecentChange.BLEEDS,
     )
     shown = screen(CaseView(PUBLIC_ID, Step.SUMMARY, 3, False, "PT-7", q)).text
     for fragment in (
@@ -78,6 +79,7 @@ def test_summary_shows_every_answer_and_skipped_ones() -> None:
         "Itch: Severe",
         "Pain: not given",
         "How long: Less than a month",
+        "Changed lately: It bleeds",
     ):
         assert fragment in shown
 

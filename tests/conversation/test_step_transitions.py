@@ -19,7 +19,14 @@ from telegram import InlineKeyboardButton
 from bot.conversation.questions import Outcome, apply_button, apply_text
 from bot.conversation.screens import QUESTION_SCREENS, CaseView, screen
 from bot.db.models import PATIENT_REF_MAX, Case, CasePhoto, PhotoState, Subject
-from bot.domain.questionnaire import OLDEST_BIRTH_YEAR, Onset, Severity, Sex, youngest_birth_year
+from bot.domain.questionnaire import (
+    OLDEST_BIRTH_YEAR,
+    Onset,
+    RecentChange,
+    Severity,
+    Sex,
+    youngest_birth_year,
+)
 from bot.domain.steps import Step, step_after
 from bot.i18n.texts import text
 from bot.modelderm.protocol import BODY_SITE_MAX
@@ -115,6 +122,31 @@ ROWS = [
         editing=True,
         before={"patient_ref": "Bed 1"},
     ),
+    # "Next patient": the code is asked first and kept on the same screen; the one button is
+    # the record that they (or their guardian) agreed, and only it moves on to the photos.
+    Row(Step.NEXT_PATIENT, Typed("  PT-0418 "), "same", stored={"patient_ref": "PT-0418"}),
+    Row(
+        Step.NEXT_PATIENT,
+        Typed("PT-0419"),
+        "same",
+        before={"patient_ref": "PT-0418"},
+        stored={"patient_ref": "PT-0419"},
+    ),
+    Row(
+        Step.NEXT_PATIENT,
+        Typed("x" * (PATIENT_REF_MAX + 1)),
+        "same",
+        note=("next_patient_invalid", {"max": PATIENT_REF_MAX}),
+    ),
+    Row(
+        Step.NEXT_PATIENT,
+        "agreed",
+        Step.PHOTOS,
+        before={"patient_ref": "PT-0418"},
+        stored={"subject": OTHER},
+    ),
+    Row(Step.NEXT_PATIENT, "agreed", Step.PHOTOS, stored={"subject": OTHER}),
+    Row(Step.NEXT_PATIENT, "skip", "stale"),
     # Photos: "Done" needs one; typing is pointed back at the photos.
     Row(Step.PHOTOS, "done", Step.BIRTH_YEAR),
     Row(Step.PHOTOS, "done", Step.SUMMARY, editing=True),
@@ -173,9 +205,27 @@ ROWS = [
     Row(Step.ITCH, "skip", Step.PAIN, stored={"itch": None}),
     Row(Step.PAIN, "x", Step.ONSET, stored={"pain": Severity.NONE}),
     Row(Step.PAIN, "v", Step.SUMMARY, editing=True, stored={"pain": Severity.SEVERE}),
-    Row(Step.ONSET, "w", Step.SUMMARY, stored={"onset": Onset.UNDER_A_MONTH}),
-    Row(Step.ONSET, "skip", Step.SUMMARY, stored={"onset": None}),
+    Row(Step.ONSET, "w", Step.RECENT_CHANGE, stored={"onset": Onset.UNDER_A_MONTH}),
+    Row(Step.ONSET, "skip", Step.RECENT_CHANGE, stored={"onset": None}),
+    Row(Step.ONSET, "d", Step.SUMMARY, editing=True, stored={"onset": Onset.UNDER_A_WEEK}),
     Row(Step.ONSET, "never", "stale"),
+    Row(Step.RECENT_CHANGE, "bleeds", Step.SUMMARY, stored={"recent_change": RecentChange.BLEEDS}),
+    Row(
+        Step.RECENT_CHANGE,
+        "grew_or_changed",
+        Step.SUMMARY,
+        stored={"recent_change": RecentChange.GREW_OR_CHANGED},
+    ),
+    Row(
+        Step.RECENT_CHANGE,
+        "no_change",
+        Step.SUMMARY,
+        editing=True,
+        stored={"recent_change": RecentChange.NO_CHANGE},
+    ),
+    Row(Step.RECENT_CHANGE, "skip", Step.SUMMARY, stored={"recent_change": None}),
+    Row(Step.RECENT_CHANGE, Typed("it bleeds"), "same", note=("use_buttons", {})),
+    Row(Step.RECENT_CHANGE, "never", "stale"),
     # The summary: send, cancel, or change one answer (and come back to the summary).
     Row(Step.SUMMARY, "send", "submit"),
     Row(
@@ -286,7 +336,8 @@ def editing_after(row: Row) -> bool:
 def test_the_table_covers_every_step() -> None:
     assert {row.step for row in ROWS} == set(Step)
     reached = {row.then for row in ROWS if isinstance(row.then, Step)}
-    assert reached == set(Step) - {Step.SUBJECT}  # "Whose skin" only starts a case
+    # "Whose skin" and "Next patient" only start a case.
+    assert reached == set(Step) - {Step.SUBJECT, Step.NEXT_PATIENT}
 
 
 @pytest.mark.parametrize("step", list(Step), ids=str)

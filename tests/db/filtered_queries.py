@@ -13,11 +13,12 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from bot.conversation.admin import day_counts
-from bot.db import cases, clinic_copies, fair_use, triage, triage_audit
+from bot.db import cases, clinic_copies, fair_use, history, triage, triage_audit
 from bot.db.claims import Claim
 from bot.db.delivery import claim_due_deliveries
 from bot.db.models import Case, CaseStatus, FairUseMark, TriageDecision, TriagePost, User
 from bot.db.retention import purge_expired_cases
+from bot.domain.advice import AdviceRules
 from bot.ops.health import pending_count
 
 PEOPLE = 20_000
@@ -27,6 +28,8 @@ MARKED_PERSON = 5_000_000_001
 # A bot purges every day: one day's cases are due at a time.
 RETENTION_DAYS = DAYS - 1
 
+# A person's checks, in order or of one patient code.
+PERSONS_CASES = r"ix_cases_user_id\w*"
 # Any of the two status indexes serves a condition on the status alone.
 STATUS = r"ix_cases_status_\w+"
 # The jobs' queries are their claims (bot/db/claims.py).
@@ -115,7 +118,7 @@ def fill(session: Session, count: int, now: dt.datetime) -> None:
                 "card_message_id": n,
                 "posted_at": queued[n],
                 "post_attempts": 1,
-                "decision": "routine",
+                "decision": "within_days",
                 "decided_at": queued[n] + dt.timedelta(hours=1),
                 "decisions_in_round": 1,
             }
@@ -128,7 +131,7 @@ def fill(session: Session, count: int, now: dt.datetime) -> None:
             {
                 "case_id": n,
                 "round": 1,
-                "decision": "routine",
+                "decision": "within_days",
                 "advice_tier": "within_days",
                 "changed": False,
                 "clinician_telegram_id": 42,
@@ -178,6 +181,11 @@ def queries(now: dt.datetime) -> dict[str, Callable[[Session], object]]:
         "triage_report_week": lambda s: triage_audit.triage_report(
             s, since=now - dt.timedelta(days=7)
         ),
+        "history_page": lambda s: history.history_page(s, MARKED_PERSON, AdviceRules()),
+        "history_by_code": lambda s: history.history_page(
+            s, MARKED_PERSON, AdviceRules(), code="PT-0417"
+        ),
+        "own_export": lambda s: history.own_checks(s, MARKED_PERSON, AdviceRules()),
         # A queue: its rows are deleted once handled (at the latest after a day), so it stays
         # small and a scan is the right plan; no index.
         "clinic_copies_unclaimed": lambda s: clinic_copies.unclaimed(s, now=now),
@@ -206,6 +214,10 @@ INDEXES: dict[str, tuple[str, ...]] = {
     "triage_undelivered": ("ix_triage_decisions_delivered_at_decided_at",),
     "triage_report_week": ("ix_triage_decisions_decided_at",),
     "clinic_copies_unclaimed": (),
+    # A person's checks (one person's among 20 000 people's).
+    "history_page": (PERSONS_CASES,),
+    "history_by_code": (PERSONS_CASES,),
+    "own_export": (PERSONS_CASES,),
 }
 # Tables a plan may read whole.
 SMALL_TABLES = frozenset({"clinic_copies", "bot_state"})

@@ -155,7 +155,9 @@ def schema_differences(url: str) -> list[Any]:
     """Differences between the models and the database's actual schema (empty when in step)."""
 
     def compare(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        include = migrate.compared_on(connection.dialect.name)
+        opts = {"compare_type": True, "include_object": include}
+        context = MigrationContext.configure(connection, opts=opts)
         return list(compare_metadata(context, Base.metadata))
 
     return migrate.with_connection(url, compare)

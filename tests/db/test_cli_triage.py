@@ -26,7 +26,9 @@ async def _one_decided_case(url: str) -> None:
         case = await database.run(cases.mark_completed, public_id, DIAGNOSIS)
         post = await database.run(store.enqueue, case, "self_care")
         await database.run(store.record_card, post.id, public_id, 7, chat_id=-4_000_000_001)
-        await database.run(store.decide, post.id, 1, 0, TriageDecisionKind.ROUTINE, 42, "=Dr Grey")
+        await database.run(
+            store.decide, post.id, 1, 0, TriageDecisionKind.IF_NO_IMPROVEMENT, 42, "=Dr Grey"
+        )
 
 
 async def test_report_prints_the_numbers_and_writes_decisions(tmp_path: Path) -> None:
@@ -42,6 +44,6 @@ async def test_report_prints_the_numbers_and_writes_decisions(tmp_path: Path) ->
     assert "agreed with the AI's tier: 0 of 1 (0%); clinician more urgent: 1" in done.stdout
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == 1
-    assert rows[0]["decision"] == "routine" and rows[0]["advice_tier"] == "self_care"
+    assert rows[0]["decision"] == "if_no_improvement" and rows[0]["advice_tier"] == "self_care"
     assert rows[0]["clinician"] == "'=Dr Grey"  # never a spreadsheet formula
     assert str(PERSON) not in out.read_text(encoding="utf-8")

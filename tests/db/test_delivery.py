@@ -8,10 +8,19 @@ import uuid
 from bot.db import cases, delivery
 from bot.db.database import Database
 from bot.db.delivery import DeliveryWay
-from bot.db.models import DeliveryFailure
-from tests.db.helpers import DIAGNOSIS, WORKER, accept_terms, case_with_photos
+from bot.db.models import DeliveryFailure, Subject
+from bot.domain.questionnaire import Questionnaire, Sex
+from tests.db.helpers import (
+    DIAGNOSIS,
+    WORKER,
+    accept_terms,
+    case_with_photos,
+    set_answers,
+    set_subject,
+)
 
 USER = 5_123_456_789
+OTHER_PERSON = 5_123_456_790
 T0 = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
 LATE_AFTER = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 3
@@ -95,6 +104,26 @@ async def test_a_prompt_result_is_an_edit_of_the_status_message(database: Databa
     # A redelivery (after a crash) edits the same message again: repeating it changes nothing.
     again = await claim(database, public_id, at(70))
     assert again is not None and (again.way, again.attempt) == (DeliveryWay.EDIT, 2)
+
+
+async def test_a_redelivery_knows_when_the_check_was_sent_and_for_whom(
+    database: Database,
+) -> None:
+    # What the result's card shows (date, patient's code), read back for a result delivered
+    # after a restart; the date is the person's press, not the retry's resubmission.
+    await accept_terms(database, USER)
+    public_id = await case_with_photos(database, USER, 1)
+    answers = Questionnaire(birth_year=1990, sex=Sex.FEMALE)
+    await database.run(set_answers, public_id, answers)
+    await database.run(set_subject, public_id, Subject.OTHER_WITH_PERMISSION, "P-0042")
+    await database.run(cases.mark_submitted, public_id, now=T0)
+    await database.run(cases.mark_pending_retry, public_id, "502", at(1), now=at(1))
+    await database.run(cases.mark_submitted, public_id, now=at(600))
+    await database.run(cases.mark_completed, public_id, DIAGNOSIS, now=at(605))
+    plan = await claim(database, public_id, at(606))
+    assert plan is not None
+    assert plan.checked_at == T0 and plan.checked_at.tzinfo is not None
+    assert plan.patient_ref == "P-0042" and plan.questionnaire == answers
 
 
 async def test_delivered_once_and_the_card_claimed_once(database: Database) -> None:
@@ -192,3 +221,18 @@ async def test_stuck_results_never_hold_up_one_that_is_due(database: Database) -
     assert await due(database, at(60)) == [newest]
     # Oldest due first, whatever the order they were completed in.
     assert await due(database, at(4000), limit=3) == [newest, *stuck[:2]]
+
+
+async def test_a_redelivered_result_still_knows_it_was_someone_elses(database: Database) -> None:
+    """A result built again from the claim (after a crash) offers "Next patient" as the first
+    delivery did: the claim says whose skin it was."""
+    own = await completed(database)
+    plan = await claim(database, own, at(6))
+    assert plan is not None and not plan.for_someone_else
+    await accept_terms(database, OTHER_PERSON)
+    public_id = await case_with_photos(database, OTHER_PERSON, 1)
+    await database.run(set_subject, public_id, Subject.OTHER_WITH_PERMISSION, "PT-0417")
+    await database.run(cases.mark_submitted, public_id, now=T0)
+    await database.run(cases.mark_completed, public_id, DIAGNOSIS, now=at(5))
+    theirs = await claim(database, public_id, at(6))
+    assert theirs is not None and theirs.for_someone_else

@@ -9,7 +9,7 @@ import pytest
 
 from bot.db import cases
 from bot.db.database import Database
-from bot.db.export import COLUMNS, export_cases_csv, user_hash
+from bot.db.export import COLUMNS, operator_export_csv, user_hash
 from bot.db.models import Subject
 from tests.db.helpers import (
     DIAGNOSIS,
@@ -39,7 +39,7 @@ async def _completed(database: Database, who: int, tag: str, ref: str | None) ->
 
 async def _export(database: Database, key: bytes = KEY) -> tuple[str, list[dict[str, str]]]:
     out = io.StringIO()
-    count = await database.run(export_cases_csv, out, key)
+    count = await database.run(operator_export_csv, out, key)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert len(rows) == count
     return out.getvalue(), rows
@@ -65,7 +65,7 @@ async def test_export_has_the_research_fields_and_no_identifiers(database: Datab
     assert done["body_site"] == "left forearm"
     assert (done["condition_1"], float(done["probability_1"])) == ("Insect bite", 0.2728)
     assert done["condition_3"] == "Xerotic eczema" and done["condition_4"] == ""
-    assert done["malignancy_output"] == "4"
+    assert done["malignancy_output"] == "4" and done["photos_analysed"] == "2"
     assert done["server"] == DIAGNOSIS.server and float(done["latency_s"]) == 2.5
     assert done["attempts"] == "1"
     assert rows[2]["status"] == "collecting" and rows[2]["completed_at"] == ""

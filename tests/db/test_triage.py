@@ -15,7 +15,8 @@ from bot.db.database import Database
 from bot.db.erasure import erase_user
 from bot.db.errors import CaseAlreadyOpen
 from bot.db.models import CaseStatus, TriageDecisionKind, TriageDirection
-from bot.db.triage_audit import export_decisions_csv, triage_report
+from bot.db.triage_audit import agreement, export_decisions_csv, triage_report
+from bot.domain.advice import AdviceTier
 from tests.db.helpers import DIAGNOSIS, QUESTIONNAIRE, accept_terms, case_with_photos, set_answers
 from tests.db.test_erasure import every_cell
 
@@ -43,28 +44,32 @@ async def test_a_second_decision_needs_the_view_that_saw_the_first(database: Dat
     _, post_id = await _posted_case(database)
     assert [p.id for p in await database.run(store.undecided)] == [post_id]
     first = await database.run(
-        store.decide, post_id, 1, 0, TriageDecisionKind.ROUTINE, CLINICIAN, "Dr Grey"
+        store.decide, post_id, 1, 0, TriageDecisionKind.IF_NO_IMPROVEMENT, CLINICIAN, "Dr Grey"
     )
     assert not first.changed and first.waited_s >= 0
     # Another clinician pressing on the same (old) view is refused; nothing is recorded.
     with pytest.raises(store.TriageConflict):
         await database.run(store.decide, post_id, 1, 0, TriageDecisionKind.SELF_CARE, 2, "Dr B")
-    second = await database.run(store.decide, post_id, 1, 1, TriageDecisionKind.URGENT, 2, "Dr B")
+    second = await database.run(
+        store.decide, post_id, 1, 1, TriageDecisionKind.WITHIN_2_WEEKS, 2, "Dr B"
+    )
     assert second.changed
     post = await database.run(store.get_post, post_id)
     assert post is not None
     decisions = await database.run(store.decisions_of, post.case_id, 1)
     assert await database.run(store.undecided) == []
     assert [d.decision for d in decisions] == [
-        TriageDecisionKind.ROUTINE,
-        TriageDecisionKind.URGENT,
+        TriageDecisionKind.IF_NO_IMPROVEMENT,
+        TriageDecisionKind.WITHIN_2_WEEKS,
     ]
-    assert post.decision is TriageDecisionKind.URGENT
+    assert post.decision is TriageDecisionKind.WITHIN_2_WEEKS
 
 
 async def test_undelivered_decision_is_only_the_latest(database: Database) -> None:
     public_id, post_id = await _posted_case(database)
-    await database.run(store.decide, post_id, 1, 0, TriageDecisionKind.ROUTINE, CLINICIAN, "A")
+    await database.run(
+        store.decide, post_id, 1, 0, TriageDecisionKind.IF_NO_IMPROVEMENT, CLINICIAN, "A"
+    )
     latest = await database.run(
         store.decide, post_id, 1, 1, TriageDecisionKind.SELF_CARE, CLINICIAN, "A"
     )
@@ -127,7 +132,9 @@ async def test_erasure_removes_messages_and_keeps_decisions_unlinked(database: D
         RELAYED,
         group_message_id=99,
     )
-    await database.run(store.decide, post_id, 1, 0, TriageDecisionKind.URGENT, CLINICIAN, "Dr G")
+    await database.run(
+        store.decide, post_id, 1, 0, TriageDecisionKind.WITHIN_2_WEEKS, CLINICIAN, "Dr G"
+    )
     await database.run(erase_user, PERSON)
     cells = await every_cell(database)
     for table, values in cells.items():
@@ -139,15 +146,38 @@ async def test_erasure_removes_messages_and_keeps_decisions_unlinked(database: D
     report = await database.run(triage_report)
     out = io.StringIO()
     assert await database.run(export_decisions_csv, out) == 1
-    assert report.first_decisions == 1 and report.clinician_more_urgent == 1
+    # Within 2 weeks is later than the AI's "within days": the clinician was less urgent.
+    assert report.first_decisions == 1 and report.clinician_less_urgent == 1
     row = out.getvalue().splitlines()[1].split(",")
-    assert row[0] == "" and row[2] == "urgent" and row[4] == "within_days"
+    assert row[0] == "" and row[2] == "within_2_weeks" and row[4] == "within_days"
+
+
+@pytest.mark.parametrize(
+    ("tier", "kind", "expected"),
+    [
+        ("within_days", TriageDecisionKind.WITHIN_2_WEEKS, -1),  # the old scale said +1
+        ("within_2_weeks", TriageDecisionKind.WITHIN_DAYS, 1),  # the old scale said -1
+        ("urgent_care", TriageDecisionKind.URGENT_CARE, 0),
+        ("if_no_improvement", TriageDecisionKind.SELF_CARE, -1),
+        ("self_care", TriageDecisionKind.IF_NO_IMPROVEMENT, 1),
+        ("within_days", TriageDecisionKind.BETTER_PHOTOS, None),
+        ("see_doctor", TriageDecisionKind.WITHIN_DAYS, None),  # a tier no longer known
+    ],
+)
+def test_agreement_compares_how_soon_each_says_to_act(
+    tier: str, kind: TriageDecisionKind, expected: int | None
+) -> None:
+    assert agreement(tier, kind) == expected
+
+
+def test_every_tier_of_the_scale_is_a_decision() -> None:
+    assert [k.tier for k in TriageDecisionKind if k.tier is not None] == list(AdviceTier)
 
 
 async def test_report_counts_agreement_and_time_to_decision(database: Database) -> None:
     decisions = [
         ("self_care", TriageDecisionKind.SELF_CARE),
-        ("within_2_weeks", TriageDecisionKind.URGENT),
+        ("within_2_weeks", TriageDecisionKind.WITHIN_2_WEEKS),
         ("within_days", TriageDecisionKind.SELF_CARE),
         ("self_care", TriageDecisionKind.BETTER_PHOTOS),
     ]

@@ -837,7 +837,9 @@ class FakeTelegram:
         *,
         raw_field: str,
         reply_to: JSON | None = None,
+        protected: bool | None = None,
     ) -> StoredMessage:
+        """`protected`: sent with protect_content (an album's items: the album's own)."""
         data: JSON = {
             "message_id": chat.take_message_id(),
             "from": self.bot_user,
@@ -846,6 +848,9 @@ class FakeTelegram:
         }
         if reply_to is not None:
             data["reply_to_message"] = reply_to
+        # As Telegram marks a message that cannot be forwarded or saved; edits keep it.
+        if params.get_bool("protect_content") if protected is None else protected:
+            data["has_protected_content"] = True
         data.update(content)
         keyboard = self._apply_markup(params, chat, data)
         stored = StoredMessage(
@@ -1270,6 +1275,7 @@ class FakeTelegram:
                 content,
                 raw_field="caption",
                 reply_to=reply_to if index == 0 else None,
+                protected=params.get_bool("protect_content"),
             )
             sent.append(message.data)
         return sent

@@ -57,6 +57,11 @@ class ChatMessage:
         return self._stored.text
 
     @property
+    def protected(self) -> bool:
+        """Sent with protect_content: it cannot be forwarded or saved."""
+        return bool(self._stored.data.get("has_protected_content"))
+
+    @property
     def raw_text(self) -> str | None:
         """The text or caption exactly as the bot sent it (HTML/Markdown markup included)."""
         return self._stored.raw_text

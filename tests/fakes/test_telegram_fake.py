@@ -302,6 +302,24 @@ async def test_unknown_chat_blocked_user_and_left_group(
         await bot.send_message(group.id, "hi")
 
 
+async def test_protected_content_is_marked_and_stays_through_edits(
+    bot: Bot, alice: FakeUser
+) -> None:
+    sent = await bot.send_message(alice.chat_id, "Analysing…", protect_content=True)
+    assert sent.has_protected_content is True
+    edited = await bot.edit_message_text("The result", alice.chat_id, sent.message_id)
+    assert isinstance(edited, Message) and edited.has_protected_content is True
+    free = await bot.send_message(alice.chat_id, "Forward me", protect_content=False)
+    assert not free.has_protected_content
+    album = await bot.send_media_group(
+        alice.chat_id,
+        [InputMediaPhoto(jpeg(40, 30, (90, 40, 40))), InputMediaPhoto(jpeg(30, 40, (40, 90, 40)))],
+        protect_content=True,
+    )
+    assert all(m.has_protected_content for m in album)
+    assert [m.protected for m in alice.messages] == [True, False, True, True]
+
+
 async def test_edits_not_modified_missing_and_keyboard_dropped(bot: Bot, alice: FakeUser) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Done", callback_data="done")]])
     sent = await bot.send_message(alice.chat_id, "Photo 1 of 5 received", reply_markup=keyboard)

@@ -78,7 +78,9 @@ async def test_a_whole_check_at_debug_logs_no_secret_and_no_personal_data(
         await alice.wait_for("Please type where it is", timeout=WAIT)
         await alice.send(BODY_SITE)
         await alice.wait_for("itch", timeout=WAIT)
-        await skip_rest(alice, ("hurt", "How long", "Please check before sending"))
+        await skip_rest(
+            alice, ("hurt", "How long", "changed lately", "Please check before sending")
+        )
         await alice.press("📤 Send for analysis")
         await alice.wait_for("AI estimate (check", timeout=WAIT)
         card = await in_group.wait_for(lambda m: "Case " in m.text and bool(m.buttons), WAIT)

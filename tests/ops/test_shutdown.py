@@ -52,7 +52,7 @@ def case_row(database: Path) -> tuple[str, str | None]:
 
 def results(user: FakeUser) -> int:
     """How many results the person received (the welcome also says "AI estimate")."""
-    return sum("Most likely conditions" in m.text for m in user.messages)
+    return sum("(AI match score)" in m.text for m in user.messages)
 
 
 async def send_and_wait_for_the_api(user: FakeUser, api: FakeModelDerm) -> None:
@@ -88,7 +88,7 @@ async def test_sigterm_parks_a_slow_analysis_and_the_restart_delivers_it_once(
         bot = BotProcess(tmp_path, env, log=tmp_path / "restarted.log")
         await bot.start()
         try:
-            result = await alice.wait_for("Most likely conditions", timeout=STARTUP)
+            result = await alice.wait_for("(AI match score)", timeout=STARTUP)
             # Two retry rounds that began after the delivery (one may have been under way).
             rounds = bot.output().count(RETRY_ROUND_ENDED)
             await bot.logged(RETRY_ROUND_ENDED, rounds + 3)

@@ -39,7 +39,7 @@ from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import ChatMessage, FakeUser
 from tests.ops.process import REPO, BotProcess, bot_environment, free_port
 
-RESULT = "Most likely conditions"
+RESULT = "(AI match score)"
 CARD = "The result above as a picture"
 LATE = "the check you sent earlier"
 ANALYSING = "Analysing your"
