@@ -563,7 +563,7 @@ def _abandoned(now: dt.datetime, idle_since: dt.datetime) -> ColumnElement[bool]
     return and_(
         Case.status == CaseStatus.SUBMITTED,
         or_(
-            Case.claimed_until < now,
+            Case.claimed_until <= now,
             and_(Case.claimed_until.is_(None), Case.updated_at < idle_since),
         ),
     )
@@ -612,7 +612,7 @@ def requeue_interrupted(session: Session, *, now: dt.datetime | None = None) -> 
         update(Case)
         .where(
             Case.status == CaseStatus.SUBMITTED,
-            or_(Case.claimed_until.is_(None), Case.claimed_until < now),
+            or_(Case.claimed_until.is_(None), Case.claimed_until <= now),
         )
         .values(
             status=CaseStatus.PENDING_RETRY,

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
-from bot.db.models import WORKER_ID_MAX, Case, ClinicCopy, Lease, TriagePost
+from bot.db.models import WORKER_ID_MAX, Case, ClinicCopy, Lease, Reminder, TriagePost
 
 
 def worker_id() -> str:
@@ -47,8 +47,11 @@ class Claim:
 
 
 def takeable(model: Any, holder: str, now: dt.datetime) -> ColumnElement[bool]:
-    """Rows `holder` may claim at `now`: free, expired, or its own already."""
-    return or_(model.claimed_until.is_(None), model.claimed_until < now, model.claimed_by == holder)
+    """Rows `holder` may claim at `now`: free, expired (a claim until `now` has run out), or
+    its own already."""
+    return or_(
+        model.claimed_until.is_(None), model.claimed_until <= now, model.claimed_by == holder
+    )
 
 
 def claim_rows(
@@ -133,7 +136,7 @@ def held_by_other(row: Any, holder: str | None, now: dt.datetime) -> bool:
     worker is asking, as in the command line's single steps, which claims do not concern)."""
     if holder is None or row.claimed_by is None or row.claimed_by == holder:
         return False
-    return row.claimed_until is not None and row.claimed_until >= now
+    return row.claimed_until is not None and row.claimed_until > now
 
 
 def release_all(session: Session, holder: str | None) -> int:
@@ -141,11 +144,12 @@ def release_all(session: Session, holder: str | None) -> int:
     restart) takes the work over at once instead of after the claims run out; how many.
     `holder` None: every worker's claims, for a process that knows it is alone (SQLite)."""
     released = 0
-    for model in (Case, TriagePost, ClinicCopy, Lease):
+    for model in (Case, TriagePost, ClinicCopy, Lease, Reminder):
         held = model.claimed_by.is_not(None) if holder is None else model.claimed_by == holder
         result = session.execute(
             update(model)
-            .where(held)
+            # A sent reminder keeps the name of its sender and holds nothing.
+            .where(held, model.claimed_until.is_not(None))
             .values(claimed_by=None, claimed_until=None)
             .execution_options(synchronize_session=False)
         )

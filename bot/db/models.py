@@ -502,7 +502,7 @@ class Reminder(Base):
     sent_at: Mapped[dt.datetime | None]
     cancelled_at: Mapped[dt.datetime | None]
     # A worker holds the row until `claimed_until` while it sends it (one at a time).
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(WORKER_ID_MAX))
     claimed_until: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
