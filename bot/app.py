@@ -17,6 +17,7 @@ from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.intake import check_again_after_restart
 from bot.db import fair_use
 from bot.db.cases import requeue_interrupted
+from bot.db.claims import release_all
 from bot.db.consent import publish_terms
 from bot.imaging.allocator import return_freed_memory
 from bot.ops.checks import check_operation
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 TELEGRAM_CONNECTIONS = 16
 TELEGRAM_POOL_WAIT_S = 30.0
 FAIR_USE_CLEANUP_EVERY = dt.timedelta(minutes=15)
+# A claim is renewed this many times within its lease: one slow or failed renewal loses nothing.
+CLAIM_RENEWALS_PER_LEASE = 3
 REMINDERS_JOB = "follow-up-reminders"
 
 
@@ -91,6 +94,12 @@ async def _post_init(application: BotApplication) -> None:
         first=dt.timedelta(seconds=min(5.0, settings.retry_interval_s)),
         name="retry-pending-cases",
     )
+    # Claims run out after CLAIM_LEASE_S: renewed well before, while the work goes on.
+    application.job_queue.run_repeating(
+        _renew_claims,
+        interval=dt.timedelta(seconds=settings.claim_lease_s / CLAIM_RENEWALS_PER_LEASE),
+        name="renew-claims",
+    )
     # Marks are also deleted whenever a check is sent; this keeps "after 24 hours" true when
     # nobody sends any.
     application.job_queue.run_repeating(
@@ -123,6 +132,10 @@ async def _post_init(application: BotApplication) -> None:
 def _at_start(session: Session, shown: Terms) -> int:
     """The storage side of a start: how many cases the last stop interrupted (parked for a
     retry now)."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite serves one process (bot/db/one_process.py): a claim found now is a crashed
+        # process's, and its work is taken over at once rather than after the claim runs out.
+        release_all(session, None)
     parked = requeue_interrupted(session)
     # Made at the first start and kept for good: the marks of fair use depend on it.
     fair_use.ensure_key(session)
@@ -137,6 +150,10 @@ async def _forget_fair_use_marks(context: BotContext) -> None:
 
 async def _retry_pending(context: BotContext) -> None:
     await context.services.analysis.retry_pending(context.bot)
+
+
+async def _renew_claims(context: BotContext) -> None:
+    await context.services.analysis.renew_claims()
 
 
 async def _reminders_job(context: BotContext) -> None:
@@ -155,6 +172,7 @@ async def _purge_job(context: BotContext) -> None:
         context.services.database,
         retention_days=settings.retention_days,
         clinic_chat_id=settings.triage_chat_id,
+        claim=context.services.claim,
     )
 
 

@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=90, ge=1)
     # How often the running bot purges expired cases (bot/services/retention.py); a day by default.
     retention_purge_interval_s: float = Field(default=86400.0, ge=0.1)
+    # Work a process takes (a case to send or deliver, a post for the clinic) is claimed for
+    # this long and renewed while it works (bot/db/claims.py): after a crash or a freeze, another
+    # process takes the work over once the claim has run out.
+    claim_lease_s: float = Field(default=30.0, ge=0.5, le=3600)
     # Keyed hash for exports, so that research CSVs carry no Telegram ids.
     export_hash_key: SecretStr | None = None
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.db.migrate import upgrade_to_head
+from bot.db.one_process import hold_sqlite_database
 from tests.fakes.telegram_server import FakeTelegram
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,3 +190,26 @@ async def test_a_read_only_database_exits_2_with_one_sentence(
     assert status == 2
     assert "cannot write to its database" in sentence and str(database) in sentence
     assert "DATABASE_URL" in sentence and "write access" in sentence
+
+
+async def test_a_second_process_on_one_sqlite_database_refuses_with_one_sentence(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.sqlite3'}"
+    # The first bot process holds its database as `run` makes it do.
+    first = hold_sqlite_database(url)
+    assert first is not None
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123456789:AAFakeTokenForTestsOnly-0123456789ab",
+        "DATABASE_URL": url,
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{closed_port()}/bot",
+    }
+    status, stderr = await run_cli_async("run", cwd=tmp_path, env=env)
+    sentence = one_sentence(stderr)
+    assert status == 1
+    assert "Another bot process is already running" in sentence and "PostgreSQL" in sentence
+    # However the first one ends (a crash too), the system drops its lock: a restart starts
+    # (and here stops at the unreachable Telegram, past the database).
+    os.close(first)
+    status, stderr = await run_cli_async("run", cwd=tmp_path, env=env)
+    assert status == 2 and "Another bot process" not in stderr

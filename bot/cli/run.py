@@ -6,6 +6,7 @@ import argparse
 import logging
 from typing import Any
 
+from bot.cli import EXIT_FAILED, CommandError
 from bot.config import load_settings
 from bot.logs import configure_logging, secrets_of
 
@@ -26,6 +27,13 @@ def handle(args: argparse.Namespace) -> int:
     # Imported here so that `--help` and configuration errors stay fast and import nothing heavy.
     from bot.app import run_bot
     from bot.cli.db import apply_migrations
+    from bot.db.one_process import AnotherProcessRuns, hold_sqlite_database
+
+    try:
+        # Held until the process ends, before anything touches the database.
+        hold_sqlite_database(settings.database_url)
+    except AnotherProcessRuns as exc:
+        raise CommandError(str(exc), EXIT_FAILED) from None
 
     if settings.log_level_number > logging.DEBUG:
         # Alembic narrates every migration step at INFO; `run` says only what went wrong.

@@ -13,10 +13,11 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.db.base import utcnow
+from bot.db.claims import Claim, claim_rows, held_by_other, release
 from bot.db.consent import require_current_consent
 from bot.db.errors import (
     CaseAlreadyOpen,
@@ -75,6 +76,18 @@ def lock_case(session: Session, public_id: uuid.UUID, now: dt.datetime) -> Case:
     # The RETURNING above loads columns only; load the photos now that the row is locked.
     session.refresh(case, ["photos", "user"])
     return case
+
+
+# Another worker's live claim on a case, as CaseStateError says it.
+CLAIMED_ELSEWHERE = "claimed by another worker"
+
+
+def _require_claim(case: Case, action: str, claim: Claim | None, now: dt.datetime) -> None:
+    """Refuse to act on a case another worker holds now; take (or renew) it for `claim`."""
+    if held_by_other(case, None if claim is None else claim.holder, now):
+        raise CaseStateError(case.public_id, CLAIMED_ELSEWHERE, action)
+    if claim is not None:
+        case.claimed_by, case.claimed_until = claim.holder, now + claim.lease
 
 
 def _require(case: Case, action: str, *allowed: CaseStatus) -> None:
@@ -238,6 +251,7 @@ def mark_submitted(
     public_id: uuid.UUID,
     *,
     again: bool = False,
+    claim: Claim | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """About to send: requires an accepted consent to the current terms (ConsentRequired).
@@ -245,7 +259,7 @@ def mark_submitted(
     The consent is linked to the case as proof; every upload is claimed again under the consent
     current at that moment (claim_upload). A collecting case is sent on the person's press, a
     parked one by the retry job, and a case that failed on unreadable answers only when the
-    person asks for it `again`.
+    person asks for it `again`. `claim`: the worker that will send it (the retry job's).
     """
     now = now or utcnow()
     case = lock_case(session, public_id, now)
@@ -253,6 +267,7 @@ def mark_submitted(
     if again and case.unreadable_answers > 0:
         allowed.append(CaseStatus.FAILED)
     _require(case, "submit", *allowed)
+    _require_claim(case, "submit", claim, now)
     if not case.accepted_photos:
         raise CaseStateError(case.public_id, "without photos", "submit")
     consent = require_current_consent(session, case.user.telegram_user_id)
@@ -295,17 +310,25 @@ def set_status_message(
     session.flush()
 
 
-def claim_upload(session: Session, public_id: uuid.UUID, *, now: dt.datetime | None = None) -> Case:
+def claim_upload(
+    session: Session,
+    public_id: uuid.UUID,
+    *,
+    claim: Claim | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
     """Right before each HTTP upload of the case's photos: may they leave now?
 
     Run by the API client before every attempt (its `before_upload`), as a unit of work of
     its own, so a withdrawal or an erasure committed at any moment before stops the upload.
     Raises CaseNotFound (erased), CaseStateError (cancelled meanwhile), ConsentRequired or
-    SendingRefused.
+    SendingRefused. `claim`: the worker sending it, which must still hold the case (another
+    worker took it over when this one stalled past its lease: CaseStateError).
     """
     now = now or utcnow()
     case = lock_case(session, public_id, now)
     _require(case, "upload", CaseStatus.SUBMITTED)
+    _require_claim(case, "upload", claim, now)
     consent = require_current_consent(session, case.user.telegram_user_id)
     # What may never leave the bot whatever the consent is refused here as well, before the
     # claim is recorded: this is the last step before the wire (a case parked before the rule
@@ -325,13 +348,17 @@ def mark_completed(
     diagnosis: Diagnosis,
     *,
     deliver_by: dt.datetime | None = None,
+    claim: Claim | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """The API answered. `deliver_by`: when a redelivery is due if this process does not
-    deliver it first (a crash between here and the delivery); by default at once."""
+    deliver it first (a crash between here and the delivery); by default at once. `claim`:
+    the worker that sent it; the answer of one whose case was taken over is refused."""
     now = now or utcnow()
     case = lock_case(session, public_id, now)
     _require(case, "complete", CaseStatus.SUBMITTED)
+    _require_claim(case, "complete", claim, now)
+    release(case)
     case.status = CaseStatus.COMPLETED
     case.diagnosis = diagnosis.to_dict()
     case.server = diagnosis.server or None
@@ -351,6 +378,7 @@ def mark_pending_retry(
     next_attempt_at: dt.datetime,
     *,
     unreadable: bool = False,
+    claim: Claim | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """The API failed for now; keep everything and try again at `next_attempt_at`.
@@ -358,8 +386,11 @@ def mark_pending_retry(
     `unreadable`: every answer of this submission was unreadable (counted, so that an answer
     that can never be read ends the case instead of being uploaded forever).
     """
-    case = lock_case(session, public_id, now or utcnow())
+    now = now or utcnow()
+    case = lock_case(session, public_id, now)
     _require(case, "park for retry", CaseStatus.SUBMITTED)
+    _require_claim(case, "park for retry", claim, now)
+    release(case)
     case.status = CaseStatus.PENDING_RETRY
     case.last_error = error[:ERROR_TEXT_MAX]
     case.next_attempt_at = next_attempt_at
@@ -374,12 +405,15 @@ def mark_failed(
     error: str,
     *,
     unreadable: bool = False,
+    claim: Claim | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """Give up on the case (e.g. the API refused it, or its answers could never be read)."""
     now = now or utcnow()
     case = lock_case(session, public_id, now)
     _require(case, "fail", CaseStatus.SUBMITTED, CaseStatus.PENDING_RETRY)
+    _require_claim(case, "fail", claim, now)
+    release(case)
     case.status = CaseStatus.FAILED
     case.last_error = error[:ERROR_TEXT_MAX]
     case.failed_at = now
@@ -494,17 +528,45 @@ def recent_cases(session: Session, telegram_user_id: int, limit: int = 10) -> li
     return list(result)
 
 
-def due_for_retry(
-    session: Session, *, now: dt.datetime | None = None, limit: int = 20
-) -> list[Case]:
-    """Parked cases whose next attempt time has come, the longest waiting first."""
-    result = session.scalars(
-        select(Case)
-        .where(Case.status == CaseStatus.PENDING_RETRY, Case.next_attempt_at <= (now or utcnow()))
-        .order_by(Case.next_attempt_at, Case.id)
-        .limit(limit)
+def claim_due_retries(
+    session: Session, claim: Claim, *, now: dt.datetime | None = None, limit: int = 20
+) -> list[uuid.UUID]:
+    """Claim the parked cases whose next attempt time has come, the longest waiting first,
+    leaving those another worker holds."""
+    now = now or utcnow()
+    ids = claim_rows(
+        session,
+        Case,
+        Case.status == CaseStatus.PENDING_RETRY,
+        Case.next_attempt_at <= now,
+        order_by=(Case.next_attempt_at, Case.id),
+        holder=claim.holder,
+        lease=claim.lease,
+        limit=limit,
+        now=now,
     )
-    return list(result)
+    return public_ids_of(session, ids)
+
+
+def public_ids_of(session: Session, ids: list[int]) -> list[uuid.UUID]:
+    """The public ids of the cases of these row ids, in the same order."""
+    if not ids:
+        return []
+    rows = session.execute(select(Case.id, Case.public_id).where(Case.id.in_(ids)))
+    by_id = {case_id: public_id for case_id, public_id in rows}
+    return [by_id[case_id] for case_id in ids]
+
+
+def _abandoned(now: dt.datetime, idle_since: dt.datetime) -> ColumnElement[bool]:
+    """Submitted cases nobody works on: their worker's claim ran out (it stopped or froze), or
+    they were never claimed and have lain idle since `idle_since`."""
+    return and_(
+        Case.status == CaseStatus.SUBMITTED,
+        or_(
+            Case.claimed_until <= now,
+            and_(Case.claimed_until.is_(None), Case.updated_at < idle_since),
+        ),
+    )
 
 
 def park_orphans(
@@ -515,26 +577,23 @@ def park_orphans(
     now: dt.datetime | None = None,
 ) -> int:
     """Cases left `submitted` with no analysis running for them (its task died before it could
-    park the case), untouched since `idle_since`: parked for an immediate retry."""
+    park the case, or its worker stopped and its claim ran out; unclaimed ones untouched since
+    `idle_since`): parked for an immediate retry."""
     now = now or utcnow()
-    idle = list(
-        session.scalars(
-            select(Case.public_id).where(
-                Case.status == CaseStatus.SUBMITTED, Case.updated_at < idle_since
-            )
-        )
-    )
+    idle = list(session.scalars(select(Case.public_id).where(_abandoned(now, idle_since))))
     orphans = [public_id for public_id in idle if public_id not in running]
     if not orphans:
         return 0
     result = session.execute(
         update(Case)
-        .where(Case.public_id.in_(orphans), Case.status == CaseStatus.SUBMITTED)
+        .where(Case.public_id.in_(orphans), _abandoned(now, idle_since))
         .values(
             status=CaseStatus.PENDING_RETRY,
             next_attempt_at=now,
             updated_at=now,
             last_error="interrupted: the analysis stopped before it ended",
+            claimed_by=None,
+            claimed_until=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -544,17 +603,24 @@ def park_orphans(
 def requeue_interrupted(session: Session, *, now: dt.datetime | None = None) -> int:
     """At start-up: cases left `submitted` by a stopped bot are parked for an immediate retry.
 
-    Nothing a person sent is lost to a restart. Returns how many were parked.
+    Nothing a person sent is lost to a restart. A case another live worker holds is left to it
+    (its claim has not run out); the retry job parks it if that worker stopped too. Returns how
+    many were parked.
     """
     now = now or utcnow()
     result = session.execute(
         update(Case)
-        .where(Case.status == CaseStatus.SUBMITTED)
+        .where(
+            Case.status == CaseStatus.SUBMITTED,
+            or_(Case.claimed_until.is_(None), Case.claimed_until <= now),
+        )
         .values(
             status=CaseStatus.PENDING_RETRY,
             next_attempt_at=now,
             updated_at=now,
             last_error="interrupted: the bot stopped while sending",
+            claimed_by=None,
+            claimed_until=None,
         )
         .execution_options(synchronize_session=False)
     )

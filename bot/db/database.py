@@ -56,6 +56,10 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
+# PostgreSQL connections a process keeps open, and how many more it may open in a burst
+# (PostgreSQL's default max_connections of 100 leaves room for two processes and the tools).
+POOL_SIZE = 20
+POOL_OVERFLOW = 10
 # How often the checkpointer makes the committed transactions durable on disk.
 CHECKPOINT_EVERY_S = 1.0
 _FIRST_PAUSE_S = 0.001
@@ -228,7 +232,18 @@ class Database:
                 self._checkpointer.start()
         else:
             self._engine = None
-            self._async_engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+            self._async_engine = create_async_engine(
+                url,
+                pool_pre_ping=True,
+                hide_parameters=True,
+                # A unit of work holds its connection across several round trips, each one a
+                # turn of a busy event loop: SQLAlchemy's default of 5 (+10) connections queued
+                # a burst behind the pool until its 30 s timeout (bench_load with 200 people).
+                # A unit that still finds none free waits as long as SQLite waits for its lock.
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_OVERFLOW,
+                pool_timeout=lock_wait_s,
+            )
             self._async_sessions = async_sessionmaker(self._async_engine, expire_on_commit=False)
 
     @classmethod

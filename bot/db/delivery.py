@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
-from bot.db.cases import lock_case
+from bot.db.cases import lock_case, public_ids_of
+from bot.db.claims import Claim, claim_rows, held_by_other, release
 from bot.db.models import ERROR_TEXT_MAX, Case, CaseStatus, DeliveryFailure, Subject
 from bot.db.triage import post_of_case
 from bot.domain.diagnosis import Diagnosis
@@ -95,6 +95,7 @@ def claim_delivery(
     retry_in: Callable[[int], dt.timedelta],
     max_attempts: int,
     late_after: dt.timedelta,
+    claim: Claim | None = None,
     now: dt.datetime | None = None,
 ) -> Delivery | None:
     """Record a try at delivering the result and say how; None when there is nothing (more)
@@ -102,12 +103,15 @@ def claim_delivery(
     already have gone out and there is nothing to edit instead).
 
     `retry_in(attempt)`: how long after this try, the `attempt`th, the next one is due should
-    this one not end the delivery.
+    this one not end the delivery. `claim`: the worker delivering; None too while another
+    worker holds the case (it is delivering it now).
     """
     now = now or utcnow()
     case = lock_case(session, public_id, now)
-    if not _deliverable(case):
+    if not _deliverable(case) or held_by_other(case, None if claim is None else claim.holder, now):
         return None
+    if claim is not None:
+        case.claimed_by, case.claimed_until = claim.holder, now + claim.lease
     if case.delivery_attempts >= max_attempts:
         _give_up(case, DeliveryFailure.TOO_MANY_TRIES, now)
         session.flush()
@@ -174,6 +178,7 @@ def record_delivery_failure(
     try is due at the time the claim set, unless the tries are used up."""
     now = now or utcnow()
     case = lock_case(session, public_id, now)
+    release(case)
     case.last_error = error[:ERROR_TEXT_MAX]
     if not_sent:
         case.result_message_at = None
@@ -198,6 +203,7 @@ def mark_delivered(
     if case.delivered_at is None:
         case.delivered_at = now
         case.next_delivery_at = None
+        release(case)
     send_card = case.card_attempted_at is None
     if send_card:
         case.card_attempted_at = now
@@ -205,17 +211,21 @@ def mark_delivered(
     return send_card
 
 
-def due_deliveries(
-    session: Session, *, now: dt.datetime | None = None, limit: int = 20
+def claim_due_deliveries(
+    session: Session, claim: Claim, *, now: dt.datetime | None = None, limit: int = 20
 ) -> list[uuid.UUID]:
-    """Completed cases whose next delivery try is due, the longest due first."""
-    result = session.scalars(
-        select(Case.public_id)
-        .where(
-            Case.status == CaseStatus.COMPLETED,
-            Case.next_delivery_at <= (now or utcnow()),
-        )
-        .order_by(Case.next_delivery_at, Case.id)
-        .limit(limit)
+    """Claim the completed cases whose next delivery try is due, the longest due first,
+    leaving those another worker holds."""
+    now = now or utcnow()
+    ids = claim_rows(
+        session,
+        Case,
+        Case.status == CaseStatus.COMPLETED,
+        Case.next_delivery_at <= now,
+        order_by=(Case.next_delivery_at, Case.id),
+        holder=claim.holder,
+        lease=claim.lease,
+        limit=limit,
+        now=now,
     )
-    return list(result)
+    return public_ids_of(session, ids)

@@ -38,6 +38,7 @@ __all__ = [
     "MAX_PHOTOS",
     "PATIENT_REF_MAX",
     "PENDING_STATUSES",
+    "WORKER_ID_MAX",
     "AppendOnlyError",
     "Base",
     "BotState",
@@ -50,6 +51,7 @@ __all__ = [
     "ConsentRecord",
     "DeliveryFailure",
     "FairUseMark",
+    "Lease",
     "PhotoState",
     "Reminder",
     "Subject",
@@ -69,6 +71,8 @@ MAX_PHOTOS = API_MAX_PHOTOS
 PATIENT_REF_MAX = 24
 # The longest error text kept on a case or a clinic's post, for operators.
 ERROR_TEXT_MAX = 2000
+# The longest name of a worker holding a claim (bot/db/claims.py: worker_id).
+WORKER_ID_MAX = 64
 
 
 def _enum(kind: type[StrEnum], name: str) -> Enum:
@@ -254,6 +258,9 @@ class Case(Base):
     card_attempted_at: Mapped[dt.datetime | None]
     delivery_given_up_at: Mapped[dt.datetime | None]
     delivery_failure: Mapped[str | None] = mapped_column(String(48))
+    # The worker analysing or delivering it now (bot/db/claims.py), and until when.
+    claimed_by: Mapped[str | None] = mapped_column(String(WORKER_ID_MAX))
+    claimed_until: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(back_populates="cases", lazy="joined", innerjoin=True)
     photos: Mapped[list[CasePhoto]] = relationship(
@@ -395,6 +402,9 @@ class TriagePost(Base):
     decided_at: Mapped[dt.datetime | None]
     decisions_in_round: Mapped[int] = mapped_column(Integer, default=0)
     reminded_at: Mapped[dt.datetime | None]
+    # The worker posting it (or its reminder) now (bot/db/claims.py), and until when.
+    claimed_by: Mapped[str | None] = mapped_column(String(WORKER_ID_MAX))
+    claimed_until: Mapped[dt.datetime | None]
 
     case: Mapped[Case] = relationship(lazy="joined", innerjoin=True)
 
@@ -492,7 +502,7 @@ class Reminder(Base):
     sent_at: Mapped[dt.datetime | None]
     cancelled_at: Mapped[dt.datetime | None]
     # A worker holds the row until `claimed_until` while it sends it (one at a time).
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(WORKER_ID_MAX))
     claimed_until: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -543,9 +553,23 @@ class ClinicCopy(Base):
     queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # A worker (the bot, or the `purge` command) holds the row until then: one at a time.
+    claimed_by: Mapped[str | None] = mapped_column(String(WORKER_ID_MAX))
     claimed_until: Mapped[dt.datetime | None]
     # When the clinic was asked to delete what stays (recorded before the person is told).
     requested_at: Mapped[dt.datetime | None]
+
+
+class Lease(Base):
+    """A named thing one worker holds at a time, for a while (bot/db/claims.py): the leadership
+    of the bot's processes (bot/db/leadership.py) and the jobs that must not run twice at once
+    (the retention purge)."""
+
+    __tablename__ = "leases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(WORKER_ID_MAX))
+    claimed_until: Mapped[dt.datetime | None]
 
 
 class AppendOnlyError(RuntimeError):

@@ -1,7 +1,7 @@
 """Follow-up reminders: set under a result, sent once when due, dropped with their case.
 
 Sending is at least once, never twice at the same time: a worker claims the reminders due in a
-short transaction (`claimed_by`, `claimed_until`, rows locked with SKIP LOCKED on PostgreSQL),
+short transaction (bot/db/claims.py: `claimed_by`, `claimed_until`, SKIP LOCKED on PostgreSQL),
 sends them, and records each as sent in another. Another worker (a second process, the next
 round) skips a claimed row until its claim expires, so a crash between the claim and the send
 delays the reminder by CLAIM_FOR instead of losing it. A crash in the moment between Telegram
@@ -16,10 +16,11 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
+from bot.db.claims import claim_rows
 from bot.db.errors import CaseNotFound
 from bot.db.models import Case, CaseStatus, Reminder, User
 
@@ -193,23 +194,21 @@ def claim_due(
 ) -> list[DueReminder]:
     """Claim the reminders due and not held by a live claim, the longest due first."""
     now = now or utcnow()
-    reminders = list(
-        session.scalars(
-            select(Reminder)
-            .where(
-                _pending(),
-                Reminder.due_at <= now,
-                or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= now),
-            )
-            .order_by(Reminder.due_at, Reminder.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+    ids = claim_rows(
+        session,
+        Reminder,
+        _pending(),
+        Reminder.due_at <= now,
+        order_by=(Reminder.due_at, Reminder.id),
+        holder=worker,
+        lease=CLAIM_FOR,
+        limit=limit,
+        now=now,
     )
     claimed = []
-    for reminder in reminders:
+    for reminder_id in ids:
+        reminder = session.get_one(Reminder, reminder_id, populate_existing=True)
         case = session.get_one(Case, reminder.case_id)
-        reminder.claimed_by, reminder.claimed_until = worker, now + CLAIM_FOR
         reminder.attempts += 1
         claimed.append(
             DueReminder(
@@ -249,5 +248,7 @@ def release(
     if give_up or reminder.attempts >= MAX_ATTEMPTS:
         session.delete(reminder)
     else:
-        reminder.claimed_until = (now or utcnow()) + RETRY_AFTER
+        # Held by no worker, not even this one (whose next round could take back its own
+        # claim at once), until the wait is over.
+        reminder.claimed_by, reminder.claimed_until = None, (now or utcnow()) + RETRY_AFTER
     session.flush()

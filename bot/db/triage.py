@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
+from bot.db.claims import Claim, claim_rows, held_by_other, release
 from bot.db.clinic_copies import add_copy
 from bot.db.consent import require_current_consent
 from bot.db.errors import CaseAlreadyOpen, ConsentRequired, StorageError
@@ -101,6 +102,7 @@ def claim_post(
     post_id: int,
     *,
     chat_id: int,
+    claim: Claim | None = None,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> TriagePost | None:
@@ -110,8 +112,10 @@ def claim_post(
     moment of each post. A post whose person no longer consents (withdrawn, erased, or terms
     they have not accepted), or whose photos may not leave at all (bot/domain/safeguards.py), is
     settled for good: marked refused, and an album it already posted is queued for deletion
-    (a half post, without its card, is no use to the clinic).
+    (a half post, without its card, is no use to the clinic). `claim`: the worker posting it,
+    whose claim is renewed; None when another worker holds the post.
     """
+    now = now or utcnow()
     post = session.scalar(
         select(TriagePost)
         .where(TriagePost.id == post_id)
@@ -119,6 +123,8 @@ def claim_post(
         .execution_options(populate_existing=True)
     )
     if post is None or post.posted_at is not None or post.refused_at is not None:
+        return None
+    if held_by_other(post, None if claim is None else claim.holder, now):
         return None
     case = post.case
     if case.status is not CaseStatus.COMPLETED:
@@ -131,7 +137,10 @@ def claim_post(
     if refusal is None and refuses_sending(case.questionnaire, today):
         refusal = "not posted: intimate photos of a possible minor"
     if refusal is None:
+        if claim is not None:
+            post.claimed_by, post.claimed_until = claim.holder, now + claim.lease
         return post
+    release(post)
     if post.album_message_ids:
         add_copy(
             session,
@@ -142,7 +151,7 @@ def claim_post(
             now=now,
         )
     post.album_message_ids = None
-    post.refused_at = now or utcnow()
+    post.refused_at = now
     post.last_error = refusal
     session.flush()
     return None
@@ -168,6 +177,26 @@ def _waiting(session: Session, condition: ColumnElement[bool], limit: int) -> li
 def unposted(session: Session, *, limit: int = 10) -> list[TriagePost]:
     """Queued cases whose card is not in the group yet (new, or a post that failed)."""
     return _waiting(session, TriagePost.posted_at.is_(None), limit)
+
+
+# Reminders sent to the clinic's group in one run of the job.
+REMINDERS_AT_ONCE = 50
+
+
+def claim_unposted(session: Session, claim: Claim, *, limit: int = 10) -> list[int]:
+    """Claim the queued cases whose card is not in the group yet, the longest queued first,
+    leaving those another worker is posting."""
+    return claim_rows(
+        session,
+        TriagePost,
+        TriagePost.posted_at.is_(None),
+        TriagePost.refused_at.is_(None),
+        TriagePost.case.has(Case.status == CaseStatus.COMPLETED),
+        order_by=(TriagePost.queued_at, TriagePost.id),
+        holder=claim.holder,
+        lease=claim.lease,
+        limit=limit,
+    )
 
 
 def record_album(
@@ -201,7 +230,13 @@ def record_card(
     result = session.execute(
         update(TriagePost)
         .where(TriagePost.id == post_id)
-        .values(card_message_id=card_message_id, posted_at=now or utcnow(), last_error=None)
+        .values(
+            card_message_id=card_message_id,
+            posted_at=now or utcnow(),
+            last_error=None,
+            claimed_by=None,
+            claimed_until=None,
+        )
     )
     if int(result.rowcount) == 0:  # type: ignore[attr-defined]
         add_copy(
@@ -218,7 +253,12 @@ def record_post_failure(session: Session, post_id: int, error: str) -> None:
     session.execute(
         update(TriagePost)
         .where(TriagePost.id == post_id)
-        .values(post_attempts=TriagePost.post_attempts + 1, last_error=error[:ERROR_TEXT_MAX])
+        .values(
+            post_attempts=TriagePost.post_attempts + 1,
+            last_error=error[:ERROR_TEXT_MAX],
+            claimed_by=None,
+            claimed_until=None,
+        )
     )
 
 
@@ -367,9 +407,39 @@ def due_reminders(
     return list(result)
 
 
+def claim_due_reminders(
+    session: Session, claim: Claim, *, after: dt.timedelta, now: dt.datetime | None = None
+) -> list[TriagePost]:
+    """Claim what `due_reminders` lists, leaving the posts another worker is reminding of."""
+    now = now or utcnow()
+    cutoff = now - after
+    ids = claim_rows(
+        session,
+        TriagePost,
+        TriagePost.decision.is_(None),
+        TriagePost.posted_at.is_not(None),
+        TriagePost.case.has(Case.status == CaseStatus.COMPLETED),
+        TriagePost.queued_at <= cutoff,
+        (TriagePost.reminded_at.is_(None)) | (TriagePost.reminded_at <= cutoff),
+        order_by=(TriagePost.queued_at, TriagePost.id),
+        holder=claim.holder,
+        lease=claim.lease,
+        limit=REMINDERS_AT_ONCE,
+        now=now,
+    )
+    if not ids:
+        return []
+    posts = {
+        post.id: post for post in session.scalars(select(TriagePost).where(TriagePost.id.in_(ids)))
+    }
+    return [posts[post_id] for post_id in ids]
+
+
 def mark_reminded(session: Session, post_id: int, *, now: dt.datetime | None = None) -> None:
     session.execute(
-        update(TriagePost).where(TriagePost.id == post_id).values(reminded_at=now or utcnow())
+        update(TriagePost)
+        .where(TriagePost.id == post_id)
+        .values(reminded_at=now or utcnow(), claimed_by=None, claimed_until=None)
     )
 
 

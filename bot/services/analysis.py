@@ -30,9 +30,9 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.db.base import utcnow
 from bot.db.cases import (
+    claim_due_retries,
     claim_upload,
     drop_unconsented,
-    due_for_retry,
     get_case,
     mark_completed,
     mark_failed,
@@ -41,6 +41,7 @@ from bot.db.cases import (
     park_orphans,
     set_status_message,
 )
+from bot.db.claims import Claim, claim_row, renew
 from bot.db.database import Database
 from bot.db.errors import (
     CaseNotFound,
@@ -49,7 +50,7 @@ from bot.db.errors import (
     SendingRefused,
     StorageError,
 )
-from bot.db.models import CaseStatus, Subject
+from bot.db.models import Case, CaseStatus, Subject
 from bot.domain.advice import AdviceRules, advise
 from bot.domain.diagnosis import Diagnosis
 from bot.domain.questionnaire import Questionnaire
@@ -102,14 +103,24 @@ class _Sending:
 
 
 def _sending(
-    session: Session, public_id: uuid.UUID, status_message_id: int | None
+    session: Session, public_id: uuid.UUID, status_message_id: int | None, claim: Claim
 ) -> _Sending | None:
-    """Record the round's "Analysing…" and read what to send; None when the case is no longer
-    submitted."""
+    """Claim the case, record the round's "Analysing…" and read what to send; None when the
+    case is no longer submitted, or another worker is sending it."""
     if status_message_id is not None:
         set_status_message(session, public_id, status_message_id)
     case = get_case(session, public_id)
     if case.status is not CaseStatus.SUBMITTED:
+        return None
+    claimed = claim_row(
+        session,
+        Case,
+        Case.id == case.id,
+        Case.status == CaseStatus.SUBMITTED,
+        holder=claim.holder,
+        lease=claim.lease,
+    )
+    if not claimed:
         return None
     return _Sending(
         photos=[(photo.file_id, photo.file_unique_id) for photo in case.accepted_photos],
@@ -129,11 +140,11 @@ def _sending(
 
 
 def _due_for_retry(
-    session: Session, running: set[uuid.UUID], idle_since: dt.datetime
+    session: Session, running: set[uuid.UUID], idle_since: dt.datetime, claim: Claim
 ) -> list[uuid.UUID]:
-    """Park the orphaned submitted cases, then list the parked ones whose time has come."""
+    """Park the orphaned submitted cases, then claim the parked ones whose time has come."""
     park_orphans(session, running, idle_since=idle_since)
-    return [case.public_id for case in due_for_retry(session)]
+    return claim_due_retries(session, claim)
 
 
 async def settle_stopped(bot: Bot, chat_id: int, status_message_id: int | None) -> None:
@@ -160,6 +171,7 @@ class Analysis:
         advice_rules: AdviceRules,
         tasks: TaskRegistry,
         languages: StoredLanguages,
+        claim: Claim,
         *,
         retry_base_s: float,
         retry_max_s: float,
@@ -167,6 +179,7 @@ class Analysis:
         self.database, self.api, self.queue = database, api, queue
         self.uploads, self.delivery, self.desk = uploads, delivery, desk
         self.advice_rules, self.tasks, self.languages = advice_rules, tasks, languages
+        self.claim = claim
         self.retry_base_s, self.retry_max_s = retry_base_s, retry_max_s
 
     def start(self, bot: Bot, public_id: uuid.UUID, status_message_id: int | None) -> None:
@@ -184,7 +197,7 @@ class Analysis:
         """Send a submitted case's photos (held since they arrived, or fetched and prepared
         again) to the API; deliver the result or park the case."""
         try:
-            sending = await self.database.run(_sending, public_id, status_message_id)
+            sending = await self.database.run(_sending, public_id, status_message_id, self.claim)
         except CaseNotFound:
             log.info("case %s was erased before its analysis began", public_id)
             return
@@ -203,7 +216,7 @@ class Analysis:
         chat_id, photos, round_ = sending.chat_id, sending.photos, sending.round
 
         async def claim() -> None:
-            await self.database.run(claim_upload, public_id)
+            await self.database.run(claim_upload, public_id, claim=self.claim)
 
         diagnosis: Diagnosis | None = None
         retryable, unreadable, error = True, False, ""
@@ -248,14 +261,21 @@ class Analysis:
         try:
             if gave_up_reading:
                 reason = f"{unreadable_now} submissions answered unreadably: {error}"
-                await self.database.run(mark_failed, public_id, reason, unreadable=True)
+                await self.database.run(
+                    mark_failed, public_id, reason, unreadable=True, claim=self.claim
+                )
             elif retryable:
                 retry_at = self.next_attempt(round_.attempts)
                 await self.database.run(
-                    mark_pending_retry, public_id, error, retry_at, unreadable=unreadable
+                    mark_pending_retry,
+                    public_id,
+                    error,
+                    retry_at,
+                    unreadable=unreadable,
+                    claim=self.claim,
                 )
             else:
-                await self.database.run(mark_failed, public_id, error)
+                await self.database.run(mark_failed, public_id, error, claim=self.claim)
         except (CaseNotFound, CaseStateError):
             log.info("case %s was erased or cancelled while it was sent", public_id)
             return
@@ -288,7 +308,9 @@ class Analysis:
             """Whether the clinic's queue took the case."""
             # Should this process stop before delivering, the redelivery job takes over then.
             deliver_by = utcnow() + redelivery_delay(0)
-            case = mark_completed(session, public_id, diagnosis, deliver_by=deliver_by)
+            case = mark_completed(
+                session, public_id, diagnosis, deliver_by=deliver_by, claim=self.claim
+            )
             # Queued in the same transaction: a completed case always reaches the clinic.
             return desk is not None and desk.enqueue(session, case, advice)
 
@@ -318,10 +340,10 @@ class Analysis:
     async def retry_pending(self, bot: Bot) -> None:
         """Repeating job: resubmit parked cases whose time has come; deliver the results due."""
         idle_since = utcnow() - dt.timedelta(seconds=ORPHAN_AFTER_S)
-        due = await self.database.run(_due_for_retry, self.tasks.cases(), idle_since)
+        due = await self.database.run(_due_for_retry, self.tasks.cases(), idle_since, self.claim)
         for public_id in due:
             try:
-                await self.database.run(mark_submitted, public_id)
+                await self.database.run(mark_submitted, public_id, claim=self.claim)
             except ConsentRequired as exc:
                 await self._drop_without_consent(bot, public_id, exc.reason)
                 continue
@@ -329,6 +351,20 @@ class Analysis:
                 continue  # cancelled or taken by another worker meanwhile
             self.tasks.spawn_for_case(public_id, self.analyse(bot, public_id))
         await self.delivery.redeliver(bot)
+
+    async def renew_claims(self) -> None:
+        """Repeating job: keep the claims of the cases this process is sending, so that no other
+        process takes one over while its analysis runs (a stopped process's run out)."""
+        running = self.tasks.cases()
+        if running:
+            await self.database.run(
+                renew,
+                Case,
+                Case.public_id.in_(running),
+                Case.status == CaseStatus.SUBMITTED,
+                holder=self.claim.holder,
+                lease=self.claim.lease,
+            )
 
     async def _drop_without_consent(
         self,

@@ -8,12 +8,15 @@ handlers see this container: each service below is built here with what it needs
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bot.config import ConfigError, Settings
+from bot.db.claims import Claim, release_all, worker_id
 from bot.db.database import Database
 from bot.domain.advice import AdviceRules
 from bot.imaging import DecodeBudget, DownloadBudget, PhotoPreparer
@@ -81,10 +84,13 @@ class Services:
     triage: TriageDesk | None
     # Follow-up reminders asked for under results (bot/services/reminders.py).
     reminders: Reminders
+    # This process as the claimant of work (bot/db/claims.py), with the lease of its claims.
+    claim: Claim
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
         metrics = metrics or Metrics()
+        claim = Claim(worker_id(), dt.timedelta(seconds=settings.claim_lease_s))
         database = Database.from_settings(settings)
         observe_cases(database, metrics)
         http = httpx.AsyncClient(
@@ -118,12 +124,13 @@ class Services:
             max_bytes=settings.photo_max_bytes,
             quiet_s=settings.album_quiet_s,
         )
-        desk = TriageDesk.from_settings(settings, database, tasks, photos, rules)
+        desk = TriageDesk.from_settings(settings, database, tasks, photos, rules, claim)
         reminders = Reminders(
             database,
             choices=tuple(settings.follow_up_after_days),
             hours=settings.reminder_window,
             zone=settings.zone,
+            worker=claim.holder,
         )
         delivery = ResultDelivery(
             database,
@@ -131,6 +138,7 @@ class Services:
             rules,
             top=settings.result_top_n,
             clinic_on=desk is not None,
+            claim=claim,
             zone=settings.zone,
             protect=settings.protect_results,
             reminder_choices=reminders.choices,
@@ -145,6 +153,7 @@ class Services:
             rules,
             tasks,
             languages,
+            claim,
             retry_base_s=settings.retry_base_s,
             retry_max_s=settings.retry_max_s,
         )
@@ -168,6 +177,7 @@ class Services:
             analysis=analysis,
             triage=desk,
             reminders=reminders,
+            claim=claim,
         )
 
     def forget_person(self, telegram_user_id: int) -> None:
@@ -183,6 +193,8 @@ class Services:
         # Work in flight is parked in the database (cases stay submitted and are retried after
         # a restart), so cancelling it loses nothing.
         await self.tasks.cancel_all()
+        with contextlib.suppress(Exception):  # a database gone: the claims run out instead
+            await self.database.run(release_all, self.claim.holder)
         await self.photos.aclose()
         await self.http.aclose()
         await self.database.dispose()

@@ -27,13 +27,14 @@ from collections.abc import Sequence
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 
+from bot.db.claims import Claim
 from bot.db.database import Database
 from bot.db.delivery import (
     Delivery,
     DeliveryWay,
     claim_delivery,
+    claim_due_deliveries,
     claim_new_message,
-    due_deliveries,
     mark_delivered,
     record_delivery_failure,
 )
@@ -114,6 +115,7 @@ class ResultDelivery:
         *,
         top: int,
         clinic_on: bool,
+        claim: Claim,
         zone: dt.tzinfo,
         protect: bool,
         reminder_choices: Sequence[float] = (),
@@ -122,6 +124,7 @@ class ResultDelivery:
         result and its card cannot be forwarded or saved (Telegram's protect_content).
         `reminder_choices`: FOLLOW_UP_AFTER_DAYS, offered under results that say to watch it."""
         self.database, self.uploads, self.advice_rules = database, uploads, advice_rules
+        self.claim = claim
         self.top, self.zone, self.protect = top, zone, protect
         self.reminder_choices = tuple(reminder_choices)
         # Triage by the clinic is on: a result the clinic's queue took says a clinician will look.
@@ -141,6 +144,7 @@ class ResultDelivery:
             retry_in=redelivery_delay,
             max_attempts=MAX_DELIVERY_ATTEMPTS,
             late_after=dt.timedelta(seconds=LATE_RESULT_AFTER_S),
+            claim=self.claim,
         )
         if plan is None:
             return
@@ -287,7 +291,7 @@ class ResultDelivery:
 
     async def redeliver(self, bot: Bot) -> None:
         """Results whose next try is due (a crash, a Telegram outage), the longest due first."""
-        due = await self.database.run(due_deliveries, limit=REDELIVERY_BATCH)
+        due = await self.database.run(claim_due_deliveries, self.claim, limit=REDELIVERY_BATCH)
         for public_id in due:
             try:
                 await self.deliver(bot, public_id)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -19,6 +17,7 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot.db.base import utcnow
+from bot.db.claims import worker_id
 from bot.db.database import Database
 from bot.db.reminders import DueReminder, ReminderView, claim_due, mark_sent, release, set_reminder
 from bot.domain.follow_up import within_hours
@@ -30,11 +29,6 @@ from bot.views.reminders import check_again_keyboard
 log = logging.getLogger(__name__)
 
 _CHAT_GONE = ("chat not found", "user not found", "peer_id_invalid", "bot was kicked")
-
-
-def worker_name() -> str:
-    """Who holds a claim: this process, told apart from another on the same host."""
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _gone(exc: TelegramError) -> bool:
@@ -56,7 +50,7 @@ class Reminders:
         worker: str | None = None,
     ) -> None:
         self.database, self.choices, self.hours, self.zone = database, choices, hours, zone
-        self.worker = worker or worker_name()
+        self.worker = worker or worker_id()
 
     def offered(self, days: float) -> bool:
         return any(abs(days - choice) < 1e-9 for choice in self.choices)

@@ -12,6 +12,7 @@ import logging
 
 from telegram import Bot
 
+from bot.db.claims import Claim, give_back, take_lease
 from bot.db.database import Database
 from bot.db.retention import purge_expired_cases
 from bot.services.clinic_copies import clear_clinic_copies
@@ -19,12 +20,32 @@ from bot.services.clinic_copies import clear_clinic_copies
 log = logging.getLogger(__name__)
 
 PURGE_FIRST_S = 60.0
+# The lease (bot/db/claims.py) a process holds while it purges.
+PURGE_LEASE = "retention-purge"
 
 
 async def purge_expired(
-    bot: Bot, database: Database, *, retention_days: int, clinic_chat_id: int | None
+    bot: Bot,
+    database: Database,
+    *,
+    retention_days: int,
+    clinic_chat_id: int | None,
+    claim: Claim,
+) -> int | None:
+    """Purge the cases past RETENTION_DAYS and delete their copies in the clinic's group; None
+    when another process is purging now (one purge at a time, under the purge lease)."""
+    if not await database.run(take_lease, PURGE_LEASE, claim):
+        log.info("retention: another process is purging; this one leaves it")
+        return None
+    try:
+        return await _purge(bot, database, retention_days, clinic_chat_id)
+    finally:
+        await database.run(give_back, PURGE_LEASE, claim.holder)
+
+
+async def _purge(
+    bot: Bot, database: Database, retention_days: int, clinic_chat_id: int | None
 ) -> int:
-    """Purge the cases past RETENTION_DAYS and delete their copies in the clinic's group."""
     purged = await database.run(purge_expired_cases, retention_days, clinic_chat_id=clinic_chat_id)
     # Also copies left by an erasure or a `purge` command that could not reach Telegram.
     cleared = await clear_clinic_copies(bot, database)

@@ -33,6 +33,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.config import Settings
 from bot.db import triage as store
 from bot.db.base import utcnow
+from bot.db.claims import Claim
 from bot.db.consent import accepts_terms_in_force
 from bot.db.database import Database
 from bot.db.models import Case, ConsentRecord, TriageDecision, TriageDecisionKind, TriagePost
@@ -69,6 +70,7 @@ class TriageDesk:
         clinician_ids: frozenset[int],
         reminder_after: dt.timedelta,
         top: int,
+        claim: Claim,
         protect: bool,
     ) -> None:
         """`preparer`: the API's; the clinic's copies are made on its workers, larger.
@@ -76,10 +78,11 @@ class TriageDesk:
         self.database, self.tasks, self.advice_rules = database, tasks, advice_rules
         self.chat_id, self.clinician_ids = chat_id, clinician_ids
         self.reminder_after, self.top, self.protect = reminder_after, top, protect
+        self.claim = claim
         self.photos = preparer.with_output(
             side=CLINIC_PHOTO_SIDE, fmt="jpeg", quality=CLINIC_PHOTO_QUALITY
         )
-        # One post at a time within the process (the bot polls, so there is one process).
+        # One post at a time within the process; other processes skip what this one claimed.
         self.posting = asyncio.Lock()
 
     @classmethod
@@ -90,6 +93,7 @@ class TriageDesk:
         tasks: TaskRegistry,
         preparer: PhotoPreparer,
         advice_rules: AdviceRules,
+        claim: Claim,
     ) -> TriageDesk | None:
         if settings.triage_chat_id is None:
             return None
@@ -102,6 +106,7 @@ class TriageDesk:
             clinician_ids=frozenset(settings.triage_clinician_ids),
             reminder_after=dt.timedelta(seconds=settings.triage_reminder_after_s),
             top=settings.result_top_n,
+            claim=claim,
             protect=settings.protect_clinic_posts,
         )
 
@@ -175,7 +180,7 @@ class TriageDesk:
 
     async def _post_waiting(self, bot: Bot) -> None:
         async with self.posting:
-            waiting = [post.id for post in await self.database.run(store.unposted)]
+            waiting = await self.database.run(store.claim_unposted, self.claim)
             for post_id in waiting:
                 try:
                     await self._post_one(bot, post_id)
@@ -188,7 +193,9 @@ class TriageDesk:
 
     async def _post_one(self, bot: Bot, post_id: int) -> None:
         # Consent is claimed again before each message: one withdrawn meanwhile stops the post.
-        post = await self.database.run(store.claim_post, post_id, chat_id=self.chat_id)
+        post = await self.database.run(
+            store.claim_post, post_id, chat_id=self.chat_id, claim=self.claim
+        )
         if post is None:
             return
         public_id = post.case.public_id
@@ -200,7 +207,7 @@ class TriageDesk:
             )
 
         def claim_card(session: Session) -> tuple[str, InlineKeyboardMarkup | None] | None:
-            claimed = store.claim_post(session, post_id, chat_id=self.chat_id)
+            claimed = store.claim_post(session, post_id, chat_id=self.chat_id, claim=self.claim)
             return None if claimed is None else self.render(session, claimed)
 
         card_view = await self.database.run(claim_card)
@@ -278,7 +285,7 @@ class TriageDesk:
         due = [
             (post.id, post.card_message_id, post.case.public_id, post.waiting_since)
             for post in await self.database.run(
-                store.due_reminders, after=self.reminder_after, now=now
+                store.claim_due_reminders, self.claim, after=self.reminder_after, now=now
             )
         ]
         for post_id, card_id, public_id, since in due:

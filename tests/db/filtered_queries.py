@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.admin import day_counts
 from bot.db import cases, clinic_copies, fair_use, history, triage, triage_audit
-from bot.db.delivery import due_deliveries
+from bot.db.claims import Claim
+from bot.db.delivery import claim_due_deliveries
 from bot.db.models import Case, CaseStatus, FairUseMark, TriageDecision, TriagePost, User
 from bot.db.retention import purge_expired_cases
 from bot.domain.advice import AdviceRules
@@ -31,6 +32,8 @@ RETENTION_DAYS = DAYS - 1
 PERSONS_CASES = r"ix_cases_user_id\w*"
 # Any of the two status indexes serves a condition on the status alone.
 STATUS = r"ix_cases_status_\w+"
+# The jobs' queries are their claims (bot/db/claims.py).
+CLAIM = Claim("query-plans", dt.timedelta(minutes=1))
 # Cases being collected: a status index, or the partial index of one such case per person.
 COLLECTING = rf"{STATUS}|uq_cases_one_collecting_per_user"
 
@@ -159,19 +162,21 @@ def queries(now: dt.datetime) -> dict[str, Callable[[Session], object]]:
     return {
         "stats": lambda s: day_counts(s, midnight),
         "health_pending": pending_count,
-        "due_for_retry": lambda s: cases.due_for_retry(s, now=now),
+        "due_for_retry": lambda s: cases.claim_due_retries(s, CLAIM, now=now),
         "park_orphans": lambda s: cases.park_orphans(
             s, set(), idle_since=now - dt.timedelta(minutes=2), now=now
         ),
-        "due_deliveries": lambda s: due_deliveries(s, now=now),
+        "due_deliveries": lambda s: claim_due_deliveries(s, CLAIM, now=now),
         "retention_count": lambda s: purge_expired_cases(s, RETENTION_DAYS, now=now, dry_run=True),
         "fair_use_times": lambda s: fair_use.submission_times(
             s, MARKED_PERSON, since=now - fair_use.MARK_LIFETIME
         ),
         "fair_use_expired": lambda s: fair_use.forget_expired(s, now=now),
-        "triage_unposted": triage.unposted,
+        "triage_unposted": lambda s: triage.claim_unposted(s, CLAIM),
         "triage_undecided": triage.undecided,
-        "triage_reminders": lambda s: triage.due_reminders(s, after=dt.timedelta(hours=1), now=now),
+        "triage_reminders": lambda s: triage.claim_due_reminders(
+            s, CLAIM, after=dt.timedelta(hours=1), now=now
+        ),
         "triage_undelivered": lambda s: triage.undelivered_decisions(s, decided_before=now),
         "triage_report_week": lambda s: triage_audit.triage_report(
             s, since=now - dt.timedelta(days=7)

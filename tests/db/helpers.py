@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.db import cases, consent, migrate
 from bot.db.base import Base, utcnow
 from bot.db.cases import PhotoRef
+from bot.db.claims import Claim
 from bot.db.database import Database
 from bot.db.models import (
     Case,
@@ -27,6 +28,9 @@ from bot.db.models import (
 from bot.domain.diagnosis import Condition, Diagnosis
 from bot.domain.questionnaire import Onset, Questionnaire, Severity, Sex
 from bot.terms import Terms
+
+# A worker claiming work (bot/db/claims.py), as one bot process does.
+WORKER = Claim("worker-1", dt.timedelta(seconds=30))
 
 # The terms a bot with the default settings shows, as it publishes them at start-up.
 DEFAULT_TERMS = Terms.from_settings(Settings(_env_file=None))

@@ -26,6 +26,7 @@ from bot.i18n.texts import text
 from tests.db.helpers import (
     DIAGNOSIS,
     QUESTIONNAIRE,
+    WORKER,
     accept_terms,
     case_with_photos,
     get_user,
@@ -170,18 +171,20 @@ async def test_failed_submission_waits_for_retry_then_completes(database: Databa
     await database.run(cases.mark_submitted, public_id, now=T0)
     await database.run(cases.mark_pending_retry, public_id, "502 Proxy Error", retry_at, now=T0)
 
-    assert await database.run(cases.due_for_retry, now=retry_at - dt.timedelta(seconds=1)) == []
-    due = await database.run(cases.due_for_retry, now=retry_at)
-    assert [c.public_id for c in due] == [public_id]
-    assert due[0].last_error == "502 Proxy Error"
-    assert due[0].telegram_user_id == USER and len(due[0].photos) == 1
+    early = retry_at - dt.timedelta(seconds=1)
+    assert await database.run(cases.claim_due_retries, WORKER, now=early) == []
+    assert await database.run(cases.claim_due_retries, WORKER, now=retry_at) == [public_id]
+    due = await database.run(cases.get_case, public_id)
+    assert due.last_error == "502 Proxy Error"
+    assert due.telegram_user_id == USER and len(due.photos) == 1
 
     case = await database.run(cases.mark_submitted, public_id, now=retry_at)
     assert case.attempts == 2 and case.next_attempt_at is None
     await database.run(cases.mark_completed, public_id, DIAGNOSIS, now=retry_at)
     case = await database.run(cases.get_case, public_id)
     assert case.last_error is None
-    assert await database.run(cases.due_for_retry, now=retry_at + dt.timedelta(days=1)) == []
+    a_day_later = retry_at + dt.timedelta(days=1)
+    assert await database.run(cases.claim_due_retries, WORKER, now=a_day_later) == []
 
 
 async def test_giving_up_marks_the_case_failed(database: Database) -> None:
@@ -220,9 +223,8 @@ async def test_restart_requeues_cases_left_submitted(database: Database) -> None
     public_id = await case_with_photos(database, USER, 1)
     await database.run(cases.mark_submitted, public_id, now=T0)
     assert await database.run(cases.requeue_interrupted, now=T0) == 1
-    due = await database.run(cases.due_for_retry, now=T0)
-    assert [c.public_id for c in due] == [public_id]
-    assert due[0].status is CaseStatus.PENDING_RETRY
+    assert await database.run(cases.claim_due_retries, WORKER, now=T0) == [public_id]
+    assert (await database.run(cases.get_case, public_id)).status is CaseStatus.PENDING_RETRY
 
 
 async def test_recent_cases_newest_first_and_only_the_persons(database: Database) -> None:

@@ -10,7 +10,14 @@ from bot.db.database import Database
 from bot.db.delivery import DeliveryWay
 from bot.db.models import DeliveryFailure, Subject
 from bot.domain.questionnaire import Questionnaire, Sex
-from tests.db.helpers import DIAGNOSIS, accept_terms, case_with_photos, set_answers, set_subject
+from tests.db.helpers import (
+    DIAGNOSIS,
+    WORKER,
+    accept_terms,
+    case_with_photos,
+    set_answers,
+    set_subject,
+)
 
 USER = 5_123_456_789
 OTHER_PERSON = 5_123_456_790
@@ -76,7 +83,7 @@ async def fail(
 
 
 async def due(database: Database, now: dt.datetime, limit: int = 20) -> list[uuid.UUID]:
-    return await database.run(delivery.due_deliveries, now=now, limit=limit)
+    return await database.run(delivery.claim_due_deliveries, WORKER, now=now, limit=limit)
 
 
 async def test_a_prompt_result_is_an_edit_of_the_status_message(database: Database) -> None:

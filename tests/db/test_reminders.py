@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.db import cases
+from bot.db.claims import release_all
 from bot.db.database import Database
 from bot.db.erasure import erase_user
 from bot.db.errors import CaseAlreadyOpen, CaseNotFound
@@ -140,6 +141,25 @@ async def test_a_refused_reminder_waits_and_is_dropped_when_blocked_or_tried_too
         assert len(await database.run(claim_due, "w", now=moment)) == 1
         await database.run(release, claimed[flaky], give_up=False, now=moment)
     assert await database.run(_rows) == []
+
+
+async def test_a_stopping_worker_gives_its_claimed_reminders_back_and_the_sent_stay_sent(
+    database: Database,
+) -> None:
+    """A clean stop (or a start on SQLite, bot/db/claims.py: release_all) lets the next process
+    send at once what the stopped one had claimed, and nothing it had sent already."""
+    sent, unsent = await completed(database, tag="s"), await completed(database, tag="u")
+    for public_id in (sent, unsent):
+        await database.run(set_reminder, USER, public_id, after_days=14, due_at=DUE, now=NOW)
+    claimed = {c.case_public_id: c.id for c in await database.run(claim_due, "stopping", now=DUE)}
+    assert await database.run(mark_sent, claimed[sent], "stopping", now=DUE)
+    await database.run(release_all, "stopping")
+    taken = await database.run(claim_due, "next", now=DUE)
+    assert [c.id for c in taken] == [claimed[unsent]]
+    assert [(r.id, r.claimed_by) for r in await database.run(_rows)] == [
+        (claimed[sent], "stopping"),
+        (claimed[unsent], "next"),
+    ]
 
 
 async def test_withdrawal_drops_pending_reminders_and_erasure_every_one(database: Database) -> None:

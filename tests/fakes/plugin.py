@@ -380,6 +380,7 @@ def settings_for(telegram: FakeTelegram, api_urls: list[str], database: Path) ->
         # Short waits so that a test takes seconds, not minutes; the logic is the same.
         album_quiet_s=0.1,
         retry_interval_s=0.3,
+        claim_lease_s=2.0,
         retry_base_s=0.2,
         retry_max_s=1.0,
         modelderm_max_attempts=2,

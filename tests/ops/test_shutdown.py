@@ -35,6 +35,7 @@ def environment(
         database_url=f"sqlite+aiosqlite:///{database}",
         album_quiet_s=0.3,
         retry_interval_s=0.3,
+        claim_lease_s=2.0,
         retry_base_s=0.2,
         retry_max_s=1.0,
         modelderm_max_attempts=1,

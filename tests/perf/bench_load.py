@@ -3,7 +3,10 @@
     PYTHONPATH=. python tests/perf/bench_load.py [--people 50,200,800] [--latency 1.0]
                                                  [--api-concurrency 4]
 
-The bot runs as its own process (`python -m bot run`, polling, SQLite), the fake Telegram and
+    PYTHONPATH=. python tests/perf/bench_load.py --database postgresql [--postgres-url URL]
+
+The bot runs as its own process (`python -m bot run`, polling, SQLite or PostgreSQL: a server
+started for the run as .ci/run starts one, or the one at --postgres-url), the fake Telegram and
 the people in this process, the fake API (answering after --latency seconds) in a third. Each
 person: /start, agree, own skin, 2 photos, Done, 7 answers, Send, result.
 
@@ -41,6 +44,8 @@ from tests.ops.process import BotProcess, free_port
 from tests.perf.people import (
     Person,
     bot_env,
+    database_server,
+    fresh_database,
     live,
     modelderm_process,
     percentile_from_histogram,
@@ -50,15 +55,25 @@ from tests.perf.people import (
 
 
 async def run_once(
-    people: int, api_url: str, api_concurrency: int, limit_s: float, think: float
+    people: int,
+    api_url: str,
+    api_concurrency: int,
+    limit_s: float,
+    think: float,
+    server: str | None = None,
 ) -> dict[str, Any]:
+    """One run; `server`: a PostgreSQL server's URL (a fresh database is made on it), or None
+    for SQLite."""
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         workdir = Path(tmp)
         database = workdir / "bot.sqlite3"
-        await asyncio.to_thread(upgrade_to_head, f"sqlite+aiosqlite:///{database}")
+        url = f"sqlite+aiosqlite:///{database}" if server is None else await fresh_database(server)
+        await asyncio.to_thread(upgrade_to_head, url)
         async with FakeTelegram(record_calls=False) as telegram, httpx.AsyncClient() as http:
             port = free_port()
-            env = bot_env(telegram, api_url, database, port, api_concurrency=api_concurrency)
+            env = bot_env(
+                telegram, api_url, database, port, api_concurrency=api_concurrency, database_url=url
+            )
             bot = BotProcess(workdir, env)
             await bot.start()
             try:
@@ -116,9 +131,12 @@ async def run_once(
 async def main_async(args: argparse.Namespace) -> None:
     counts = [int(n) for n in args.people.split(",")]
     curve = []
-    async with modelderm_process(args.latency) as api_url:
+    async with modelderm_process(args.latency) as api_url, database_server(args) as server:
         for count in counts:
-            result = await run_once(count, api_url, args.api_concurrency, args.timeout, args.think)
+            result = await run_once(
+                count, api_url, args.api_concurrency, args.timeout, args.think, server
+            )
+            result["database"] = args.database
             result["api_latency_s"] = args.latency
             curve.append(result)
             print(json.dumps(result), flush=True)
@@ -156,6 +174,11 @@ def main() -> None:
         "--think", type=float, default=0.0, help="mean seconds a person takes per step (0: none)"
     )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run at most")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--postgres-url",
+        help="a PostgreSQL server to use (postgresql+asyncpg://...); by default one is started",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

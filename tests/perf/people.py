@@ -9,25 +9,35 @@ process (`python -m bot run`), so its handling time and memory are its own.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import glob
 import json
 import math
+import os
 import random
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conversation.flows import ALL_ANSWERS, photo
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import ChatMessage, FakeUser
-from tests.ops.process import REPO, BotProcess, bot_environment
+from tests.ops.process import REPO, BotProcess, bot_environment, free_port
 
 RESULT = "(AI match score)"
 CARD = "The result above as a picture"
@@ -213,3 +223,77 @@ async def wait_healthy(http: httpx.AsyncClient, port: int, bot: BotProcess) -> N
                 return
         await asyncio.sleep(0.2)
     raise RuntimeError(f"the bot never became healthy:\n{bot.output()[-3000:]}")
+
+
+@contextlib.asynccontextmanager
+async def database_server(args: argparse.Namespace) -> AsyncIterator[str | None]:
+    """The PostgreSQL server a benchmark's runs use (None for SQLite): --postgres-url, or one
+    started on loopback for the benchmark, as .ci/run starts one, and stopped after it."""
+    if args.database == "sqlite":
+        yield None
+        return
+    if args.postgres_url:
+        yield args.postgres_url
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-pg-") as tmp:
+        port = free_port()
+        server = await asyncio.to_thread(_start_postgres, Path(tmp), port)
+        try:
+            yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            await asyncio.to_thread(server.stop)
+
+
+@dataclass
+class _Postgres:
+    bin_dir: Path
+    data: Path
+
+    def stop(self) -> None:
+        _as_postgres(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
+
+
+def _as_postgres(*command: str) -> None:
+    if os.getuid() == 0:
+        command = ("runuser", "-u", "postgres", "--", *command)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def _start_postgres(directory: Path, port: int) -> _Postgres:
+    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not initdb:
+        raise SystemExit(
+            "no PostgreSQL server installed: apt-get install postgresql, or pass --postgres-url"
+        )
+    bin_dir = Path(initdb[-1]).parent
+    if os.getuid() == 0:
+        shutil.chown(directory, "postgres")
+    data = directory / "data"
+    _as_postgres(
+        str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
+    )
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off"
+    _as_postgres(
+        str(bin_dir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(directory / "log"),
+        "-w",
+        "-o",
+        options,
+        "start",
+    )
+    return _Postgres(bin_dir, data)
+
+
+async def fresh_database(server: str) -> str:
+    """A new, empty database on `server`, as a URL."""
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
