@@ -127,6 +127,9 @@ class ResultDelivery:
         self.claim = claim
         self.top, self.zone, self.protect = top, zone, protect
         self.reminder_choices = tuple(reminder_choices)
+        # Cases this process is delivering now: a redelivery round that comes due meanwhile
+        # (a slow send) must not start a second try beside it (claims only fence other processes).
+        self._delivering: set[uuid.UUID] = set()
         # Triage by the clinic is on: a result the clinic's queue took says a clinician will look.
         self.clinic_on = clinic_on
 
@@ -138,6 +141,15 @@ class ResultDelivery:
         `result`: the result as its analysis just built it; None for a redelivery, which builds
         it from what the claim of the try read.
         """
+        if public_id in self._delivering:
+            return
+        self._delivering.add(public_id)
+        try:
+            await self._deliver(bot, public_id, result)
+        finally:
+            self._delivering.discard(public_id)
+
+    async def _deliver(self, bot: Bot, public_id: uuid.UUID, result: CaseResult | None) -> None:
         plan = await self.database.run(
             claim_delivery,
             public_id,
