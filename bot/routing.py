@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
@@ -80,6 +82,17 @@ def _global_value(update: Update) -> str:
     return pressed.value if isinstance(pressed, GlobalButton) else ""
 
 
+def _with_value(
+    handler: Callable[[Update, BotContext, str], Coroutine[Any, Any, None]],
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """The press handler of a family of global buttons: `handler` gets the button's value."""
+
+    async def on_press(update: Update, context: BotContext) -> None:
+        await handler(update, context, _global_value(update))
+
+    return on_press
+
+
 async def on_case_button(update: Update, context: BotContext) -> None:
     """A button of a case's screen."""
     pressed = _case_press(update)
@@ -87,38 +100,6 @@ async def on_case_button(update: Update, context: BotContext) -> None:
         await stale(update, context)
         return
     await questions.on_case_button(update, context, pressed)
-
-
-async def on_consent(update: Update, context: BotContext) -> None:
-    await gate.on_consent(update, context, _global_value(update))
-
-
-async def on_delete(update: Update, context: BotContext) -> None:
-    await account.on_delete_answer(update, context, _global_value(update))
-
-
-async def on_withdraw(update: Update, context: BotContext) -> None:
-    await account.on_withdraw_answer(update, context, _global_value(update))
-
-
-async def on_language(update: Update, context: BotContext) -> None:
-    await language.on_choice(update, context, _global_value(update))
-
-
-async def on_try_again(update: Update, context: BotContext) -> None:
-    await submission.submit_again(update, context, _global_value(update))
-
-
-async def on_remind(update: Update, context: BotContext) -> None:
-    await follow_up.on_remind(update, context, _global_value(update))
-
-
-async def on_check_again(update: Update, context: BotContext) -> None:
-    await follow_up.on_check_again(update, context, _global_value(update))
-
-
-async def on_reminders_cancel(update: Update, context: BotContext) -> None:
-    await follow_up.on_reminders_cancel(update, context, _global_value(update))
 
 
 async def on_new_check(update: Update, context: BotContext) -> None:
@@ -133,14 +114,6 @@ async def on_next_patient(update: Update, context: BotContext) -> None:
     await gate.next_patient(update, context)
 
 
-async def on_history(update: Update, context: BotContext) -> None:
-    await history.on_press(update, context, _global_value(update))
-
-
-async def on_export(update: Update, context: BotContext) -> None:
-    await export.on_answer(update, context, _global_value(update))
-
-
 async def stale(update: Update, context: BotContext) -> None:
     """Data this bot never made (or an older format): a short answer and no change."""
     del context
@@ -152,18 +125,18 @@ async def stale(update: Update, context: BotContext) -> None:
 # Each family of buttons and what its press does (the data's shape: bot/views/buttons.py).
 BUTTON_FAMILIES = (
     ("case", on_case_button),
-    (Kind.CONSENT, on_consent),
-    (Kind.DELETE, on_delete),
-    (Kind.WITHDRAW, on_withdraw),
-    (Kind.LANGUAGE, on_language),
-    (Kind.AGAIN, on_try_again),
+    (Kind.CONSENT, _with_value(gate.on_consent)),
+    (Kind.DELETE, _with_value(account.on_delete_answer)),
+    (Kind.WITHDRAW, _with_value(account.on_withdraw_answer)),
+    (Kind.LANGUAGE, _with_value(language.on_choice)),
+    (Kind.AGAIN, _with_value(submission.submit_again)),
     (Kind.NEW, on_new_check),
     (Kind.NEXT_PATIENT, on_next_patient),
-    (Kind.HISTORY, on_history),
-    (Kind.EXPORT, on_export),
-    (Kind.REMIND, on_remind),
-    (Kind.CHECK_AGAIN, on_check_again),
-    (Kind.REMINDERS, on_reminders_cancel),
+    (Kind.HISTORY, _with_value(history.on_press)),
+    (Kind.EXPORT, _with_value(export.on_answer)),
+    (Kind.REMIND, _with_value(follow_up.on_remind)),
+    (Kind.CHECK_AGAIN, _with_value(follow_up.on_check_again)),
+    (Kind.REMINDERS, _with_value(follow_up.on_reminders_cancel)),
 )
 
 
@@ -241,8 +214,8 @@ def register_handlers(application: BotApplication, *, triage_chat_id: int | None
     operators = admin.operators(application.bot_data["settings"])
     application.add_handler(CommandHandler("stats", admin.stats, filters=PRIVATE & operators))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown_command))
-    for kind, callback in BUTTON_FAMILIES:
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(kind)))
+    for kind, on_press in BUTTON_FAMILIES:
+        application.add_handler(CallbackQueryHandler(on_press, pattern=pattern(kind)))
     # Anything else pressed: data from an older version of the bot, or forged.
     application.add_handler(CallbackQueryHandler(stale))
     application.add_handler(

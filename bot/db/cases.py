@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from bot.db.base import utcnow
 from bot.db.claims import Claim, claim_rows, held_by_other, release
@@ -528,24 +528,39 @@ def recent_cases(session: Session, telegram_user_id: int, limit: int = 10) -> li
     return list(result)
 
 
-def claim_due_retries(
-    session: Session, claim: Claim, *, now: dt.datetime | None = None, limit: int = 20
+def claim_due_cases(
+    session: Session,
+    claim: Claim,
+    status: CaseStatus,
+    due_at: InstrumentedAttribute[dt.datetime | None],
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 20,
 ) -> list[uuid.UUID]:
-    """Claim the parked cases whose next attempt time has come, the longest waiting first,
-    leaving those another worker holds."""
+    """Claim the cases in `status` whose `due_at` has come, the longest due first, leaving those
+    another worker holds."""
     now = now or utcnow()
     ids = claim_rows(
         session,
         Case,
-        Case.status == CaseStatus.PENDING_RETRY,
-        Case.next_attempt_at <= now,
-        order_by=(Case.next_attempt_at, Case.id),
+        Case.status == status,
+        due_at <= now,
+        order_by=(due_at, Case.id),
         holder=claim.holder,
         lease=claim.lease,
         limit=limit,
         now=now,
     )
     return public_ids_of(session, ids)
+
+
+def claim_due_retries(
+    session: Session, claim: Claim, *, now: dt.datetime | None = None, limit: int = 20
+) -> list[uuid.UUID]:
+    """Claim the parked cases whose next attempt time has come."""
+    return claim_due_cases(
+        session, claim, CaseStatus.PENDING_RETRY, Case.next_attempt_at, now=now, limit=limit
+    )
 
 
 def public_ids_of(session: Session, ids: list[int]) -> list[uuid.UUID]:

@@ -19,8 +19,8 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
-from bot.db.cases import lock_case, public_ids_of
-from bot.db.claims import Claim, claim_rows, held_by_other, release
+from bot.db.cases import claim_due_cases, lock_case
+from bot.db.claims import Claim, held_by_other, release
 from bot.db.models import ERROR_TEXT_MAX, Case, CaseStatus, DeliveryFailure, Subject
 from bot.db.triage import post_of_case
 from bot.domain.diagnosis import Diagnosis
@@ -214,18 +214,7 @@ def mark_delivered(
 def claim_due_deliveries(
     session: Session, claim: Claim, *, now: dt.datetime | None = None, limit: int = 20
 ) -> list[uuid.UUID]:
-    """Claim the completed cases whose next delivery try is due, the longest due first,
-    leaving those another worker holds."""
-    now = now or utcnow()
-    ids = claim_rows(
-        session,
-        Case,
-        Case.status == CaseStatus.COMPLETED,
-        Case.next_delivery_at <= now,
-        order_by=(Case.next_delivery_at, Case.id),
-        holder=claim.holder,
-        lease=claim.lease,
-        limit=limit,
-        now=now,
+    """Claim the completed cases whose next delivery try is due."""
+    return claim_due_cases(
+        session, claim, CaseStatus.COMPLETED, Case.next_delivery_at, now=now, limit=limit
     )
-    return public_ids_of(session, ids)
