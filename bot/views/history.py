@@ -13,13 +13,11 @@ from bot.db.history import CheckEntry, HistoryPage
 from bot.db.models import CaseStatus
 from bot.domain.diagnosis import Condition
 from bot.domain.steps import QUESTIONS, Step
-from bot.i18n import current_language
 from bot.i18n import formatting as fmt
-from bot.i18n.conditions import plain_name
-from bot.i18n.limits import display_label
 from bot.i18n.texts import raw, text
 from bot.views.answers import answer_label
 from bot.views.buttons import Kind, global_button
+from bot.views.result import condition_label
 
 # Detail buttons per row under a page: numbers, as the lines are numbered.
 NUMBERS_PER_ROW = 5
@@ -73,10 +71,7 @@ def condition_name(condition: Condition) -> str:
     """A condition's plain name in the person's language (plain text, not HTML); the AI's own
     label, quoted, when the bot does not know it (text the API sends must not read as the bot's
     own words)."""
-    known = plain_name(condition.name, current_language())
-    if known is not None:
-        return known
-    return raw("history_ai_label", name=display_label(condition.name))
+    return condition_label(condition.name, "history_ai_label")[0]
 
 
 def _state(entry: CheckEntry) -> str | None:

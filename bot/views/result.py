@@ -74,13 +74,15 @@ def short_case_id(public_id: str) -> str:
     return public_id.replace("-", "")[:8]
 
 
-def condition_label(name: str) -> tuple[str, bool]:
+def condition_label(name: str, ai_label: str = "result_ai_label") -> tuple[str, bool]:
     """A condition's plain name as the current person reads it (plain text), and whether the
-    bot knows the condition; else the AI's label, cleaned, cut short and in quotation marks."""
+    bot knows the condition; else the AI's label, cleaned, cut short and quoted by the message
+    `ai_label` (the result, the card and /history each say it their way): text the API sends
+    must not read as the bot's own words."""
     known = plain_name(name, current_language())
     if known is not None:
         return trim_label(known), True
-    return raw("result_ai_label", name=display_label(name)), False
+    return raw(ai_label, name=display_label(name)), False
 
 
 def condition_html(condition: Condition) -> tuple[str, bool, bool]:

@@ -18,10 +18,9 @@ from bot.card.layout import MAX_ROWS
 from bot.domain.result import CaseResult
 from bot.i18n import current_language
 from bot.i18n import formatting as fmt
-from bot.i18n.conditions import plain_name
-from bot.i18n.limits import clean_label, display_label, trim_label
+from bot.i18n.limits import clean_label
 from bot.i18n.texts import raw, text
-from bot.views.result import short_case_id
+from bot.views.result import condition_label, short_case_id
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +32,7 @@ def _short_id(result: CaseResult) -> str:
 def card_name(name: str) -> str:
     """A condition's plain name in the current language, or the AI's own label (cleaned, cut
     short, in quotation marks) when the bot does not know the condition."""
-    known = plain_name(name, current_language())
-    if known is not None:
-        return trim_label(known)
-    return raw("card_ai_label", name=display_label(name))
+    return condition_label(name, "card_ai_label")[0]
 
 
 def _patient(result: CaseResult) -> str | None:
