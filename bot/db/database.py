@@ -277,30 +277,46 @@ class Database:
                     return await session.run_sync(work, *args, **kwargs)
             finally:
                 _in_unit.reset(token)
-        assert self._sessions is not None
-        deadline = time.monotonic() + self.lock_wait_s
-        pause = _FIRST_PAUSE_S
-        while True:
+        sessions = self._sessions
+        assert sessions is not None
+
+        def unit() -> T:
             token = _in_unit.set(True)
             try:
-                with self._sessions.begin() as session:
+                with sessions.begin() as session:
                     return work(session, *args, **kwargs)
-            except OperationalError as error:
-                if not _locked(error) or time.monotonic() + pause > deadline:
-                    raise
             finally:
                 _in_unit.reset(token)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, _LONGEST_PAUSE_S)
+
+        return await self._while_locked(unit)
 
     async def run_on_connection(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` in a transaction: schema work and other Core-level statements."""
         if self._async_engine is not None:
             async with self._async_engine.begin() as connection:
                 return await connection.run_sync(work)
-        assert self._engine is not None
-        with self._engine.begin() as connection:
-            return work(connection)
+        engine = self._engine
+        assert engine is not None
+
+        def unit() -> T:
+            with engine.begin() as connection:
+                return work(connection)
+
+        return await self._while_locked(unit)
+
+    async def _while_locked(self, unit: Callable[[], T]) -> T:
+        """SQLite: `unit()` again while the database is locked (the checkpointer, another
+        program), up to DATABASE_LOCK_WAIT_S; SQLite itself never waits on the loop's thread."""
+        deadline = time.monotonic() + self.lock_wait_s
+        pause = _FIRST_PAUSE_S
+        while True:
+            try:
+                return unit()
+            except OperationalError as error:
+                if not _locked(error) or time.monotonic() + pause > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _LONGEST_PAUSE_S)
 
     async def dispose(self) -> None:
         if self._checkpointer is not None:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -128,6 +128,30 @@ async def test_a_lock_held_elsewhere_is_waited_for_while_the_loop_goes_on(
     # The loop went on while the unit of work waited half a second for the lock.
     assert turns[0] >= 10
     assert await database.run(_bodies) == ["from elsewhere", "from the bot"]
+
+
+def _create_more_notes(connection: Connection) -> None:
+    connection.execute(text("CREATE TABLE more_notes (body TEXT)"))
+
+
+async def test_schema_work_waits_for_a_lock_held_elsewhere_too(
+    sqlite_database: tuple[Database, Path],
+) -> None:
+    # Schema work (create_all at a first start, the tests' fixtures) meets the same locks as a
+    # unit of work: the checkpointer's, or another program's.
+    database, path = sqlite_database
+    taken = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.3, taken))
+    holder.start()
+    try:
+        await asyncio.to_thread(taken.wait, 5)
+        await database.run_on_connection(_create_more_notes)
+    finally:
+        await asyncio.to_thread(holder.join)
+    tables = await database.run_on_connection(
+        lambda connection: set(inspect(connection).get_table_names())
+    )
+    assert "more_notes" in tables
 
 
 async def test_a_lock_held_too_long_fails_the_unit_of_work(tmp_path: Path) -> None:
