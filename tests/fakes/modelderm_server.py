@@ -10,6 +10,9 @@ Three ways to run it:
 - in a background thread, for tests that run the CLI in a subprocess:
   `with FakeModelDerm().in_thread() as server: ...`;
 - as a program for benchmarks: `python -m tests.fakes.modelderm_server --port N [--latency S]`.
+
+Several bot processes can each be given their own URL, `url_for(via)` (the same API under
+`/via/<via>/api`), so that every recorded request says which process sent it.
 """
 
 from __future__ import annotations
@@ -150,6 +153,8 @@ class RecordedRequest:
     metadata_tags: list[tuple[str, str]]
     answered_with: str
     received_at: float = field(default_factory=time.time)
+    via: str | None = None  # the process, when it used url_for(via)
+    answered_at: float | None = None  # time.time() when the answer was given (None: not yet)
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -229,12 +234,22 @@ class FakeModelDerm:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api"
 
+    def url_for(self, via: str) -> str:
+        """`url` for one of several processes: its requests are recorded as sent by `via`."""
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", via):
+            raise ValueError(
+                f"a process name for a URL path: letters, digits, - and _, not {via!r}"
+            )
+        return f"http://127.0.0.1:{self.port}/via/{via}/api"
+
     # ------------------------------------------------------------------------ life cycle
 
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/api", self._handle_status)
         app.router.add_post("/api", self._handle_diagnose)
+        app.router.add_get("/via/{via}/api", self._handle_status)
+        app.router.add_post("/via/{via}/api", self._handle_diagnose)
         return app
 
     async def start(self) -> None:
@@ -315,18 +330,32 @@ class FakeModelDerm:
         args2 = fields.get("args2")
         tags = [(m.group(1), m.group(2)) for m in _ARGS2_TAG.finditer(args2 or "")]
         behaviour = self._next_behaviour()
+        recorded = RecordedRequest(
+            files,
+            fields.get("args1"),
+            args2,
+            tags,
+            behaviour.kind,
+            via=request.match_info.get("via"),
+        )
         with self._lock:
-            self.requests.append(
-                RecordedRequest(files, fields.get("args1"), args2, tags, behaviour.kind)
-            )
+            self.requests.append(recorded)
         self._recorded.set()
         self._recorded = asyncio.Event()
+        try:
+            return await self._diagnose_answer(request, behaviour, tags, len(files))
+        finally:
+            recorded.answered_at = time.time()
+
+    async def _diagnose_answer(
+        self, request: web.Request, behaviour: Behaviour, tags: list[tuple[str, str]], count: int
+    ) -> web.StreamResponse:
         if self._held is not None:
             await self._held.wait()
         if behaviour.kind in ("normal", "json", "truncated"):
             if behaviour.delay_s:
                 await asyncio.sleep(behaviour.delay_s)
-            answer = self.answer(dict(tags), len(files), as_json=behaviour.kind == "json")
+            answer = self.answer(dict(tags), count, as_json=behaviour.kind == "json")
             if behaviour.kind == "truncated":
                 answer = answer[: answer.index("<disease>") + 40]
             content_type = "application/json" if behaviour.kind == "json" else "text/html"

@@ -9,6 +9,11 @@ and its error descriptions, so bot code meets the same failures it would meet in
 
 People are played by `tests.fakes.telegram_user.FakeUser`, which injects updates through the
 user-side methods of `FakeTelegram` (the ones under "what people do").
+
+Several bot processes on one token (a leader and a standby) can each be given their own URL,
+`base_url_for(via)` and `base_file_url_for(via)`: the same API under the path `/via/<via>`, so
+the fake can tell which process made a call (`process_calls`) and to which process it handed
+each update (`handouts`). The answers are the same as on the plain URL.
 """
 
 from __future__ import annotations
@@ -191,6 +196,35 @@ class ApiCall:
     status: int = 0  # 0 until answered: a long poll can be cancelled when its client leaves
     description: str | None = None
     result: Any = None  # the answer's "result" (when record_calls is on)
+    via: str | None = None  # the process's path prefix, when it used base_url_for(via)
+
+
+@dataclass(frozen=True)
+class ProcessCall:
+    """A request of a process that used its own URL (`base_url_for`): when it came
+    (time.monotonic()), from which process, what (a method, or "file" for a download), and
+    whom it was for (the chat, or the callback query answered), when it says; for a download,
+    the file's path."""
+
+    at: float
+    via: str
+    method: str
+    chat_id: int | None = None
+    callback_query_id: str | None = None
+    file_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Handout:
+    """An update given to a process in a getUpdates answer (a process may get one again:
+    Telegram keeps an update until a getUpdates with a higher offset confirms it)."""
+
+    at: float
+    via: str
+    update_id: int
+    kind: str
+    chat_id: int | None
+    callback_query_id: str | None
 
 
 @dataclass
@@ -297,6 +331,12 @@ class FakeTelegram:
         self.users: dict[int, JSON] = {}
         self.chats: dict[int, ChatState] = {}
         self.polls = 0  # getUpdates calls answered, so diagnostics can tell "the bot never polled"
+        # Requests and hand-outs of processes with their own URL (base_url_for), even when
+        # record_calls is off; `confirmed[update_id]` is (via, time) of the getUpdates whose
+        # offset confirmed it: from then on Telegram counts it delivered.
+        self.process_calls: list[ProcessCall] = []
+        self.handouts: list[Handout] = []
+        self.confirmed: dict[int, tuple[str, float]] = {}
         self._answered = asyncio.Event()  # set (and replaced) whenever a call is answered
         # Set (and replaced) whenever an update is queued or confirmed, or a long poll waits.
         self._updates_moved = asyncio.Event()
@@ -357,6 +397,8 @@ class FakeTelegram:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        app.router.add_route("*", "/via/{via}/bot{token}/{method}", self._handle_method)
+        app.router.add_get("/via/{via}/file/bot{token}/{path:.+}", self._handle_file)
         # handler_cancellation: a long poll whose client went away must not outlive it.
         self._runner = web.AppRunner(
             app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
@@ -398,6 +440,17 @@ class FakeTelegram:
     @property
     def base_file_url(self) -> str:
         return f"{self.url}/file/bot"
+
+    def base_url_for(self, via: str) -> str:
+        """`base_url` for one of several processes: its calls are recorded as made by `via`."""
+        return f"{self.url}/via/{_checked_via(via)}/bot"
+
+    def base_file_url_for(self, via: str) -> str:
+        return f"{self.url}/via/{_checked_via(via)}/file/bot"
+
+    def calls_by(self, via: str, *, since: float = float("-inf")) -> list[ProcessCall]:
+        """What process `via` requested from time.monotonic() `since` on."""
+        return [c for c in self.process_calls if c.via == via and c.at >= since]
 
     # ------------------------------------------------------------------ test-side controls
 
@@ -643,7 +696,8 @@ class FakeTelegram:
 
     async def _handle_method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        call = ApiCall(method, {}, [])
+        via = request.match_info.get("via")
+        call = ApiCall(method, {}, [], via=via)
         try:
             self._check_token(request.match_info["token"])
             handler = self._methods.get(method.lower())
@@ -655,6 +709,8 @@ class FakeTelegram:
             self.method_counts[method] += 1
             if self.record_calls:
                 self.calls.append(call)
+            if via is not None:
+                self._note_process_call(via, method, params)
             failures = self._failures.get(method.lower())
             if failures:
                 failure = failures.popleft()
@@ -662,6 +718,8 @@ class FakeTelegram:
             if self.response_delay and method.lower() != "getupdates":
                 await asyncio.sleep(self.response_delay)
             result = await handler(params)
+            if via is not None and method.lower() == "getupdates":
+                self._note_handouts(via, result)
             call.status = 200
             if self.record_calls:
                 call.result = result
@@ -680,6 +738,12 @@ class FakeTelegram:
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         try:
             self._check_token(request.match_info["token"])
+            via = request.match_info.get("via")
+            if via is not None:
+                path = request.match_info["path"]
+                self.process_calls.append(
+                    ProcessCall(time.monotonic(), via, "file", file_path=path)
+                )
         except ApiError as error:
             body = {"ok": False, "error_code": error.status, "description": error.description}
             return web.json_response(body, status=error.status)
@@ -710,6 +774,39 @@ class FakeTelegram:
                 else:
                     values[name] = value if isinstance(value, str) else value.decode()
         return Params(values, files)
+
+    # ------------------------------------------------------------------ processes
+
+    def _note_process_call(self, via: str, method: str, params: Params) -> None:
+        chat_id: int | None = None
+        with contextlib.suppress(ApiError):
+            chat_id = params.get_int("chat_id")
+        query = params.get_str("callback_query_id")
+        now = time.monotonic()
+        self.process_calls.append(ProcessCall(now, via, method, chat_id, query))
+        if method.lower() == "getupdates":
+            # The offset confirms updates as the request comes, before a long poll waits.
+            with contextlib.suppress(ApiError):
+                self._note_confirmed(params.get_int("offset"), via, now)
+
+    def _note_confirmed(self, offset: int | None, via: str, now: float) -> None:
+        if offset is None or offset <= 0:
+            return
+        for handout in self.handouts:
+            if handout.update_id < offset and handout.update_id not in self.confirmed:
+                self.confirmed[handout.update_id] = (via, now)
+
+    def _note_handouts(self, via: str, updates: list[JSON]) -> None:
+        now = time.monotonic()
+        for update in updates:
+            kind = next(k for k in update if k != "update_id")
+            payload = update[kind]
+            query = payload.get("id") if kind == "callback_query" else None
+            message = payload.get("message") if kind == "callback_query" else payload
+            chat = (message or {}).get("chat") or {}
+            self.handouts.append(
+                Handout(now, via, update["update_id"], kind, chat.get("id"), query)
+            )
 
     # ------------------------------------------------------------------ helpers
 
@@ -1310,6 +1407,12 @@ class FakeTelegram:
             raise _bad("chat member status can't be changed in private chats")
         chat.members[self.bot_user["id"]] = "left"
         return True
+
+
+def _checked_via(via: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", via):
+        raise ValueError(f"a process name for a URL path: letters, digits, - and _, not {via!r}")
+    return via
 
 
 def _chat_member(user: JSON, status: str) -> JSON:

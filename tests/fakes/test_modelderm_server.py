@@ -3,6 +3,7 @@ real server, or every test built on it proves nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -138,3 +139,29 @@ def test_runs_as_a_program_for_benchmarks() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_a_process_url_names_the_sender_and_the_answer_is_timed(
+    modelderm_server: FakeModelDerm, http_client: httpx.AsyncClient
+) -> None:
+    files = [("file", ("a.jpg", b"\xff\xd8\xff1", "image/jpeg"))]
+    status = await http_client.get(modelderm_server.url_for("a") + "?KEY")
+    assert status.text == (await http_client.get(modelderm_server.url + "?KEY")).text
+    modelderm_server.hold()
+    sending = asyncio.create_task(
+        http_client.post(
+            modelderm_server.url_for("a"), data={"args1": "test", "args2": ARGS2}, files=files
+        )
+    )
+    (held,) = await modelderm_server.received(1)
+    assert held.via == "a" and held.answered_at is None  # in flight
+    modelderm_server.release()
+    answer = await sending
+    assert answer.status_code == 200 and answer.text.startswith("<error>0</error>")
+    assert held.answered_at is not None and held.answered_at >= held.received_at
+    plain = await http_client.post(
+        modelderm_server.url, data={"args1": "test", "args2": ARGS2}, files=files
+    )
+    assert plain.text == answer.text and modelderm_server.requests[1].via is None
+    with pytest.raises(ValueError, match="process name"):
+        modelderm_server.url_for("a?b")

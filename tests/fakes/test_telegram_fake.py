@@ -42,7 +42,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakes.plugin import application_builder, bot_for, running_application
+from tests.fakes.plugin import application_builder, bot_for, loopback_request, running_application
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeGroup, FakeUser
 
@@ -790,3 +790,56 @@ async def test_album_arrives_in_quick_succession_possibly_split(bot: Bot, alice:
     assert update.message and update.message.reply_to_message
     assert update.message.reply_to_message.text == "Send your photos"
     assert reply.reply_to_message_id == question.message_id
+
+
+# ---------------------------------------------------------------- several processes
+
+
+def bot_via(fake: FakeTelegram, via: str) -> Bot:
+    """A real Bot that talks to the fake through process `via`'s own URLs."""
+    return Bot(
+        fake.token,
+        base_url=fake.base_url_for(via),
+        base_file_url=fake.base_file_url_for(via),
+        request=loopback_request(8),
+        get_updates_request=loopback_request(1),
+    )
+
+
+async def test_each_process_url_names_its_calls_and_the_updates_it_was_handed(
+    fake: FakeTelegram, bot: Bot, alice: FakeUser
+) -> None:
+    await alice.send("hello")
+    await alice.send_photo(jpeg(600, 450))
+    await bot.get_me()  # the plain URL: no process named
+    async with bot_via(fake, "a") as first, bot_via(fake, "b") as second:
+        handed = await first.get_updates(timeout=0)
+        await first.send_message(alice.chat_id, "hi")
+        # Not confirmed by the first process: Telegram hands them to the next poller again.
+        again = await second.get_updates(timeout=0)
+        assert [u.update_id for u in again] == [u.update_id for u in handed]
+        assert await second.get_updates(offset=again[-1].update_id + 1, timeout=0) == ()
+        assert again[1].message is not None
+        photo = await second.get_file(again[1].message.photo[-1].file_id)
+        downloaded = bytes(await photo.download_as_bytearray())
+
+    a_calls = fake.calls_by("a")
+    assert [c.method for c in a_calls] == ["getMe", "getUpdates", "sendMessage"]
+    assert a_calls[-1].chat_id == alice.chat_id
+    b_calls = fake.calls_by("b")
+    assert [c.method for c in b_calls] == ["getMe", "getUpdates", "getUpdates", "getFile", "file"]
+    stored = fake.files.by_path(b_calls[-1].file_path or "")
+    assert stored is not None and stored.data == downloaded
+    assert {c.via for c in fake.process_calls} == {"a", "b"}
+    assert fake.calls_to("getMe")[0].via is None and fake.calls_to("sendMessage")[0].via == "a"
+    ids = [u.update_id for u in handed]
+    assert [(h.via, h.update_id, h.kind, h.chat_id) for h in fake.handouts] == [
+        (via, update_id, "message", alice.chat_id) for via in ("a", "b") for update_id in ids
+    ]
+    # Confirmed by the offset of the second process's poll, from then on counted delivered.
+    assert {update_id: via for update_id, (via, _) in fake.confirmed.items()} == dict.fromkeys(
+        ids, "b"
+    )
+    assert fake.calls_by("a", since=b_calls[1].at) == []
+    with pytest.raises(ValueError, match="process name"):
+        fake.base_url_for("a/../b")
