@@ -2,6 +2,12 @@
 
     PYTHONPATH=. python tests/perf/bench_faults.py [--people 60] [--latency 0.5] [--think 0.5]
 
+    PYTHONPATH=. python tests/perf/bench_faults.py --processes 2 --database postgresql
+
+With --processes 2 (PostgreSQL only) the run is the takeover scenario of tests/perf/takeover.py:
+a leader and a standby, the leader killed, later the new leader frozen past its lease. Without
+it (the default, described here), one process on SQLite:
+
 People take whole cases (as in bench_load.py) while, one after another:
   (a) once 20% have pressed Send, the API answers 502 (the real proxy page) for --outage
       seconds, then recovers;
@@ -42,6 +48,7 @@ from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
 from tests.ops.process import BotProcess, free_port
+from tests.perf import takeover
 from tests.perf.people import LATE, Person, bot_env, live, wait_healthy
 
 
@@ -194,6 +201,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--processes", type=int, choices=(1, 2), default=1, help="2: a leader and a standby"
+    )
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--postgres-url",
+        help="a PostgreSQL server to use (postgresql+asyncpg://...); by default one is started",
+    )
+    parser.add_argument(
+        "--lease", type=float, help="LEADER_LEASE_S (two processes; default: the bot's)"
+    )
+    parser.add_argument(
+        "--overstay", type=float, default=6.0, help="s a frozen leader stays stopped past its lease"
+    )
+    parser.add_argument(
+        "--spread", type=float, default=120.0, help="s over which people arrive (two processes)"
+    )
     parser.add_argument("--people", type=int, default=60)
     parser.add_argument("--latency", type=float, default=0.5, help="fake API answer time, s")
     parser.add_argument("--think", type=float, default=0.5, help="mean seconds per step")
@@ -202,7 +226,13 @@ def main() -> None:
     parser.add_argument("--lock", type=float, default=3.0, help="s the database is locked")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--bot-log", help="keep the bot's own log (both runs) in this file")
-    result = asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    if args.processes == 2:
+        print(json.dumps(asyncio.run(takeover.run(args))), flush=True)
+        return
+    if args.database != "sqlite":
+        parser.error("one process runs on SQLite here; --processes 2 for PostgreSQL")
+    result = asyncio.run(run(args))
     result["ok"] = result["lost"] == 0 and result["duplicates"] == 0
     print(json.dumps(result), flush=True)
 

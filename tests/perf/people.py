@@ -56,6 +56,9 @@ class Person:
     # What the person was looking at each time they gave up waiting (for the report).
     stuck_on: list[str] = field(default_factory=list)
     acted: set[tuple[int, int]] = field(default_factory=set)
+    # The photos this person sends (two made for everyone when empty); distinct photos let a
+    # benchmark tell whose case an API request was for.
+    photos: tuple[bytes, ...] = ()
 
     def results(self) -> list[ChatMessage]:
         """Distinct messages that show, or ever showed, a result text (a prompt result is the
@@ -83,8 +86,8 @@ async def act(person: Person, message: ChatMessage) -> None:
     elif keep := next((label for label in buttons if label.startswith("Keep photo")), None):
         await user.press(keep, message=message)
     elif "📷" in body and "send 1 to 5 photos" in body:
-        await user.send_photo(photo(1))
-        await user.send_photo(photo(2))
+        for data in person.photos or (photo(1), photo(2)):
+            await user.send_photo(data)
     elif "✅ Done" in buttons:
         await user.press("✅ Done", message=message)
     elif "year of birth" in body:

@@ -1,0 +1,162 @@
+"""Who did what around a fault, read from what the fakes recorded (for bench_takeover.py).
+
+Each bot process talks to the fakes through its own URL (`FakeTelegram.base_url_for(via)`,
+`FakeModelDerm.url_for(via)`), so every Bot API call, download, hand-out of updates and API
+request names its process. Each person sends photos of their own, so the files of an API
+request name the case it was for: a case whose request came twice was sent to the API twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from tests.fakes.modelderm_server import RecordedRequest
+from tests.fakes.telegram_server import Handout, ProcessCall
+from tests.images import jpeg_bytes, make_skin_photo
+
+# Methods that take or confirm updates, and set the bot up: not a reaction to an update.
+_NOT_AN_ANSWER = frozenset({"getupdates", "getme", "setmycommands", "deletewebhook", "file"})
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault that hit process `via` at `at` (time.monotonic()) and `wall` (time.time())."""
+
+    via: str
+    at: float
+    wall: float
+
+
+def person_photos(bases: Sequence[Image.Image], number: int) -> tuple[bytes, ...]:
+    """Photos only person `number` sends: the base photos with a mark of their own (a small
+    square whose colour and place encode the number), so that the bot's prepared uploads of
+    two people never coincide."""
+    photos = []
+    for index, base in enumerate(bases):
+        image = base.copy()
+        code = number * len(bases) + index
+        colour = (40 + code % 200, 40 + (code // 200) % 200, 90)
+        # Near the top middle: the bot crops a photo to its central square.
+        left = image.width // 2 - 100 + (code % 17) * 12
+        ImageDraw.Draw(image).rectangle((left, 20, left + 60, 80), fill=colour)
+        photos.append(jpeg_bytes(image))
+    return tuple(photos)
+
+
+def base_photos(count: int = 2) -> list[Image.Image]:
+    return [make_skin_photo(1280, 960, seed=seed) for seed in range(1, count + 1)]
+
+
+def case_key(request: RecordedRequest) -> tuple[str, ...]:
+    """What identifies the case a request was for: the digests of its files."""
+    return tuple(hashlib.sha256(f.data).hexdigest()[:16] for f in request.files)
+
+
+def in_flight(requests: Iterable[RecordedRequest], fault: Fault) -> list[RecordedRequest]:
+    """The API requests of the faulted process received before the fault and not answered
+    by then."""
+    return [
+        r
+        for r in requests
+        if r.via == fault.via
+        and r.received_at <= fault.wall
+        and (r.answered_at is None or r.answered_at > fault.wall)
+    ]
+
+
+def repeated_calls(requests: Sequence[RecordedRequest], faults: Sequence[Fault]) -> dict[str, Any]:
+    """Cases whose API request came more than once, and whether a request in flight at a fault
+    explains each (a process that died or froze with its request unanswered: the case is sent
+    again by the one that takes it over). An unexplained repeat says how long before the
+    nearest fault its first request had been answered."""
+    counts = Counter(case_key(r) for r in requests)
+    flying = {case_key(r) for fault in faults for r in in_flight(requests, fault)}
+    repeated = [key for key, n in counts.items() if n > 1]
+    unexplained = []
+    for key in repeated:
+        if key in flying:
+            continue
+        first = min((r for r in requests if case_key(r) == key), key=lambda r: r.received_at)
+        answered = first.answered_at or first.received_at
+        gaps = [round(f.wall - answered, 2) for f in faults]
+        unexplained.append({"case": key[0], "answered_s_before_fault": min(gaps, key=abs)})
+    return {
+        "api_calls": len(requests),
+        "cases_called": len(counts),
+        "cases_called_more_than_once": len(repeated),
+        "extra_calls": sum(n - 1 for n in counts.values()),
+        "calls_in_flight_at_faults": sum(len(in_flight(requests, f)) for f in faults),
+        "repeats_explained_by_in_flight": not unexplained,
+        "unexplained_repeats": unexplained,
+    }
+
+
+def _answers(call: ProcessCall, handout: Handout) -> bool:
+    if call.method.lower() in _NOT_AN_ANSWER or call.at < handout.at:
+        return False
+    if handout.callback_query_id is not None and call.callback_query_id is not None:
+        return call.callback_query_id == handout.callback_query_id
+    return handout.chat_id is not None and call.chat_id == handout.chat_id
+
+
+def first_served(
+    calls: Sequence[ProcessCall], handouts: Sequence[Handout], via: str, since: float
+) -> float | None:
+    """When process `via` first answered an update it was handed at or after `since` (a call
+    to that update's chat, or the answer to its button press); None if it never did."""
+    mine = [h for h in handouts if h.via == via and h.at >= since]
+    for call in calls:
+        if call.via == via and call.at >= since and any(_answers(call, h) for h in mine):
+            return call.at
+    return None
+
+
+def updates_left_behind(
+    calls: Sequence[ProcessCall],
+    handouts: Sequence[Handout],
+    confirmed: dict[int, tuple[str, float]],
+    fault: Fault,
+) -> dict[str, Any]:
+    """The updates the faulted process was handed and never answered: `redelivered` if
+    Telegram handed them again to another process (not yet confirmed at the fault), `lost` if
+    they were confirmed (Telegram counts them delivered) and no one else got them; for the
+    lost ones, how many seconds before the fault they had been handed out (negative: to a
+    frozen process's waiting long poll, after the freeze)."""
+    # A frozen process's long poll can still be answered: those hand-outs count as well.
+    given: dict[int, Handout] = {}
+    for handout in handouts:
+        if handout.via == fault.via:
+            given.setdefault(handout.update_id, handout)
+    mine = [c for c in calls if c.via == fault.via]
+    unanswered = [h for h in given.values() if not any(_answers(c, h) for c in mine)]
+    elsewhere = {h.update_id for h in handouts if h.via != fault.via}
+    redelivered = [h for h in unanswered if h.update_id in elsewhere]
+    lost = [h for h in unanswered if h.update_id not in elsewhere and h.update_id in confirmed]
+    return {
+        "updates_unanswered": len(unanswered),
+        "updates_redelivered": len(redelivered),
+        "updates_lost": len(lost),
+        "updates_lost_kinds": sorted(Counter(h.kind for h in lost).items()),
+        "updates_lost_handed_out_s_before_fault": sorted(round(fault.at - h.at, 2) for h in lost),
+    }
+
+
+def photos_fetched_again(calls: Sequence[ProcessCall], fault: Fault, successor: str) -> int:
+    """Files the faulted process had downloaded that its successor downloaded again after
+    the fault (photos held only in the faulted process's memory)."""
+    before = {c.file_path for c in calls if c.via == fault.via and c.method == "file"}
+    after = {
+        c.file_path for c in calls if c.via == successor and c.method == "file" and c.at >= fault.at
+    }
+    return len(before & after)
+
+
+def calls_after(calls: Sequence[ProcessCall], via: str, since: float) -> list[str]:
+    """The methods process `via` called from `since` on (a frozen leader continued: none)."""
+    return [c.method for c in calls if c.via == via and c.at >= since]
