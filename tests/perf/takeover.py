@@ -30,8 +30,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import random
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -87,6 +89,7 @@ class Slot:
     workdir: Path
     health_port: int
     env_for: Callable[[str, int], dict[str, str]]
+    logs: str | None = None  # the prefix of each incarnation's log file (default: in workdir)
     incarnation: int = 0
     bot: BotProcess | None = None
     role: str | None = None  # as /healthz last said (None: no answer)
@@ -99,9 +102,9 @@ class Slot:
     async def start(self) -> None:
         self.incarnation += 1
         self.role = None
-        self.bot = BotProcess(
-            self.workdir, self.env_for(self.via, self.health_port), self.workdir / f"{self.via}.log"
-        )
+        name = f"{self.via}.log"
+        log = Path(f"{self.logs}.{name}") if self.logs else self.workdir / name
+        self.bot = BotProcess(self.workdir, self.env_for(self.via, self.health_port), log)
         await self.bot.start()
 
     @property
@@ -114,6 +117,13 @@ class Slot:
 
     def ended(self, how: str, status: int | None) -> None:
         self.exits.append({"process": self.via, "how": how, "exit_status": status})
+
+    async def stop(self, how: str, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:  # noqa: ASYNC109
+        """Send `sig`, wait for the exit and record it."""
+        assert self.bot is not None
+        status = await self.bot.stop(sig, timeout)
+        self.ended(how, status)
+        return status
 
 
 async def watch_role(
@@ -200,13 +210,15 @@ async def _run(args: argparse.Namespace, url: str, lease: float) -> dict[str, An
                     modelderm_backoff_base_s=0.2,
                     modelderm_backoff_max_s=0.5,
                     shutdown_grace_s=5,
+                    # What leadership says it does ("standing by", "lost the leadership").
+                    log_level="INFO",
                 )
 
             slots = []
             for name in ("a", "b"):
                 workdir = Path(tmp) / name
                 workdir.mkdir()
-                slots.append(Slot(name, workdir, free_port(), env_for))
+                slots.append(Slot(name, workdir, free_port(), env_for, args.bot_log))
             began = time.monotonic()
 
             def note(what: str) -> None:
@@ -220,9 +232,11 @@ async def _run(args: argparse.Namespace, url: str, lease: float) -> dict[str, An
                     args, lease, telegram, api, slots, bases, note, began, faults, marks, stats
                 ) | {"events": events}
             except BaseException:
+                print(json.dumps(events), file=sys.stderr)
                 for slot in slots:
                     if slot.bot is not None:
-                        print(f"--- {slot.via} log tail:\n{slot.bot.output()[-3000:]}", flush=True)
+                        tail = slot.bot.output()[-3000:]
+                        print(f"--- {slot.via} log tail:\n{tail}", file=sys.stderr, flush=True)
                 raise
             finally:
                 for watcher in watchers:
@@ -232,9 +246,9 @@ async def _run(args: argparse.Namespace, url: str, lease: float) -> dict[str, An
                         with contextlib.suppress(ProcessLookupError):
                             slot.process.send_signal(signal.SIGCONT)
                         with contextlib.suppress(TimeoutError):
-                            slot.ended("stopped at the end", await slot.bot.stop(timeout=30))  # type: ignore[union-attr]
+                            await slot.stop("stopped at the end")
                         if slot.alive():
-                            slot.ended("killed at the end", await slot.bot.stop(signal.SIGKILL))  # type: ignore[union-attr]
+                            await slot.stop("killed at the end", signal.SIGKILL)
 
 
 async def _scenario(
@@ -320,7 +334,7 @@ async def _scenario(
         await sent(0.35)
         old, new = leader()
         fault, record = hit("SIGKILL", old)
-        old.ended("SIGKILL", await old.bot.stop(signal.SIGKILL))  # type: ignore[union-attr]
+        await old.stop("SIGKILL", signal.SIGKILL)
         await takeover(old, new, fault, record)
         await old.start()
         await until(lambda: old.role == "standby", 90, f"{old.via} to stand by")
@@ -339,14 +353,12 @@ async def _scenario(
         old.process.send_signal(signal.SIGCONT)
         note(f"{frozen_via}: SIGCONT")
         try:
-            status: int | None = await asyncio.wait_for(old.process.wait(), 60)
+            status = await asyncio.wait_for(old.process.wait(), 60)
             how = "exited after SIGCONT"
+            old.ended(how, status)
         except TimeoutError:
-            status, how = (
-                await old.bot.stop(signal.SIGKILL),
-                "killed: still running 60 s after SIGCONT",
-            )  # type: ignore[union-attr]
-        old.ended(how, status)
+            how = "killed: still running 60 s after SIGCONT"
+            status = await old.stop(how, signal.SIGKILL)
         note(f"{frozen_via}: {how}, status {status}")
         record["exit_status_after_continue"] = status
         record["telegram_calls_after_continue"] = calls_after(
@@ -362,19 +374,24 @@ async def _scenario(
 
     plan = asyncio.create_task(fault_plan())
     spread = args.spread / max(1, len(crowd))
-    people = asyncio.gather(
-        *(arrive(p, n * spread * random.uniform(0.5, 1.5)) for n, p in enumerate(crowd))
-    )
-    people.add_done_callback(lambda _: finished.append(True))
-    done, _ = await asyncio.wait({plan, people}, return_when=asyncio.FIRST_EXCEPTION)
-    if plan in done and plan.exception() is not None:
+
+    async def everyone() -> None:
+        await asyncio.gather(
+            *(arrive(p, n * spread * random.uniform(0.5, 1.5)) for n, p in enumerate(crowd))
+        )
+        finished.append(True)
+
+    people = asyncio.create_task(everyone())
+    await asyncio.wait([plan, people], return_when=asyncio.FIRST_EXCEPTION)
+    if plan.done() and plan.exception() is not None:
         people.cancel()
-        raise plan.exception()  # type: ignore[misc]
+    await plan
     await people
     await plan
     note("last person done")
 
-    url = slots[0].bot.env["DATABASE_URL"]  # type: ignore[union-attr]
+    assert slots[0].bot is not None
+    url = slots[0].bot.env["DATABASE_URL"]
     # A result sent but not recorded as sent is sent again later: wait that out.
     for _ in range(120):
         if not await database_count(url, UNSETTLED):
@@ -384,7 +401,7 @@ async def _scenario(
     left = await database_count(url, UNSETTLED)
     given_up = await database_count(url, GIVEN_UP)
     for slot in sorted(slots, key=lambda s: s.role == "leader"):  # the standby first
-        slot.ended("SIGTERM at the end", await slot.bot.stop())  # type: ignore[union-attr]
+        await slot.stop("SIGTERM at the end")
     note("bots stopped")
     return _report(
         args, lease, telegram, api, crowd, faults, marks, stats, slots, began, left, given_up
