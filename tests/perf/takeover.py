@@ -113,7 +113,8 @@ class Slot:
         return self.bot.process
 
     def alive(self) -> bool:
-        return self.bot is not None and self.process.returncode is None
+        started = self.bot is not None and self.bot.process is not None
+        return started and self.process.returncode is None
 
     def ended(self, how: str, status: int | None) -> None:
         self.exits.append({"process": self.via, "how": how, "exit_status": status})
