@@ -218,6 +218,12 @@ def main() -> None:
     parser.add_argument(
         "--spread", type=float, default=120.0, help="s over which people arrive (two processes)"
     )
+    parser.add_argument(
+        "--aim",
+        type=float,
+        default=10.0,
+        help="s a fault waits at most for an API request in flight (two processes)",
+    )
     parser.add_argument("--people", type=int, default=60)
     parser.add_argument("--latency", type=float, default=0.5, help="fake API answer time, s")
     parser.add_argument("--think", type=float, default=0.5, help="mean seconds per step")

@@ -12,6 +12,7 @@ arrive over --spread seconds and take whole cases, while:
   (2) once 70% have (and --gap s after (1)), the leader is frozen with SIGSTOP for
       LEADER_LEASE_S + --overstay seconds, then continued with SIGCONT: it must exit with status
       75 and make no call to Telegram or the API from then on; it is then started again.
+Each fault waits (up to --aim s) for a moment when the leader has an API request in flight.
 
 Reported, as bench_faults.py reports (started, completed, lost, duplicates, ...), and per fault:
 takeover_s (from the fault to the other process saying "leader" and answering an update handed
@@ -331,9 +332,22 @@ async def _scenario(
         note(f"{old.via}: {kind}")
         return fault, record
 
+    async def aim(old: Slot) -> None:
+        # Hit while an API request is in flight when one comes soon: the successor then sends
+        # that case again, the one repeat the bar allows, and the run shows it is the only one.
+        with contextlib.suppress(TimeoutError):
+            await until(
+                lambda: bool(
+                    in_flight(api.requests, Fault(old.via, time.monotonic(), time.time()))
+                ),
+                args.aim,
+                "an API request in flight",
+            )
+
     async def fault_plan() -> None:
         await sent(0.35)
         old, new = leader()
+        await aim(old)
         fault, record = hit("SIGKILL", old)
         await old.stop("SIGKILL", signal.SIGKILL)
         await takeover(old, new, fault, record)
@@ -344,6 +358,7 @@ async def _scenario(
         await asyncio.sleep(args.gap)
         await sent(0.70)
         old, new = leader()
+        await aim(old)
         fault, record = hit(f"SIGSTOP for {lease + args.overstay:g} s", old)
         old.process.send_signal(signal.SIGSTOP)
         frozen_via = old.via
