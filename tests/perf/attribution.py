@@ -8,6 +8,7 @@ request name the case it was for: a case whose request came twice was sent to th
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -117,17 +118,15 @@ def first_served(
     return None
 
 
-def updates_left_behind(
+def left_behind(
     calls: Sequence[ProcessCall],
     handouts: Sequence[Handout],
     confirmed: dict[int, tuple[str, float]],
     fault: Fault,
-) -> dict[str, Any]:
-    """The updates the faulted process was handed and never answered: `redelivered` if
-    Telegram handed them again to another process (not yet confirmed at the fault), `lost` if
-    they were confirmed (Telegram counts them delivered) and no one else got them; for the
-    lost ones, how many seconds before the fault they had been handed out (negative: to a
-    frozen process's waiting long poll, after the freeze)."""
+) -> tuple[list[Handout], list[Handout], list[Handout]]:
+    """The updates the faulted process was handed and never answered; of those, the ones
+    Telegram handed again to another process (not yet confirmed), and the lost ones: confirmed
+    (Telegram counts them delivered) and never handed to anyone else."""
     # A frozen process's long poll can still be answered: those hand-outs count as well.
     given: dict[int, Handout] = {}
     for handout in handouts:
@@ -138,6 +137,18 @@ def updates_left_behind(
     elsewhere = {h.update_id for h in handouts if h.via != fault.via}
     redelivered = [h for h in unanswered if h.update_id in elsewhere]
     lost = [h for h in unanswered if h.update_id not in elsewhere and h.update_id in confirmed]
+    return unanswered, redelivered, lost
+
+
+def updates_left_behind(
+    calls: Sequence[ProcessCall],
+    handouts: Sequence[Handout],
+    confirmed: dict[int, tuple[str, float]],
+    fault: Fault,
+) -> dict[str, Any]:
+    """`left_behind` in numbers; for the lost updates, how many seconds before the fault they
+    had been handed out (negative: to a frozen process's waiting long poll, after the freeze)."""
+    unanswered, redelivered, lost = left_behind(calls, handouts, confirmed, fault)
     return {
         "updates_unanswered": len(unanswered),
         "updates_redelivered": len(redelivered),
@@ -160,3 +171,28 @@ def photos_fetched_again(calls: Sequence[ProcessCall], fault: Fault, successor: 
 def calls_after(calls: Sequence[ProcessCall], via: str, since: float) -> list[str]:
     """The methods process `via` called from `since` on (a frozen leader continued: none)."""
     return [c.method for c in calls if c.via == via and c.at >= since]
+
+
+def answer_delays(calls: Sequence[ProcessCall], handouts: Sequence[Handout]) -> list[float]:
+    """For every update answered by the process it was handed to: seconds from the hand-out
+    to its first answer. Telegram counts an update delivered as soon as the next poll asks for
+    later ones (PTB asks at once), so this is how long a fetched update could be lost."""
+    answers: dict[tuple[str, str, object], list[float]] = {}
+    for call in calls:
+        if call.method.lower() in _NOT_AN_ANSWER:
+            continue
+        if call.callback_query_id is not None:
+            answers.setdefault((call.via, "query", call.callback_query_id), []).append(call.at)
+        if call.chat_id is not None:
+            answers.setdefault((call.via, "chat", call.chat_id), []).append(call.at)
+    delays = []
+    for handout in handouts:
+        if handout.callback_query_id is not None:
+            key: tuple[str, str, object] = (handout.via, "query", handout.callback_query_id)
+        else:
+            key = (handout.via, "chat", handout.chat_id)
+        times = answers.get(key, [])
+        after = bisect.bisect_left(times, handout.at)
+        if after < len(times):
+            delays.append(times[after] - handout.at)
+    return delays

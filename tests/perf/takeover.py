@@ -14,16 +14,18 @@ arrive over --spread seconds and take whole cases, while:
       75 and make no call to Telegram or the API from then on; it is then started again.
 Each fault waits (up to --aim s) for a moment when the leader has an API request in flight.
 
-Reported, as bench_faults.py reports (started, completed, lost, duplicates, ...), and per fault:
+Reported, as bench_faults.py reports (started, completed, lost, duplicates, ...), update_answer_s
+(from the hand-out of an update to its first answer: how long a fault can lose it), and per fault:
 takeover_s (from the fault to the other process saying "leader" and answering an update handed
 to it), role_s, api_calls_in_flight (requests of the faulted process unanswered at the fault),
 photos_fetched_again (photos the faulted process had downloaded that its successor downloaded
 again), updates_lost (updates Telegram had handed to the faulted process and counts delivered,
 that it never answered and no one else got) with how long before the fault they were handed
-out, updates_redelivered, and nudged (people who sent /new after that fault: how a person
-notices). Overall: cases whose API request came more than once, and whether requests in flight
-at the faults explain them. Bar ("ok"): every takeover_s <= 15, lost 0, duplicates 0, extra API
-calls <= calls in flight, the frozen process exited 75 and called nothing after SIGCONT.
+out, updates_redelivered, and nudged (people who sent /new between that fault and the next:
+how a person notices). Overall: cases whose API request came more than once, and whether
+requests in flight at the faults explain them. Bar ("ok"): every takeover_s <= 15, lost 0,
+duplicates 0, extra API calls <= calls in flight, the frozen process exited 75 and called nothing
+after SIGCONT.
 """
 
 from __future__ import annotations
@@ -53,10 +55,12 @@ from tests.fakes.telegram_user import FakeUser
 from tests.ops.process import BotProcess, free_port
 from tests.perf.attribution import (
     Fault,
+    answer_delays,
     base_photos,
     calls_after,
     first_served,
     in_flight,
+    left_behind,
     person_photos,
     photos_fetched_again,
     repeated_calls,
@@ -325,7 +329,7 @@ async def _scenario(
             "process": old.via,
             "t": round(fault.at - began, 1),
             "sent_so_far": sum(p.submitted_at is not None for p in crowd),
-            "nudges_before": sum(p.nudges for p in crowd),
+            "_nudges": [p.nudges for p in crowd],
             "api_calls_in_flight": len(in_flight(api.requests, fault)),
         }
         faults.append(record)
@@ -424,6 +428,15 @@ async def _scenario(
     )
 
 
+def _next_answer(telegram: FakeTelegram, chat_id: int | None, fault: Fault) -> float | None:
+    later = [
+        c.at
+        for c in telegram.process_calls
+        if c.chat_id == chat_id and c.at >= fault.at and c.method.lower() != "getupdates"
+    ]
+    return round(min(later) - fault.at, 2) if later else None
+
+
 def _report(
     args: argparse.Namespace,
     lease: float,
@@ -438,6 +451,7 @@ def _report(
     left: int,
     given_up: int,
 ) -> dict[str, Any]:
+    snapshots = [f.pop("_nudges") for f in faults] + [[p.nudges for p in crowd]]
     for index, (record, fault) in enumerate(zip(faults, marks, strict=True)):
         successor = record.get("successor", "")
         record |= updates_left_behind(
@@ -446,16 +460,37 @@ def _report(
         record["photos_fetched_again"] = photos_fetched_again(
             telegram.process_calls, fault, successor
         )
-        following = faults[index + 1]["nudges_before"] if index + 1 < len(faults) else None
-        record["nudged"] = (
-            following if following is not None else sum(p.nudges for p in crowd)
-        ) - record["nudges_before"]
+        # People who had to send /new between this fault and the next (or the end).
+        nudged = {
+            id(person)
+            for person, before, after in zip(
+                crowd, snapshots[index], snapshots[index + 1], strict=True
+            )
+            if after > before
+        }
+        record["nudged"] = len(nudged)
+        lost = left_behind(telegram.process_calls, telegram.handouts, telegram.confirmed, fault)[2]
+        by_chat = {p.user.chat_id: p for p in crowd}
+        record["updates_lost_detail"] = [
+            {
+                "person": by_chat[update.chat_id].user.user["first_name"]
+                if update.chat_id in by_chat
+                else None,
+                "kind": update.kind,
+                "nudged": update.chat_id in by_chat and id(by_chat[update.chat_id]) in nudged,
+                # When someone next wrote to that chat after the fault (the bot catching up
+                # by itself, or answering the person's next message).
+                "chat_answered_s_after_fault": _next_answer(telegram, update.chat_id, fault),
+            }
+            for update in lost
+        ]
     submitted = [p for p in crowd if p.submitted_at is not None]
     results = {id(p): p.results() for p in crowd}
     cards = {id(p): p.cards() for p in crowd}
     duplicate_texts = {id(p) for p in crowd if len(results[id(p)]) > 1}
     duplicate_cards = {id(p) for p in crowd if len(cards[id(p)]) > 1}
     repeats = repeated_calls(api.requests, marks)
+    delays = sorted(answer_delays(telegram.process_calls, telegram.handouts))
     conflicts = sum((c.description or "").startswith("Conflict") for c in telegram.errors)
     frozen = [f for f in faults if "exit_status_after_continue" in f]
     result: dict[str, Any] = {
@@ -477,6 +512,12 @@ def _report(
         "stuck_on": sorted({s for p in crowd for s in p.stuck_on})[:5],
         "unsettled_cases": left,
         "faults": faults,
+        # From an update's hand-out to its first answer: the window in which a fault loses it.
+        "update_answer_s": {
+            "p50": round(delays[len(delays) // 2], 3) if delays else None,
+            "p95": round(delays[int(len(delays) * 0.95)], 3) if delays else None,
+            "max": round(delays[-1], 3) if delays else None,
+        },
         **repeats,
         "conflicts_409": conflicts,
         "two_leaders_seen": stats["two_leaders_seen"],

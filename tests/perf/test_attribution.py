@@ -18,6 +18,7 @@ from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
 from tests.perf.attribution import (
     Fault,
+    answer_delays,
     base_photos,
     calls_after,
     first_served,
@@ -86,6 +87,10 @@ async def test_a_confirmed_update_the_dead_process_never_answered_is_lost(
     assert first_served(fake.process_calls, fake.handouts, "b1", killed.at) is not None
     assert photos_fetched_again(fake.process_calls, killed, "b1") == 1
     assert calls_after(fake.process_calls, "a1", killed.at) == []
+    # Alice's two updates answered by the first process, Bob's second by the successor; Bob's
+    # first never: it has no delay.
+    delays = answer_delays(fake.process_calls, fake.handouts)
+    assert len(delays) == 3 and all(0 <= d < 10 for d in delays)
 
 
 async def test_an_update_never_confirmed_goes_to_the_successor(fake: FakeTelegram) -> None:
