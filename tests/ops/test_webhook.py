@@ -15,8 +15,9 @@ from bot.app import build_application
 from bot.config import ConfigError, Settings
 from bot.conversation.common import BotApplication
 from bot.ops.checks import check_operation
+from bot.ops.lifecycle import serve
 from bot.ops.server import OpsServer
-from bot.ops.webhook import SERVER_KEY, serve_webhook
+from bot.ops.webhook import SERVER_KEY
 from tests.conversation.flows import complete_case
 from tests.fakes.plugin import World, until
 from tests.fakes.telegram_server import FakeTelegram
@@ -49,7 +50,7 @@ async def webhook_bot(
     application = build_application(settings)
     stop = asyncio.Event()
     with world.watching(application):
-        running = asyncio.create_task(serve_webhook(application, stop))
+        running = asyncio.create_task(serve(application, stop=stop))
         await until(
             lambda: running.done() or (SERVER_KEY in application.bot_data and application.running),
             "the webhook server to start",

@@ -1,0 +1,177 @@
+"""Two bot processes on one PostgreSQL database: one leads, the other stands by and takes over.
+
+Real processes (`python -m bot run`), as systemd runs them, against the fake Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes.modelderm_server import FakeModelDerm
+from tests.fakes.plugin import until
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_user import FakeUser
+from tests.ops.process import BotProcess, bot_environment, free_port
+from tests.postgres import fresh_postgres_database
+
+LEASE_S = 2.0
+# A process starts (imports, getMe, migrations) in a few seconds; a loaded machine is slower.
+STARTUP = 60.0
+WELCOME = "Hello!"
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+class Process:
+    """One `run` process and its /healthz."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], port: int) -> None:
+        self.bot = BotProcess(workdir, env)
+        self.port = port
+
+    async def health(self) -> dict[str, Any]:
+        async with httpx.AsyncClient() as http:
+            try:
+                answer = await http.get(f"http://127.0.0.1:{self.port}/healthz")
+            except httpx.HTTPError:
+                return {}
+        body: dict[str, Any] = answer.json()
+        body["http_status"] = answer.status_code
+        return body
+
+    async def until_role(self, role: str, timeout: float = STARTUP) -> dict[str, Any]:  # noqa: ASYNC109
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        # Until the role is `role` and healthy (a leader still migrating is "starting", a
+        # standby that has not tried the lease yet does not know the database).
+        while (body := await self.health()).get("role") != role or body["http_status"] != 200:
+            assert self.bot.process is not None
+            if self.bot.process.returncode is not None:
+                raise AssertionError(f"the bot exited:\n{self.bot.output()[-3000:]}")
+            if loop.time() > deadline:
+                raise AssertionError(f"waited {timeout} s for role {role}, got {body}")
+            await asyncio.sleep(0.05)
+        return body
+
+
+@pytest.fixture
+async def processes(
+    tmp_path: Path, postgres_url: str, fake_telegram: FakeTelegram
+) -> AsyncIterator[list[Process]]:
+    """Two processes (not started) on one new PostgreSQL database, each in its own folder."""
+    async with FakeModelDerm() as api:
+        made = []
+        for name in ("a", "b"):
+            port = free_port()
+            env = bot_environment(
+                telegram_bot_token=fake_telegram.token,
+                telegram_api_base_url=fake_telegram.base_url,
+                telegram_file_base_url=fake_telegram.base_file_url,
+                modelderm_api_urls=api.url,
+                database_url=postgres_url,
+                health_port=port,
+                leader_lease_s=LEASE_S,
+                shutdown_grace_s=1.0,
+                log_level="INFO",
+            )
+            (tmp_path / name).mkdir()
+            made.append(Process(tmp_path / name, env, port))
+        try:
+            yield made
+        finally:
+            for process in made:
+                if process.bot.process is not None and process.bot.process.returncode is None:
+                    process.bot.process.send_signal(signal.SIGCONT)
+                    await process.bot.stop(signal.SIGKILL)
+
+
+async def test_the_second_process_stands_by_then_takes_over_when_the_leader_stops(
+    processes: list[Process], fake_telegram: FakeTelegram
+) -> None:
+    first, second = processes
+    await first.bot.start()
+    # A new database: the first process migrates it and leads.
+    await first.until_role("leader")
+    await second.bot.start()
+    standby = await second.until_role("standby")
+    assert standby["http_status"] == 200 and standby["database"] == "ok"
+    await second.bot.logged("standing by: another bot process leads", 1)
+
+    alice = FakeUser(fake_telegram, "Alice")
+    await alice.send("/start")
+    await alice.wait_for(WELCOME, timeout=STARTUP)
+
+    assert await first.bot.stop() == 0
+    await second.until_role("leader", timeout=5 * LEASE_S)
+    bob = FakeUser(fake_telegram, "Bob")
+    await bob.send("/start")
+    await bob.wait_for(WELCOME, timeout=STARTUP)
+    assert await second.bot.stop() == 0
+
+    logs = first.bot.output() + second.bot.output()
+    # Never two pollers at once (Telegram answers the second with 409 Conflict).
+    assert "Conflict" not in logs
+    assert "Traceback" not in logs
+    assert [m.text.count(WELCOME) for m in alice.messages] == [1]
+
+
+async def test_a_frozen_leader_is_replaced_and_once_continued_acts_on_nothing(
+    processes: list[Process], fake_telegram: FakeTelegram
+) -> None:
+    first, second = processes
+    await first.bot.start()
+    await first.until_role("leader")
+    await second.bot.start()
+    await second.until_role("standby")
+
+    assert first.bot.process is not None
+    first.bot.process.send_signal(signal.SIGSTOP)
+    await second.until_role("leader", timeout=5 * LEASE_S)
+    alice = FakeUser(fake_telegram, "Alice")
+    await alice.send("/start")
+    await alice.wait_for(WELCOME, timeout=STARTUP)
+
+    first.bot.process.send_signal(signal.SIGCONT)
+    # It notices at once that its lease is over, says so and stops for its supervisor to
+    # restart it as a standby.
+    assert await asyncio.wait_for(first.bot.process.wait(), STARTUP) == 75
+    assert "lost the leadership" in first.bot.output()
+    # The new leader goes on serving.
+    bob = FakeUser(fake_telegram, "Bob")
+    await bob.send("/start")
+    await bob.wait_for(WELCOME, timeout=STARTUP)
+    assert [m.text.count(WELCOME) for m in alice.messages] == [1]
+    assert (await second.health())["role"] == "leader"
+
+
+async def test_a_leader_stopped_mid_start_gives_way_to_nobody_twice(
+    processes: list[Process],
+) -> None:
+    """Two processes started at once on a new database: one migrates and leads, the other
+    stands by (the migration is not run twice over)."""
+    first, second = processes
+    await asyncio.gather(first.bot.start(), second.bot.start())
+    roles = set()
+    for process in (first, second):
+        await until(
+            lambda p=process: (
+                p.bot.output().count("leads now") + p.bot.output().count("standing by") > 0
+            ),
+            "a role in the log",
+            timeout=STARTUP,
+        )
+    for process in (first, second):
+        body = await process.health()
+        roles.add(body.get("role"))
+    assert roles == {"leader", "standby"}
