@@ -86,10 +86,11 @@ class WebhookHandler(_Base):
             self.set_status(403)
             self.finish()
             return
-        if not self.leadership.leads():
-            # A standby (or a leader whose lease lapsed): Telegram, or the reverse proxy in
-            # front of both processes, tries again, and the leader gets the update.
-            self.refusal = f"this process is {self.leadership.role}"
+        if not self.leadership.leads() or not self.application_.running:
+            # A standby, a leader still starting or one whose lease lapsed: Telegram, or the
+            # reverse proxy in front of both processes, tries again, and the update is handled
+            # by whoever serves then (an update taken now could be lost if this start failed).
+            self.refusal = f"this process does not serve yet ({self.leadership.role})"
             self.set_status(503)
             self.finish()
             return
