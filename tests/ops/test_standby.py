@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.fakes.modelderm_server import FakeModelDerm
 from tests.fakes.plugin import until
@@ -175,3 +176,80 @@ async def test_a_leader_stopped_mid_start_gives_way_to_nobody_twice(
         body = await process.health()
         roles.add(body.get("role"))
     assert roles == {"leader", "standby"}
+
+
+class CuttableProxy:
+    """A TCP proxy on 127.0.0.1 to the PostgreSQL server, whose line can be cut: every open
+    connection dropped and new ones refused, as when the network to the database fails."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self._writers |= {writer, up_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def stop(self) -> None:
+        await self.cut()
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.transport.abort()
+
+
+async def test_a_leader_that_loses_its_database_stops_before_its_lease_runs_out(
+    tmp_path: Path, postgres_url: str, fake_telegram: FakeTelegram
+) -> None:
+    url = make_url(postgres_url)
+    assert url.host is not None and url.port is not None
+    proxy = CuttableProxy(url.host, url.port)
+    await proxy.start()
+    port = free_port()
+    env = bot_environment(
+        telegram_bot_token=fake_telegram.token,
+        telegram_api_base_url=fake_telegram.base_url,
+        telegram_file_base_url=fake_telegram.base_file_url,
+        modelderm_api_urls="http://127.0.0.1:9/",
+        database_url=url.set(host="127.0.0.1", port=proxy.port).render_as_string(False),
+        health_port=port,
+        leader_lease_s=LEASE_S,
+        log_level="INFO",
+    )
+    leader = Process(tmp_path, env, port)
+    await leader.bot.start()
+    try:
+        await leader.until_role("leader")
+        await leader.bot.logged("Application started", 1)
+        await proxy.cut()
+        # Its lease ran out at most LEASE_S after the cut (its last renewal came before it);
+        # it stops acting a renewal interval before that, and says so at its next try.
+        await leader.bot.logged(
+            "lost the leadership (the database could not renew its lease in time)",
+            1,
+            timeout=2 * LEASE_S,
+        )
+        assert leader.bot.process is not None
+        assert await asyncio.wait_for(leader.bot.process.wait(), STARTUP) == 75
+    finally:
+        await leader.bot.stop(signal.SIGKILL)
+        await proxy.stop()

@@ -44,7 +44,8 @@ async def test_a_leader_that_could_not_renew_stops_before_its_lease_ends_and_for
     assert time.monotonic() < renewed_at + LEASE_S
     with pytest.raises(NotLeading):
         leadership.check()
-    assert leadership.role is Role.LAPSED and lapsed == ["its lease ran out before it could renew it"]
+    assert leadership.role is Role.LAPSED
+    assert lapsed == ["its lease ran out before it could renew it"]
     # A renewal that comes late (the process was frozen) gives nothing back.
     assert leadership.renewed(time.monotonic()) is False
     assert not leadership.leads() and leadership.role is Role.LAPSED
