@@ -26,7 +26,7 @@ def handle(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level_number, secrets=secrets_of(settings))
     # Imported here so that `--help` and configuration errors stay fast and import nothing heavy.
     from bot.app import run_bot
-    from bot.cli.db import apply_migrations
+    from bot.cli.db import apply_migrations, database_errors
     from bot.db.one_process import AnotherProcessRuns, hold_sqlite_database
 
     try:
@@ -40,4 +40,5 @@ def handle(args: argparse.Namespace) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     # Migrated only once this process leads (at once on SQLite; on PostgreSQL, after standing
     # by while another process leads): never under a running leader.
-    return run_bot(settings, migrate=lambda: apply_migrations(settings))
+    with database_errors(settings):
+        return run_bot(settings, migrate=lambda: apply_migrations(settings))
