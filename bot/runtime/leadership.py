@@ -32,7 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from telegram.error import NetworkError
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
 from bot.db.claims import Claim
 from bot.db.database import Database
@@ -173,20 +173,9 @@ class LeaderRequest(MeasuredRequest):
         super().__init__(**kwargs)
         self.leadership = leadership
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
+    async def answer_instead(self, request_data: RequestData | None) -> tuple[int, bytes] | None:
         self.leadership.check()
-        return await super().do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
+        return None
 
 
 class LeaderUpdateProcessor(MeasuredUpdateProcessor):
@@ -221,25 +210,14 @@ class LeaderUpdatesRequest(LeaderRequest):
     empty answer is the truth for this process: no update will come to it any more.
     """
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
+    async def answer_instead(self, request_data: RequestData | None) -> tuple[int, bytes] | None:
         try:
             self.leadership.check()
         except NotLeading:
             wait = request_data.parameters.get("timeout", 0) if request_data else 0
             await asyncio.sleep(min(float(wait) if isinstance(wait, int | float) else 0, 1.0))
             return 200, _NO_UPDATES
-        return await super().do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
+        return None
 
 
 _NO_UPDATES = b'{"ok": true, "result": []}'

@@ -97,15 +97,20 @@ async def processes(
                     await process.bot.stop(signal.SIGKILL)
 
 
+async def lead_and_stand_by(first: Process, second: Process) -> dict[str, Any]:
+    """Start `first` (on a new database it migrates it) until it leads, then `second` until it
+    stands by; the standby's /healthz."""
+    await first.bot.start()
+    await first.until_role("leader")
+    await second.bot.start()
+    return await second.until_role("standby")
+
+
 async def test_the_second_process_stands_by_then_takes_over_when_the_leader_stops(
     processes: list[Process], fake_telegram: FakeTelegram
 ) -> None:
     first, second = processes
-    await first.bot.start()
-    # A new database: the first process migrates it and leads.
-    await first.until_role("leader")
-    await second.bot.start()
-    standby = await second.until_role("standby")
+    standby = await lead_and_stand_by(first, second)
     assert standby["http_status"] == 200 and standby["database"] == "ok"
     await second.bot.logged("standing by: another bot process leads", 1)
 
@@ -131,11 +136,7 @@ async def test_a_frozen_leader_is_replaced_and_once_continued_acts_on_nothing(
     processes: list[Process], fake_telegram: FakeTelegram
 ) -> None:
     first, second = processes
-    await first.bot.start()
-    await first.until_role("leader")
-    await second.bot.start()
-    await second.until_role("standby")
-
+    await lead_and_stand_by(first, second)
     assert first.bot.process is not None
     first.bot.process.send_signal(signal.SIGSTOP)
     await second.until_role("leader", timeout=5 * LEASE_S)
@@ -156,7 +157,7 @@ async def test_a_frozen_leader_is_replaced_and_once_continued_acts_on_nothing(
     assert (await second.health())["role"] == "leader"
 
 
-async def test_a_leader_stopped_mid_start_gives_way_to_nobody_twice(
+async def test_two_processes_started_at_once_on_a_new_database_one_leads_one_stands_by(
     processes: list[Process],
 ) -> None:
     """Two processes started at once on a new database: one migrates and leads, the other
