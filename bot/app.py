@@ -94,7 +94,7 @@ async def _post_init(application: BotApplication) -> None:
         settings, application.bot_data["metrics"], application.bot_data[LEADERSHIP_KEY]
     )
     application.bot_data[SERVICES_KEY] = services
-    parked = await services.database.run(_at_start, services.terms)
+    parked = await services.database.run(_at_start, services.terms, services.claim.holder)
     if parked:
         log.info("%d case(s) interrupted by the last stop will be retried", parked)
     await application.bot.set_my_commands(BOT_COMMANDS)
@@ -144,13 +144,13 @@ async def _post_init(application: BotApplication) -> None:
     await set_webhook(application)
 
 
-def _at_start(session: Session, shown: Terms) -> int:
-    """The storage side of a start: how many cases the last stop interrupted (parked for a
-    retry now)."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite serves one process (bot/db/one_process.py): a claim found now is a crashed
-        # process's, and its work is taken over at once rather than after the claim runs out.
-        release_all(session, None)
+def _at_start(session: Session, shown: Terms, holder: str) -> int:
+    """The storage side of the start of a leader (`holder`): how many cases the last leader's
+    stop interrupted (parked for a retry now)."""
+    # Only a leader works, so what another worker holds is a previous leader's, which is dead
+    # or refused everything since its lease lapsed: its work is taken over now, not after its
+    # claims run out (the lease "leader" is this process's own, and is kept).
+    release_all(session, holder, but=True)
     parked = requeue_interrupted(session)
     # Made at the first start and kept for good: the marks of fair use depend on it.
     fair_use.ensure_key(session)
