@@ -29,7 +29,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session
 from telegram.error import NetworkError
 from telegram.request import RequestData
@@ -236,6 +241,9 @@ class LeaseKeeper:
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._step_down = False
+        self._announced = False
+        self._engine: AsyncEngine
+        self._sessions: async_sessionmaker[AsyncSession]
         self._thread = threading.Thread(target=self._run, name="leader-lease", daemon=True)
 
     def start(self) -> None:
@@ -258,8 +266,7 @@ class LeaseKeeper:
 
     async def _keep(self) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        leadership = self.leadership
-        every = leadership.renew_every_s
+        every = self.leadership.renew_every_s
         engine = create_async_engine(
             self.database_url,
             pool_size=1,
@@ -269,44 +276,63 @@ class LeaseKeeper:
             # A renewal that cannot finish within its interval has failed: the next one is due.
             connect_args={"timeout": every, "command_timeout": every},
         )
-        sessions = async_sessionmaker(engine)
-        claim = Claim(leadership.holder, dt.timedelta(seconds=leadership.lease_s))
-        announced = False
+        self._engine, self._sessions = engine, async_sessionmaker(engine)
         try:
             while not self._stop.is_set():
                 sent_at = time.monotonic()
-                try:
-                    async with asyncio.timeout(every), sessions.begin() as session:
-                        got = await session.run_sync(lead, claim)
-                    leadership.database_ok = True
-                except Exception as error:  # any failure: no renewal this time, try again
-                    got = None
-                    leadership.database_ok = False
-                    if not leadership.lapsed:
-                        log.warning("leadership lease: the database did not answer (%r)", error)
-                    await engine.dispose()  # the next try starts on a fresh connection
-                if leadership.lapsed:
+                self._conclude(await self._try(), sent_at)
+                if self.leadership.lapsed:
                     break
-                if got:
-                    leadership.renewed(sent_at)
-                elif leadership.role is Role.LEADER:
-                    if got is False:
-                        leadership.lapse("another process took the lease")
-                    elif not leadership.leads():
-                        leadership.lapse("the database could not renew its lease in time")
-                elif not announced and got is False:
-                    announced = True
-                    log.info("standing by: another bot process leads")
-                if leadership.lapsed:
-                    break
-                pause = max(0.0, sent_at + every - time.monotonic())
                 with contextlib.suppress(TimeoutError):
+                    pause = max(0.0, sent_at + every - time.monotonic())
                     await asyncio.wait_for(self._stop.wait(), pause)
-            if self._step_down and leadership.role is Role.LEADER:
-                try:
-                    async with asyncio.timeout(every), sessions.begin() as session:
-                        await session.run_sync(step_down, leadership.holder)
-                except Exception as error:  # the lease runs out by itself instead
-                    log.warning("leadership lease not given back (%r)", error)
+            if self._step_down and self.leadership.role is Role.LEADER:
+                await self._give_back()
         finally:
             await engine.dispose()
+
+    async def _try(self) -> bool | None:
+        """One try at taking or renewing the lease: whether this process got it (None: the
+        database did not answer in time)."""
+        leadership, every = self.leadership, self.leadership.renew_every_s
+        claim = Claim(leadership.holder, dt.timedelta(seconds=leadership.lease_s))
+        try:
+            async with asyncio.timeout(every), self._sessions.begin() as session:
+                got = await session.run_sync(lead, claim)
+        except Exception as error:  # any failure: no renewal this time, the next try is due
+            if leadership.database_ok is not False and not leadership.lapsed:
+                log.warning("leadership lease: the database does not answer (%r)", error)
+            leadership.database_ok = False
+            # The next try starts on a fresh connection; closing this one may hang too.
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(every):
+                    await self._engine.dispose()
+            return None
+        if leadership.database_ok is False:
+            log.info("leadership lease: the database answers again")
+        leadership.database_ok = True
+        return got
+
+    def _conclude(self, got: bool | None, sent_at: float) -> None:
+        """What a try at `sent_at` means for this process."""
+        leadership = self.leadership
+        if leadership.lapsed:
+            return
+        if got:
+            leadership.renewed(sent_at)
+        elif leadership.role is Role.LEADER:
+            if got is False:
+                leadership.lapse("another process took the lease")
+            elif not leadership.leads():
+                leadership.lapse("the database could not renew its lease in time")
+        elif got is False and not self._announced:
+            self._announced = True
+            log.info("standing by: another bot process leads")
+
+    async def _give_back(self) -> None:
+        try:
+            async with asyncio.timeout(self.leadership.renew_every_s):
+                async with self._sessions.begin() as session:
+                    await session.run_sync(step_down, self.leadership.holder)
+        except Exception as error:  # the lease runs out by itself instead
+            log.warning("leadership lease not given back (%r)", error)
