@@ -197,7 +197,7 @@ async def _post_stop(application: BotApplication) -> None:
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     leadership: Leadership = application.bot_data[LEADERSHIP_KEY]
     # A process whose leadership lapsed may deliver nothing: what it had in hand is the next
-    # leader's, once the claims run out.
+    # leader's, who takes its claims over as it starts leading.
     if services is not None and not leadership.lapsed:
         await services.settle(services.settings.shutdown_grace_s)
 

@@ -71,6 +71,7 @@ async def serve(
                 await _first_of(led, stop)
             if not stop.is_set():
                 await asyncio.to_thread(migrate)
+            if not stop.is_set():
                 await _run_application(application, stop)
         except NotLeading:
             pass  # the leadership lapsed during the start: nothing more is done
