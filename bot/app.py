@@ -6,30 +6,33 @@ import asyncio
 import datetime as dt
 import gc
 import logging
+from collections.abc import Callable
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 from bot.config import Settings
-from bot.conversation.common import SERVICES_KEY, BotApplication, BotContext
+from bot.conversation.common import LEADERSHIP_KEY, SERVICES_KEY, BotApplication, BotContext
 from bot.conversation.intake import check_again_after_restart
 from bot.db import fair_use
 from bot.db.cases import requeue_interrupted
-from bot.db.claims import release_all
+from bot.db.claims import release_all, worker_id
 from bot.db.consent import publish_terms
 from bot.imaging.allocator import return_freed_memory
 from bot.ops.checks import check_operation
+from bot.ops.lifecycle import serve
 from bot.ops.startup import check_telegram, explained
-from bot.ops.webhook import run_webhook, start_http, stop_http
+from bot.ops.webhook import set_webhook, start_http, stop_http
 from bot.routing import BOT_COMMANDS, localised_commands, register_handlers
-from bot.runtime.metrics import (
-    MeasuredRateLimiter,
-    MeasuredRequest,
-    MeasuredUpdateProcessor,
-    Metrics,
+from bot.runtime.leadership import (
+    LeaderRequest,
+    Leadership,
+    LeaderUpdateProcessor,
+    LeaderUpdatesRequest,
 )
+from bot.runtime.metrics import MeasuredRateLimiter, Metrics
 from bot.services.container import Services
 from bot.services.retention import PURGE_FIRST_S, purge_expired
 from bot.terms import Terms
@@ -44,8 +47,10 @@ CLAIM_RENEWALS_PER_LEASE = 3
 REMINDERS_JOB = "follow-up-reminders"
 
 
-def build_application(settings: Settings) -> BotApplication:
+def build_application(settings: Settings, leadership: Leadership | None = None) -> BotApplication:
+    """The bot, not started; `leadership`: this process's (by default, the only process)."""
     metrics = Metrics()
+    leadership = leadership or Leadership.alone(worker_id())
     application: BotApplication = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -53,7 +58,7 @@ def build_application(settings: Settings) -> BotApplication:
         .base_file_url(settings.telegram_file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, disable_notification=False))
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(MeasuredUpdateProcessor(metrics))
+        .concurrent_updates(LeaderUpdateProcessor(leadership, metrics))
         # Telegram bans bots that flood it; the limiter queues instead of failing in a burst.
         .rate_limiter(MeasuredRateLimiter(max_retries=3))
         # httpx scans every pooled connection (a socket poll each) whenever a request starts or
@@ -62,10 +67,15 @@ def build_application(settings: Settings) -> BotApplication:
         # TELEGRAM_CONNECTIONS easily carry; a request that finds them all busy waits its turn
         # instead of failing after 1 s.
         .request(
-            MeasuredRequest(
-                connection_pool_size=TELEGRAM_CONNECTIONS, pool_timeout=TELEGRAM_POOL_WAIT_S
+            LeaderRequest(
+                leadership,
+                connection_pool_size=TELEGRAM_CONNECTIONS,
+                pool_timeout=TELEGRAM_POOL_WAIT_S,
             )
         )
+        # Every request passes the leadership's check, getUpdates included (PTB's default for
+        # it: one connection).
+        .get_updates_request(LeaderUpdatesRequest(leadership, connection_pool_size=1))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -73,15 +83,18 @@ def build_application(settings: Settings) -> BotApplication:
     )
     application.bot_data["settings"] = settings
     application.bot_data["metrics"] = metrics
+    application.bot_data[LEADERSHIP_KEY] = leadership
     register_handlers(application, triage_chat_id=settings.triage_chat_id)
     return application
 
 
 async def _post_init(application: BotApplication) -> None:
     settings: Settings = application.bot_data["settings"]
-    services = Services.open(settings, application.bot_data["metrics"])
+    services = Services.open(
+        settings, application.bot_data["metrics"], application.bot_data[LEADERSHIP_KEY]
+    )
     application.bot_data[SERVICES_KEY] = services
-    parked = await services.database.run(_at_start, services.terms)
+    parked = await services.database.run(_at_start, services.terms, services.claim.holder)
     if parked:
         log.info("%d case(s) interrupted by the last stop will be retried", parked)
     await application.bot.set_my_commands(BOT_COMMANDS)
@@ -126,16 +139,18 @@ async def _post_init(application: BotApplication) -> None:
             name="triage",
         )
     await check_again_after_restart(application)
+    # Already started by `serve` when it runs the bot (a standby answers /healthz too).
     await start_http(application)
+    await set_webhook(application)
 
 
-def _at_start(session: Session, shown: Terms) -> int:
-    """The storage side of a start: how many cases the last stop interrupted (parked for a
-    retry now)."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite serves one process (bot/db/one_process.py): a claim found now is a crashed
-        # process's, and its work is taken over at once rather than after the claim runs out.
-        release_all(session, None)
+def _at_start(session: Session, shown: Terms, holder: str) -> int:
+    """The storage side of the start of a leader (`holder`): how many cases the last leader's
+    stop interrupted (parked for a retry now)."""
+    # Only a leader works, so what another worker holds is a previous leader's, which is dead
+    # or refused everything since its lease lapsed: its work is taken over now, not after its
+    # claims run out (the lease "leader" is this process's own, and is kept).
+    release_all(session, holder, but=True)
     parked = requeue_interrupted(session)
     # Made at the first start and kept for good: the marks of fair use depend on it.
     fair_use.ensure_key(session)
@@ -180,7 +195,10 @@ async def _post_stop(application: BotApplication) -> None:
     # Telegram still works here (shutdown comes next): analyses in flight may finish and deliver;
     # what does not finish in time stays `submitted` and is retried after the restart.
     services: Services | None = application.bot_data.get(SERVICES_KEY)
-    if services is not None:
+    leadership: Leadership = application.bot_data[LEADERSHIP_KEY]
+    # A process whose leadership lapsed may deliver nothing: what it had in hand is the next
+    # leader's, who takes its claims over as it starts leading.
+    if services is not None and not leadership.lapsed:
         await services.settle(services.settings.shutdown_grace_s)
 
 
@@ -191,8 +209,10 @@ async def _post_shutdown(application: BotApplication) -> None:
         await services.close()
 
 
-def run_bot(settings: Settings) -> None:
-    """Poll Telegram, or serve the webhook, until stopped (Ctrl+C or SIGTERM).
+def run_bot(settings: Settings, migrate: Callable[[], None]) -> int:
+    """Poll Telegram, or serve the webhook, until stopped (Ctrl+C or SIGTERM); the exit status.
+    On PostgreSQL the process first stands by until it leads; `migrate` (blocking) brings the
+    schema up to date once it does.
 
     Raises StartupFailure (one sentence) when Telegram or the database cannot be used.
     """
@@ -200,14 +220,19 @@ def run_bot(settings: Settings) -> None:
     # Before any thread starts: memory of freed photos goes back to the system.
     return_freed_memory()
     asyncio.run(check_telegram(settings))
-    application = build_application(settings)
+    application = build_application(settings, leadership_of(settings))
     # Everything imported so far lives as long as the process: out of the garbage collector's
     # sight, its full collections pause the loop far less, and each pause delays every update
     # in flight (measured under tests/perf/bench_load.py; the pauses are in docs/benchmarks.md).
     gc.collect()
     gc.freeze()
     with explained(settings):
-        if settings.telegram_mode == "webhook":
-            run_webhook(application)
-        else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return asyncio.run(serve(application, migrate=migrate))
+
+
+def leadership_of(settings: Settings) -> Leadership:
+    """PostgreSQL: a lease to take, shared with any other process; SQLite: the only process
+    (bot/db/one_process.py), leading from the start."""
+    if make_url(settings.database_url).get_backend_name() == "postgresql":
+        return Leadership(worker_id(), settings.leader_lease_s)
+    return Leadership.alone(worker_id())

@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     # this long and renewed while it works (bot/db/claims.py): after a crash or a freeze, another
     # process takes the work over once the claim has run out.
     claim_lease_s: float = Field(default=30.0, ge=0.5, le=3600)
+    # PostgreSQL: the leading process (the one that takes Telegram's updates and runs the jobs)
+    # holds a lease this long and renews it every quarter of it; a standby takes over once it ran
+    # out, and a leader that could not renew stops acting before that (docs/deployment.md).
+    leader_lease_s: float = Field(default=8.0, ge=1.0, le=600)
     # Keyed hash for exports, so that research CSVs carry no Telegram ids.
     export_hash_key: SecretStr | None = None
 

@@ -33,6 +33,7 @@ from bot.conversation import (
 from bot.conversation.common import BotApplication, BotContext, chat_id_of, say
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.i18n.texts import text, text_in
+from bot.runtime.leadership import NotLeading
 from bot.views import clinic_buttons as triage_callbacks
 from bot.views.buttons import CaseButton, GlobalButton, Kind, decode, pattern
 
@@ -161,6 +162,11 @@ async def on_edit(update: Update, context: BotContext) -> None:
 
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure (secrets are redacted by the log formatter) and reassure the person."""
+    if isinstance(context.error, NotLeading):
+        # Its leadership lapsed while the update was in hand: the lapse was logged, and nothing
+        # can reach the person from here (the update is the next leader's to miss or handle).
+        log.warning("an update in hand was left: this process does not lead any more")
+        return
     log.error("error while handling an update", exc_info=context.error)
     chat = update.effective_chat if isinstance(update, Update) else None
     if chat is not None and chat.type == ChatType.PRIVATE:

@@ -9,11 +9,12 @@ settings (DATABASE_URL from the environment or .env). From the repository root t
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from bot.config import load_settings
 from bot.db.database import with_connection
-from bot.db.migrate import compared_on
+from bot.db.migrate import MIGRATION_LOCK, compared_on
 from bot.db.models import Base
 
 config = context.config
@@ -46,6 +47,10 @@ def run_migrations_offline() -> None:
 def _run(connection: Connection) -> None:
     _configure(connection=connection, include_object=compared_on(connection.dialect.name))
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Two processes starting at once on a new database migrate one after the other: the
+            # second waits here, then finds the schema at head (held until the commit).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
         if connection.dialect.name == "sqlite":
             # Foreign keys were not enforced while tables were rebuilt: prove nothing dangles.

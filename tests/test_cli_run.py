@@ -146,6 +146,26 @@ async def test_telegram_unreachable_exits_2_with_one_sentence(tmp_path: Path) ->
     assert "network" in sentence and "TELEGRAM_API_BASE_URL" in sentence
 
 
+async def test_a_postgresql_server_that_cannot_be_reached_exits_with_one_sentence(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    port = closed_port()
+    status, stderr = await run_cli_async(
+        "run",
+        cwd=tmp_path,
+        env={
+            "TELEGRAM_BOT_TOKEN": fake_telegram.token,
+            "TELEGRAM_API_BASE_URL": fake_telegram.base_url,
+            "TELEGRAM_FILE_BASE_URL": fake_telegram.base_file_url,
+            "DATABASE_URL": f"postgresql+asyncpg://bot:hunter2@127.0.0.1:{port}/bot",
+        },
+    )
+    sentence = one_sentence(stderr)
+    assert status != 0
+    assert "database could not be reached" in sentence
+    assert "hunter2" not in stderr
+
+
 def without_root_override() -> None:
     """In the child, before exec: root loses the power to write files it may not write (tests may
     run as root, where a read-only file is written regardless); nothing else changes."""

@@ -98,7 +98,8 @@ def _settings() -> Settings:
 
 
 @contextlib.contextmanager
-def _database_errors(settings: Settings) -> Iterator[None]:
+def database_errors(settings: Settings) -> Iterator[None]:
+    """A database that cannot be reached or used, said in one sentence (CommandError)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.ops.startup import cannot_write, refuses_writes
@@ -163,7 +164,7 @@ def handle_migrate(args: argparse.Namespace) -> int:
     from bot.db.migrate import current_revision
 
     settings = _settings()
-    with _database_errors(settings):
+    with database_errors(settings):
         before = current_revision(settings.database_url)
         apply_migrations(settings)
         after = current_revision(settings.database_url)
@@ -179,7 +180,7 @@ def handle_purge(args: argparse.Namespace) -> int:
 
     settings = _settings()
     days = args.days or settings.retention_days
-    with _database_errors(settings):
+    with database_errors(settings):
         _require_migrated(settings.database_url)
         count = _in_unit(
             settings,
@@ -203,7 +204,7 @@ def handle_export(args: argparse.Namespace) -> int:
     if not key:
         raise CommandError(KEY_HELP, EXIT_USAGE)
     output: Path | None = args.output
-    with _database_errors(settings):
+    with database_errors(settings):
         _require_migrated(settings.database_url)
         if output is None:
             rows = _export(settings, sys.stdout, key, operator_export_csv)
@@ -233,7 +234,7 @@ def handle_erase(args: argparse.Namespace) -> int:
     from bot.db.erasure import erase_user
 
     settings = _settings()
-    with _database_errors(settings):
+    with database_errors(settings):
         _require_migrated(settings.database_url)
         erasure = _in_unit(
             settings,
@@ -271,7 +272,7 @@ def _clear_clinic_copies(settings: Settings) -> None:
                 )
             return await _clear_with_bot(settings, database)
 
-    with _database_errors(settings):
+    with database_errors(settings):
         outcome = asyncio.run(run())
     if outcome is not None:
         print(outcome)
@@ -308,7 +309,7 @@ def apply_migrations(settings: Settings) -> None:
     """Bring the schema up to date (the run command calls this before starting the bot)."""
     from bot.db.migrate import MigrationsNotFound, upgrade_to_head
 
-    with _database_errors(settings):
+    with database_errors(settings):
         try:
             upgrade_to_head(settings.database_url)
         except MigrationsNotFound as exc:

@@ -1,4 +1,4 @@
-"""`run`: start the bot (applies pending database migrations first)."""
+"""`run`: start the bot (applies pending database migrations once it leads)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def handle(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level_number, secrets=secrets_of(settings))
     # Imported here so that `--help` and configuration errors stay fast and import nothing heavy.
     from bot.app import run_bot
-    from bot.cli.db import apply_migrations
+    from bot.cli.db import apply_migrations, database_errors
     from bot.db.one_process import AnotherProcessRuns, hold_sqlite_database
 
     try:
@@ -38,6 +38,7 @@ def handle(args: argparse.Namespace) -> int:
     if settings.log_level_number > logging.DEBUG:
         # Alembic narrates every migration step at INFO; `run` says only what went wrong.
         logging.getLogger("alembic").setLevel(logging.WARNING)
-    apply_migrations(settings)
-    run_bot(settings)
-    return 0
+    # Migrated only once this process leads (at once on SQLite; on PostgreSQL, after standing
+    # by while another process leads): never under a running leader.
+    with database_errors(settings):
+        return run_bot(settings, migrate=lambda: apply_migrations(settings))

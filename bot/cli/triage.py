@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli import EXIT_OK
 from bot.cli.db import (
-    _database_errors,
     _in_unit,
     _positive_int,
     _require_migrated,
     _settings,
     _writing_once,
+    database_errors,
 )
 
 # The database's modules are imported inside the commands, so that `--help` stays fast.
@@ -79,7 +79,7 @@ def handle_report(args: argparse.Namespace) -> int:
 
     settings = _settings()
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=args.days) if args.days else None
-    with _database_errors(settings):
+    with database_errors(settings):
         _require_migrated(settings.database_url)
         report = _in_unit(settings, triage_report, since=since)
         if args.csv is not None:

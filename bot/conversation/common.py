@@ -19,6 +19,8 @@ from bot.i18n.texts import text
 from bot.services.container import Services
 
 SERVICES_KEY = "services"
+# The process's Leadership (bot/runtime/leadership.py), set when the application is built.
+LEADERSHIP_KEY = "leadership"
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

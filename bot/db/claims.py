@@ -139,13 +139,16 @@ def held_by_other(row: Any, holder: str | None, now: dt.datetime) -> bool:
     return row.claimed_until is not None and row.claimed_until > now
 
 
-def release_all(session: Session, holder: str | None) -> int:
+def release_all(session: Session, holder: str, *, but: bool = False) -> int:
     """A worker that stops gives back everything it holds, so that the next process (a
     restart) takes the work over at once instead of after the claims run out; how many.
-    `holder` None: every worker's claims, for a process that knows it is alone (SQLite)."""
+
+    `but`: every claim except `holder`'s, for a process that has just come to lead: only the
+    leader works (bot/runtime/leadership.py), so any other claim is a previous leader's, who
+    acts on nothing any more (it died, or its lease lapsed before this one could be taken)."""
     released = 0
     for model in (Case, TriagePost, ClinicCopy, Lease, Reminder):
-        held = model.claimed_by.is_not(None) if holder is None else model.claimed_by == holder
+        held = model.claimed_by != holder if but else model.claimed_by == holder
         result = session.execute(
             update(model)
             # A sent reminder keeps the name of its sender and holds nothing.

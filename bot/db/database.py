@@ -223,6 +223,7 @@ class Database:
         self._sessions: sessionmaker[Session] | None = None
         self._async_engine: AsyncEngine | None = None
         self._async_sessions: async_sessionmaker[AsyncSession] | None = None
+        self._session_info: dict[str, Any] = {}
         if self.dialect == "sqlite":
             self._engine: Engine | None = sqlite_engine(url)
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
@@ -256,7 +257,11 @@ class Database:
         return cls.open(settings.database_url, lock_wait_s=settings.database_lock_wait_s)
 
     def configure_sessions(self, **options: Any) -> None:
-        """Options for every session made from now on (e.g. `info`, read by session events)."""
+        """Options for every session made from now on (e.g. `info`, read by session events;
+        the keys of `info` given here are added to those given before)."""
+        if "info" in options:
+            self._session_info.update(options["info"])
+            options["info"] = dict(self._session_info)
         if self._sessions is not None:
             self._sessions.configure(**options)
         if self._async_sessions is not None:

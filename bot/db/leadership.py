@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.claims import Claim, give_back, take_lease
+from bot.db.database import with_connection
+from bot.db.models import Lease
 
 LEADER = "leader"
 
@@ -37,3 +40,14 @@ def lead(session: Session, claim: Claim) -> bool:
 def step_down(session: Session, holder: str) -> None:
     """A leader that stops hands over at once, instead of after its lease has run out."""
     give_back(session, LEADER, holder)
+
+
+def leases_exist(database_url: str) -> bool:
+    """Whether the database has its table of leases yet (blocking; from async code, through
+    `asyncio.to_thread`): a new database, or one last used by a version without leadership,
+    does not."""
+
+    def has_table(connection: Connection) -> bool:
+        return inspect(connection).has_table(Lease.__tablename__)
+
+    return with_connection(database_url, has_table)

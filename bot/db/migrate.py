@@ -25,6 +25,9 @@ from bot.db.database import with_connection
 T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The PostgreSQL advisory lock a migration holds (any number that no other program on the
+# database uses for its own locks; these are the ASCII codes of "mdrmbot").
+MIGRATION_LOCK = 0x6D64726D626F74
 
 
 # Foreign keys that SQLite holds in a column's own REFERENCES clause (a column added to an

@@ -1,7 +1,8 @@
 """/healthz: is the database reachable, what was last seen of the API, how many cases wait.
 
 Nothing here calls the API: the servers' state is what the bot's own calls last showed
-(bot/runtime/apiwatch.py). HTTP 200 when the database answers, 503 when it does not.
+(bot/runtime/apiwatch.py). HTTP 200 when the database answers, 503 when it does not. "role" says
+whether this process leads or stands by (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.db.models import PENDING_STATUSES, Case
+from bot.runtime.leadership import Leadership, Role
 from bot.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -35,11 +37,21 @@ def _probe(session: Session) -> int:
     return pending_count(session)
 
 
-async def health_report(services: Services | None) -> tuple[int, dict[str, Any]]:
-    """The HTTP status and the JSON body of /healthz."""
+async def health_report(
+    services: Services | None, leadership: Leadership
+) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and the JSON body of /healthz: 200 for a leader whose database answers,
+    and for a standby whose last try at the lease reached the database."""
+    role = leadership.role
+    if role is Role.STANDBY:
+        reached = leadership.database_ok
+        database = {True: "ok", False: "unreachable", None: "unknown"}[reached]
+        return (200 if reached else 503), {"status": "standby", "role": role, "database": database}
+    if role is Role.LAPSED:
+        return 503, {"status": "stopping", "role": role, "reason": leadership.reason}
     if services is None:
-        return 503, {"status": "starting", "database": "unknown"}
-    body: dict[str, Any] = {"status": "ok", "database": "ok", "pending_cases": None}
+        return 503, {"status": "starting", "role": role, "database": "unknown"}
+    body: dict[str, Any] = {"status": "ok", "role": role, "database": "ok", "pending_cases": None}
     try:
         async with asyncio.timeout(DB_PROBE_TIMEOUT_S):
             body["pending_cases"] = await services.database.run(_probe)

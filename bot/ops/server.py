@@ -23,8 +23,9 @@ from tornado.netutil import bind_sockets
 from tornado.web import Application as TornadoApplication
 from tornado.web import RequestHandler
 
-from bot.conversation.common import SERVICES_KEY, BotApplication
+from bot.conversation.common import LEADERSHIP_KEY, SERVICES_KEY, BotApplication
 from bot.ops.health import health_report, refresh_gauges
+from bot.runtime.leadership import Leadership
 from bot.runtime.metrics import CONTENT_TYPE, Metrics
 from bot.services.container import Services
 
@@ -44,13 +45,18 @@ class _Base(RequestHandler):
         services: Services | None = self.application_.bot_data.get(SERVICES_KEY)
         return services
 
+    @property
+    def leadership(self) -> Leadership:
+        leadership: Leadership = self.application_.bot_data[LEADERSHIP_KEY]
+        return leadership
+
     def compute_etag(self) -> str | None:
         return None
 
 
 class HealthHandler(_Base):
     async def get(self) -> None:
-        status, body = await health_report(self.services)
+        status, body = await health_report(self.services, self.leadership)
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
@@ -78,6 +84,14 @@ class WebhookHandler(_Base):
         # Constant-time comparison: the secret is the only thing that tells Telegram from anyone.
         if not self.secret or not hmac.compare_digest(given, self.secret):
             self.set_status(403)
+            self.finish()
+            return
+        if not self.leadership.leads() or not self.application_.running:
+            # A standby, a leader still starting or one whose lease lapsed: Telegram, or the
+            # reverse proxy in front of both processes, tries again, and the update is handled
+            # by whoever serves then (an update taken now could be lost if this start failed).
+            self.refusal = f"this process does not serve yet ({self.leadership.role})"
+            self.set_status(503)
             self.finish()
             return
         update, self.refusal = _update_from(self.request.body, self.application_)

@@ -249,6 +249,8 @@ class MeasuredRequest(HTTPXRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if (instead := await self.answer_instead(request_data)) is not None:
+            return instead
         call = super().do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
@@ -260,6 +262,12 @@ class MeasuredRequest(HTTPXRequest):
             return await call
         finally:
             spent[0] += time.perf_counter() - started
+
+    async def answer_instead(self, request_data: RequestData | None) -> tuple[int, bytes] | None:
+        """For a subclass: the answer to give without sending the request (None: send it), or
+        raise to refuse it."""
+        del request_data
+        return None
 
 
 class TimedPhotoPreparer(PhotoPreparer):

@@ -23,6 +23,7 @@ from bot.imaging import DecodeBudget, DownloadBudget, PhotoPreparer
 from bot.imaging.held import HeldPhotos
 from bot.modelderm.client import ModelDermClient
 from bot.runtime.apiwatch import ApiWatch, watched_client
+from bot.runtime.leadership import Leadership, guard_commits
 from bot.runtime.metrics import Metrics, observe_cases, timed_preparer
 from bot.services.analysis import Analysis
 from bot.services.api_queue import ApiQueue
@@ -88,11 +89,19 @@ class Services:
     claim: Claim
 
     @classmethod
-    def open(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
+    def open(
+        cls,
+        settings: Settings,
+        metrics: Metrics | None = None,
+        leadership: Leadership | None = None,
+    ) -> Services:
+        """The services of a process that leads (`leadership`; by default the only process)."""
         metrics = metrics or Metrics()
-        claim = Claim(worker_id(), dt.timedelta(seconds=settings.claim_lease_s))
+        leadership = leadership or Leadership.alone(worker_id())
+        claim = Claim(leadership.holder, dt.timedelta(seconds=settings.claim_lease_s))
         database = Database.from_settings(settings)
         observe_cases(database, metrics)
+        guard_commits(database, leadership)
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.modelderm_request_timeout_s),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),

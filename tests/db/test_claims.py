@@ -182,14 +182,17 @@ async def test_one_purge_at_a_time(database: Database, other: Database) -> None:
     assert await waiting.run(take_lease, "retention-purge", waiter)
 
 
-async def test_a_start_on_sqlite_takes_over_a_crashed_process_claims_at_once(
+async def test_a_new_leader_takes_over_the_previous_leaders_claims_at_once(
     database: Database,
 ) -> None:
-    """SQLite serves one process: a live claim found at start is a crashed one's. On
-    PostgreSQL another process may hold it, and it is left until it runs out."""
+    """Only the leader works: a live claim another worker holds when a process comes to lead
+    is a dead or lapsed leader's, and its case is retried now, not after the claim runs out.
+    The new leader's own lease is kept."""
     now = utcnow()
     (public_id,) = await _parked(database, 1, now)
     await database.run(cases.claim_due_retries, A, now=now)
     await database.run(cases.mark_submitted, public_id, claim=A, now=now)
-    parked = await database.run(_at_start, DEFAULT_TERMS)
-    assert parked == (1 if database.dialect == "sqlite" else 0)
+    assert await database.run(take_lease, "leader", B)
+    parked = await database.run(_at_start, DEFAULT_TERMS, B.holder)
+    assert parked == 1
+    assert not await database.run(take_lease, "leader", A)

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,7 @@ async def test_unreachable_database_exits_1_without_the_password(tmp_path: Path)
     assert "Traceback" not in result.stderr
 
 
-def test_run_applies_pending_migrations_before_starting(
+def test_run_hands_the_bot_the_migration_it_applies_once_it_leads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import bot.app
@@ -122,9 +123,16 @@ def test_run_applies_pending_migrations_before_starting(
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:" + "A" * 35)
     seen: list[str | None] = []
-    monkeypatch.setattr(bot.app, "run_bot", lambda settings: seen.append(current_revision(url)))
+
+    def run_bot(settings: object, migrate: Callable[[], None]) -> int:
+        seen.append(current_revision(url))
+        migrate()  # as the bot does once it leads
+        seen.append(current_revision(url))
+        return 0
+
+    monkeypatch.setattr(bot.app, "run_bot", run_bot)
     assert main(["run"]) == 0
-    assert seen == [head_revision()]
+    assert seen == [None, head_revision()]
 
 
 async def _posted_long_ago(url: str, album: list[int], card: int, group: int) -> None:

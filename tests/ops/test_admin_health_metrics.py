@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.config import load_settings
 from bot.i18n.texts import MESSAGES
 from bot.ops.health import health_report
+from bot.runtime.leadership import Leadership
 from bot.services.container import Services
 from tests.conversation.flows import WAIT, complete_case, reach_summary
 from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
@@ -126,7 +127,7 @@ async def test_healthz_is_503_when_the_database_is_unreachable() -> None:
     )
     services = Services.open(settings)
     try:
-        status, body = await health_report(services)
+        status, body = await health_report(services, Leadership.alone("test"))
     finally:
         await services.close()
     assert status == 503

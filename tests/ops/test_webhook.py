@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,13 +15,20 @@ import pytest
 from bot.app import build_application
 from bot.config import ConfigError, Settings
 from bot.conversation.common import BotApplication
+from bot.db.claims import Claim
+from bot.db.database import Database
+from bot.db.leadership import lead, step_down
+from bot.db.migrate import upgrade_to_head
 from bot.ops.checks import check_operation
+from bot.ops.lifecycle import serve
 from bot.ops.server import OpsServer
-from bot.ops.webhook import SERVER_KEY, serve_webhook
+from bot.ops.webhook import SERVER_KEY
+from bot.runtime.leadership import Leadership
 from tests.conversation.flows import complete_case
 from tests.fakes.plugin import World, until
 from tests.fakes.telegram_server import FakeTelegram
 from tests.ops.process import free_port
+from tests.postgres import fresh_postgres_database
 
 SECRET = "s3cr3t-token_for-tests-0123456789"
 PUBLIC_URL = "https://bot.example.org/telegram-hook"
@@ -49,7 +57,7 @@ async def webhook_bot(
     application = build_application(settings)
     stop = asyncio.Event()
     with world.watching(application):
-        running = asyncio.create_task(serve_webhook(application, stop))
+        running = asyncio.create_task(serve(application, stop=stop))
         await until(
             lambda: running.done() or (SERVER_KEY in application.bot_data and application.running),
             "the webhook server to start",
@@ -187,3 +195,54 @@ def test_webhook_mode_refuses_to_start_without_url_or_secret(
         check_operation(settings)
     assert named in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+async def test_a_standby_answers_the_webhook_with_503_until_it_leads(world: World) -> None:
+    """Telegram (or the reverse proxy in front of both processes) is told to try again while
+    another process leads; the standby sets no webhook and handles nothing until it leads."""
+    from pydantic import SecretStr
+
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with fresh_postgres_database() as url, Database.open(url) as database:
+        await asyncio.to_thread(upgrade_to_head, url)
+        other = Claim("the-other-process", dt.timedelta(seconds=60))
+        assert await database.run(lead, other)
+        settings = webhook_settings(
+            world, database_url=url, leader_lease_s=2.0, webhook_secret=SecretStr(SECRET)
+        )
+        application = build_application(settings, Leadership("this-process", 2.0))
+        stop = asyncio.Event()
+        with world.watching(application):
+            running = asyncio.create_task(serve(application, stop=stop))
+            try:
+                await until(lambda: SERVER_KEY in application.bot_data, "the server to start")
+                port = application.bot_data[SERVER_KEY].port
+                hook, health = (
+                    f"http://127.0.0.1:{port}{p}" for p in ("/telegram-hook", "/healthz")
+                )
+                update, chat_id = start_update(world.telegram)
+                async with httpx.AsyncClient() as http:
+                    await until_healthy(http, health, "standby")
+                    refused = await http.post(hook, json=update, headers=headers)
+                    assert refused.status_code == 503
+                    assert world.telegram.webhook is None
+                    await database.run(step_down, other.holder)
+                    await until_healthy(http, health, "leader")
+                    await until(lambda: world.telegram.webhook is not None, "the webhook set")
+                    assert (await http.post(hook, json=update, headers=headers)).status_code == 200
+                    await until(lambda: bool(bot_messages(world.telegram, chat_id)), "the welcome")
+            finally:
+                stop.set()
+                assert await asyncio.wait_for(running, 20) == 0
+    assert "Hello!" in bot_messages(world.telegram, chat_id)[0]
+
+
+async def until_healthy(http: httpx.AsyncClient, health: str, role: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while True:
+        reply = await http.get(health)
+        if reply.status_code == 200 and reply.json().get("role") == role:
+            return
+        assert loop.time() < deadline, f"waited for role {role}: {reply.json()}"
+        await asyncio.sleep(0.05)
