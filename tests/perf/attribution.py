@@ -125,8 +125,10 @@ def left_behind(
     fault: Fault,
 ) -> tuple[list[Handout], list[Handout], list[Handout]]:
     """The updates the faulted process was handed and never answered; of those, the ones
-    Telegram handed again to another process (not yet confirmed), and the lost ones: confirmed
-    (Telegram counts them delivered) and never handed to anyone else."""
+    Telegram handed again to another process (not yet confirmed), and the ones delivered
+    unanswered: confirmed (Telegram counts them delivered), never handed to anyone else. What
+    such an update said may still have been stored (a photo is stored at once and acknowledged
+    a moment later); only its answer is certainly missing."""
     # A frozen process's long poll can still be answered: those hand-outs count as well.
     given: dict[int, Handout] = {}
     for handout in handouts:
@@ -136,8 +138,8 @@ def left_behind(
     unanswered = [h for h in given.values() if not any(_answers(c, h) for c in mine)]
     elsewhere = {h.update_id for h in handouts if h.via != fault.via}
     redelivered = [h for h in unanswered if h.update_id in elsewhere]
-    lost = [h for h in unanswered if h.update_id not in elsewhere and h.update_id in confirmed]
-    return unanswered, redelivered, lost
+    gone = [h for h in unanswered if h.update_id not in elsewhere and h.update_id in confirmed]
+    return unanswered, redelivered, gone
 
 
 def updates_left_behind(
@@ -146,15 +148,17 @@ def updates_left_behind(
     confirmed: dict[int, tuple[str, float]],
     fault: Fault,
 ) -> dict[str, Any]:
-    """`left_behind` in numbers; for the lost updates, how many seconds before the fault they
-    had been handed out (negative: to a frozen process's waiting long poll, after the freeze)."""
-    unanswered, redelivered, lost = left_behind(calls, handouts, confirmed, fault)
+    """`left_behind` in numbers; for the updates delivered unanswered, how many seconds before
+    the fault they had been handed out (negative: to a frozen process's waiting long poll)."""
+    unanswered, redelivered, gone = left_behind(calls, handouts, confirmed, fault)
     return {
         "updates_unanswered": len(unanswered),
         "updates_redelivered": len(redelivered),
-        "updates_lost": len(lost),
-        "updates_lost_kinds": sorted(Counter(h.kind for h in lost).items()),
-        "updates_lost_handed_out_s_before_fault": sorted(round(fault.at - h.at, 2) for h in lost),
+        "updates_delivered_unanswered": len(gone),
+        "updates_delivered_unanswered_kinds": sorted(Counter(h.kind for h in gone).items()),
+        "updates_delivered_unanswered_handed_out_s_before_fault": sorted(
+            round(fault.at - h.at, 2) for h in gone
+        ),
     }
 
 

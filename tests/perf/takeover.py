@@ -14,18 +14,21 @@ arrive over --spread seconds and take whole cases, while:
       75 and make no call to Telegram or the API from then on; it is then started again.
 Each fault waits (up to --aim s) for a moment when the leader has an API request in flight.
 
-Reported, as bench_faults.py reports (started, completed, lost, duplicates, ...), update_answer_s
-(from the hand-out of an update to its first answer: how long a fault can lose it), and per fault:
-takeover_s (from the fault to the other process saying "leader" and answering an update handed
-to it), role_s, api_calls_in_flight (requests of the faulted process unanswered at the fault),
-photos_fetched_again (photos the faulted process had downloaded that its successor downloaded
-again), updates_lost (updates Telegram had handed to the faulted process and counts delivered,
-that it never answered and no one else got) with how long before the fault they were handed
-out, updates_redelivered, and nudged (people who sent /new between that fault and the next:
-how a person notices). Overall: cases whose API request came more than once, and whether
-requests in flight at the faults explain them. Bar ("ok"): every takeover_s <= 15, lost 0,
-duplicates 0, extra API calls <= calls in flight, the frozen process exited 75 and called nothing
-after SIGCONT.
+Reported, as bench_faults.py reports: started, completed, lost, duplicates (duplicate_texts,
+duplicate_cards), nudges, events with times. Then update_answer_s: from an update's hand-out to
+its first answer (Telegram counts an update delivered once the next poll asks for later ones,
+which PTB does at once: this is the window in which a fault can leave an update unanswered).
+Per fault: takeover_s (from the fault to the other process saying "leader" and answering an
+update handed to it), role_s, api_calls_in_flight (the faulted process's API requests
+unanswered at the fault), photos_fetched_again (photos the faulted process had downloaded
+that its successor downloaded again), updates_redelivered (handed to the faulted process, not
+yet confirmed, handed again to its successor), updates_delivered_unanswered (confirmed, never
+answered, never handed to anyone else) with, for each, whose it was, whether the bot caught
+up by itself and whether the person nudged; nudged: people who sent /new between that fault
+and the next (how a person notices). Overall: cases whose API request came more than once,
+and whether requests in flight at the faults explain them; 409 conflicts; times two processes
+said "leader" at once. Bar ("ok"): every takeover_s <= 15, lost 0, duplicates 0, extra API
+calls <= calls in flight, the frozen process exited 75 and called nothing after SIGCONT.
 """
 
 from __future__ import annotations
@@ -428,13 +431,21 @@ async def _scenario(
     )
 
 
-def _next_answer(telegram: FakeTelegram, chat_id: int | None, fault: Fault) -> float | None:
-    later = [
+def _next_answer(telegram: FakeTelegram, chat_id: int | None, fault: Fault) -> dict[str, Any]:
+    """When the bot next wrote to that chat after the fault, and whether it did so before the
+    person wrote again (it caught up by itself: what the update said had been stored)."""
+    answers = [
         c.at
         for c in telegram.process_calls
         if c.chat_id == chat_id and c.at >= fault.at and c.method.lower() != "getupdates"
     ]
-    return round(min(later) - fault.at, 2) if later else None
+    wrote = [h.at for h in telegram.handouts if h.chat_id == chat_id and h.at >= fault.at]
+    if not answers:
+        return {"chat_answered_s_after_fault": None, "before_the_person_wrote_again": False}
+    return {
+        "chat_answered_s_after_fault": round(min(answers) - fault.at, 2),
+        "before_the_person_wrote_again": not wrote or min(answers) < min(wrote),
+    }
 
 
 def _report(
@@ -469,20 +480,18 @@ def _report(
             if after > before
         }
         record["nudged"] = len(nudged)
-        lost = left_behind(telegram.process_calls, telegram.handouts, telegram.confirmed, fault)[2]
+        gone = left_behind(telegram.process_calls, telegram.handouts, telegram.confirmed, fault)[2]
         by_chat = {p.user.chat_id: p for p in crowd}
-        record["updates_lost_detail"] = [
+        record["updates_delivered_unanswered_detail"] = [
             {
                 "person": by_chat[update.chat_id].user.user["first_name"]
                 if update.chat_id in by_chat
                 else None,
                 "kind": update.kind,
                 "nudged": update.chat_id in by_chat and id(by_chat[update.chat_id]) in nudged,
-                # When someone next wrote to that chat after the fault (the bot catching up
-                # by itself, or answering the person's next message).
-                "chat_answered_s_after_fault": _next_answer(telegram, update.chat_id, fault),
+                **_next_answer(telegram, update.chat_id, fault),
             }
-            for update in lost
+            for update in gone
         ]
     submitted = [p for p in crowd if p.submitted_at is not None]
     results = {id(p): p.results() for p in crowd}

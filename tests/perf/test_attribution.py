@@ -51,7 +51,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-async def test_a_confirmed_update_the_dead_process_never_answered_is_lost(
+async def test_a_confirmed_update_the_dead_process_never_answered_is_delivered_unanswered(
     fake: FakeTelegram,
 ) -> None:
     alice, bob = FakeUser(fake, "Alice"), FakeUser(fake, "Bob")
@@ -80,8 +80,9 @@ async def test_a_confirmed_update_the_dead_process_never_answered_is_lost(
     assert answered.text == "hi Alice"
     behind = updates_left_behind(fake.process_calls, fake.handouts, fake.confirmed, killed)
     assert behind["updates_unanswered"] == 1 and behind["updates_redelivered"] == 0
-    assert behind["updates_lost"] == 1 and behind["updates_lost_kinds"] == [("message", 1)]
-    assert 0 <= behind["updates_lost_handed_out_s_before_fault"][0] < 10
+    assert behind["updates_delivered_unanswered"] == 1
+    assert behind["updates_delivered_unanswered_kinds"] == [("message", 1)]
+    assert 0 <= behind["updates_delivered_unanswered_handed_out_s_before_fault"][0] < 10
     # The successor was handed only what came after, and answered it.
     assert [u.message.text for u in taken if u.message] == ["anyone?"]
     assert first_served(fake.process_calls, fake.handouts, "b1", killed.at) is not None
@@ -106,7 +107,7 @@ async def test_an_update_never_confirmed_goes_to_the_successor(fake: FakeTelegra
         await successor.send_message(carol.chat_id, "hello Carol")
         await frozen.get_me()  # a frozen leader continued, calling Telegram: it shows
     behind = updates_left_behind(fake.process_calls, fake.handouts, fake.confirmed, stopped)
-    assert behind["updates_redelivered"] == 1 and behind["updates_lost"] == 0
+    assert behind["updates_redelivered"] == 1 and behind["updates_delivered_unanswered"] == 0
     assert first_served(fake.process_calls, fake.handouts, "b1", stopped.at) is not None
     assert calls_after(fake.process_calls, "a1", stopped.at) == ["getMe"]
 
