@@ -480,6 +480,11 @@ def _report(
             if after > before
         }
         record["nudged"] = len(nudged)
+        record["nudged_detail"] = [
+            {"person": p.user.user["first_name"], "stuck_on": p.stuck_on[-1:]}
+            for p in crowd
+            if id(p) in nudged
+        ]
         gone = left_behind(telegram.process_calls, telegram.handouts, telegram.confirmed, fault)[2]
         by_chat = {p.user.chat_id: p for p in crowd}
         record["updates_delivered_unanswered_detail"] = [
