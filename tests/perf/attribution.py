@@ -142,6 +142,38 @@ def left_behind(
     return unanswered, redelivered, gone
 
 
+def presses_answered_only(
+    calls: Sequence[ProcessCall],
+    handouts: Sequence[Handout],
+    confirmed: dict[int, tuple[str, float]],
+    fault: Fault,
+) -> list[Handout]:
+    """Button presses the faulted process answered (the spinner stopped) without writing to
+    the chat after that, confirmed and never handed to anyone else: the press did nothing the
+    person could see (a "Send" whose "Analysing…" never came)."""
+    elsewhere = {h.update_id for h in handouts if h.via != fault.via}
+    mine = [c for c in calls if c.via == fault.via]
+    found: dict[int, Handout] = {}
+    for press in handouts:
+        if (
+            press.update_id in found
+            or press.via != fault.via
+            or press.callback_query_id is None
+            or press.update_id in elsewhere
+            or press.update_id not in confirmed
+        ):
+            continue
+        answers = [c.at for c in mine if c.callback_query_id == press.callback_query_id]
+        if answers and not any(
+            c.chat_id == press.chat_id
+            and c.at >= min(answers)
+            and c.method.lower() not in _NOT_AN_ANSWER
+            for c in mine
+        ):
+            found[press.update_id] = press
+    return list(found.values())
+
+
 def updates_left_behind(
     calls: Sequence[ProcessCall],
     handouts: Sequence[Handout],
@@ -152,6 +184,7 @@ def updates_left_behind(
     the fault they had been handed out (negative: to a frozen process's waiting long poll)."""
     unanswered, redelivered, gone = left_behind(calls, handouts, confirmed, fault)
     return {
+        "presses_answered_only": len(presses_answered_only(calls, handouts, confirmed, fault)),
         "updates_unanswered": len(unanswered),
         "updates_redelivered": len(redelivered),
         "updates_delivered_unanswered": len(gone),

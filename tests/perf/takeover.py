@@ -24,11 +24,13 @@ unanswered at the fault), photos_fetched_again (photos the faulted process had d
 that its successor downloaded again), updates_redelivered (handed to the faulted process, not
 yet confirmed, handed again to its successor), updates_delivered_unanswered (confirmed, never
 answered, never handed to anyone else) with, for each, whose it was, whether the bot caught
-up by itself and whether the person nudged; nudged: people who sent /new between that fault
-and the next (how a person notices). Overall: cases whose API request came more than once,
-and whether requests in flight at the faults explain them; 409 conflicts; times two processes
-said "leader" at once. Bar ("ok"): every takeover_s <= 15, lost 0, duplicates 0, extra API
-calls <= calls in flight, the frozen process exited 75 and called nothing after SIGCONT.
+up by itself and whether the person nudged; presses_answered_only (presses it answered, the
+spinner stopped, with nothing shown after: a "Send" whose "Analysing…" never came); nudged:
+people who sent /new between that fault and the next, and on what (how a person notices).
+Overall: cases whose API request came more than once, and whether requests in flight at the
+faults explain them; 409 conflicts; times two processes said "leader" at once. Bar ("ok"):
+every takeover_s <= 15, lost 0, duplicates 0, extra API calls <= calls in flight, the frozen
+process exited 75 and called nothing after SIGCONT.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.imaging.pipeline import prepare
 from tests.fakes.modelderm_server import FakeModelDerm
@@ -24,6 +24,7 @@ from tests.perf.attribution import (
     first_served,
     person_photos,
     photos_fetched_again,
+    presses_answered_only,
     repeated_calls,
     updates_left_behind,
 )
@@ -110,6 +111,29 @@ async def test_an_update_never_confirmed_goes_to_the_successor(fake: FakeTelegra
     assert behind["updates_redelivered"] == 1 and behind["updates_delivered_unanswered"] == 0
     assert first_served(fake.process_calls, fake.handouts, "b1", stopped.at) is not None
     assert calls_after(fake.process_calls, "a1", stopped.at) == ["getMe"]
+
+
+async def test_a_press_answered_without_anything_shown_after_it_is_counted(
+    fake: FakeTelegram,
+) -> None:
+    dana, eve = FakeUser(fake, "Dana"), FakeUser(fake, "Eve")
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("📤 Send", callback_data="send")]])
+    async with process(fake, "a1") as leader:
+        for person in (dana, eve):
+            await leader.send_message(person.chat_id, "Ready?", reply_markup=keyboard)
+            await person.press("📤 Send")
+        dana_press, eve_press = await leader.get_updates(timeout=0)
+        assert dana_press.callback_query and eve_press.callback_query
+        await dana_press.callback_query.answer()  # ... and killed before Dana's screen changed
+        await eve_press.callback_query.answer()
+        await leader.send_message(eve.chat_id, "⏳ Analysing")
+        await leader.get_updates(offset=eve_press.update_id + 1, timeout=0)
+        killed = fault_now("a1")
+    [press] = presses_answered_only(fake.process_calls, fake.handouts, fake.confirmed, killed)
+    assert press.callback_query_id == dana_press.callback_query.id
+    # Both were answered, so neither counts as unanswered.
+    behind = updates_left_behind(fake.process_calls, fake.handouts, fake.confirmed, killed)
+    assert behind["updates_unanswered"] == 0 and behind["presses_answered_only"] == 1
 
 
 async def test_a_repeat_is_explained_only_by_a_request_in_flight_at_a_fault() -> None:
