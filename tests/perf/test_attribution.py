@@ -101,6 +101,10 @@ async def test_an_update_never_confirmed_goes_to_the_successor(fake: FakeTelegra
     async with process(fake, "a1") as frozen, process(fake, "b1") as successor:
         [update] = await frozen.get_updates(timeout=0)
         stopped = fault_now("a1")
+        # Still queued at Telegram (not confirmed): neither handed again nor delivered yet.
+        waiting = updates_left_behind(fake.process_calls, fake.handouts, fake.confirmed, stopped)
+        assert waiting["updates_unanswered"] == 1 and waiting["updates_redelivered"] == 0
+        assert waiting["updates_delivered_unanswered"] == 0
         [again] = await successor.get_updates(timeout=0)
         assert again.update_id == update.update_id
         # Nothing the successor answers counts for the frozen one.
