@@ -16,7 +16,9 @@ How it runs:
    lose); a checkpointer thread syncs the WAL every CHECKPOINT_EVERY_S, so fsyncs happen off the
    loop and a power cut can only take back the last moments.
 4. PostgreSQL: asyncpg with a connection pool; the same function runs through SQLAlchemy's public
-   `AsyncSession.run_sync`, so one set of repository functions serves both databases.
+   `AsyncSession.run_sync`, so one set of repository functions serves both databases. No ping
+   before a unit: a unit whose connection turns out closed before its COMMIT runs again, once,
+   on a fresh connection.
 5. A unit of work started from inside another fails at once with `NestedUnitOfWork`.
 
 Each unit of work is one real SQLite transaction (BEGIN at its first statement), not pysqlite's
@@ -32,14 +34,14 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -75,6 +77,14 @@ _in_unit: contextvars.ContextVar[bool] = contextvars.ContextVar("in_unit_of_work
 
 class NestedUnitOfWork(RuntimeError):
     """`Database.run` was called while a unit of work was running."""
+
+
+class _BeforeCommit(Exception):
+    """A database error raised before the unit of work's COMMIT was sent."""
+
+    def __init__(self, error: DBAPIError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -234,7 +244,8 @@ class Database:
             self._engine = None
             self._async_engine = create_async_engine(
                 url,
-                pool_pre_ping=True,
+                # No ping before each unit of work (three round trips: BEGIN, ";", ROLLBACK):
+                # a unit that finds its connection closed runs again on a fresh one instead.
                 hide_parameters=True,
                 # A unit of work holds its connection across several round trips, each one a
                 # turn of a busy event loop: SQLAlchemy's default of 5 (+10) connections queued
@@ -271,12 +282,7 @@ class Database:
                 "a unit of work cannot start another: use the session it was given"
             )
         if self._async_sessions is not None:
-            token = _in_unit.set(True)
-            try:
-                async with self._async_sessions.begin() as session:
-                    return await session.run_sync(work, *args, **kwargs)
-            finally:
-                _in_unit.reset(token)
+            return await self._reconnecting(self._unit_of_work, work, *args, **kwargs)
         sessions = self._sessions
         assert sessions is not None
 
@@ -293,8 +299,7 @@ class Database:
     async def run_on_connection(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` in a transaction: schema work and other Core-level statements."""
         if self._async_engine is not None:
-            async with self._async_engine.begin() as connection:
-                return await connection.run_sync(work)
+            return await self._reconnecting(self._on_connection, work)
         engine = self._engine
         assert engine is not None
 
@@ -303,6 +308,59 @@ class Database:
                 return work(connection)
 
         return await self._while_locked(unit)
+
+    async def _unit_of_work(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """PostgreSQL: one try of a unit of work. Its changes are flushed inside the try, so
+        that everything but the COMMIT itself happens before `_reconnecting` may retry."""
+        assert self._async_sessions is not None
+
+        def flushed(session: Session) -> T:
+            result = work(session, *args, **kwargs)
+            session.flush()
+            return result
+
+        token = _in_unit.set(True)
+        try:
+            async with self._async_sessions() as session:
+                try:
+                    result = await session.run_sync(flushed)
+                except DBAPIError as error:
+                    raise _BeforeCommit(error) from error
+                await session.commit()
+                return result
+        finally:
+            _in_unit.reset(token)
+
+    async def _on_connection(self, work: Callable[[Connection], T]) -> T:
+        assert self._async_engine is not None
+        async with self._async_engine.connect() as connection:
+            try:
+                result = await connection.run_sync(work)
+            except DBAPIError as error:
+                raise _BeforeCommit(error) from error
+            await connection.commit()
+            return result
+
+    @staticmethod
+    async def _reconnecting(
+        attempt: Callable[P, Coroutine[Any, Any, T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """PostgreSQL: `attempt` once more on a fresh connection if its connection turned out
+        closed (a restarted server, a proxy's idle timeout) before the COMMIT was sent. SQLAlchemy
+        then discards that connection and every other one opened before it. A COMMIT cut off
+        is not retried: whether it took effect is unknown, so the error goes to the caller."""
+        try:
+            return await attempt(*args, **kwargs)
+        except _BeforeCommit as failed:
+            if not failed.error.connection_invalidated:
+                raise failed.error from None
+            log.warning("the database connection was closed; running the unit of work again")
+        try:
+            return await attempt(*args, **kwargs)
+        except _BeforeCommit as failed:
+            raise failed.error from None
 
     async def _while_locked(self, unit: Callable[[], T]) -> T:
         """SQLite: `unit()` again while the database is locked (the checkpointer, another
