@@ -383,3 +383,26 @@ async def test_a_unit_of_work_whose_connection_dies_midway_runs_again_once(
     assert runs == 2
     # The first try's write went with its connection; the second try's is the only one.
     assert await database.run(_bodies) == ["try 2"]
+
+
+async def test_a_unit_of_work_cancelled_while_the_server_works_leaves_nothing_behind(
+    postgres_database: tuple[Database, str],
+) -> None:
+    # The unit runs on the database's own thread; cancelling the task that awaits it cancels it
+    # there, rolled back, and its connection does not stay busy.
+    database, _ = postgres_database
+    started = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def add_slowly(session: Session) -> None:
+        _add(session, "cancelled")
+        loop.call_soon_threadsafe(started.set)
+        session.execute(text("SELECT pg_sleep(30)"))
+
+    waiting = asyncio.create_task(database.run(add_slowly))
+    await started.wait()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await database.run(_add, "after") == 1
+    assert await database.run(_bodies) == ["after"]
