@@ -16,7 +16,11 @@ How it runs:
    lose); a checkpointer thread syncs the WAL every CHECKPOINT_EVERY_S, so fsyncs happen off the
    loop and a power cut can only take back the last moments.
 4. PostgreSQL: asyncpg with a connection pool; the same function runs through SQLAlchemy's public
-   `AsyncSession.run_sync`, so one set of repository functions serves both databases.
+   `AsyncSession.run_sync`, so one set of repository functions serves both databases. Units run
+   on an event loop of their own, on a thread of its own (`_LoopThread`), so that their round
+   trips do not each wait for a turn of the bot's busy loop; the bot's loop waits for a unit up
+   to HOLD_LOOP_S without turning, then awaits it. No ping before a unit: a unit whose
+   connection turns out closed before its COMMIT runs again, once, on a fresh connection.
 5. A unit of work started from inside another fails at once with `NestedUnitOfWork`.
 
 Each unit of work is one real SQLite transaction (BEGIN at its first statement), not pysqlite's
@@ -27,19 +31,20 @@ SQLite says it is not (BUSY_SNAPSHOT) and the unit runs again, from a fresh snap
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -60,6 +65,12 @@ T = TypeVar("T")
 # (PostgreSQL's default max_connections of 100 leaves room for two processes and the tools).
 POOL_SIZE = 20
 POOL_OVERFLOW = 10
+# PostgreSQL: how long the bot's loop waits, without turning, for a unit of work (on a server
+# nearby most take a few milliseconds) before it goes on and awaits the unit instead.
+HOLD_LOOP_S = 0.01
+# ... unless this many units outlasted it and still run: a slow server (a row locked elsewhere,
+# a slow network) then holds the loop only a few times HOLD_LOOP_S.
+SLOW_UNITS_TO_STOP_HOLDING = POOL_SIZE
 # How often the checkpointer makes the committed transactions durable on disk.
 CHECKPOINT_EVERY_S = 1.0
 _FIRST_PAUSE_S = 0.001
@@ -75,6 +86,14 @@ _in_unit: contextvars.ContextVar[bool] = contextvars.ContextVar("in_unit_of_work
 
 class NestedUnitOfWork(RuntimeError):
     """`Database.run` was called while a unit of work was running."""
+
+
+class _BeforeCommit(Exception):
+    """A database error raised before the unit of work's COMMIT was sent."""
+
+    def __init__(self, error: DBAPIError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -212,6 +231,46 @@ class Checkpointer:
             self._thread.join()
 
 
+class _LoopThread:
+    """An event loop on a thread of its own, where PostgreSQL's units of work run.
+
+    On the bot's loop each round trip of a unit (BEGIN, every statement, COMMIT) waited for a
+    turn of a loop busy with everyone's updates, tens of milliseconds each under a burst. Here
+    round trips are answered as soon as the server replies. The bot's loop waits for a unit as
+    it waits for SQLite's, without turning, up to HOLD_LOOP_S: a turn would cost the update more
+    than the unit itself, and the waiting thread leaves the GIL to this one. A unit that takes
+    longer (a row locked elsewhere, a slow network) is awaited while the loop goes on, and so is
+    every unit started while SLOW_UNITS_TO_STOP_HOLDING such units still run.
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="postgresql", daemon=True
+        )
+        self._thread.start()
+        # Units that outlasted HOLD_LOOP_S, until they finish on this thread's loop.
+        self._slow: set[concurrent.futures.Future[Any]] = set()
+
+    async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """The result of `coroutine`, run on this thread's loop; cancelling the caller while it
+        is awaited cancels it there too."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        self._slow = {unit for unit in self._slow if not unit.done()}
+        if len(self._slow) < SLOW_UNITS_TO_STOP_HOLDING:
+            concurrent.futures.wait([future], timeout=HOLD_LOOP_S)
+            if future.done():
+                return future.result()
+            self._slow.add(future)
+        return await asyncio.wrap_future(future)
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+        self._loop.close()
+
+
 class Database:
     """Runs units of work; made at start-up (`Database.open`), closed with `dispose()`."""
 
@@ -224,6 +283,7 @@ class Database:
         self._async_engine: AsyncEngine | None = None
         self._async_sessions: async_sessionmaker[AsyncSession] | None = None
         self._session_info: dict[str, Any] = {}
+        self._loop_thread: _LoopThread | None = None
         if self.dialect == "sqlite":
             self._engine: Engine | None = sqlite_engine(url)
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
@@ -235,17 +295,22 @@ class Database:
             self._engine = None
             self._async_engine = create_async_engine(
                 url,
-                pool_pre_ping=True,
+                # No ping before each unit of work (three round trips: BEGIN, ";", ROLLBACK):
+                # a unit that finds its connection closed runs again on a fresh one instead.
                 hide_parameters=True,
-                # A unit of work holds its connection across several round trips, each one a
-                # turn of a busy event loop: SQLAlchemy's default of 5 (+10) connections queued
-                # a burst behind the pool until its 30 s timeout (bench_load with 200 people).
+                # Units awaited on a slow server hold their connections meanwhile: SQLAlchemy's
+                # default of 5 (+10) connections queued a burst behind the pool until its 30 s
+                # timeout (bench_load with 200 people, before units ran on their own loop).
                 # A unit that still finds none free waits as long as SQLite waits for its lock.
                 pool_size=POOL_SIZE,
                 max_overflow=POOL_OVERFLOW,
+                # The connection used last first: its prepared statements are the warmest, and
+                # a burst served mostly one unit at a time opens few connections.
+                pool_use_lifo=True,
                 pool_timeout=lock_wait_s,
             )
             self._async_sessions = async_sessionmaker(self._async_engine, expire_on_commit=False)
+            self._loop_thread = _LoopThread()
 
     @classmethod
     def open(cls, url: URL | str, *, lock_wait_s: float = DEFAULT_DATABASE_LOCK_WAIT_S) -> Database:
@@ -275,13 +340,10 @@ class Database:
             raise NestedUnitOfWork(
                 "a unit of work cannot start another: use the session it was given"
             )
-        if self._async_sessions is not None:
-            token = _in_unit.set(True)
-            try:
-                async with self._async_sessions.begin() as session:
-                    return await session.run_sync(work, *args, **kwargs)
-            finally:
-                _in_unit.reset(token)
+        if self._loop_thread is not None:
+            return await self._loop_thread.call(
+                self._reconnecting(self._unit_of_work, work, *args, **kwargs)
+            )
         sessions = self._sessions
         assert sessions is not None
 
@@ -297,9 +359,8 @@ class Database:
 
     async def run_on_connection(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` in a transaction: schema work and other Core-level statements."""
-        if self._async_engine is not None:
-            async with self._async_engine.begin() as connection:
-                return await connection.run_sync(work)
+        if self._loop_thread is not None:
+            return await self._loop_thread.call(self._reconnecting(self._on_connection, work))
         engine = self._engine
         assert engine is not None
 
@@ -308,6 +369,59 @@ class Database:
                 return work(connection)
 
         return await self._while_locked(unit)
+
+    async def _unit_of_work(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """PostgreSQL: one try of a unit of work. Its changes are flushed inside the try, so
+        that everything but the COMMIT itself happens before `_reconnecting` may retry."""
+        assert self._async_sessions is not None
+
+        def flushed(session: Session) -> T:
+            result = work(session, *args, **kwargs)
+            session.flush()
+            return result
+
+        token = _in_unit.set(True)
+        try:
+            async with self._async_sessions() as session:
+                try:
+                    result = await session.run_sync(flushed)
+                except DBAPIError as error:
+                    raise _BeforeCommit(error) from error
+                await session.commit()
+                return result
+        finally:
+            _in_unit.reset(token)
+
+    async def _on_connection(self, work: Callable[[Connection], T]) -> T:
+        assert self._async_engine is not None
+        async with self._async_engine.connect() as connection:
+            try:
+                result = await connection.run_sync(work)
+            except DBAPIError as error:
+                raise _BeforeCommit(error) from error
+            await connection.commit()
+            return result
+
+    @staticmethod
+    async def _reconnecting(
+        attempt: Callable[P, Coroutine[Any, Any, T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """PostgreSQL: `attempt` once more on a fresh connection if its connection turned out
+        closed (a restarted server, a proxy's idle timeout) before the COMMIT was sent. SQLAlchemy
+        then discards that connection and every other one opened before it. A COMMIT cut off
+        is not retried: whether it took effect is unknown, so the error goes to the caller."""
+        try:
+            return await attempt(*args, **kwargs)
+        except _BeforeCommit as failed:
+            if not failed.error.connection_invalidated:
+                raise failed.error from None
+            log.warning("the database connection was closed; running the unit of work again")
+        try:
+            return await attempt(*args, **kwargs)
+        except _BeforeCommit as failed:
+            raise failed.error from None
 
     async def _while_locked(self, unit: Callable[[], T]) -> T:
         """SQLite: `unit()` again while the database is locked (the checkpointer, another
@@ -329,8 +443,13 @@ class Database:
             await asyncio.to_thread(checkpointer.stop)
         if self._engine is not None:
             self._engine.dispose()
-        if self._async_engine is not None:
-            await self._async_engine.dispose()
+        if self._loop_thread is not None:
+            loop_thread, self._loop_thread = self._loop_thread, None
+            assert self._async_engine is not None
+            try:
+                await loop_thread.call(self._async_engine.dispose())
+            finally:
+                await asyncio.to_thread(loop_thread.stop)
 
     async def __aenter__(self) -> Database:
         return self

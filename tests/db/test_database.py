@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 
 from bot.config import load_settings
@@ -317,3 +318,91 @@ async def test_a_unit_of_work_whose_reading_went_stale_runs_again(
     await database.run(number_the_next)
     assert runs == 2
     assert await database.run(_bodies) == ["from elsewhere", "note 2"]
+
+
+# -------------------------------------------------------------------------- PostgreSQL only
+
+
+async def _terminate_other_backends(url: str) -> int:
+    """What a restart of PostgreSQL (or a proxy dropping idle connections) does to the pool:
+    every connection but the one asking is closed by the server."""
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            killed = await connection.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await admin.dispose()
+    return int(killed or 0)
+
+
+def _backend(session: Session) -> int:
+    return int(session.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+
+@pytest.fixture
+async def postgres_database(database_url: str) -> AsyncIterator[tuple[Database, str]]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    async with Database.open(database_url) as database:
+        await database.run_on_connection(_create_notes)
+        yield database, database_url
+
+
+async def test_a_connection_closed_by_the_server_between_units_of_work_is_replaced(
+    postgres_database: tuple[Database, str],
+) -> None:
+    database, url = postgres_database
+    before = await database.run(_backend)
+    assert await _terminate_other_backends(url) >= 1
+    # The pooled connection is dead; the next unit of work still runs, on a fresh one.
+    assert await database.run(_add, "after the restart") == 1
+    assert await database.run(_backend) != before
+    assert await database.run(_bodies) == ["after the restart"]
+
+
+async def test_a_unit_of_work_whose_connection_dies_midway_runs_again_once(
+    postgres_database: tuple[Database, str],
+) -> None:
+    database, _ = postgres_database
+    runs = 0
+
+    def add_once_the_server_dropped_the_first_try(session: Session) -> int:
+        nonlocal runs
+        runs += 1
+        counted = _add(session, f"try {runs}")
+        if runs == 1:  # the server goes away after this unit's write, before its commit
+            session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return counted
+
+    assert await database.run(add_once_the_server_dropped_the_first_try) == 1
+    assert runs == 2
+    # The first try's write went with its connection; the second try's is the only one.
+    assert await database.run(_bodies) == ["try 2"]
+
+
+async def test_a_unit_of_work_cancelled_while_the_server_works_leaves_nothing_behind(
+    postgres_database: tuple[Database, str],
+) -> None:
+    # The unit runs on the database's own thread; cancelling the task that awaits it cancels it
+    # there, rolled back, and its connection does not stay busy.
+    database, _ = postgres_database
+    started = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def add_slowly(session: Session) -> None:
+        _add(session, "cancelled")
+        loop.call_soon_threadsafe(started.set)
+        session.execute(text("SELECT pg_sleep(30)"))
+
+    waiting = asyncio.create_task(database.run(add_slowly))
+    await started.wait()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await database.run(_add, "after") == 1
+    assert await database.run(_bodies) == ["after"]
