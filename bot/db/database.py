@@ -66,8 +66,10 @@ T = TypeVar("T")
 POOL_SIZE = 20
 POOL_OVERFLOW = 10
 # PostgreSQL: how long the bot's loop waits, without turning, for a unit of work (on a server
-# nearby most take a few milliseconds) before it goes on and awaits the unit instead.
-HOLD_LOOP_S = 0.01
+# nearby most take a few milliseconds) before it goes on and awaits the unit instead. Long
+# enough for the longest units of a burst (a consent: about 15 statements); a unit that outlasts
+# it waits for a turn of the busy loop, which took longer than the unit (docs/benchmarks.md).
+HOLD_LOOP_S = 0.03
 # ... unless this many units outlasted it and still run: a slow server (a row locked elsewhere,
 # a slow network) then holds the loop only a few times HOLD_LOOP_S.
 SLOW_UNITS_TO_STOP_HOLDING = POOL_SIZE
