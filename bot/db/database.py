@@ -71,7 +71,8 @@ POOL_OVERFLOW = 10
 # it waits for a turn of the busy loop, which took longer than the unit (docs/benchmarks.md).
 HOLD_LOOP_S = 0.03
 # ... unless this many units outlasted it and still run: a slow server (a row locked elsewhere,
-# a slow network) then holds the loop only a few times HOLD_LOOP_S.
+# a slow network) holds the loop at most this many times HOLD_LOOP_S before every unit is
+# awaited.
 SLOW_UNITS_TO_STOP_HOLDING = POOL_SIZE
 # How often the checkpointer makes the committed transactions durable on disk.
 CHECKPOINT_EVERY_S = 1.0
