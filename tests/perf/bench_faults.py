@@ -49,7 +49,7 @@ from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
 from tests.ops.process import BotProcess, free_port
 from tests.perf import takeover
-from tests.perf.people import LATE, Person, bot_env, live, wait_healthy
+from tests.perf.people import GIVEN_UP, UNSETTLED, Person, bot_env, live, outcome, wait_healthy
 
 
 def hold_exclusive_lock(database: Path, seconds: float, held: threading.Event) -> None:
@@ -62,24 +62,14 @@ def hold_exclusive_lock(database: Path, seconds: float, held: threading.Event) -
 
 def unrecorded_deliveries(database: Path) -> int:
     with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
-        (count,) = db.execute(
-            "SELECT count(*) FROM cases WHERE status IN ('submitted', 'pending_retry') "
-            "OR (status = 'completed' AND delivered_at IS NULL AND delivery_given_up_at IS NULL)"
-        ).fetchone()
+        (count,) = db.execute(UNSETTLED).fetchone()
     return int(count)
 
 
 def given_up_deliveries(database: Path) -> int:
     with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
-        (count,) = db.execute(
-            "SELECT count(*) FROM cases WHERE delivery_given_up_at IS NOT NULL"
-        ).fetchone()
+        (count,) = db.execute(GIVEN_UP).fetchone()
     return int(count)
-
-
-def _short(version: dict[str, Any]) -> str:
-    said = str(version.get("text") or version.get("caption") or "")
-    return f"#{version.get('message_id')} {said[:60]!r}"
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -168,30 +158,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             given_up = await asyncio.to_thread(given_up_deliveries, database)
             status = await bot.stop()
             note("bot stopped")
-    submitted = [p for p in crowd if p.submitted_at is not None]
-    results = {id(p): p.results() for p in crowd}
-    cards = {id(p): p.cards() for p in crowd}
-    duplicate_texts = {id(p) for p in crowd if len(results[id(p)]) > 1}
-    duplicate_cards = {id(p) for p in crowd if len(cards[id(p)]) > 1}
     return {
         "bench": "faults",
         "people": args.people,
-        "started": len(submitted),
-        "completed": sum(bool(results[id(p)]) for p in crowd),
-        "delivered_late": sum(any(LATE in m.text for m in results[id(p)]) for p in crowd),
-        "lost": sum(not results[id(p)] for p in submitted),
-        "duplicates": len(duplicate_texts | duplicate_cards),
-        "duplicate_texts": len(duplicate_texts),
-        "duplicate_cards": len(duplicate_cards),
+        **outcome(crowd),
         "given_up": given_up,
-        # What each person shown a result twice saw: every version of those messages, shortened.
-        "duplicated": [
-            [[_short(v) for v in [*m.edits, m.raw]] for m in [*results[id(p)], *cards[id(p)]]]
-            for p in crowd
-            if id(p) in duplicate_texts | duplicate_cards
-        ],
-        "never_submitted": args.people - len(submitted),
-        "nudges": sum(p.nudges for p in crowd),
         "unsettled_cases": left,
         "seconds": round(time.monotonic() - began, 1),
         "exit_status": status,

@@ -44,6 +44,13 @@ CARD = "The result above as a picture"
 LATE = "the check you sent earlier"
 ANALYSING = "Analysing your"
 ANSWERS = {label for (label,) in ALL_ANSWERS}
+# Cases not settled yet: being sent, waiting for a retry, or completed and not recorded delivered
+# (the bot tries those again later, so a late duplicate would still be seen).
+UNSETTLED = (
+    "SELECT count(*) FROM cases WHERE status IN ('submitted', 'pending_retry') "
+    "OR (status = 'completed' AND delivered_at IS NULL AND delivery_given_up_at IS NULL)"
+)
+GIVEN_UP = "SELECT count(*) FROM cases WHERE delivery_given_up_at IS NOT NULL"
 
 
 @dataclass
@@ -132,6 +139,39 @@ async def live(person: Person, *, patience: float, give_up_at: float, think: flo
             quiet_since = time.monotonic()
             await user.send("/new")
         await user.chat.changed(1.0)
+
+
+def _short(version: dict[str, Any]) -> str:
+    said = str(version.get("text") or version.get("caption") or "")
+    return f"#{version.get('message_id')} {said[:60]!r}"
+
+
+def outcome(crowd: list[Person]) -> dict[str, Any]:
+    """What the people got, as the fault benchmarks report it: started (pressed Send),
+    completed, delivered_late, lost, duplicates (texts and cards), what each person shown a
+    result twice saw, never_submitted and nudges."""
+    submitted = [p for p in crowd if p.submitted_at is not None]
+    results = {id(p): p.results() for p in crowd}
+    cards = {id(p): p.cards() for p in crowd}
+    duplicate_texts = {id(p) for p in crowd if len(results[id(p)]) > 1}
+    duplicate_cards = {id(p) for p in crowd if len(cards[id(p)]) > 1}
+    return {
+        "started": len(submitted),
+        "completed": sum(bool(results[id(p)]) for p in crowd),
+        "delivered_late": sum(any(LATE in m.text for m in results[id(p)]) for p in crowd),
+        "lost": sum(not results[id(p)] for p in submitted),
+        "duplicates": len(duplicate_texts | duplicate_cards),
+        "duplicate_texts": len(duplicate_texts),
+        "duplicate_cards": len(duplicate_cards),
+        # What each person shown a result twice saw: every version of those messages, shortened.
+        "duplicated": [
+            [[_short(v) for v in [*m.edits, m.raw]] for m in [*results[id(p)], *cards[id(p)]]]
+            for p in crowd
+            if id(p) in duplicate_texts | duplicate_cards
+        ],
+        "never_submitted": len(crowd) - len(submitted),
+        "nudges": sum(p.nudges for p in crowd),
+    }
 
 
 def percentile_from_histogram(buckets: list[tuple[float, float]], q: float) -> float:

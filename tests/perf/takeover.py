@@ -54,6 +54,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings
+from bot.ops.lifecycle import EXIT_LAPSED
 from tests.fakes.modelderm_server import Behaviour, FakeModelDerm
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
@@ -71,15 +72,18 @@ from tests.perf.attribution import (
     repeated_calls,
     updates_left_behind,
 )
-from tests.perf.people import LATE, Person, bot_env, database_server, fresh_database, live
+from tests.perf.people import (
+    GIVEN_UP,
+    UNSETTLED,
+    Person,
+    bot_env,
+    database_server,
+    fresh_database,
+    live,
+    outcome,
+)
 
 TAKEOVER_BAR_S = 15.0  # the bar: the standby serves within 15 s of the fault
-EX_TEMPFAIL = 75  # a leader that lost its lease exits so (lead19.md)
-UNSETTLED = (
-    "SELECT count(*) FROM cases WHERE status IN ('submitted', 'pending_retry') "
-    "OR (status = 'completed' AND delivered_at IS NULL AND delivery_given_up_at IS NULL)"
-)
-GIVEN_UP = "SELECT count(*) FROM cases WHERE delivery_given_up_at IS NOT NULL"
 
 
 def default_lease_s() -> float:
@@ -500,11 +504,6 @@ def _report(
             }
             for update in gone
         ]
-    submitted = [p for p in crowd if p.submitted_at is not None]
-    results = {id(p): p.results() for p in crowd}
-    cards = {id(p): p.cards() for p in crowd}
-    duplicate_texts = {id(p) for p in crowd if len(results[id(p)]) > 1}
-    duplicate_cards = {id(p) for p in crowd if len(cards[id(p)]) > 1}
     repeats = repeated_calls(api.requests, marks)
     delays = sorted(answer_delays(telegram.process_calls, telegram.handouts))
     conflicts = sum((c.description or "").startswith("Conflict") for c in telegram.errors)
@@ -515,16 +514,8 @@ def _report(
         "database": "postgresql",
         "people": args.people,
         "lease_s": lease,
-        "started": len(submitted),
-        "completed": sum(bool(results[id(p)]) for p in crowd),
-        "delivered_late": sum(any(LATE in m.text for m in results[id(p)]) for p in crowd),
-        "lost": sum(not results[id(p)] for p in submitted),
-        "duplicates": len(duplicate_texts | duplicate_cards),
-        "duplicate_texts": len(duplicate_texts),
-        "duplicate_cards": len(duplicate_cards),
+        **outcome(crowd),
         "given_up": given_up,
-        "never_submitted": args.people - len(submitted),
-        "nudges": sum(p.nudges for p in crowd),
         "stuck_on": sorted({s for p in crowd for s in p.stuck_on})[:5],
         "unsettled_cases": left,
         "faults": faults,
@@ -548,7 +539,7 @@ def _report(
         and repeats["extra_calls"] <= repeats["calls_in_flight_at_faults"]
         and bool(frozen)
         and all(
-            f["exit_status_after_continue"] == EX_TEMPFAIL
+            f["exit_status_after_continue"] == EXIT_LAPSED
             and not f["telegram_calls_after_continue"]
             and not f["api_calls_after_continue"]
             for f in frozen
