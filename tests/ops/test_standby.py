@@ -23,7 +23,8 @@ from tests.ops.process import BotProcess, bot_environment, free_port
 from tests.postgres import fresh_postgres_database
 
 LEASE_S = 2.0
-# A process starts (imports, getMe, migrations) in a few seconds; a loaded machine is slower.
+# A process starts (imports, getMe, migrations) or takes over in a few seconds; a loaded CI
+# machine is slower (how fast a takeover is, is measured by tests/perf/bench_faults.py).
 STARTUP = 60.0
 WELCOME = "Hello!"
 
@@ -119,7 +120,7 @@ async def test_the_second_process_stands_by_then_takes_over_when_the_leader_stop
     await alice.wait_for(WELCOME, timeout=STARTUP)
 
     assert await first.bot.stop() == 0
-    await second.until_role("leader", timeout=5 * LEASE_S)
+    await second.until_role("leader", timeout=STARTUP)
     bob = FakeUser(fake_telegram, "Bob")
     await bob.send("/start")
     await bob.wait_for(WELCOME, timeout=STARTUP)
@@ -139,7 +140,7 @@ async def test_a_frozen_leader_is_replaced_and_once_continued_acts_on_nothing(
     await lead_and_stand_by(first, second)
     assert first.bot.process is not None
     first.bot.process.send_signal(signal.SIGSTOP)
-    await second.until_role("leader", timeout=5 * LEASE_S)
+    await second.until_role("leader", timeout=STARTUP)
     alice = FakeUser(fake_telegram, "Alice")
     await alice.send("/start")
     await alice.wait_for(WELCOME, timeout=STARTUP)
