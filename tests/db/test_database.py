@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import load_settings
 from bot.db.database import Checkpointer, Database, NestedUnitOfWork
+from tests.postgres import fresh_postgres_database
 
 
 def _create_notes(connection: Connection) -> None:
@@ -345,12 +346,11 @@ def _backend(session: Session) -> int:
 
 
 @pytest.fixture
-async def postgres_database(database_url: str) -> AsyncIterator[tuple[Database, str]]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
-    async with Database.open(database_url) as database:
+async def postgres_database() -> AsyncIterator[tuple[Database, str]]:
+    """PostgreSQL only: what a server does to its connections (SQLite has none)."""
+    async with fresh_postgres_database() as url, Database.open(url) as database:
         await database.run_on_connection(_create_notes)
-        yield database, database_url
+        yield database, url
 
 
 async def test_a_connection_closed_by_the_server_between_units_of_work_is_replaced(
