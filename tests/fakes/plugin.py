@@ -108,6 +108,18 @@ def bot_for(fake: FakeTelegram) -> Bot:
     )
 
 
+def bot_via(fake: FakeTelegram, via: str) -> Bot:
+    """A real Bot that talks to `fake` through process `via`'s own URLs (bench_faults.py with
+    two processes tells their calls apart so)."""
+    return Bot(
+        fake.token,
+        base_url=fake.base_url_for(via),
+        base_file_url=fake.base_file_url_for(via),
+        request=loopback_request(8),
+        get_updates_request=loopback_request(1),
+    )
+
+
 def application_builder(fake: FakeTelegram) -> ApplicationBuilder:  # type: ignore[type-arg]
     """An ApplicationBuilder already pointed at `fake` (add handlers after build()).
     Pool sizes are ApplicationBuilder's defaults (256 for calls, 1 for getUpdates)."""

@@ -42,7 +42,12 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakes.plugin import application_builder, bot_for, loopback_request, running_application
+from tests.fakes.plugin import (
+    application_builder,
+    bot_for,
+    bot_via,
+    running_application,
+)
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeGroup, FakeUser
 
@@ -793,17 +798,6 @@ async def test_album_arrives_in_quick_succession_possibly_split(bot: Bot, alice:
 
 
 # ---------------------------------------------------------------- several processes
-
-
-def bot_via(fake: FakeTelegram, via: str) -> Bot:
-    """A real Bot that talks to the fake through process `via`'s own URLs."""
-    return Bot(
-        fake.token,
-        base_url=fake.base_url_for(via),
-        base_file_url=fake.base_file_url_for(via),
-        request=loopback_request(8),
-        get_updates_request=loopback_request(1),
-    )
 
 
 async def test_each_process_url_names_its_calls_and_the_updates_it_was_handed(

@@ -49,7 +49,16 @@ from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
 from tests.ops.process import BotProcess, free_port
 from tests.perf import takeover
-from tests.perf.people import GIVEN_UP, UNSETTLED, Person, bot_env, live, outcome, wait_healthy
+from tests.perf.people import (
+    FAULT_SETTINGS,
+    GIVEN_UP,
+    UNSETTLED,
+    Person,
+    bot_env,
+    live,
+    outcome,
+    wait_healthy,
+)
 
 
 def hold_exclusive_lock(database: Path, seconds: float, held: threading.Event) -> None:
@@ -89,13 +98,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 api.url,
                 database,
                 port,
-                retry_interval_s=1.0,
-                retry_base_s=2.0,
-                retry_max_s=8.0,
-                modelderm_max_attempts=2,
-                modelderm_backoff_base_s=0.2,
-                modelderm_backoff_max_s=0.5,
-                shutdown_grace_s=5,
+                **FAULT_SETTINGS,
             )
             bot_log = Path(args.bot_log) if args.bot_log else None
             bot = BotProcess(workdir, env, bot_log)

@@ -51,6 +51,17 @@ UNSETTLED = (
     "OR (status = 'completed' AND delivered_at IS NULL AND delivery_given_up_at IS NULL)"
 )
 GIVEN_UP = "SELECT count(*) FROM cases WHERE delivery_given_up_at IS NOT NULL"
+# The bot's settings in the fault benchmarks: retries and backoffs short enough that a fault's
+# consequences play out within a run.
+FAULT_SETTINGS: dict[str, Any] = {
+    "retry_interval_s": 1.0,
+    "retry_base_s": 2.0,
+    "retry_max_s": 8.0,
+    "modelderm_max_attempts": 2,
+    "modelderm_backoff_base_s": 0.2,
+    "modelderm_backoff_max_s": 0.5,
+    "shutdown_grace_s": 5,
+}
 
 
 @dataclass

@@ -73,6 +73,7 @@ from tests.perf.attribution import (
     updates_left_behind,
 )
 from tests.perf.people import (
+    FAULT_SETTINGS,
     GIVEN_UP,
     UNSETTLED,
     Person,
@@ -218,13 +219,7 @@ async def _run(args: argparse.Namespace, url: str, lease: float) -> dict[str, An
                     telegram_api_base_url=telegram.base_url_for(via),
                     telegram_file_base_url=telegram.base_file_url_for(via),
                     leader_lease_s=lease,
-                    retry_interval_s=1.0,
-                    retry_base_s=2.0,
-                    retry_max_s=8.0,
-                    modelderm_max_attempts=2,
-                    modelderm_backoff_base_s=0.2,
-                    modelderm_backoff_max_s=0.5,
-                    shutdown_grace_s=5,
+                    **FAULT_SETTINGS,
                     # What leadership says it does ("standing by", "lost the leadership").
                     log_level="INFO",
                 )

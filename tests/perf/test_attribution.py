@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.imaging.pipeline import prepare
 from tests.fakes.modelderm_server import FakeModelDerm
-from tests.fakes.plugin import loopback_request
+from tests.fakes.plugin import bot_via
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
 from tests.perf.attribution import (
@@ -30,16 +30,6 @@ from tests.perf.attribution import (
 )
 
 ARGS2 = "<id>c1</id><race>3</race><birth>1990</birth><sex>f</sex><location>leg</location>"
-
-
-def process(fake: FakeTelegram, via: str) -> Bot:
-    return Bot(
-        fake.token,
-        base_url=fake.base_url_for(via),
-        base_file_url=fake.base_file_url_for(via),
-        request=loopback_request(8),
-        get_updates_request=loopback_request(1),
-    )
 
 
 def fault_now(via: str) -> Fault:
@@ -59,7 +49,7 @@ async def test_a_confirmed_update_the_dead_process_never_answered_is_delivered_u
     await alice.send("one")
     await bob.send("two")
     await alice.send_photo(person_photos(base_photos(1), 0)[0])
-    async with process(fake, "a1") as leader, process(fake, "b1") as successor:
+    async with bot_via(fake, "a1") as leader, bot_via(fake, "b1") as successor:
         handed = await leader.get_updates(timeout=0)
         assert len(handed) == 3
         started = time.monotonic()
@@ -98,7 +88,7 @@ async def test_a_confirmed_update_the_dead_process_never_answered_is_delivered_u
 async def test_an_update_never_confirmed_goes_to_the_successor(fake: FakeTelegram) -> None:
     carol = FakeUser(fake, "Carol")
     await carol.send("three")
-    async with process(fake, "a1") as frozen, process(fake, "b1") as successor:
+    async with bot_via(fake, "a1") as frozen, bot_via(fake, "b1") as successor:
         [update] = await frozen.get_updates(timeout=0)
         stopped = fault_now("a1")
         # Still queued at Telegram (not confirmed): neither handed again nor delivered yet.
@@ -122,7 +112,7 @@ async def test_a_press_answered_without_anything_shown_after_it_is_counted(
 ) -> None:
     dana, eve = FakeUser(fake, "Dana"), FakeUser(fake, "Eve")
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("📤 Send", callback_data="send")]])
-    async with process(fake, "a1") as leader:
+    async with bot_via(fake, "a1") as leader:
         for person in (dana, eve):
             await leader.send_message(person.chat_id, "Ready?", reply_markup=keyboard)
             await person.press("📤 Send")
