@@ -18,7 +18,7 @@ from bot.conversation.common import LEADERSHIP_KEY, SERVICES_KEY, BotApplication
 from bot.conversation.intake import check_again_after_restart
 from bot.db import fair_use
 from bot.db.cases import requeue_interrupted
-from bot.db.claims import release_all, worker_id
+from bot.db.claims import take_over_claims, worker_id
 from bot.db.consent import publish_terms
 from bot.imaging.allocator import return_freed_memory
 from bot.ops.checks import check_operation
@@ -150,7 +150,7 @@ def _at_start(session: Session, shown: Terms, holder: str) -> int:
     # Only a leader works, so what another worker holds is a previous leader's, which is dead
     # or refused everything since its lease lapsed: its work is taken over now, not after its
     # claims run out (the lease "leader" is this process's own, and is kept).
-    release_all(session, holder, but=True)
+    take_over_claims(session, holder)
     parked = requeue_interrupted(session)
     # Made at the first start and kept for good: the marks of fair use depend on it.
     fair_use.ensure_key(session)

@@ -18,7 +18,7 @@ import datetime as dt
 import os
 import secrets
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,20 +139,27 @@ def held_by_other(row: Any, holder: str | None, now: dt.datetime) -> bool:
     return row.claimed_until is not None and row.claimed_until > now
 
 
-def release_all(session: Session, holder: str, *, but: bool = False) -> int:
+def release_all(session: Session, holder: str) -> int:
     """A worker that stops gives back everything it holds, so that the next process (a
-    restart) takes the work over at once instead of after the claims run out; how many.
+    restart) takes the work over at once instead of after the claims run out; how many."""
+    return _release(session, lambda model: model.claimed_by == holder)
 
-    `but`: every claim except `holder`'s, for a process that has just come to lead: only the
-    leader works (bot/runtime/leadership.py), so any other claim is a previous leader's, who
-    acts on nothing any more (it died, or its lease lapsed before this one could be taken)."""
+
+def take_over_claims(session: Session, leader: str) -> int:
+    """Free every claim but `leader`'s, for a process that has just come to lead; how many.
+    Only the leader works (bot/runtime/leadership.py), so any other claim is a previous
+    leader's, which acts on nothing any more (it died, or its lease lapsed before this one
+    could be taken)."""
+    return _release(session, lambda model: model.claimed_by != leader)
+
+
+def _release(session: Session, held: Callable[[Any], ColumnElement[bool]]) -> int:
     released = 0
     for model in (Case, TriagePost, ClinicCopy, Lease, Reminder):
-        held = model.claimed_by != holder if but else model.claimed_by == holder
         result = session.execute(
             update(model)
             # A sent reminder keeps the name of its sender and holds nothing.
-            .where(held, model.claimed_until.is_not(None))
+            .where(held(model), model.claimed_until.is_not(None))
             .values(claimed_by=None, claimed_until=None)
             .execution_options(synchronize_session=False)
         )

@@ -8,8 +8,11 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from bot.config import Settings
 
@@ -21,6 +24,37 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def healthz(port: int) -> dict[str, Any]:
+    """The bot's /healthz on `port` with its HTTP status as "http_status" ({} if unreachable)."""
+    async with httpx.AsyncClient() as http:
+        try:
+            answer = await http.get(f"http://127.0.0.1:{port}/healthz")
+        except httpx.HTTPError:
+            return {}
+    body: dict[str, Any] = answer.json()
+    body["http_status"] = answer.status_code
+    return body
+
+
+async def until_role(
+    port: int,
+    role: str,
+    timeout: float,  # noqa: ASYNC109
+    alive: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
+    """/healthz on `port` once it says `role` with 200 (a leader still opening is "starting", a
+    standby that has not tried the lease yet does not know the database); `alive` raises if
+    the process is gone."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (body := await healthz(port)).get("role") != role or body["http_status"] != 200:
+        alive()
+        if loop.time() > deadline:
+            raise AssertionError(f"waited {timeout} s for role {role}, got {body}")
+        await asyncio.sleep(0.05)
+    return body
 
 
 def bot_environment(**settings: Any) -> dict[str, str]:

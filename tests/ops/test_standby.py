@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -19,7 +18,7 @@ from tests.fakes.modelderm_server import FakeModelDerm
 from tests.fakes.plugin import until
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_user import FakeUser
-from tests.ops.process import BotProcess, bot_environment, free_port
+from tests.ops.process import BotProcess, bot_environment, free_port, healthz, until_role
 from tests.postgres import fresh_postgres_database
 
 LEASE_S = 2.0
@@ -43,28 +42,15 @@ class Process:
         self.port = port
 
     async def health(self) -> dict[str, Any]:
-        async with httpx.AsyncClient() as http:
-            try:
-                answer = await http.get(f"http://127.0.0.1:{self.port}/healthz")
-            except httpx.HTTPError:
-                return {}
-        body: dict[str, Any] = answer.json()
-        body["http_status"] = answer.status_code
-        return body
+        return await healthz(self.port)
 
-    async def until_role(self, role: str, timeout: float = STARTUP) -> dict[str, Any]:  # noqa: ASYNC109
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        # Until the role is `role` and healthy (a leader still migrating is "starting", a
-        # standby that has not tried the lease yet does not know the database).
-        while (body := await self.health()).get("role") != role or body["http_status"] != 200:
-            assert self.bot.process is not None
-            if self.bot.process.returncode is not None:
-                raise AssertionError(f"the bot exited:\n{self.bot.output()[-3000:]}")
-            if loop.time() > deadline:
-                raise AssertionError(f"waited {timeout} s for role {role}, got {body}")
-            await asyncio.sleep(0.05)
-        return body
+    async def until_role(self, role: str) -> dict[str, Any]:
+        return await until_role(self.port, role, STARTUP, alive=self._alive)
+
+    def _alive(self) -> None:
+        assert self.bot.process is not None
+        if self.bot.process.returncode is not None:
+            raise AssertionError(f"the bot exited:\n{self.bot.output()[-3000:]}")
 
 
 @pytest.fixture
@@ -120,7 +106,7 @@ async def test_the_second_process_stands_by_then_takes_over_when_the_leader_stop
     await alice.wait_for(WELCOME, timeout=STARTUP)
 
     assert await first.bot.stop() == 0
-    await second.until_role("leader", timeout=STARTUP)
+    await second.until_role("leader")
     bob = FakeUser(fake_telegram, "Bob")
     await bob.send("/start")
     await bob.wait_for(WELCOME, timeout=STARTUP)
@@ -140,7 +126,7 @@ async def test_a_frozen_leader_is_replaced_and_once_continued_acts_on_nothing(
     await lead_and_stand_by(first, second)
     assert first.bot.process is not None
     first.bot.process.send_signal(signal.SIGSTOP)
-    await second.until_role("leader", timeout=STARTUP)
+    await second.until_role("leader")
     alice = FakeUser(fake_telegram, "Alice")
     await alice.send("/start")
     await alice.wait_for(WELCOME, timeout=STARTUP)
@@ -209,9 +195,6 @@ class CuttableProxy:
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
-    async def stop(self) -> None:
-        await self.cut()
-
     async def cut(self) -> None:
         assert self._server is not None
         self._server.close()
@@ -254,4 +237,4 @@ async def test_a_leader_that_loses_its_database_stops_before_its_lease_runs_out(
         assert await asyncio.wait_for(leader.bot.process.wait(), STARTUP) == 75
     finally:
         await leader.bot.stop(signal.SIGKILL)
-        await proxy.stop()
+        await proxy.cut()
